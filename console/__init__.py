@@ -1,0 +1,3 @@
+"""BDC Console: operations and supervision console for real-estate registration."""
+
+__version__ = "0.1.0"

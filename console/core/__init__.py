@@ -1,0 +1,1 @@
+"""Shared plumbing: settings, database, logging, errors, clock. Imports no domain."""

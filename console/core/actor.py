@@ -1,0 +1,17 @@
+"""The acting principal handed to every service call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: the logged-in user and the tenant scope of the session."""
+
+    user_id: int
+    account: str
+    display_name: str
+    tenant_code: str
+    session_id: int
+    must_change_password: bool = False

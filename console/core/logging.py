@@ -1,0 +1,70 @@
+"""Loguru set up once: stderr plus a rotating file, a request id on every line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from loguru import logger
+
+from console.core.settings import Settings
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+LINE_FORMAT = (
+    "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <7} | {extra[request_id]} | "
+    "{name}:{function}:{line} - {message}"
+)
+
+
+def new_request_id() -> str:
+    """Short random id tying together the lines of one request or UI event."""
+    return uuid.uuid4().hex[:16]
+
+
+@contextmanager
+def request_context(request_id: str | None = None) -> Iterator[str]:
+    """Bind a request id to every log line written inside the block."""
+    rid = request_id or new_request_id()
+    token = request_id_var.set(rid)
+    try:
+        yield rid
+    finally:
+        request_id_var.reset(token)
+
+
+def _patch_record(record: dict) -> None:
+    record["extra"].setdefault("request_id", request_id_var.get())
+
+
+class _InterceptHandler(logging.Handler):
+    """Send stdlib logging (alembic, uvicorn, sqlalchemy) through loguru."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        logger.opt(depth=6, exception=record.exc_info).log(level, record.getMessage())
+
+
+def configure_logging(settings: Settings) -> None:
+    """Replace loguru's default sink with the console's two sinks (idempotent)."""
+    logger.remove()
+    logger.configure(patcher=_patch_record)
+    logger.add(sys.stderr, level=settings.log_level, format=LINE_FORMAT)
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    logger.add(
+        settings.log_dir / "console.log",
+        level=settings.log_level,
+        format=LINE_FORMAT,
+        rotation="20 MB",
+        retention=f"{settings.log_file_retention_days} days",
+        encoding="utf-8",
+        enqueue=True,
+    )
+    logging.basicConfig(handlers=[_InterceptHandler()], level=logging.WARNING, force=True)

@@ -1,0 +1,135 @@
+"""Settings read from ``BDC_*`` environment variables, with defaults for one machine."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from console.core.errors import SettingsError
+
+ENV_PREFIX = "BDC_"
+
+# Chinese descriptions double as the README's configuration table and as the field
+# names in error messages, so an operator sees the same words everywhere.
+_DESCRIPTIONS: dict[str, str] = {
+    "data_dir": "数据目录（数据库文件、密钥、日志湖、运行日志）",
+    "database_url": "配置库连接串；留空则使用数据目录下的 SQLite 文件",
+    "session_idle_minutes": "会话空闲超时（分钟）",
+    "login_max_failures": "连续登录失败多少次后锁定账号",
+    "login_lock_minutes": "账号锁定时长（分钟）",
+    "password_min_length": "密码最小长度",
+    "host": "监听地址（默认仅本机；对外服务请置于反向代理之后）",
+    "port": "控制台端口（生产模式下页面与接口共用）",
+    "dev_backend_port": "开发模式（make dev）下的后端端口",
+    "log_level": "运行日志级别",
+    "log_file_retention_days": "运行日志文件保留天数（审计日志另有保留策略）",
+    "province_code": "本省行政区划代码（省级租户代码）",
+    "province_name": "本省名称",
+}
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field maps to ``BDC_<FIELD_NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    session_idle_minutes: Annotated[int, Field(ge=1, le=480)] = 30
+    login_max_failures: Annotated[int, Field(ge=3, le=20)] = 5
+    login_lock_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
+    password_min_length: Annotated[int, Field(ge=8, le=64)] = 10
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 3000
+    dev_backend_port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_file_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    province_code: Annotated[str, Field(pattern=r"^\d{2}0000$")] = "330000"
+    province_name: Annotated[str, Field(min_length=2, max_length=20)] = "浙江省"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("仅支持 sqlite:/// 或 postgresql+psycopg:// 连接串")
+        return value
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        """Absolute data directory."""
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def db_url(self) -> str:
+        """Database URL, defaulting to ``<data_dir>/console.db``."""
+        return self.database_url or f"sqlite:///{self.resolved_data_dir / 'console.db'}"
+
+    @property
+    def log_dir(self) -> Path:
+        """Folder of the rotating runtime log files."""
+        return self.resolved_data_dir / "logs"
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(variable, default, Chinese description) for every setting, for docs and the UI."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default is None else str(field.default)
+        rows.append((f"{ENV_PREFIX}{name.upper()}", default, _DESCRIPTIONS[name]))
+    return rows
+
+
+def _explain(error: ValidationError) -> str:
+    """Turn pydantic's errors into one Chinese sentence per bad variable."""
+    reasons = []
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else "?"
+        variable = f"{ENV_PREFIX}{name.upper()}"
+        label = _DESCRIPTIONS.get(name, name)
+        reasons.append(
+            f"配置项 {variable}（{label}）取值 {item.get('input')!r} 无效：{_reason(item)}"
+        )
+    return "；".join(reasons)
+
+
+def _reason(item: dict) -> str:
+    ctx = item.get("ctx") or {}
+    kind = item["type"]
+    if kind in {"int_parsing", "int_type", "int_from_float"}:
+        return "应为整数"
+    if kind == "greater_than_equal":
+        return f"不能小于 {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"不能大于 {ctx.get('le')}"
+    if kind == "literal_error":
+        return f"应为以下之一：{ctx.get('expected')}"
+    if kind == "string_pattern_mismatch":
+        return "格式不正确（应为以 0000 结尾的 6 位省级区划代码）"
+    if kind in {"string_too_short", "string_too_long"}:
+        return "长度不符合要求"
+    if kind == "value_error":
+        return str(ctx.get("error", item["msg"]))
+    return str(item["msg"])
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment, raising a Chinese ``SettingsError`` when bad."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(_explain(error)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Process-wide settings (tests call ``get_settings.cache_clear()`` after changing env)."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Identity and access: users, sessions, passwords (grows into full IAM)."""

@@ -1,0 +1,223 @@
+"""Login and password-change pages."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from console.iam.state import ChangePasswordState, LoginState, PasswordRule, SessionState
+from console.ui import theme
+from console.ui.components import error_callout, field_error
+
+
+def _labelled(label: str, control: rx.Component, error: rx.Var[str] | str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, as_="label", size="2", weight="medium"),
+        control,
+        field_error(error),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _card_page(*children: rx.Component) -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.vstack(*children, spacing="4", width="100%"),
+            width="400px",
+            size="4",
+        ),
+        min_height="100vh",
+        background="linear-gradient(160deg, #0f1e3d 0%, #1f3a73 60%, #3b5ba9 100%)",
+        font_family=theme.FONT_STACK,
+    )
+
+
+def _brand(subtitle: str) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.icon("landmark", size=28, color="var(--indigo-9)"),
+            rx.heading(theme.PRODUCT_NAME, size="5", as_="h1"),
+            align="center",
+        ),
+        rx.text(subtitle, color_scheme="gray", size="2"),
+        spacing="1",
+        align="center",
+        width="100%",
+    )
+
+
+def login_page() -> rx.Component:
+    """Account and password; errors in Chinese next to the field or above the form."""
+    form = rx.form(
+        rx.vstack(
+            _labelled(
+                "账号",
+                rx.input(
+                    name="account",
+                    placeholder="请输入账号",
+                    size="3",
+                    width="100%",
+                    auto_complete="username",
+                    auto_focus=True,
+                    on_blur=LoginState.check_account,
+                    data_testid="login-account",
+                ),
+                LoginState.account_error,
+            ),
+            _labelled(
+                "密码",
+                rx.input(
+                    name="password",
+                    type="password",
+                    placeholder="请输入密码",
+                    size="3",
+                    width="100%",
+                    auto_complete="current-password",
+                    on_blur=LoginState.check_password,
+                    data_testid="login-password",
+                ),
+                LoginState.password_error,
+            ),
+            error_callout(LoginState.error, testid="login-error"),
+            rx.button(
+                "登录",
+                type="submit",
+                size="3",
+                width="100%",
+                loading=LoginState.submitting,
+                data_testid="login-submit",
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        on_submit=LoginState.submit,
+        width="100%",
+        data_testid="login-form",
+        # Lets tests (and scripts) wait until the page talks to the backend.
+        data_ready=rx.State.is_hydrated.to_string(),
+    )
+    return _card_page(
+        _brand("运维管理 · 综合监管控制台"),
+        rx.cond(
+            LoginState.notice != "",
+            rx.callout(
+                LoginState.notice,
+                icon="info",
+                color_scheme="blue",
+                width="100%",
+                data_testid="login-notice",
+            ),
+        ),
+        form,
+        rx.text("仅限授权人员使用，所有操作均被记录审计。", size="1", color_scheme="gray"),
+    )
+
+
+def _rule_row(rule: PasswordRule) -> rx.Component:
+    return rx.hstack(
+        rx.cond(
+            rule.passed,
+            rx.icon("circle-check", size=14, color="var(--green-10)"),
+            rx.icon("circle-x", size=14, color="var(--gray-9)"),
+        ),
+        rx.text(
+            rule.rule, size="1", color=rx.cond(rule.passed, "var(--green-11)", "var(--gray-11)")
+        ),
+        spacing="2",
+        align="center",
+        data_passed=rule.passed.to_string(),
+    )
+
+
+def _password_input(name: str, placeholder: str, testid: str, **events) -> rx.Component:
+    return rx.input(
+        name=name,
+        type="password",
+        placeholder=placeholder,
+        size="3",
+        width="100%",
+        auto_complete="new-password" if name != "current_password" else "current-password",
+        data_testid=testid,
+        **events,
+    )
+
+
+def change_password_page() -> rx.Component:
+    """Password change with the policy shown live; forced on first login."""
+    error_for = ChangePasswordState.error_field
+    form = rx.form(
+        rx.vstack(
+            _labelled(
+                "当前密码",
+                _password_input("current_password", "请输入当前密码", "pw-current"),
+                rx.cond(error_for == "当前密码", ChangePasswordState.error, ""),
+            ),
+            _labelled(
+                "新密码",
+                _password_input(
+                    "new_password",
+                    "请输入新密码",
+                    "pw-new",
+                    on_change=ChangePasswordState.check_new.debounce(150),
+                ),
+                rx.cond(error_for == "新密码", ChangePasswordState.error, ""),
+            ),
+            rx.vstack(
+                rx.foreach(ChangePasswordState.rules, _rule_row),
+                spacing="1",
+                data_testid="pw-rules",
+            ),
+            _labelled(
+                "确认新密码",
+                _password_input(
+                    "confirm_password",
+                    "请再次输入新密码",
+                    "pw-confirm",
+                    on_blur=ChangePasswordState.check_confirm,
+                ),
+                rx.cond(
+                    error_for == "确认新密码",
+                    ChangePasswordState.error,
+                    ChangePasswordState.confirm_error,
+                ),
+            ),
+            error_callout(rx.cond(error_for == "", ChangePasswordState.error, "")),
+            rx.button(
+                "确认修改",
+                type="submit",
+                size="3",
+                width="100%",
+                loading=ChangePasswordState.submitting,
+                data_testid="pw-submit",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=ChangePasswordState.submit,
+        reset_on_submit=False,
+        width="100%",
+    )
+    return rx.cond(
+        SessionState.authenticated,
+        _card_page(
+            _brand("修改密码"),
+            rx.cond(
+                ChangePasswordState.forced,
+                rx.callout(
+                    "首次登录或密码已被重置，请先设置新密码后再使用系统。",
+                    icon="key-round",
+                    color_scheme="amber",
+                    width="100%",
+                    data_testid="pw-forced",
+                ),
+            ),
+            form,
+            rx.hstack(
+                rx.cond(~ChangePasswordState.forced, rx.link("返回", href="/", size="2")),
+                rx.spacer(),
+                rx.link("退出登录", on_click=SessionState.logout, size="2", href="#"),
+                width="100%",
+            ),
+        ),
+        rx.center(rx.spinner(size="3"), height="100vh"),
+    )

@@ -1,0 +1,326 @@
+"""Accounts, login, sessions and passwords as plain functions (no Reflex)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from loguru import logger
+from sqlmodel import Session, select
+
+from console.core.actor import Actor
+from console.core.clock import CHINA_TZ, utcnow
+from console.core.crypto import sm3_hex
+from console.core.errors import AuthenticationFailed, ValidationFailed
+from console.core.settings import get_settings
+from console.iam.models import LoginEvent, LoginOutcome, LoginSession, User, UserStatus
+from console.iam.passwords import (
+    generate_password,
+    hash_password,
+    needs_rehash,
+    policy_problems,
+    verify_password,
+)
+
+BAD_CREDENTIALS = "账号或密码错误"
+SESSION_EXPIRED = "会话已超时，请重新登录"
+SESSION_INVALID = "请先登录"
+ACCOUNT_DISABLED = "账号已停用，请联系系统管理员"
+# Writing last_seen on every event would turn every click into a DB write.
+_TOUCH_INTERVAL = timedelta(seconds=15)
+# Verifying against a throwaway hash keeps unknown accounts as slow as known ones.
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+
+def create_admin(
+    *, session: Session, account: str = "admin", display_name: str = "系统管理员"
+) -> str | None:
+    """Create the initial administrator; return its one-time password, or None if it exists."""
+    if session.exec(select(User).where(User.account == account)).first():
+        return None
+    password = generate_password()
+    session.add(
+        User(
+            account=account,
+            display_name=display_name,
+            password_hash=hash_password(password),
+            must_change_password=True,
+            tenant_code=get_settings().province_code,
+        )
+    )
+    session.flush()
+    logger.info("initial administrator {} created", account)
+    return password
+
+
+def _record(
+    session: Session,
+    *,
+    account: str,
+    outcome: LoginOutcome,
+    user: User | None = None,
+    reason: str = "",
+    client_ip: str = "",
+) -> None:
+    session.add(
+        LoginEvent(
+            account=account[:64],
+            user_id=user.id if user else None,
+            outcome=outcome.value,
+            reason=reason[:255],
+            client_ip=client_ip[:64],
+        )
+    )
+
+
+def _commit_and_refuse(session: Session, message: str) -> NoReturn:
+    """Keep what was recorded, then refuse: the caller's rollback must not erase the record."""
+    session.commit()
+    raise AuthenticationFailed(message)
+
+
+def _actor(user: User, login: LoginSession) -> Actor:
+    assert user.id is not None and login.id is not None
+    return Actor(
+        user_id=user.id,
+        account=user.account,
+        display_name=user.display_name,
+        tenant_code=user.tenant_code,
+        session_id=login.id,
+        must_change_password=user.must_change_password,
+    )
+
+
+def _locked_message(until: datetime) -> str:
+    return f"账号已锁定，请于 {until.astimezone(CHINA_TZ):%H:%M} 后重试"
+
+
+def _refuse(session: Session, user: User, *, client_ip: str, now: datetime) -> None:
+    """Raise when a known account may not log in at all right now."""
+    if user.status != UserStatus.ACTIVE:
+        reason = ACCOUNT_DISABLED
+        _record(
+            session,
+            account=user.account,
+            user=user,
+            outcome=LoginOutcome.DISABLED,
+            reason=reason,
+            client_ip=client_ip,
+        )
+        raise AuthenticationFailed(reason)
+    if user.locked_until and user.locked_until > now:
+        reason = _locked_message(user.locked_until)
+        _record(
+            session,
+            account=user.account,
+            user=user,
+            outcome=LoginOutcome.LOCKED,
+            reason=reason,
+            client_ip=client_ip,
+        )
+        raise AuthenticationFailed(reason)
+
+
+def _count_failure(session: Session, user: User, *, client_ip: str, now: datetime) -> str:
+    """Count a wrong password, lock the account at the limit, and return the message."""
+    settings = get_settings()
+    user.failed_login_count += 1
+    left = settings.login_max_failures - user.failed_login_count
+    if left <= 0:
+        user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
+        user.failed_login_count = 0
+        message = f"{BAD_CREDENTIALS}，{_locked_message(user.locked_until)}"
+    else:
+        message = f"{BAD_CREDENTIALS}，再失败 {left} 次将锁定账号"
+    session.add(user)
+    _record(
+        session,
+        account=user.account,
+        user=user,
+        outcome=LoginOutcome.FAILURE,
+        reason=message,
+        client_ip=client_ip,
+    )
+    return message
+
+
+def authenticate(
+    *, session: Session, account: str, password: str, client_ip: str = ""
+) -> tuple[str, Actor]:
+    """Check credentials and open a session; return the browser token and the actor.
+
+    Raises:
+        ValidationFailed: account or password left empty.
+        AuthenticationFailed: wrong credentials, locked or disabled account.
+    """
+    account = account.strip()
+    if not account:
+        raise ValidationFailed("请输入账号", field="账号")
+    if not password:
+        raise ValidationFailed("请输入密码", field="密码")
+    now = utcnow()
+    user = session.exec(select(User).where(User.account == account)).first()
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        _record(
+            session,
+            account=account,
+            outcome=LoginOutcome.FAILURE,
+            reason="账号不存在",
+            client_ip=client_ip,
+        )
+        _commit_and_refuse(session, BAD_CREDENTIALS)
+    try:
+        _refuse(session, user, client_ip=client_ip, now=now)
+    except AuthenticationFailed as refused:
+        _commit_and_refuse(session, refused.message)
+    if not verify_password(user.password_hash, password):
+        _commit_and_refuse(session, _count_failure(session, user, client_ip=client_ip, now=now))
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_login_count = 0
+    user.locked_until = None
+    user.last_login_at = now
+    token = secrets.token_urlsafe(32)
+    login = LoginSession(token_digest=sm3_hex(token), user_id=user.id, client_ip=client_ip[:64])
+    session.add_all([user, login])
+    _record(session, account=account, user=user, outcome=LoginOutcome.SUCCESS, client_ip=client_ip)
+    session.flush()
+    logger.info("login {} from {}", account, client_ip or "?")
+    return token, _actor(user, login)
+
+
+def _open_session(session: Session, token: str) -> tuple[LoginSession, User] | None:
+    if not token:
+        return None
+    row = session.exec(
+        select(LoginSession, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.token_digest == sm3_hex(token), LoginSession.ended_at.is_(None))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def _end(session: Session, login: LoginSession, user: User, outcome: LoginOutcome) -> None:
+    login.ended_at = utcnow()
+    login.end_reason = outcome.value
+    session.add(login)
+    _record(session, account=user.account, user=user, outcome=outcome, client_ip=login.client_ip)
+
+
+def resolve_session(*, session: Session, token: str) -> Actor:
+    """Actor behind a browser token; ends and refuses sessions idle past the limit.
+
+    Raises:
+        AuthenticationFailed: no such open session, idle too long, or account disabled.
+    """
+    found = _open_session(session, token)
+    if found is None:
+        raise AuthenticationFailed(SESSION_INVALID)
+    login, user = found
+    now = utcnow()
+    idle_limit = timedelta(minutes=get_settings().session_idle_minutes)
+    if now - login.last_seen_at > idle_limit:
+        _end(session, login, user, LoginOutcome.IDLE_TIMEOUT)
+        _commit_and_refuse(session, SESSION_EXPIRED)
+    if user.status != UserStatus.ACTIVE:
+        _end(session, login, user, LoginOutcome.DISABLED)
+        _commit_and_refuse(session, ACCOUNT_DISABLED)
+    if now - login.last_seen_at > _TOUCH_INTERVAL:
+        login.last_seen_at = now
+        session.add(login)
+    return _actor(user, login)
+
+
+def end_session(*, session: Session, token: str) -> None:
+    """Log out: end the session behind ``token`` (no-op when there is none)."""
+    found = _open_session(session, token)
+    if found:
+        _end(session, found[0], found[1], LoginOutcome.LOGOUT)
+
+
+def change_password(
+    *,
+    session: Session,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    confirm_password: str,
+) -> None:
+    """Change the actor's own password; other open sessions of the account are ended.
+
+    Raises:
+        ValidationFailed: naming the field and the rule it breaks.
+    """
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise AuthenticationFailed(SESSION_INVALID)
+    if not verify_password(user.password_hash, current_password):
+        raise ValidationFailed("当前密码不正确", field="当前密码")
+    problems = policy_problems(
+        new_password, account=user.account, min_length=get_settings().password_min_length
+    )
+    if problems:
+        raise ValidationFailed("不符合密码规则：" + "；".join(problems), field="新密码")
+    if verify_password(user.password_hash, new_password):
+        raise ValidationFailed("新密码不能与当前密码相同", field="新密码")
+    if new_password != confirm_password:
+        raise ValidationFailed("两次输入的新密码不一致", field="确认新密码")
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    user.password_changed_at = utcnow()
+    session.add(user)
+    others = session.exec(
+        select(LoginSession).where(
+            LoginSession.user_id == user.id,
+            LoginSession.ended_at.is_(None),
+            LoginSession.id != actor.session_id,
+        )
+    ).all()
+    for login in others:
+        _end(session, login, user, LoginOutcome.PASSWORD_CHANGED)
+    _record(session, account=user.account, user=user, outcome=LoginOutcome.PASSWORD_CHANGED)
+    logger.info("password changed for {}", user.account)
+
+
+def reset_password(*, session: Session, account: str) -> str:
+    """Operator recovery from the command line: new one-time password, unlocked, sessions ended.
+
+    Raises:
+        ValidationFailed: no such account.
+    """
+    user = session.exec(select(User).where(User.account == account)).first()
+    if user is None:
+        raise ValidationFailed(f"账号 {account} 不存在", field="账号")
+    password = generate_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    user.failed_login_count = 0
+    user.locked_until = None
+    session.add(user)
+    for login in session.exec(
+        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+    ).all():
+        _end(session, login, user, LoginOutcome.PASSWORD_RESET)
+    _record(
+        session,
+        account=account,
+        user=user,
+        outcome=LoginOutcome.PASSWORD_RESET,
+        reason="命令行重置",
+    )
+    logger.warning("password of {} reset from the command line", account)
+    return password
+
+
+def recent_login_events(*, session: Session, account: str, limit: int = 20) -> list[LoginEvent]:
+    """Newest login events of one account (used by tests and, later, the audit pages)."""
+    return list(
+        session.exec(
+            select(LoginEvent)
+            .where(LoginEvent.account == account)
+            .order_by(LoginEvent.id.desc())  # type: ignore[union-attr]
+            .limit(limit)
+        ).all()
+    )

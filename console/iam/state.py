@@ -1,0 +1,257 @@
+"""Reflex states of the login, password-change pages and the session guard."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from urllib.parse import quote, unquote
+
+import reflex as rx
+
+from console.core.actor import Actor
+from console.core.db import session_scope
+from console.core.errors import AuthenticationFailed, UserError
+from console.core.logging import request_context
+from console.core.settings import get_settings
+from console.iam import service
+from console.iam.passwords import policy_checks
+
+SESSION_COOKIE = "bdc_session"
+LOGIN_ROUTE = "/login"
+CHANGE_PASSWORD_ROUTE = "/change-password"
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths may follow a login; anything else lands on the overview."""
+    target = unquote(target or "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if target.split("?")[0] in {LOGIN_ROUTE, CHANGE_PASSWORD_ROUTE}:
+        return "/"
+    return target
+
+
+def login_url(next_path: str, *, reason: str = "") -> str:
+    """Login page URL that returns to ``next_path`` afterwards."""
+    url = f"{LOGIN_ROUTE}?next={quote(safe_next(next_path), safe='/')}"
+    return f"{url}&reason={quote(reason)}" if reason else url
+
+
+def tenant_label(tenant_code: str) -> str:
+    """Header label of a tenant scope (province-level until tenants exist)."""
+    settings = get_settings()
+    if tenant_code == settings.province_code:
+        return f"{settings.province_name}（全省）"
+    return tenant_code
+
+
+class SessionState(rx.State):
+    """The logged-in user as the browser may see it; the token's digest stays server-side."""
+
+    token: str = rx.Cookie("", name=SESSION_COOKIE, same_site="strict")
+    authenticated: bool = False
+    user_label: str = ""
+    account: str = ""
+    tenant_label: str = ""
+
+    def _show(self, actor: Actor) -> None:
+        self.authenticated = True
+        self.user_label = actor.display_name
+        self.account = actor.account
+        self.tenant_label = tenant_label(actor.tenant_code)
+
+    def _forget(self) -> None:
+        self.token = ""
+        self.authenticated = False
+        self.user_label = self.account = self.tenant_label = ""
+
+    def _current_path(self) -> str:
+        url = self.router.url
+        return f"{url.path}?{url.query}" if url.query else url.path
+
+    def _resolve(self) -> Actor:
+        """Actor of this browser session, checked against the DB on every call."""
+        with request_context(), session_scope() as session:
+            return service.resolve_session(session=session, token=self.token)
+
+    @rx.event
+    def guard(self) -> rx.event.EventSpec | None:
+        """on_load of every protected page: login, forced password change, or show."""
+        path = self._current_path()
+        try:
+            actor = self._resolve()
+        except AuthenticationFailed as refused:
+            reason = "" if refused.message == service.SESSION_INVALID else refused.message
+            self._forget()
+            return rx.redirect(login_url(path, reason=reason), replace=True)
+        self._show(actor)
+        if actor.must_change_password and self.router.url.path != CHANGE_PASSWORD_ROUTE:
+            return rx.redirect(
+                f"{CHANGE_PASSWORD_ROUTE}?next={quote(safe_next(path), safe='/')}", replace=True
+            )
+        return None
+
+    @rx.event
+    def logout(self) -> rx.event.EventSpec:
+        """End the server-side session and return to the login page."""
+        with request_context(), session_scope() as session:
+            service.end_session(session=session, token=self.token)
+        self._forget()
+        return rx.redirect(f"{LOGIN_ROUTE}?reason={quote('您已安全退出')}", replace=True)
+
+
+def _login(account: str, password: str, client_ip: str) -> tuple[str, Actor]:
+    with request_context(), session_scope() as session:
+        return service.authenticate(
+            session=session, account=account, password=password, client_ip=client_ip
+        )
+
+
+class LoginState(rx.State):
+    """Login form: field checks as you type, Chinese errors, redirect back afterwards."""
+
+    notice: str = ""
+    error: str = ""
+    account_error: str = ""
+    password_error: str = ""
+    submitting: bool = False
+
+    @rx.event
+    def load(self) -> rx.event.EventSpec | None:
+        """Show why the user is here; skip the form when the session is still valid."""
+        self.error = self.account_error = self.password_error = ""
+        self.submitting = False
+        params = self.router.url.query_parameters
+        self.notice = params.get("reason", "")[:60]
+        return None
+
+    @rx.event
+    def check_account(self, value: str) -> None:
+        """Live check of the account field."""
+        self.account_error = "" if value.strip() else "请输入账号"
+
+    @rx.event
+    def check_password(self, value: str) -> None:
+        """Live check of the password field."""
+        self.password_error = "" if value else "请输入密码"
+
+    @rx.event(background=True)
+    async def submit(self, form: dict[str, str]):
+        """Verify credentials off the event loop (Argon2 is deliberately slow)."""
+        account, password = form.get("account", ""), form.get("password", "")
+        async with self:
+            self.check_account(account)
+            self.check_password(password)
+            if self.account_error or self.password_error:
+                return
+            self.submitting, self.error, self.notice = True, "", ""
+            client_ip = self.router.session.client_ip
+            target = safe_next(self.router.url.query_parameters.get("next"))
+        try:
+            token, actor = await asyncio.to_thread(_login, account, password, client_ip)
+        except UserError as refused:
+            async with self:
+                self.error, self.submitting = refused.message, False
+            return
+        async with self:
+            session_state = await self.get_state(SessionState)
+            session_state.token = token
+            session_state._show(actor)
+            self.submitting = False
+        if actor.must_change_password:
+            yield rx.redirect(f"{CHANGE_PASSWORD_ROUTE}?next={quote(target, safe='/')}")
+        else:
+            yield rx.redirect(target)
+
+
+@dataclasses.dataclass(frozen=True)
+class PasswordRule:
+    """One password rule and whether the typed password meets it (no password content)."""
+
+    rule: str
+    passed: bool
+
+
+def _rules(password: str, account: str) -> list[PasswordRule]:
+    checks = policy_checks(password, account=account, min_length=get_settings().password_min_length)
+    return [PasswordRule(rule=check.rule, passed=check.passed) for check in checks]
+
+
+def _change(token: str, current: str, new: str, confirm: str) -> None:
+    with request_context(), session_scope() as session:
+        actor = service.resolve_session(session=session, token=token)
+        service.change_password(
+            session=session,
+            actor=actor,
+            current_password=current,
+            new_password=new,
+            confirm_password=confirm,
+        )
+
+
+class ChangePasswordState(rx.State):
+    """Password change with the policy checked as the user types."""
+
+    rules: list[PasswordRule] = []
+    error: str = ""
+    error_field: str = ""
+    confirm_error: str = ""
+    submitting: bool = False
+    forced: bool = False
+    # Typed values stay backend-only: only the rule outcomes go to the browser.
+    _new_password: str = ""
+
+    @rx.event
+    async def load(self) -> None:
+        """Reset the form (runs after ``SessionState.guard``, which handles logged-out users)."""
+        session_state = await self.get_state(SessionState)
+        self.error = self.error_field = self.confirm_error = ""
+        self.submitting = False
+        self._new_password = ""
+        self.rules = _rules("", session_state.account)
+        try:
+            self.forced = session_state._resolve().must_change_password
+        except AuthenticationFailed:
+            self.forced = False
+
+    @rx.event
+    async def check_new(self, value: str) -> None:
+        """Live policy feedback for the new password."""
+        self._new_password = value
+        session_state = await self.get_state(SessionState)
+        self.rules = _rules(value, session_state.account)
+
+    @rx.event
+    def check_confirm(self, value: str) -> None:
+        """Live check that the confirmation matches."""
+        self.confirm_error = "" if value == self._new_password else "两次输入的新密码不一致"
+
+    @rx.event(background=True)
+    async def submit(self, form: dict[str, str]):
+        """Change the password, then continue where the user was going."""
+        async with self:
+            self.submitting, self.error, self.error_field = True, "", ""
+            token = (await self.get_state(SessionState)).token
+            target = safe_next(self.router.url.query_parameters.get("next"))
+        try:
+            await asyncio.to_thread(
+                _change,
+                token,
+                form.get("current_password", ""),
+                form.get("new_password", ""),
+                form.get("confirm_password", ""),
+            )
+        except AuthenticationFailed:
+            async with self:
+                self.submitting = False
+            yield rx.redirect(login_url(CHANGE_PASSWORD_ROUTE, reason=service.SESSION_EXPIRED))
+            return
+        except UserError as refused:
+            async with self:
+                self.error, self.error_field = refused.message, refused.field or ""
+                self.submitting = False
+            return
+        async with self:
+            self.submitting = False
+        yield rx.toast.success("密码已修改", duration=3000)
+        yield rx.redirect(target)

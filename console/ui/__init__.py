@@ -1,0 +1,1 @@
+"""Shared UI: the console shell, navigation and reusable components."""

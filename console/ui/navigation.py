@@ -1,0 +1,158 @@
+"""The product's sections: one catalogue feeds the sidebar, routes, breadcrumbs and tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One sidebar entry and the page behind it."""
+
+    key: str
+    label: str
+    route: str
+    icon: str
+    group: str
+    summary: str
+    # What the page will hold once built, shown honestly on its "建设中" page.
+    planned: tuple[str, ...] = ()
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "overview",
+        "概览",
+        "/",
+        "layout-dashboard",
+        "综合监管",
+        "全省办件、时效、共享接口的关键指标一览",
+        (
+            "今日/本月/本年收件与办结量及同比环比",
+            "平均办理时长与按时办结率",
+            "网上申请占比",
+            "共享接口调用成功率",
+        ),
+    ),
+    Section(
+        "statistics",
+        "统计分析",
+        "/statistics",
+        "chart-column",
+        "综合监管",
+        "按地区、时间、登记类型、渠道统计办件",
+        (
+            "地区下钻与排名",
+            "日/周/月/季趋势与热力图",
+            "办理时效分布与超期办件",
+            "共享接口与机构通道监测",
+            "自定义统计与导出",
+        ),
+    ),
+    Section(
+        "reports",
+        "报表中心",
+        "/reports",
+        "file-text",
+        "综合监管",
+        "月度、季度监管报表的生成与下载",
+        ("按模板生成月报、季报", "图表与文字说明同页", "导出与归档"),
+    ),
+    Section(
+        "tenants",
+        "租户管理",
+        "/tenants",
+        "building-2",
+        "系统管理",
+        "按区县划分的租户，数据相互隔离",
+        ("租户新增、停用、启用", "省级用户切换租户视角"),
+    ),
+    Section(
+        "organizations",
+        "组织机构",
+        "/organizations",
+        "network",
+        "系统管理",
+        "登记机构、共享部门、银行、开发企业等机构树",
+        ("机构树维护", "统一社会信用代码校验"),
+    ),
+    Section(
+        "users",
+        "用户管理",
+        "/users",
+        "users",
+        "系统管理",
+        "账号、所属机构、岗位与角色",
+        ("账号新增、停用、解锁", "个人信息加密存储与脱敏显示", "一体化平台用户同步"),
+    ),
+    Section(
+        "roles",
+        "角色权限",
+        "/roles",
+        "shield-check",
+        "系统管理",
+        "角色、权限目录与三员分立",
+        ("角色分类与复制", "页面×操作权限树", "用户有效权限查询"),
+    ),
+    Section(
+        "dictionaries",
+        "数据字典",
+        "/dictionaries",
+        "book-open",
+        "配置管理",
+        "行政区划、登记类型等字典及导入导出",
+        ("全国行政区划", "登记类型、权利类型等国家代码", "导入预览与变更历史"),
+    ),
+    Section(
+        "interfaces",
+        "接口管理",
+        "/interfaces",
+        "plug",
+        "配置管理",
+        "登记系统接入与部门共享接口登记",
+        ("接口登记与版本", "接入密钥", "连通性测试与健康探测"),
+    ),
+    Section(
+        "channels",
+        "机构通道",
+        "/channels",
+        "landmark",
+        "配置管理",
+        "银行、开发企业、经纪与代理机构的直连通道",
+        ("通道开通、限流观察、关闭与整改恢复", "通道业务量与拒绝率"),
+    ),
+    Section(
+        "workflows",
+        "流程配置",
+        "/workflows",
+        "workflow",
+        "配置管理",
+        "业务定义、可视化流程设计、表单、材料与意见模板",
+        ("可视化流程设计器", "版本发布与差异比较", "省级模板与区县继承"),
+    ),
+    Section(
+        "audit",
+        "日志审计",
+        "/audit",
+        "scroll-text",
+        "安全审计",
+        "操作日志、接口调用日志、异常日志的检索、追溯与导出",
+        ("日志检索与导出", "办件全程追溯", "防篡改校验", "保留策略（不少于一年）"),
+    ),
+    Section(
+        "settings",
+        "系统设置",
+        "/settings",
+        "settings",
+        "安全审计",
+        "安全策略与运行参数",
+        ("密码与锁定策略", "会话超时", "运行参数一览"),
+    ),
+)
+
+GROUPS: tuple[str, ...] = tuple(dict.fromkeys(section.group for section in SECTIONS))
+
+
+def section_by_key(key: str) -> Section:
+    """The section with ``key``."""
+    return next(section for section in SECTIONS if section.key == key)

@@ -1,0 +1,171 @@
+"""The console shell: sidebar with every section, header with user and tenant, breadcrumb."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from console.iam.state import CHANGE_PASSWORD_ROUTE, SessionState
+from console.ui import theme
+from console.ui.navigation import GROUPS, SECTIONS, Section
+
+
+def _nav_item(section: Section, active: bool) -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.icon(section.icon, size=16),
+            rx.text(section.label, size="2"),
+            align="center",
+            spacing="3",
+            padding_x="14px",
+            padding_y="8px",
+            width="100%",
+            border_radius="6px",
+            background=theme.SIDEBAR_ACTIVE_BG if active else "transparent",
+            color="white" if active else theme.SIDEBAR_TEXT,
+            _hover={"background": theme.SIDEBAR_ACTIVE_BG, "color": "white"},
+        ),
+        href=section.route,
+        underline="none",
+        width="100%",
+        aria_current="page" if active else None,
+        data_testid=f"nav-{section.key}",
+    )
+
+
+def sidebar(active_key: str) -> rx.Component:
+    """Left navigation, grouped as the product is organised."""
+    groups = []
+    for group in GROUPS:
+        items = [_nav_item(s, s.key == active_key) for s in SECTIONS if s.group == group]
+        groups.append(
+            rx.vstack(
+                rx.text(group, size="1", color="#7f8fb0", padding_x="14px", weight="medium"),
+                *items,
+                spacing="1",
+                width="100%",
+            )
+        )
+    return rx.el.nav(
+        rx.vstack(
+            _brand(),
+            rx.vstack(*groups, spacing="4", width="100%", padding_x="8px"),
+            spacing="2",
+        ),
+        aria_label="主导航",
+        style={
+            "width": theme.SIDEBAR_WIDTH,
+            "min_width": theme.SIDEBAR_WIDTH,
+            "height": "100vh",
+            "position": "sticky",
+            "top": "0",
+            "overflow_y": "auto",
+            "background": theme.SIDEBAR_BG,
+        },
+    )
+
+
+def _brand() -> rx.Component:
+    return rx.hstack(
+        rx.icon("landmark", size=22, color="white"),
+        rx.vstack(
+            rx.text(theme.PRODUCT_NAME, size="2", weight="bold", color="white"),
+            rx.text("运维管理 · 综合监管", size="1", color=theme.SIDEBAR_TEXT),
+            spacing="0",
+        ),
+        align="center",
+        spacing="2",
+        padding="16px 14px",
+    )
+
+
+def breadcrumb(section: Section | None, title: str) -> rx.Component:
+    """首页 / group / page, the first part linking home."""
+    parts: list[rx.Component] = [rx.link("首页", href="/", size="2")]
+    if section is not None and section.route != "/":
+        parts += [rx.text("/", size="2", color_scheme="gray"), rx.text(section.group, size="2")]
+    if section is None or section.route != "/":
+        parts += [rx.text("/", size="2", color_scheme="gray"), rx.text(title, size="2")]
+    return rx.el.nav(rx.hstack(*parts, spacing="2", align="center"), aria_label="面包屑")
+
+
+def user_menu() -> rx.Component:
+    """Current user, their tenant, and the account actions."""
+    return rx.hstack(
+        rx.badge(
+            rx.icon("map-pin", size=12),
+            SessionState.tenant_label,
+            variant="soft",
+            size="2",
+            data_testid="header-tenant",
+        ),
+        rx.menu.root(
+            rx.menu.trigger(
+                rx.button(
+                    rx.icon("circle-user", size=16),
+                    SessionState.user_label,
+                    rx.icon("chevron-down", size=14),
+                    variant="ghost",
+                    data_testid="user-menu",
+                )
+            ),
+            rx.menu.content(
+                rx.menu.item(rx.text("账号：", SessionState.account), disabled=True),
+                rx.menu.separator(),
+                rx.menu.item(
+                    "修改密码", on_click=rx.redirect(CHANGE_PASSWORD_ROUTE), data_testid="menu-pw"
+                ),
+                rx.menu.item(
+                    "退出登录",
+                    color="red",
+                    on_click=SessionState.logout,
+                    data_testid="menu-logout",
+                ),
+            ),
+        ),
+        spacing="3",
+        align="center",
+    )
+
+
+def header(section: Section | None, title: str) -> rx.Component:
+    """Top bar of the shell."""
+    return rx.hstack(
+        breadcrumb(section, title),
+        rx.spacer(),
+        user_menu(),
+        align="center",
+        height=theme.HEADER_HEIGHT,
+        padding_x="24px",
+        background="white",
+        border_bottom="1px solid var(--gray-5)",
+        width="100%",
+    )
+
+
+def _loading() -> rx.Component:
+    return rx.center(
+        rx.hstack(rx.spinner(size="3"), rx.text("正在验证登录状态…", color_scheme="gray")),
+        height="100vh",
+        width="100%",
+    )
+
+
+def shell(content: rx.Component, *, title: str, section: Section | None) -> rx.Component:
+    """Wrap a page's content in the shell, shown only once the session is verified."""
+    return rx.cond(
+        SessionState.authenticated,
+        rx.hstack(
+            sidebar(section.key if section else ""),
+            rx.vstack(
+                rx.el.header(header(section, title), style={"width": "100%"}),
+                rx.el.main(content, style={"padding": "24px", "width": "100%"}),
+                spacing="0",
+                width="100%",
+                min_height="100vh",
+            ),
+            spacing="0",
+            width="100%",
+            align="start",
+        ),
+        _loading(),
+    )

@@ -1,0 +1,19 @@
+"""Reflex configuration; ports and paths come from the console's ``BDC_*`` settings."""
+
+import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
+
+config = rx.Config(
+    app_name="console",
+    # The console runs its own engine and Alembic migrations (console.core.db), so Reflex's
+    # db_url stays unset: Reflex would otherwise look for its own alembic.ini.
+    # Ports and host are passed by `python -m console serve` from the BDC_* settings.
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="indigo", gray_color="slate", radius="medium")
+        )
+    ],
+    disable_plugins=[SitemapPlugin],
+)

@@ -1,0 +1,78 @@
+"""Shared fixtures: isolated settings, real databases (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from console.core import db as core_db
+from console.core.settings import get_settings
+from tests.support.postgres import PostgresCluster, start_cluster
+from tests.support.server import ConsoleServer, start_server
+
+BACKENDS = ("sqlite", "postgresql")
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test gets its own data folder and freshly read settings."""
+    for name in list(os.environ):
+        if name.startswith("BDC_") and name not in {"BDC_REQUIRE_POSTGRES", "BDC_TEST_PG_BIN"}:
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("BDC_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1, started once per test run."""
+    cluster = start_cluster()
+    if cluster is None:
+        message = "PostgreSQL server binaries not found (make test installs Debian's postgresql)"
+        if os.environ.get("BDC_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """An empty database of each backend, configured as ``BDC_DATABASE_URL``."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'console.db'}"
+    else:
+        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+        url = cluster.create_database(f"bdc_test_{next(_database_numbers)}")
+    monkeypatch.setenv("BDC_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    core_db.engine_for(url).dispose()
+
+
+@pytest.fixture
+def migrated_db(database_url: str) -> str:
+    """A database of each backend at the newest schema."""
+    core_db.migrate(database_url)
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
+    """The real console on loopback, built and started once for all API and browser tests."""
+    server = start_server(tmp_path_factory.mktemp("console"))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,110 @@
+"""Login, forced password change, deep links, logout, 404 — in a real Chromium."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from console.ui.navigation import SECTIONS
+from tests.e2e.conftest import log_in, wait_until_ready
+from tests.support.server import ConsoleServer
+
+pytestmark = pytest.mark.e2e
+
+
+def test_wrong_password_shows_a_chinese_error(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    account = make_user("e2e_wrong")
+    log_in(page, console_server.base_url, account, "not-the-password")
+    expect(page.get_by_test_id("login-error")).to_have_text("账号或密码错误，再失败 4 次将锁定账号")
+    expect(page).to_have_url(re.compile(r"/login"))
+
+
+def test_empty_account_is_flagged_as_you_leave_the_field(
+    page: Page, console_server: ConsoleServer
+) -> None:
+    page.goto(f"{console_server.base_url}/login")
+    wait_until_ready(page)
+    page.get_by_test_id("login-account").focus()
+    page.get_by_test_id("login-password").focus()
+    expect(page.get_by_role("alert").filter(has_text="请输入账号")).to_be_visible()
+
+
+def test_first_login_forces_a_password_change_then_returns_to_the_deep_link(
+    page: Page, console_server: ConsoleServer
+) -> None:
+    page.goto(f"{console_server.base_url}/audit")
+    expect(page).to_have_url(re.compile(r"/login\?next=/audit"))
+    log_in(page, console_server.base_url, "admin", console_server.admin_password)
+
+    expect(page).to_have_url(re.compile(r"/change-password\?next=/audit"))
+    expect(page.get_by_test_id("pw-forced")).to_be_visible()
+    rules = page.get_by_test_id("pw-rules")
+    page.get_by_test_id("pw-new").fill("weak")
+    expect(rules.locator("[data-passed='false']")).to_have_count(2)
+    page.get_by_test_id("pw-new").fill("Admin#NewPass2026")
+    expect(rules.locator("[data-passed='false']")).to_have_count(1)  # contains the account
+    new_password = "Strong#NewPass2026"
+    page.get_by_test_id("pw-new").fill(new_password)
+    expect(rules.locator("[data-passed='false']")).to_have_count(0)
+
+    page.get_by_test_id("pw-current").fill(console_server.admin_password)
+    page.get_by_test_id("pw-confirm").fill(new_password)
+    page.get_by_test_id("pw-submit").click()
+
+    expect(page).to_have_url(re.compile(r"/audit/?$"))
+    expect(page.get_by_role("heading", name="日志审计", level=1)).to_be_visible()
+    expect(page.get_by_test_id("header-tenant")).to_have_text(re.compile("全省"))
+    expect(page.get_by_role("navigation", name="主导航")).to_be_visible()
+
+
+def test_password_change_names_the_wrong_field(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    account = make_user("e2e_pw", must_change=True)
+    log_in(page, console_server.base_url, account)
+    expect(page).to_have_url(re.compile(r"/change-password"))
+    page.get_by_test_id("pw-current").fill("wrong-current")
+    page.get_by_test_id("pw-new").fill("Another#Pass2026")
+    page.get_by_test_id("pw-confirm").fill("Another#Pass2026")
+    page.get_by_test_id("pw-submit").click()
+    expect(page.get_by_role("alert").filter(has_text="当前密码不正确")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/change-password"))
+
+
+def test_every_sidebar_link_opens_its_page(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    log_in(page, console_server.base_url, make_user("e2e_nav"))
+    expect(page.get_by_role("heading", name="概览", level=1)).to_be_visible()
+    for section in SECTIONS:
+        page.get_by_test_id(f"nav-{section.key}").click()
+        path = re.escape(section.route.rstrip("/"))
+        expect(page).to_have_url(re.compile(rf"{console_server.base_url}{path}/?$"))
+        expect(page.get_by_role("heading", name=section.label, level=1)).to_be_visible()
+        expect(page.get_by_test_id(f"nav-{section.key}")).to_have_attribute("aria-current", "page")
+        expect(page).to_have_title(re.compile(section.label))
+
+
+def test_logout_ends_the_session_and_pages_need_login_again(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    log_in(page, console_server.base_url, make_user("e2e_logout"))
+    expect(page.get_by_test_id("user-menu")).to_contain_text("测试e2e_logout")
+    page.get_by_test_id("user-menu").click()
+    page.get_by_test_id("menu-logout").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+    expect(page.get_by_test_id("login-notice")).to_have_text("您已安全退出")
+    page.goto(f"{console_server.base_url}/users")
+    expect(page).to_have_url(re.compile(r"/login\?next=/users"))
+
+
+def test_unknown_address_shows_the_404_page(page: Page, console_server: ConsoleServer) -> None:
+    page.goto(f"{console_server.base_url}/no-such-page")
+    expect(page.get_by_role("heading", name="页面不存在")).to_be_visible()
+    page.get_by_role("link", name="返回首页").click()
+    expect(page).to_have_url(re.compile(r"/login"))

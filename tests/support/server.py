@@ -1,0 +1,113 @@
+"""Run the real console (``python -m console serve``, prod build) for API and browser tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 420
+
+
+@dataclass
+class ConsoleServer:
+    """A console serving on 127.0.0.1 with its own data folder."""
+
+    base_url: str
+    data_dir: Path
+    admin_password: str
+    process: subprocess.Popen
+
+    @property
+    def db_url(self) -> str:
+        """SQLAlchemy URL of the server's config database."""
+        return f"sqlite:///{self.data_dir / 'console.db'}"
+
+    def stop(self) -> None:
+        """Stop the server and every process it started (its own process group)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_environment(data_dir: Path, port: int) -> dict[str, str]:
+    """Environment of the server: isolated data, loopback only, offline-safe Reflex."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BDC_")}
+    bun_bin = ROOT / ".tools" / "bun" / "node_modules" / ".bin"
+    env["PATH"] = f"{bun_bin}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env.update(
+        BDC_DATA_DIR=str(data_dir),
+        BDC_HOST="127.0.0.1",
+        BDC_PORT=str(port),
+        REFLEX_USE_SYSTEM_BUN="1",
+        REFLEX_CHECK_LATEST_VERSION="0",
+        REFLEX_TELEMETRY_ENABLED="0",
+    )
+    return env
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"console exited early:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"console not healthy after {START_TIMEOUT_S}s:\n{log.read_text()[-4000:]}")
+
+
+def start_server(workdir: Path) -> ConsoleServer:
+    """Init a data folder, then serve the console from the checkout in its own process group."""
+    data_dir, port = workdir / "data", _free_port()
+    env = server_environment(data_dir, port)
+    init = subprocess.run(
+        [sys.executable, "-m", "console", "init"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    match = re.search(r"密码：(\S+)", init.stdout)
+    if match is None:
+        raise RuntimeError(f"init printed no admin password:\n{init.stdout}\n{init.stderr}")
+    log = workdir / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "console", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(f"{base_url}/api/v1/health", process, log)
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+    return ConsoleServer(base_url, data_dir, match.group(1), process)
