@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import select
 
+from console.core.clock import utcnow
+from console.core.db import session_scope
+from console.iam.models import LoginSession, User
 from console.ui.navigation import SECTIONS
 from tests.e2e.conftest import log_in, wait_until_ready
 from tests.support.server import ConsoleServer
@@ -108,3 +113,30 @@ def test_unknown_address_shows_the_404_page(page: Page, console_server: ConsoleS
     expect(page.get_by_role("heading", name="页面不存在")).to_be_visible()
     page.get_by_role("link", name="返回首页").click()
     expect(page).to_have_url(re.compile(r"/login"))
+
+
+def test_deep_link_returns_there_after_login(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    account = make_user("e2e_deep")
+    page.goto(f"{console_server.base_url}/dictionaries")
+    expect(page).to_have_url(re.compile(r"/login\?next=/dictionaries"))
+    log_in(page, console_server.base_url, account)
+    expect(page).to_have_url(re.compile(r"/dictionaries/?$"))
+    expect(page.get_by_role("heading", name="数据字典", level=1)).to_be_visible()
+
+
+def test_idle_session_sends_the_next_click_to_login_with_the_reason(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    account = make_user("e2e_idle")
+    log_in(page, console_server.base_url, account)
+    expect(page.get_by_role("heading", name="概览", level=1)).to_be_visible()
+    with session_scope(console_server.db_url) as session:
+        user = session.exec(select(User).where(User.account == account)).one()
+        for login in session.exec(select(LoginSession).where(LoginSession.user_id == user.id)):
+            login.last_seen_at = utcnow() - timedelta(minutes=31)
+            session.add(login)
+    page.get_by_test_id("nav-tenants").click()
+    expect(page).to_have_url(re.compile(r"/login\?next=/tenants"))
+    expect(page.get_by_test_id("login-notice")).to_have_text("会话已超时，请重新登录")
