@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from console.core.crypto import ensure_key_files
 from console.core.db import alembic_config, backend_name, migrate, session_scope
 from console.core.errors import UserError
 from console.core.logging import configure_logging
@@ -16,6 +17,8 @@ def _init(_args: argparse.Namespace) -> int:
     """Prepare a machine: data folder, schema, initial administrator."""
     settings = get_settings()
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    for path in ensure_key_files(settings):
+        print(f"已生成密钥文件 {path}（权限 0600，请妥善备份，丢失将无法解密个人信息）")
     revision = migrate()
     print(f"配置库（{backend_name()}）已升级到版本 {revision}")
     return _create_admin(argparse.Namespace(account="admin"))

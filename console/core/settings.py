@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from console.core.errors import SettingsError
@@ -29,7 +30,12 @@ _DESCRIPTIONS: dict[str, str] = {
     "log_file_retention_days": "运行日志文件保留天数（审计日志另有保留策略）",
     "province_code": "本省行政区划代码（省级租户代码）",
     "province_name": "本省名称",
+    "sm4_key": "个人信息加密密钥（SM4，32位十六进制）；留空则使用数据目录 keys/sm4.key",
+    "hmac_key": "个人信息检索摘要密钥（HMAC-SM3，64位十六进制）；留空则使用 keys/hmac.key",
 }
+
+
+_SECRET_FIELDS = frozenset({"sm4_key", "hmac_key"})
 
 
 class Settings(BaseSettings):
@@ -50,6 +56,27 @@ class Settings(BaseSettings):
     log_file_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
     province_code: Annotated[str, Field(pattern=r"^\d{2}0000$")] = "330000"
     province_name: Annotated[str, Field(min_length=2, max_length=20)] = "浙江省"
+    sm4_key: SecretStr | None = None
+    hmac_key: SecretStr | None = None
+
+    @field_validator("sm4_key", "hmac_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("sm4_key")
+    @classmethod
+    def _sm4_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[0-9a-fA-F]{32}", value.get_secret_value()):
+            raise ValueError("应为32位十六进制字符（16字节）")
+        return value
+
+    @field_validator("hmac_key")
+    @classmethod
+    def _hmac_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", value.get_secret_value()):
+            raise ValueError("应为64位十六进制字符（32字节）")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -74,6 +101,11 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.resolved_data_dir / 'console.db'}"
 
     @property
+    def key_dir(self) -> Path:
+        """Folder of the generated key files (mode 0700, files 0600)."""
+        return self.resolved_data_dir / "keys"
+
+    @property
     def log_dir(self) -> Path:
         """Folder of the rotating runtime log files."""
         return self.resolved_data_dir / "logs"
@@ -95,9 +127,8 @@ def _explain(error: ValidationError) -> str:
         name = str(item["loc"][0]) if item["loc"] else "?"
         variable = f"{ENV_PREFIX}{name.upper()}"
         label = _DESCRIPTIONS.get(name, name)
-        reasons.append(
-            f"配置项 {variable}（{label}）取值 {item.get('input')!r} 无效：{_reason(item)}"
-        )
+        shown = "（已隐藏）" if name in _SECRET_FIELDS else repr(item.get("input"))
+        reasons.append(f"配置项 {variable}（{label}）取值 {shown} 无效：{_reason(item)}")
     return "；".join(reasons)
 
 
