@@ -13,7 +13,7 @@ from console.core.logging import configure_logging
 from console.core.settings import get_settings
 
 
-def _init(_args: argparse.Namespace) -> int:
+def _init(args: argparse.Namespace) -> int:
     """Prepare a machine: data folder, schema, initial administrator."""
     settings = get_settings()
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
@@ -21,7 +21,7 @@ def _init(_args: argparse.Namespace) -> int:
         print(f"已生成密钥文件 {path}（权限 0600，请妥善备份，丢失将无法解密个人信息）")
     revision = migrate()
     print(f"配置库（{backend_name()}）已升级到版本 {revision}")
-    return _create_admin(argparse.Namespace(account="admin"))
+    return _create_admins(args)
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -29,20 +29,64 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _create_admin(args: argparse.Namespace) -> int:
-    from console.iam.service import create_admin
+def _create_admins(_args: argparse.Namespace) -> int:
+    """Seed built-in roles and create the three administrators that are missing."""
+    from console.iam.role_service import seed_builtin_roles
+    from console.iam.service import create_initial_admins
 
     migrate()
     with session_scope() as session:
-        password = create_admin(session=session, account=args.account)
-    if password is None:
-        print(f"管理员账号 {args.account} 已存在，未重新创建。")
+        seeded = seed_builtin_roles(session)
+        created = create_initial_admins(session=session)
+    if seeded:
+        print(f"已载入 {seeded} 个内置角色及其权限（policies/）")
+    if not created:
+        print("三员账号（sysadmin / secadmin / auditadmin）已存在，未重新创建。")
         return 0
-    line = "=" * 60
-    print(
-        f"{line}\n初始管理员已创建（密码仅显示这一次，首次登录须修改）\n"
-        f"  账号：{args.account}\n  密码：{password}\n{line}"
+    line = "=" * 64
+    print(f"{line}\n三员账号已创建（密码仅显示这一次，首次登录须修改）")
+    for account, label, password in created:
+        print(f"  {label}  账号：{account}  密码：{password}")
+    print(line)
+    return 0
+
+
+def _user_create(args: argparse.Namespace) -> int:
+    """Create an account from a script (tests, provisioning) and print its one-time password."""
+    from console.iam.passwords import generate_password, hash_password
+    from console.iam.user_service import UserDraft, insert_user
+
+    migrate()
+    password = generate_password()
+    draft = UserDraft(
+        account=args.account,
+        real_name=args.name,
+        tenant_code=args.tenant,
+        roles=tuple(args.role or ()),
+        phone=args.phone or "",
+        id_number=args.id_number or "",
     )
+    with session_scope() as session:
+        insert_user(session, draft, password_hash=hash_password(password))
+    print(f"账号 {args.account} 已创建，一次性密码：{password}（首次登录须修改）")
+    return 0
+
+
+def _role_list(_args: argparse.Namespace) -> int:
+    """Print the roles with their codes, categories and holders."""
+    from sqlmodel import select
+
+    from console.authz.service import role_holders, role_permissions
+    from console.iam.models import Role
+
+    migrate()
+    with session_scope() as session:
+        roles = session.exec(select(Role).order_by(Role.id)).all()
+        print(f"{'代码':<22}{'名称':<10}{'类别':<6}{'权限数':>6}{'持有人数':>8}")
+        for role in roles:
+            permissions = len(role_permissions(session, role_code=role.code))
+            holders = len(role_holders(session, role_code=role.code))
+            print(f"{role.code:<22}{role.name:<10}{role.category:<6}{permissions:>6}{holders:>8}")
     return 0
 
 
@@ -105,9 +149,24 @@ def build_parser() -> argparse.ArgumentParser:
         handler=_init
     )
     commands.add_parser("migrate", help="把配置库升级到最新版本").set_defaults(handler=_migrate)
-    admin = commands.add_parser("create-admin", help="创建初始管理员（已存在则不动）")
-    admin.add_argument("--account", default="admin")
-    admin.set_defaults(handler=_create_admin)
+    commands.add_parser(
+        "create-admin", help="载入内置角色并创建三员账号（已存在则不动）"
+    ).set_defaults(handler=_create_admins)
+    user = commands.add_parser("user", help="用户（脚本用）").add_subparsers(
+        dest="sub", required=True
+    )
+    create = user.add_parser("create", help="创建用户并打印一次性密码")
+    create.add_argument("--account", required=True)
+    create.add_argument("--name", required=True, help="姓名")
+    create.add_argument("--tenant", required=True, help="租户代码（6位）")
+    create.add_argument("--role", action="append", help="角色代码，可重复")
+    create.add_argument("--phone")
+    create.add_argument("--id-number", dest="id_number")
+    create.set_defaults(handler=_user_create)
+    role = commands.add_parser("role", help="角色（脚本用）").add_subparsers(
+        dest="sub", required=True
+    )
+    role.add_parser("list", help="列出角色").set_defaults(handler=_role_list)
     reset = commands.add_parser("reset-password", help="重置账号密码（忘记初始密码、账号被锁定时）")
     reset.add_argument("account")
     reset.set_defaults(handler=_reset_password)

@@ -76,3 +76,23 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def seeded_db(migrated_db: str) -> str:
+    """Migrated database with keys, built-in roles and their seed permissions."""
+    from console.core.crypto import ensure_key_files
+    from console.iam.role_service import seed_builtin_roles
+
+    ensure_key_files()
+    with core_db.session_scope() as session:
+        seed_builtin_roles(session)
+    return migrated_db
+
+
+@pytest.fixture
+def world(seeded_db: str):
+    """Two counties and one account per built-in role, on each backend."""
+    from tests.support.world import build_world
+
+    return build_world()

@@ -15,3 +15,6 @@ class Actor:
     tenant_code: str
     session_id: int
     must_change_password: bool = False
+    # Province-level users may narrow their view to one tenant; None = every tenant in scope.
+    context_tenant: str | None = None
+    client_ip: str = ""

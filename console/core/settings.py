@@ -23,6 +23,8 @@ _DESCRIPTIONS: dict[str, str] = {
     "login_max_failures": "连续登录失败多少次后锁定账号",
     "login_lock_minutes": "账号锁定时长（分钟）",
     "password_min_length": "密码最小长度",
+    "password_history": "新密码不得与最近几次密码相同",
+    "password_max_age_days": "密码有效期（天），到期后登录须修改",
     "host": "监听地址（默认仅本机；对外服务请置于反向代理之后）",
     "port": "控制台端口（生产模式下页面与接口共用）",
     "dev_backend_port": "开发模式（make dev）下的后端端口",
@@ -49,6 +51,8 @@ class Settings(BaseSettings):
     login_max_failures: Annotated[int, Field(ge=3, le=20)] = 5
     login_lock_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
     password_min_length: Annotated[int, Field(ge=8, le=64)] = 10
+    password_history: Annotated[int, Field(ge=1, le=24)] = 5
+    password_max_age_days: Annotated[int, Field(ge=1, le=3650)] = 90
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 3000
     dev_backend_port: Annotated[int, Field(ge=1, le=65535)] = 8000

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from sqlmodel import Column, Field, SQLModel
 
+import console.tenancy.models  # noqa: F401  (users and organisations reference tenant.code)
 from console.core.clock import utcnow
 from console.core.db import UTCDateTime
 
@@ -38,24 +39,110 @@ class LoginOutcome(StrEnum):
     IDLE_TIMEOUT = "idle_timeout"
     PASSWORD_CHANGED = "password_changed"
     PASSWORD_RESET = "password_reset"
+    SUPERSEDED = "superseded"
+    TENANT_SUSPENDED = "tenant_suspended"
+    PASSWORD_EXPIRED = "password_expired"
+
+
+class OrgKind(StrEnum):
+    """Kinds of organisation (domain.md §1)."""
+
+    REGISTRY = "registry"
+    SHARING_DEPT = "sharing_dept"
+    BANK = "bank"
+    DEVELOPER = "developer"
+    BROKER = "broker"
+    AGENCY = "agency"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        """Chinese label."""
+        return ORG_KIND_LABELS[self.value]
+
+
+ORG_KIND_LABELS = {
+    "registry": "登记机构",
+    "sharing_dept": "共享部门",
+    "bank": "银行",
+    "developer": "房地产开发企业",
+    "broker": "房屋经纪机构",
+    "agency": "登记代理机构",
+    "other": "其他",
+}
+
+
+class Organization(SQLModel, table=True):
+    """A node of a tenant's organisation tree."""
+
+    __tablename__ = "iam_organization"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant_code: str = Field(foreign_key="tenant.code", max_length=6, index=True)
+    parent_id: int | None = Field(default=None, foreign_key="iam_organization.id")
+    name: str = Field(max_length=128)
+    kind: str = Field(max_length=16)
+    uscc: str | None = Field(default=None, max_length=18, index=True)
+    status: str = Field(default="active", max_length=16)
+    sort_order: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
+class Role(SQLModel, table=True):
+    """Role metadata; its permissions live in Casbin's policy rows."""
+
+    __tablename__ = "iam_role"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=64)
+    category: str = Field(max_length=8)
+    scope: str = Field(default="tenant", max_length=16)
+    tenant_code: str | None = Field(default=None, max_length=6)
+    description: str = Field(default="", max_length=255)
+    builtin: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
 
 
 class User(SQLModel, table=True):
-    """A console account (personal data columns arrive encrypted with full IAM)."""
+    """A console account; name, ID number and phone are SM4-GCM ciphertext plus HMAC-SM3."""
 
     __tablename__ = "iam_user"
 
     id: int | None = Field(default=None, primary_key=True)
     account: str = Field(max_length=64, unique=True, index=True)
-    display_name: str = Field(max_length=64)
+    real_name_enc: str = Field(max_length=255)
+    real_name_digest: str = Field(max_length=64, index=True)
+    id_type: str | None = Field(default=None, max_length=4)
+    id_number_enc: str | None = Field(default=None, max_length=255)
+    id_number_digest: str | None = Field(default=None, max_length=64, index=True)
+    phone_enc: str | None = Field(default=None, max_length=255)
+    phone_digest: str | None = Field(default=None, max_length=64, index=True)
+    org_id: int | None = Field(default=None, foreign_key="iam_organization.id")
+    post: str = Field(default="", max_length=64)
+    allow_multi_session: bool = False
     password_hash: str = Field(max_length=255)
     must_change_password: bool = True
     status: str = Field(default=UserStatus.ACTIVE.value, max_length=16)
-    tenant_code: str = Field(max_length=6, index=True)
+    tenant_code: str = Field(foreign_key="tenant.code", max_length=6, index=True)
     failed_login_count: int = 0
     locked_until: datetime | None = Field(default=None, sa_column=_utc_column())
     password_changed_at: datetime | None = Field(default=None, sa_column=_utc_column())
     last_login_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
+class PasswordHistory(SQLModel, table=True):
+    """Earlier password hashes, so a new password cannot repeat the last few."""
+
+    __tablename__ = "iam_password_history"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="iam_user.id", index=True)
+    password_hash: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
 
 
@@ -68,6 +155,9 @@ class LoginSession(SQLModel, table=True):
     token_digest: str = Field(max_length=64, unique=True, index=True)
     user_id: int = Field(foreign_key="iam_user.id", index=True)
     client_ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=255)
+    # Province-level users may narrow their view to one tenant; None = all tenants.
+    context_tenant: str | None = Field(default=None, max_length=6)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
     last_seen_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
     ended_at: datetime | None = Field(default=None, sa_column=_utc_column())
@@ -86,3 +176,4 @@ class LoginEvent(SQLModel, table=True):
     outcome: str = Field(max_length=32)
     reason: str = Field(default="", max_length=255)
     client_ip: str = Field(default="", max_length=64)
+    user_agent: str = Field(default="", max_length=255)

@@ -14,7 +14,14 @@ from console.core.clock import CHINA_TZ, utcnow
 from console.core.crypto import sm3_hex
 from console.core.errors import AuthenticationFailed, ValidationFailed
 from console.core.settings import get_settings
-from console.iam.models import LoginEvent, LoginOutcome, LoginSession, User, UserStatus
+from console.iam.models import (
+    LoginEvent,
+    LoginOutcome,
+    LoginSession,
+    PasswordHistory,
+    User,
+    UserStatus,
+)
 from console.iam.passwords import (
     generate_password,
     hash_password,
@@ -22,36 +29,41 @@ from console.iam.passwords import (
     policy_problems,
     verify_password,
 )
+from console.tenancy.service import tenant_is_active
 
 BAD_CREDENTIALS = "账号或密码错误"
 SESSION_EXPIRED = "会话已超时，请重新登录"
 SESSION_INVALID = "请先登录"
 ACCOUNT_DISABLED = "账号已停用，请联系系统管理员"
+TENANT_SUSPENDED = "所属租户已停用，请联系省级管理员"
 # Writing last_seen on every event would turn every click into a DB write.
 _TOUCH_INTERVAL = timedelta(seconds=15)
 # Verifying against a throwaway hash keeps unknown accounts as slow as known ones.
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 
-def create_admin(
-    *, session: Session, account: str = "admin", display_name: str = "系统管理员"
-) -> str | None:
-    """Create the initial administrator; return its one-time password, or None if it exists."""
-    if session.exec(select(User).where(User.account == account)).first():
-        return None
-    password = generate_password()
-    session.add(
-        User(
-            account=account,
-            display_name=display_name,
-            password_hash=hash_password(password),
-            must_change_password=True,
-            tenant_code=get_settings().province_code,
-        )
-    )
-    session.flush()
-    logger.info("initial administrator {} created", account)
-    return password
+INITIAL_ADMINS = (
+    ("sysadmin", "系统管理员", "sys_admin"),
+    ("secadmin", "安全管理员", "sec_admin"),
+    ("auditadmin", "审计管理员", "audit_admin"),
+)
+
+
+def create_initial_admins(*, session: Session) -> list[tuple[str, str, str]]:
+    """Create the three administrators (三员) that are missing; return (account, role, password)."""
+    from console.iam.user_service import UserDraft, insert_user
+
+    province = get_settings().province_code
+    created = []
+    for account, label, role in INITIAL_ADMINS:
+        if session.exec(select(User).where(User.account == account)).first():
+            continue
+        password = generate_password()
+        draft = UserDraft(account=account, real_name=label, tenant_code=province, roles=(role,))
+        insert_user(session, draft, password_hash=hash_password(password))
+        created.append((account, label, password))
+        logger.info("initial administrator {} ({}) created", account, role)
+    return created
 
 
 def _record(
@@ -62,6 +74,7 @@ def _record(
     user: User | None = None,
     reason: str = "",
     client_ip: str = "",
+    user_agent: str = "",
 ) -> None:
     session.add(
         LoginEvent(
@@ -70,6 +83,7 @@ def _record(
             outcome=outcome.value,
             reason=reason[:255],
             client_ip=client_ip[:64],
+            user_agent=user_agent[:255],
         )
     )
 
@@ -81,15 +95,24 @@ def _commit_and_refuse(session: Session, message: str) -> NoReturn:
 
 
 def _actor(user: User, login: LoginSession) -> Actor:
+    from console.iam.user_service import display_label
+
     assert user.id is not None and login.id is not None
     return Actor(
         user_id=user.id,
         account=user.account,
-        display_name=user.display_name,
+        display_name=display_label(user),
         tenant_code=user.tenant_code,
         session_id=login.id,
-        must_change_password=user.must_change_password,
+        must_change_password=user.must_change_password or _password_expired(user),
+        context_tenant=login.context_tenant,
+        client_ip=login.client_ip,
     )
+
+
+def _password_expired(user: User) -> bool:
+    changed = user.password_changed_at or user.created_at
+    return utcnow() - changed > timedelta(days=get_settings().password_max_age_days)
 
 
 def _locked_message(until: datetime) -> str:
@@ -105,6 +128,17 @@ def _refuse(session: Session, user: User, *, client_ip: str, now: datetime) -> N
             account=user.account,
             user=user,
             outcome=LoginOutcome.DISABLED,
+            reason=reason,
+            client_ip=client_ip,
+        )
+        raise AuthenticationFailed(reason)
+    if not tenant_is_active(session, user.tenant_code):
+        reason = TENANT_SUSPENDED
+        _record(
+            session,
+            account=user.account,
+            user=user,
+            outcome=LoginOutcome.TENANT_SUSPENDED,
             reason=reason,
             client_ip=client_ip,
         )
@@ -146,7 +180,7 @@ def _count_failure(session: Session, user: User, *, client_ip: str, now: datetim
 
 
 def authenticate(
-    *, session: Session, account: str, password: str, client_ip: str = ""
+    *, session: Session, account: str, password: str, client_ip: str = "", user_agent: str = ""
 ) -> tuple[str, Actor]:
     """Check credentials and open a session; return the browser token and the actor.
 
@@ -182,13 +216,38 @@ def authenticate(
     user.failed_login_count = 0
     user.locked_until = None
     user.last_login_at = now
+    if not user.allow_multi_session:
+        for earlier in _open_sessions_of(session, user):
+            _end(session, earlier, user, LoginOutcome.SUPERSEDED)
     token = secrets.token_urlsafe(32)
-    login = LoginSession(token_digest=sm3_hex(token), user_id=user.id, client_ip=client_ip[:64])
+    login = LoginSession(
+        token_digest=sm3_hex(token),
+        user_id=user.id,
+        client_ip=client_ip[:64],
+        user_agent=user_agent[:255],
+    )
     session.add_all([user, login])
-    _record(session, account=account, user=user, outcome=LoginOutcome.SUCCESS, client_ip=client_ip)
+    _record(
+        session,
+        account=account,
+        user=user,
+        outcome=LoginOutcome.SUCCESS,
+        client_ip=client_ip,
+        user_agent=user_agent,
+    )
     session.flush()
     logger.info("login {} from {}", account, client_ip or "?")
     return token, _actor(user, login)
+
+
+def _open_sessions_of(session: Session, user: User) -> list[LoginSession]:
+    return list(
+        session.exec(
+            select(LoginSession).where(
+                LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)
+            )
+        ).all()
+    )
 
 
 def _open_session(session: Session, token: str) -> tuple[LoginSession, User] | None:
@@ -227,6 +286,9 @@ def resolve_session(*, session: Session, token: str) -> Actor:
     if user.status != UserStatus.ACTIVE:
         _end(session, login, user, LoginOutcome.DISABLED)
         _commit_and_refuse(session, ACCOUNT_DISABLED)
+    if not tenant_is_active(session, user.tenant_code):
+        _end(session, login, user, LoginOutcome.TENANT_SUSPENDED)
+        _commit_and_refuse(session, TENANT_SUSPENDED)
     if now - login.last_seen_at > _TOUCH_INTERVAL:
         login.last_seen_at = now
         session.add(login)
@@ -238,6 +300,18 @@ def end_session(*, session: Session, token: str) -> None:
     found = _open_session(session, token)
     if found:
         _end(session, found[0], found[1], LoginOutcome.LOGOUT)
+
+
+def _reuses_recent(session: Session, user: User, candidate: str) -> bool:
+    """True when ``candidate`` equals the current password or one of the last few."""
+    keep = get_settings().password_history
+    earlier = session.exec(
+        select(PasswordHistory.password_hash)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.id.desc())  # type: ignore[union-attr]
+        .limit(keep - 1)
+    ).all()
+    return any(verify_password(h, candidate) for h in [user.password_hash, *earlier])
 
 
 def change_password(
@@ -263,10 +337,12 @@ def change_password(
     )
     if problems:
         raise ValidationFailed("不符合密码规则：" + "；".join(problems), field="新密码")
-    if verify_password(user.password_hash, new_password):
-        raise ValidationFailed("新密码不能与当前密码相同", field="新密码")
+    if _reuses_recent(session, user, new_password):
+        count = get_settings().password_history
+        raise ValidationFailed(f"不能与最近 {count} 次使用过的密码相同", field="新密码")
     if new_password != confirm_password:
         raise ValidationFailed("两次输入的新密码不一致", field="确认新密码")
+    session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash))
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     user.password_changed_at = utcnow()
@@ -312,6 +388,25 @@ def reset_password(*, session: Session, account: str) -> str:
     )
     logger.warning("password of {} reset from the command line", account)
     return password
+
+
+def set_context_tenant(*, session: Session, actor: Actor, tenant_code: str | None) -> None:
+    """Province users narrow their view to one tenant (None = all tenants in scope).
+
+    Raises:
+        NotFound: the tenant is outside the actor's scope.
+    """
+    from console.tenancy.scope import ensure_visible
+
+    if tenant_code is not None:
+        ensure_visible(
+            actor, tenant_code, obj="tenancy.tenants", action="switch", target=tenant_code
+        )
+    login = session.get(LoginSession, actor.session_id)
+    if login is None:
+        raise AuthenticationFailed(SESSION_INVALID)
+    login.context_tenant = tenant_code
+    session.add(login)
 
 
 def recent_login_events(*, session: Session, account: str, limit: int = 20) -> list[LoginEvent]:

@@ -8,6 +8,8 @@ from urllib.parse import quote, unquote
 
 import reflex as rx
 
+from console.audit.service import record_denial
+from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.db import session_scope
 from console.core.errors import AuthenticationFailed, UserError
@@ -15,6 +17,9 @@ from console.core.logging import request_context
 from console.core.settings import get_settings
 from console.iam import service
 from console.iam.passwords import policy_checks
+from console.tenancy import service as tenancy
+from console.tenancy.models import Tenant
+from console.ui.navigation import SECTIONS, section_for_path
 
 SESSION_COOKIE = "bdc_session"
 LOGIN_ROUTE = "/login"
@@ -37,12 +42,53 @@ def login_url(next_path: str, *, reason: str = "") -> str:
     return f"{url}&reason={quote(reason)}" if reason else url
 
 
-def tenant_label(tenant_code: str) -> str:
-    """Header label of a tenant scope (province-level until tenants exist)."""
+def tenant_label(tenant_code: str, names: dict[str, str]) -> str:
+    """Header label of a tenant scope."""
     settings = get_settings()
     if tenant_code == settings.province_code:
         return f"{settings.province_name}（全省）"
-    return tenant_code
+    return names.get(tenant_code, tenant_code)
+
+
+@dataclasses.dataclass(frozen=True)
+class TenantOption:
+    """One entry of the header's tenant switcher."""
+
+    code: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ShellView:
+    """What the shell shows for one actor on one page, computed server-side."""
+
+    allowed_sections: list[str]
+    page_denied: bool
+    tenant_options: list[TenantOption]
+    tenant_names: dict[str, str]
+
+
+def _shell_view(actor: Actor, path: str) -> ShellView:
+    with request_context(), session_scope() as session:
+        readable = authz.readable(actor, [section.obj for section in SECTIONS])
+        options = tenancy.tenant_choices(session=session, actor=actor)
+        names = {code: name for code, name in options}
+        if actor.tenant_code not in names:
+            own = session.get(Tenant, actor.tenant_code)
+            names[actor.tenant_code] = own.name if own else actor.tenant_code
+    section = section_for_path(path)
+    denied = section is not None and section.obj not in readable
+    if denied:
+        assert section is not None
+        record_denial(actor=actor, obj=section.obj, action="read",
+                      tenant=actor.context_tenant or actor.tenant_code, target=path,
+                      reason=f"无权限访问页面 {section.label}")  # fmt: skip
+    return ShellView(
+        allowed_sections=[s.key for s in SECTIONS if s.obj in readable],
+        page_denied=denied,
+        tenant_options=[TenantOption(code, name) for code, name in options],
+        tenant_names=names,
+    )
 
 
 class SessionState(rx.State):
@@ -53,17 +99,28 @@ class SessionState(rx.State):
     user_label: str = ""
     account: str = ""
     tenant_label: str = ""
+    allowed_sections: list[str] = []
+    page_denied: bool = False
+    tenant_options: list[TenantOption] = []
+    context_tenant: str = ""
 
-    def _show(self, actor: Actor) -> None:
+    def _show(self, actor: Actor, view: ShellView | None = None) -> None:
         self.authenticated = True
         self.user_label = actor.display_name
         self.account = actor.account
-        self.tenant_label = tenant_label(actor.tenant_code)
+        names = view.tenant_names if view else {}
+        self.context_tenant = actor.context_tenant or ""
+        self.tenant_label = tenant_label(actor.context_tenant or actor.tenant_code, names)
+        if view is not None:
+            self.allowed_sections = view.allowed_sections
+            self.page_denied = view.page_denied
+            self.tenant_options = view.tenant_options
 
     def _forget(self) -> None:
         self.token = ""
         self.authenticated = False
-        self.user_label = self.account = self.tenant_label = ""
+        self.user_label = self.account = self.tenant_label = self.context_tenant = ""
+        self.allowed_sections, self.tenant_options, self.page_denied = [], [], False
 
     def _current_path(self) -> str:
         url = self.router.url
@@ -84,12 +141,27 @@ class SessionState(rx.State):
             reason = "" if refused.message == service.SESSION_INVALID else refused.message
             self._forget()
             return rx.redirect(login_url(path, reason=reason), replace=True)
-        self._show(actor)
+        self._show(actor, _shell_view(actor, self.router.url.path))
         if actor.must_change_password and self.router.url.path != CHANGE_PASSWORD_ROUTE:
             return rx.redirect(
                 f"{CHANGE_PASSWORD_ROUTE}?next={quote(safe_next(path), safe='/')}", replace=True
             )
         return None
+
+    @rx.event
+    def switch_tenant(self, code: str) -> rx.event.EventSpec | None:
+        """Narrow (or widen, with ``*``) the province user's view, then reload the page."""
+        try:
+            actor = self._resolve()
+            with request_context(), session_scope() as session:
+                service.set_context_tenant(
+                    session=session, actor=actor, tenant_code=None if code == "*" else code
+                )
+        except AuthenticationFailed:
+            return rx.redirect(login_url(self._current_path()), replace=True)
+        except UserError as refused:
+            return rx.toast.error(refused.message)
+        return rx.redirect(self._current_path(), replace=True)
 
     @rx.event
     def logout(self) -> rx.event.EventSpec:
@@ -100,10 +172,14 @@ class SessionState(rx.State):
         return rx.redirect(f"{LOGIN_ROUTE}?reason={quote('您已安全退出')}", replace=True)
 
 
-def _login(account: str, password: str, client_ip: str) -> tuple[str, Actor]:
+def _login(account: str, password: str, client_ip: str, user_agent: str) -> tuple[str, Actor]:
     with request_context(), session_scope() as session:
         return service.authenticate(
-            session=session, account=account, password=password, client_ip=client_ip
+            session=session,
+            account=account,
+            password=password,
+            client_ip=client_ip,
+            user_agent=user_agent,
         )
 
 
@@ -146,9 +222,10 @@ class LoginState(rx.State):
                 return
             self.submitting, self.error, self.notice = True, "", ""
             client_ip = self.router.session.client_ip
+            user_agent = self.router.headers.user_agent
             target = safe_next(self.router.url.query_parameters.get("next"))
         try:
-            token, actor = await asyncio.to_thread(_login, account, password, client_ip)
+            token, actor = await asyncio.to_thread(_login, account, password, client_ip, user_agent)
         except UserError as refused:
             async with self:
                 self.error, self.submitting = refused.message, False

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import console.iam.models  # noqa: F401  (registers tables on SQLModel.metadata)
+import console.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from console.core.db import engine_for
 
 config = context.config

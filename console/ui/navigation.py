@@ -15,6 +15,8 @@ class Section:
     icon: str
     group: str
     summary: str
+    # Permission object whose ``read`` shows the page (console/authz/catalogue.py).
+    obj: str
     # What the page will hold once built, shown honestly on its "建设中" page.
     planned: tuple[str, ...] = ()
 
@@ -27,6 +29,7 @@ SECTIONS: tuple[Section, ...] = (
         "layout-dashboard",
         "综合监管",
         "全省办件、时效、共享接口的关键指标一览",
+        "dashboards.overview",
         (
             "今日/本月/本年收件与办结量及同比环比",
             "平均办理时长与按时办结率",
@@ -41,6 +44,7 @@ SECTIONS: tuple[Section, ...] = (
         "chart-column",
         "综合监管",
         "按地区、时间、登记类型、渠道统计办件",
+        "dashboards.statistics",
         (
             "地区下钻与排名",
             "日/周/月/季趋势与热力图",
@@ -56,6 +60,7 @@ SECTIONS: tuple[Section, ...] = (
         "file-text",
         "综合监管",
         "月度、季度监管报表的生成与下载",
+        "reports.center",
         ("按模板生成月报、季报", "图表与文字说明同页", "导出与归档"),
     ),
     Section(
@@ -65,6 +70,7 @@ SECTIONS: tuple[Section, ...] = (
         "building-2",
         "系统管理",
         "按区县划分的租户，数据相互隔离",
+        "tenancy.tenants",
         ("租户新增、停用、启用", "省级用户切换租户视角"),
     ),
     Section(
@@ -74,6 +80,7 @@ SECTIONS: tuple[Section, ...] = (
         "network",
         "系统管理",
         "登记机构、共享部门、银行、开发企业等机构树",
+        "iam.organizations",
         ("机构树维护", "统一社会信用代码校验"),
     ),
     Section(
@@ -83,6 +90,7 @@ SECTIONS: tuple[Section, ...] = (
         "users",
         "系统管理",
         "账号、所属机构、岗位与角色",
+        "iam.users",
         ("账号新增、停用、解锁", "个人信息加密存储与脱敏显示", "一体化平台用户同步"),
     ),
     Section(
@@ -92,6 +100,7 @@ SECTIONS: tuple[Section, ...] = (
         "shield-check",
         "系统管理",
         "角色、权限目录与三员分立",
+        "iam.roles",
         ("角色分类与复制", "页面×操作权限树", "用户有效权限查询"),
     ),
     Section(
@@ -101,6 +110,7 @@ SECTIONS: tuple[Section, ...] = (
         "book-open",
         "配置管理",
         "行政区划、登记类型等字典及导入导出",
+        "dictionaries.items",
         ("全国行政区划", "登记类型、权利类型等国家代码", "导入预览与变更历史"),
     ),
     Section(
@@ -110,6 +120,7 @@ SECTIONS: tuple[Section, ...] = (
         "plug",
         "配置管理",
         "登记系统接入与部门共享接口登记",
+        "interfaces.registry",
         ("接口登记与版本", "接入密钥", "连通性测试与健康探测"),
     ),
     Section(
@@ -119,6 +130,7 @@ SECTIONS: tuple[Section, ...] = (
         "landmark",
         "配置管理",
         "银行、开发企业、经纪与代理机构的直连通道",
+        "interfaces.channels",
         ("通道开通、限流观察、关闭与整改恢复", "通道业务量与拒绝率"),
     ),
     Section(
@@ -128,6 +140,7 @@ SECTIONS: tuple[Section, ...] = (
         "workflow",
         "配置管理",
         "业务定义、可视化流程设计、表单、材料与意见模板",
+        "workflows.definitions",
         ("可视化流程设计器", "版本发布与差异比较", "省级模板与区县继承"),
     ),
     Section(
@@ -137,6 +150,7 @@ SECTIONS: tuple[Section, ...] = (
         "scroll-text",
         "安全审计",
         "操作日志、接口调用日志、异常日志的检索、追溯与导出",
+        "audit.logs",
         ("日志检索与导出", "办件全程追溯", "防篡改校验", "保留策略（不少于一年）"),
     ),
     Section(
@@ -146,6 +160,7 @@ SECTIONS: tuple[Section, ...] = (
         "settings",
         "安全审计",
         "安全策略与运行参数",
+        "system.settings",
         ("密码与锁定策略", "会话超时", "运行参数一览"),
     ),
 )
@@ -156,3 +171,9 @@ GROUPS: tuple[str, ...] = tuple(dict.fromkeys(section.group for section in SECTI
 def section_by_key(key: str) -> Section:
     """The section with ``key``."""
     return next(section for section in SECTIONS if section.key == key)
+
+
+def section_for_path(path: str) -> Section | None:
+    """The section whose route is ``path`` (trailing slash ignored)."""
+    clean = path.rstrip("/") or "/"
+    return next((section for section in SECTIONS if section.route == clean), None)

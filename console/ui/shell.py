@@ -10,6 +10,11 @@ from console.ui.navigation import GROUPS, SECTIONS, Section
 
 
 def _nav_item(section: Section, active: bool) -> rx.Component:
+    # Shown only when the server found ``read`` on the page's object for this user.
+    return rx.cond(SessionState.allowed_sections.contains(section.key), _nav_link(section, active))
+
+
+def _nav_link(section: Section, active: bool) -> rx.Component:
     return rx.link(
         rx.hstack(
             rx.icon(section.icon, size=16),
@@ -88,16 +93,41 @@ def breadcrumb(section: Section | None, title: str) -> rx.Component:
     return rx.el.nav(rx.hstack(*parts, spacing="2", align="center"), aria_label="面包屑")
 
 
+def tenant_switcher() -> rx.Component:
+    """Province users pick one tenant or all; county users just see theirs."""
+    badge = rx.badge(
+        rx.icon("map-pin", size=12),
+        SessionState.tenant_label,
+        variant="soft",
+        size="2",
+        data_testid="header-tenant",
+    )
+    options = rx.foreach(
+        SessionState.tenant_options,
+        lambda option: rx.select.item(option.name, value=option.code),
+    )
+    return rx.cond(
+        SessionState.tenant_options.length() > 0,
+        rx.hstack(
+            badge,
+            rx.select.root(
+                rx.select.trigger(placeholder="切换租户", data_testid="tenant-switch"),
+                rx.select.content(rx.select.item("全部租户", value="*"), options),
+                value=rx.cond(SessionState.context_tenant == "", "*", SessionState.context_tenant),
+                on_change=SessionState.switch_tenant,
+                size="1",
+            ),
+            spacing="2",
+            align="center",
+        ),
+        badge,
+    )
+
+
 def user_menu() -> rx.Component:
     """Current user, their tenant, and the account actions."""
     return rx.hstack(
-        rx.badge(
-            rx.icon("map-pin", size=12),
-            SessionState.tenant_label,
-            variant="soft",
-            size="2",
-            data_testid="header-tenant",
-        ),
+        tenant_switcher(),
         rx.menu.root(
             rx.menu.trigger(
                 rx.button(
@@ -150,8 +180,20 @@ def _loading() -> rx.Component:
     )
 
 
+def forbidden_panel() -> rx.Component:
+    """What a user sees on a page they may not read (the attempt is logged server-side)."""
+    return rx.callout(
+        "无权限：您没有访问此页面的权限。如确需访问，请联系安全管理员授权。本次访问已记录。",
+        icon="shield-alert",
+        color_scheme="red",
+        data_testid="page-forbidden",
+        max_width="720px",
+    )
+
+
 def shell(content: rx.Component, *, title: str, section: Section | None) -> rx.Component:
     """Wrap a page's content in the shell, shown only once the session is verified."""
+    content = rx.cond(SessionState.page_denied, forbidden_panel(), content)
     return rx.cond(
         SessionState.authenticated,
         rx.hstack(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import select
 
 from console.core.db import session_scope
 from console.iam.models import User
@@ -41,19 +42,26 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 @pytest.fixture
 def make_user(console_server: ConsoleServer) -> Callable[..., str]:
-    """Create an account directly in the server's database; returns its account name."""
+    """Create an account through the CLI, then give it a known password (no forced change)."""
 
-    def make(account: str, *, must_change: bool = False) -> str:
+    def make(account: str, *roles: str, tenant: str = "330000", must_change: bool = False) -> str:
+        role_args = [arg for role in roles for arg in ("--role", role)]
+        console_server.console(
+            "user",
+            "create",
+            "--account",
+            account,
+            "--name",
+            "测试用户",
+            "--tenant",
+            tenant,
+            *role_args,
+        )
         with session_scope(console_server.db_url) as session:
-            session.add(
-                User(
-                    account=account,
-                    display_name=f"测试{account}",
-                    tenant_code="330000",
-                    password_hash=hash_password(USER_PASSWORD),
-                    must_change_password=must_change,
-                )
-            )
+            user = session.exec(select(User).where(User.account == account)).one()
+            user.password_hash = hash_password(USER_PASSWORD)
+            user.must_change_password = must_change
+            session.add(user)
         return account
 
     return make

@@ -10,6 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
+from console.audit.models import OperationLog
+from console.authz.service import read_seed_policy
 from console.core.clock import utcnow
 from console.core.db import session_scope
 from console.iam.models import LoginSession, User
@@ -44,20 +46,22 @@ def test_first_login_forces_a_password_change_then_returns_to_the_deep_link(
 ) -> None:
     page.goto(f"{console_server.base_url}/audit")
     expect(page).to_have_url(re.compile(r"/login\?next=/audit"))
-    log_in(page, console_server.base_url, "admin", console_server.admin_password)
+    log_in(
+        page, console_server.base_url, "auditadmin", console_server.admin_passwords["auditadmin"]
+    )
 
     expect(page).to_have_url(re.compile(r"/change-password\?next=/audit"))
     expect(page.get_by_test_id("pw-forced")).to_be_visible()
     rules = page.get_by_test_id("pw-rules")
     page.get_by_test_id("pw-new").fill("weak")
     expect(rules.locator("[data-passed='false']")).to_have_count(2)
-    page.get_by_test_id("pw-new").fill("Admin#NewPass2026")
+    page.get_by_test_id("pw-new").fill("Auditadmin#2026")
     expect(rules.locator("[data-passed='false']")).to_have_count(1)  # contains the account
     new_password = "Strong#NewPass2026"
     page.get_by_test_id("pw-new").fill(new_password)
     expect(rules.locator("[data-passed='false']")).to_have_count(0)
 
-    page.get_by_test_id("pw-current").fill(console_server.admin_password)
+    page.get_by_test_id("pw-current").fill(console_server.admin_passwords["auditadmin"])
     page.get_by_test_id("pw-confirm").fill(new_password)
     page.get_by_test_id("pw-submit").click()
 
@@ -81,12 +85,19 @@ def test_password_change_names_the_wrong_field(
     expect(page).to_have_url(re.compile(r"/change-password"))
 
 
-def test_every_sidebar_link_opens_its_page(
+def test_sidebar_shows_exactly_the_permitted_pages_and_each_opens(
     page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
 ) -> None:
-    log_in(page, console_server.base_url, make_user("e2e_nav"))
+    roles = ("sys_admin", "province_supervisor")
+    log_in(page, console_server.base_url, make_user("e2e_nav", *roles))
     expect(page.get_by_role("heading", name="概览", level=1)).to_be_visible()
-    for section in SECTIONS:
+    grants = read_seed_policy()
+    readable = {obj for role in roles for obj, act in grants[role] if act == "read"}
+    permitted = [section for section in SECTIONS if section.obj in readable]
+    assert 0 < len(permitted) < len(SECTIONS)
+    nav = page.get_by_role("navigation", name="主导航")
+    expect(nav.get_by_role("link")).to_have_count(len(permitted))
+    for section in permitted:
         page.get_by_test_id(f"nav-{section.key}").click()
         path = re.escape(section.route.rstrip("/"))
         expect(page).to_have_url(re.compile(rf"{console_server.base_url}{path}/?$"))
@@ -95,11 +106,30 @@ def test_every_sidebar_link_opens_its_page(
         expect(page).to_have_title(re.compile(section.label))
 
 
+def test_forbidden_page_typed_by_hand_shows_no_permission_and_is_logged(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    log_in(page, console_server.base_url, make_user("e2e_nosy", "window_clerk"))
+    expect(page.get_by_role("heading", name="概览", level=1)).to_be_visible()
+    page.goto(f"{console_server.base_url}/audit")
+    expect(page.get_by_test_id("page-forbidden")).to_contain_text("无权限")
+    expect(page.get_by_role("heading", name="日志审计")).to_have_count(0)
+    with session_scope(console_server.db_url) as session:
+        denials = session.exec(
+            select(OperationLog).where(
+                OperationLog.actor_account == "e2e_nosy",
+                OperationLog.object == "audit.logs",
+                OperationLog.outcome == "denied",
+            )
+        ).all()
+    assert len(denials) == 1
+
+
 def test_logout_ends_the_session_and_pages_need_login_again(
     page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
 ) -> None:
-    log_in(page, console_server.base_url, make_user("e2e_logout"))
-    expect(page.get_by_test_id("user-menu")).to_contain_text("测试e2e_logout")
+    log_in(page, console_server.base_url, make_user("e2e_logout", "window_clerk"))
+    expect(page.get_by_test_id("user-menu")).to_contain_text("测**户")
     page.get_by_test_id("user-menu").click()
     page.get_by_test_id("menu-logout").click()
     expect(page).to_have_url(re.compile(r"/login"))
@@ -118,7 +148,7 @@ def test_unknown_address_shows_the_404_page(page: Page, console_server: ConsoleS
 def test_deep_link_returns_there_after_login(
     page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
 ) -> None:
-    account = make_user("e2e_deep")
+    account = make_user("e2e_deep", "window_clerk")
     page.goto(f"{console_server.base_url}/dictionaries")
     expect(page).to_have_url(re.compile(r"/login\?next=/dictionaries"))
     log_in(page, console_server.base_url, account)
@@ -129,7 +159,7 @@ def test_deep_link_returns_there_after_login(
 def test_idle_session_sends_the_next_click_to_login_with_the_reason(
     page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
 ) -> None:
-    account = make_user("e2e_idle")
+    account = make_user("e2e_idle", "sys_admin")
     log_in(page, console_server.base_url, account)
     expect(page.get_by_role("heading", name="概览", level=1)).to_be_visible()
     with session_scope(console_server.db_url) as session:

@@ -23,8 +23,21 @@ class ConsoleServer:
 
     base_url: str
     data_dir: Path
-    admin_password: str
+    admin_passwords: dict[str, str]
     process: subprocess.Popen
+    env: dict[str, str]
+
+    def console(self, *args: str) -> str:
+        """Run ``python -m console ARGS`` against this server's data; return its output."""
+        result = subprocess.run(
+            [sys.executable, "-m", "console", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout
 
     @property
     def db_url(self) -> str:
@@ -91,9 +104,9 @@ def start_server(workdir: Path) -> ConsoleServer:
         text=True,
         check=True,
     )
-    match = re.search(r"密码：(\S+)", init.stdout)
-    if match is None:
-        raise RuntimeError(f"init printed no admin password:\n{init.stdout}\n{init.stderr}")
+    admins = dict(re.findall(r"账号：(\S+)\s+密码：(\S+)", init.stdout))
+    if "sysadmin" not in admins:
+        raise RuntimeError(f"init printed no admin passwords:\n{init.stdout}\n{init.stderr}")
     log = workdir / "server.log"
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -110,4 +123,4 @@ def start_server(workdir: Path) -> ConsoleServer:
     except BaseException:
         os.killpg(process.pid, signal.SIGKILL)
         raise
-    return ConsoleServer(base_url, data_dir, match.group(1), process)
+    return ConsoleServer(base_url, data_dir, admins, process, env)

@@ -22,11 +22,16 @@ def _console(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProc
     )
 
 
-def test_init_creates_the_admin_once_and_prints_a_working_password(tmp_path: Path) -> None:
+ADMIN_LINE = re.compile(r"账号：(\S+)\s+密码：(\S+)")
+
+
+def test_init_creates_the_three_admins_once_with_working_passwords(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     first = _console("init", data_dir=data_dir)
     assert first.returncode == 0, first.stderr
-    password = re.search(r"密码：(\S+)", first.stdout).group(1)
+    admins = dict(ADMIN_LINE.findall(first.stdout))
+    assert set(admins) == {"sysadmin", "secadmin", "auditadmin"}
+    assert len(set(admins.values())) == 3
     assert (data_dir / "console.db").exists()
 
     second = _console("init", data_dir=data_dir)
@@ -35,8 +40,51 @@ def test_init_creates_the_admin_once_and_prints_a_working_password(tmp_path: Pat
     assert "密码：" not in second.stdout
 
     with session_scope(f"sqlite:///{data_dir / 'console.db'}") as session:
-        token, actor = service.authenticate(session=session, account="admin", password=password)
-    assert token and actor.must_change_password
+        for account, password in admins.items():
+            token, actor = service.authenticate(session=session, account=account, password=password)
+            assert token and actor.must_change_password
+
+
+def test_user_create_and_role_list_serve_scripts(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    _console("init", data_dir=data_dir)
+    created = _console(
+        "user",
+        "create",
+        "--account",
+        "clerk01",
+        "--name",
+        "王小明",
+        "--role",
+        "window_clerk",
+        "--tenant",
+        "330000",
+        data_dir=data_dir,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "一次性密码" in created.stdout
+    listed = _console("role", "list", data_dir=data_dir)
+    assert listed.returncode == 0, listed.stderr
+    clerk_line = next(
+        line for line in listed.stdout.splitlines() if line.startswith("window_clerk")
+    )
+    assert clerk_line.split()[-1] == "1"
+    refused = _console(
+        "user",
+        "create",
+        "--account",
+        "twohats",
+        "--name",
+        "某某",
+        "--role",
+        "sys_admin",
+        "--role",
+        "audit_admin",
+        "--tenant",
+        "330000",
+        data_dir=data_dir,
+    )
+    assert refused.returncode == 2 and "三员分立" in refused.stderr
 
 
 def test_bad_setting_stops_the_command_with_a_chinese_reason(tmp_path: Path) -> None:
@@ -47,13 +95,13 @@ def test_bad_setting_stops_the_command_with_a_chinese_reason(tmp_path: Path) -> 
 
 def test_reset_password_issues_a_new_one_time_password(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    old = re.search(r"密码：(\S+)", _console("init", data_dir=data_dir).stdout).group(1)
-    reset = _console("reset-password", "admin", data_dir=data_dir)
+    old = dict(ADMIN_LINE.findall(_console("init", data_dir=data_dir).stdout))["sysadmin"]
+    reset = _console("reset-password", "sysadmin", data_dir=data_dir)
     assert reset.returncode == 0, reset.stderr
     new = re.search(r"一次性密码：(\S+?)（", reset.stdout).group(1)
     assert new != old
     url = f"sqlite:///{data_dir / 'console.db'}"
     with session_scope(url) as session:
-        assert service.authenticate(session=session, account="admin", password=new)[0]
+        assert service.authenticate(session=session, account="sysadmin", password=new)[0]
     missing = _console("reset-password", "ghost", data_dir=data_dir)
     assert missing.returncode == 2 and "账号 ghost 不存在" in missing.stderr

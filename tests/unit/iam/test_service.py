@@ -9,22 +9,23 @@ from console.core.errors import AuthenticationFailed, ValidationFailed
 from console.iam import service
 from console.iam.models import LoginOutcome, LoginSession, User, UserStatus
 from console.iam.passwords import hash_password
+from console.iam.user_service import UserDraft, insert_user
 
 PASSWORD = "Known#Pass2026"
+PASSWORD_HASH = hash_password(PASSWORD)
 
 
 def _add_user(account: str = "clerk", *, must_change: bool = False, **extra: object) -> None:
     with session_scope() as session:
-        session.add(
-            User(
-                account=account,
-                display_name="测试员",
-                password_hash=hash_password(PASSWORD),
-                must_change_password=must_change,
-                tenant_code="330000",
-                **extra,
-            )
+        user = insert_user(
+            session,
+            UserDraft(account=account, real_name="张小三", tenant_code="330000"),
+            password_hash=PASSWORD_HASH,
         )
+        user.must_change_password = must_change
+        for name, value in extra.items():
+            setattr(user, name, value)
+        session.add(user)
 
 
 def _login(account: str = "clerk", password: str = PASSWORD) -> tuple[str, service.Actor]:
@@ -39,18 +40,18 @@ def _outcomes(account: str) -> list[str]:
         return [e.outcome for e in service.recent_login_events(session=session, account=account)]
 
 
-def test_initial_admin_is_created_once_and_must_change_its_password(migrated_db: str) -> None:
+def test_three_admins_are_created_once_and_must_change_their_passwords(seeded_db: str) -> None:
     with session_scope() as session:
-        password = service.create_admin(session=session)
+        created = service.create_initial_admins(session=session)
     with session_scope() as session:
-        assert service.create_admin(session=session) is None
-        admin = session.exec(select(User).where(User.account == "admin")).one()
-    assert password and admin.must_change_password
-    token, actor = _login("admin", password)
-    assert token and actor.must_change_password and actor.tenant_code == "330000"
+        assert service.create_initial_admins(session=session) == []
+    assert [account for account, _, _ in created] == ["sysadmin", "secadmin", "auditadmin"]
+    for account, _label, password in created:
+        token, actor = _login(account, password)
+        assert token and actor.must_change_password and actor.tenant_code == "330000"
 
 
-def test_successful_login_opens_a_session_and_is_recorded(migrated_db: str) -> None:
+def test_successful_login_opens_a_session_and_is_recorded(seeded_db: str) -> None:
     _add_user()
     token, actor = _login()
     with session_scope() as session:
@@ -60,7 +61,7 @@ def test_successful_login_opens_a_session_and_is_recorded(migrated_db: str) -> N
     assert _outcomes("clerk") == [LoginOutcome.SUCCESS]
 
 
-def test_wrong_password_is_refused_in_chinese_and_recorded(migrated_db: str) -> None:
+def test_wrong_password_is_refused_in_chinese_and_recorded(seeded_db: str) -> None:
     _add_user()
     with pytest.raises(AuthenticationFailed) as refused:
         _login(password="wrong")
@@ -69,14 +70,14 @@ def test_wrong_password_is_refused_in_chinese_and_recorded(migrated_db: str) -> 
     assert _outcomes("clerk") == [LoginOutcome.FAILURE]
 
 
-def test_unknown_account_gets_the_same_message_as_a_wrong_password(migrated_db: str) -> None:
+def test_unknown_account_gets_the_same_message_as_a_wrong_password(seeded_db: str) -> None:
     with pytest.raises(AuthenticationFailed) as refused:
         _login("nobody")
     assert refused.value.message == service.BAD_CREDENTIALS
     assert _outcomes("nobody") == [LoginOutcome.FAILURE]
 
 
-def test_empty_fields_are_named(migrated_db: str) -> None:
+def test_empty_fields_are_named(seeded_db: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
         _login(account=" ")
     assert refused.value.field == "账号"
@@ -86,7 +87,7 @@ def test_empty_fields_are_named(migrated_db: str) -> None:
 
 
 def test_account_locks_after_the_configured_failures_even_for_the_right_password(
-    migrated_db: str, monkeypatch: pytest.MonkeyPatch
+    seeded_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _add_user()
     for _ in range(5):
@@ -103,14 +104,14 @@ def test_account_locks_after_the_configured_failures_even_for_the_right_password
     assert _login()[0]
 
 
-def test_disabled_account_cannot_log_in(migrated_db: str) -> None:
+def test_disabled_account_cannot_log_in(seeded_db: str) -> None:
     _add_user(status=UserStatus.DISABLED.value)
     with pytest.raises(AuthenticationFailed) as refused:
         _login()
     assert "停用" in refused.value.message
 
 
-def test_idle_session_expires_and_is_recorded(migrated_db: str) -> None:
+def test_idle_session_expires_and_is_recorded(seeded_db: str) -> None:
     _add_user()
     token, _ = _login()
     with session_scope() as session:
@@ -125,7 +126,7 @@ def test_idle_session_expires_and_is_recorded(migrated_db: str) -> None:
         service.resolve_session(session=session, token=token)
 
 
-def test_idle_limit_follows_the_setting(migrated_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_idle_limit_follows_the_setting(seeded_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BDC_SESSION_IDLE_MINUTES", "60")
     service.get_settings.cache_clear()
     _add_user()
@@ -138,7 +139,7 @@ def test_idle_limit_follows_the_setting(migrated_db: str, monkeypatch: pytest.Mo
         assert service.resolve_session(session=session, token=token).account == "clerk"
 
 
-def test_activity_keeps_a_session_alive(migrated_db: str) -> None:
+def test_activity_keeps_a_session_alive(seeded_db: str) -> None:
     _add_user()
     token, _ = _login()
     with session_scope() as session:
@@ -152,7 +153,7 @@ def test_activity_keeps_a_session_alive(migrated_db: str) -> None:
     assert utcnow() - login.last_seen_at < timedelta(minutes=1)
 
 
-def test_logout_ends_the_session(migrated_db: str) -> None:
+def test_logout_ends_the_session(seeded_db: str) -> None:
     _add_user()
     token, _ = _login()
     with session_scope() as session:
@@ -162,7 +163,7 @@ def test_logout_ends_the_session(migrated_db: str) -> None:
     assert _outcomes("clerk")[0] == LoginOutcome.LOGOUT
 
 
-def test_forged_token_is_refused(migrated_db: str) -> None:
+def test_forged_token_is_refused(seeded_db: str) -> None:
     _add_user()
     _login()
     with pytest.raises(AuthenticationFailed), session_scope() as session:
@@ -191,7 +192,7 @@ def _change(token: str, current: str, new: str, confirm: str | None = None) -> N
     ],
 )
 def test_password_change_names_the_field_at_fault(
-    migrated_db: str, current: str, new: str, confirm: str | None, field: str
+    seeded_db: str, current: str, new: str, confirm: str | None, field: str
 ) -> None:
     _add_user(must_change=True)
     token, _ = _login()
@@ -200,7 +201,7 @@ def test_password_change_names_the_field_at_fault(
     assert refused.value.field == field
 
 
-def test_password_change_clears_the_flag_and_ends_other_sessions(migrated_db: str) -> None:
+def test_password_change_clears_the_flag_and_ends_other_sessions(seeded_db: str) -> None:
     _add_user(must_change=True)
     other_token, _ = _login()
     token, _ = _login()

@@ -1,0 +1,1 @@
+"""Authorisation: the permission catalogue, Casbin enforcer and the guard every service calls."""

@@ -1,0 +1,419 @@
+"""User accounts: create, list (masked, searchable by digest), edit, status, roles, reveal."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from console.audit.service import record
+from console.authz import service as authz
+from console.authz.catalogue import all_permissions, describe
+from console.core.actor import Actor
+from console.core.clock import to_local_text, utcnow
+from console.core.crypto import keyring
+from console.core.errors import NotFound, ValidationFailed
+from console.core.identifiers import require_valid, resident_id_problem
+from console.core.masking import mask_id_number, mask_name, mask_phone
+from console.core.paging import Page, PageRequest, paginate
+from console.core.settings import get_settings
+from console.iam.models import LoginSession, Organization, Role, User, UserStatus
+from console.iam.passwords import generate_password, hash_password
+from console.iam.role_service import THREE_ADMINS
+from console.tenancy.models import Tenant
+from console.tenancy.scope import ensure_visible, restrict
+
+OBJ = "iam.users"
+ACCOUNT_PATTERN = re.compile(r"[a-z][a-z0-9_.]{2,31}")
+PHONE_PATTERN = re.compile(r"1\d{10}")
+ID_TYPES = {
+    "1": "身份证",
+    "2": "港澳台身份证",
+    "3": "护照",
+    "4": "户口簿",
+    "5": "军官证（士兵证）",
+    "99": "其他",
+}
+REVEALABLE = {"real_name": "姓名", "id_number": "证件号码", "phone": "手机号"}
+
+
+@dataclass(frozen=True)
+class UserDraft:
+    """What an administrator fills in for a new account."""
+
+    account: str
+    real_name: str
+    tenant_code: str
+    id_type: str = "1"
+    id_number: str = ""
+    phone: str = ""
+    org_id: int | None = None
+    post: str = ""
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """A user as lists show it: personal data masked."""
+
+    id: int
+    account: str
+    real_name: str
+    id_number: str
+    phone: str
+    tenant_code: str
+    tenant_name: str
+    org_name: str
+    post: str
+    roles: list[str] = field(default_factory=list)
+    status: str = ""
+    status_label: str = ""
+    last_login: str = "—"
+
+
+@dataclass(frozen=True)
+class UserQuery:
+    """Filters of the user list."""
+
+    keyword: str = ""
+    tenant_code: str | None = None
+    status: str | None = None
+    org_id: int | None = None
+
+
+def assignment_domain(tenant_code: str) -> str:
+    """Province users hold their roles province-wide; county users in their own tenant."""
+    return authz.ANY_DOMAIN if tenant_code == get_settings().province_code else tenant_code
+
+
+def effective_status(user: User) -> str:
+    """正常 / 停用 / 锁定 as the list shows it."""
+    if user.status == UserStatus.DISABLED.value:
+        return "disabled"
+    if user.locked_until and user.locked_until > utcnow():
+        return "locked"
+    return "active"
+
+
+STATUS_LABELS = {"active": "正常", "disabled": "停用", "locked": "锁定"}
+
+
+def _decrypt(value: str | None) -> str:
+    return keyring().decrypt(value) if value else ""
+
+
+def display_label(user: User) -> str:
+    """Header label: masked real name, or the account when no name is on file."""
+    name = _decrypt(user.real_name_enc)
+    return mask_name(name) if name else user.account
+
+
+def _check_draft(session: Session, draft: UserDraft) -> None:
+    if not ACCOUNT_PATTERN.fullmatch(draft.account):
+        raise ValidationFailed("应为 3-32 位小写字母、数字、下划线或点，以字母开头", field="账号")
+    if session.exec(select(User).where(User.account == draft.account)).first():
+        raise ValidationFailed(f"账号 {draft.account} 已存在", field="账号")
+    _check_person(draft.real_name, draft.id_type, draft.id_number, draft.phone)
+    if session.get(Tenant, draft.tenant_code) is None:
+        raise ValidationFailed(f"租户 {draft.tenant_code} 不存在", field="所属租户")
+    if draft.org_id is not None:
+        org = session.get(Organization, draft.org_id)
+        if org is None or org.tenant_code != draft.tenant_code:
+            raise ValidationFailed("所选机构不属于该租户", field="所属机构")
+
+
+def _check_person(real_name: str, id_type: str, id_number: str, phone: str) -> None:
+    if not 2 <= len(real_name.strip()) <= 30:
+        raise ValidationFailed("应为 2 到 30 个字", field="姓名")
+    if id_type not in ID_TYPES:
+        raise ValidationFailed("请选择证件种类", field="证件种类")
+    if id_number and id_type == "1":
+        require_valid(resident_id_problem(id_number), field="身份证号")
+    if phone and not PHONE_PATTERN.fullmatch(phone):
+        raise ValidationFailed("应为11位手机号", field="手机号")
+
+
+def _check_roles(session: Session, roles: tuple[str, ...]) -> None:
+    admins = sorted(set(roles) & THREE_ADMINS)
+    if len(admins) > 1:
+        raise ValidationFailed(
+            "三员分立：系统管理员、安全管理员、审计管理员不能由同一用户兼任", field="角色"
+        )
+    known = set(session.exec(select(Role.code)).all())
+    unknown = sorted(set(roles) - known)
+    if unknown:
+        raise ValidationFailed(f"角色 {unknown[0]} 不存在", field="角色")
+
+
+def _protect(user: User, *, real_name: str, id_number: str, phone: str) -> None:
+    ring = keyring()
+    user.real_name_enc, user.real_name_digest = ring.protect(real_name.strip())
+    user.id_number_enc, user.id_number_digest = (
+        ring.protect(id_number.strip().upper()) if id_number else (None, None)
+    )
+    user.phone_enc, user.phone_digest = ring.protect(phone.strip()) if phone else (None, None)
+
+
+def insert_user(session: Session, draft: UserDraft, *, password_hash: str) -> User:
+    """Store a checked account with protected personal data and its roles (no permission check).
+
+    The caller hashes the password, so scripts creating many accounts can hash once.
+    """
+    _check_draft(session, draft)
+    _check_roles(session, draft.roles)
+    user = User(
+        account=draft.account,
+        password_hash=password_hash,
+        must_change_password=True,
+        tenant_code=draft.tenant_code,
+        id_type=draft.id_type,
+        org_id=draft.org_id,
+        post=draft.post.strip(),
+        real_name_enc="",
+        real_name_digest="",
+    )
+    _protect(user, real_name=draft.real_name, id_number=draft.id_number, phone=draft.phone)
+    session.add(user)
+    session.flush()
+    assert user.id is not None
+    domain = assignment_domain(draft.tenant_code)
+    authz.set_user_roles(session, user_id=user.id, roles=[(r, domain) for r in draft.roles])
+    return user
+
+
+def create_user(*, session: Session, actor: Actor, draft: UserDraft) -> tuple[UserRow, str]:
+    """Create an account and return it with its one-time password.
+
+    Roles can only be given here by an actor who may also grant them (安全管理员's job).
+    """
+    authz.require(actor, OBJ, "write", tenant=draft.tenant_code, target=draft.account)
+    ensure_visible(actor, draft.tenant_code, obj=OBJ, action="write", target=draft.account)
+    if draft.roles:
+        authz.require(actor, OBJ, "grant", tenant=draft.tenant_code, target=draft.account)
+    password = generate_password()
+    user = insert_user(session, draft, password_hash=hash_password(password))
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action="create",
+        target=draft.account,
+        tenant=draft.tenant_code,
+        detail={
+            "after": {
+                "account": draft.account,
+                "real_name": mask_name(draft.real_name),
+                "roles": list(draft.roles),
+            }
+        },
+    )
+    return _rows(session, [user])[0], password
+
+
+def _rows(session: Session, users: list[User]) -> list[UserRow]:
+    tenants = {t.code: t.name for t in session.exec(select(Tenant)).all()}
+    org_ids = {u.org_id for u in users if u.org_id}
+    orgs: dict[int | None, str] = {}
+    if org_ids:
+        statement = select(Organization).where(Organization.id.in_(org_ids))  # type: ignore[union-attr]
+        orgs = {o.id: o.name for o in session.exec(statement).all()}
+    role_names = dict(session.exec(select(Role.code, Role.name)).all())
+    rows = []
+    for user in users:
+        assert user.id is not None
+        held = authz.user_roles(session, user_id=user.id)
+        status = effective_status(user)
+        rows.append(
+            UserRow(
+                id=user.id,
+                account=user.account,
+                real_name=mask_name(_decrypt(user.real_name_enc)),
+                id_number=mask_id_number(_decrypt(user.id_number_enc)),
+                phone=mask_phone(_decrypt(user.phone_enc)),
+                tenant_code=user.tenant_code,
+                tenant_name=tenants.get(user.tenant_code, user.tenant_code),
+                org_name=orgs.get(user.org_id, "") if user.org_id else "",
+                post=user.post,
+                roles=sorted(role_names.get(code, code) for code in held),
+                status=status,
+                status_label=STATUS_LABELS[status],
+                last_login=to_local_text(user.last_login_at),
+            )
+        )
+    return rows
+
+
+def list_users(
+    *,
+    session: Session,
+    actor: Actor,
+    query: UserQuery | None = None,
+    page: PageRequest | None = None,
+) -> Page[UserRow]:
+    """Users in scope; keyword matches account, or exactly a name, ID number or phone."""
+    authz.require(actor, OBJ, "read")
+    query, page = query or UserQuery(), page or PageRequest()
+    statement = restrict(select(User), User.tenant_code, actor).order_by(User.id)
+    keyword = query.keyword.strip()
+    if keyword:
+        digest = keyring().digest(keyword)
+        statement = statement.where(
+            sa.or_(
+                User.account.like(f"%{keyword.lower()}%"),
+                User.real_name_digest == digest,
+                User.id_number_digest == digest,
+                User.phone_digest == digest,
+            )
+        )
+    if query.tenant_code:
+        statement = statement.where(User.tenant_code == query.tenant_code)
+    if query.org_id:
+        statement = statement.where(User.org_id == query.org_id)
+    if query.status == "disabled":
+        statement = statement.where(User.status == UserStatus.DISABLED.value)
+    elif query.status == "locked":
+        statement = statement.where(User.locked_until > utcnow())
+    elif query.status == "active":
+        statement = statement.where(User.status == UserStatus.ACTIVE.value).where(
+            sa.or_(User.locked_until.is_(None), User.locked_until <= utcnow())
+        )
+    users, total = paginate(session, statement, page)
+    return Page(_rows(session, users), total, page.page, page.size)
+
+
+def _load(session: Session, actor: Actor, user_id: int, *, action: str) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("用户不存在")
+    ensure_visible(actor, user.tenant_code, obj=OBJ, action=action, target=user.account)
+    return user
+
+
+def get_user(*, session: Session, actor: Actor, user_id: int) -> UserRow:
+    """One user in scope, masked."""
+    authz.require(actor, OBJ, "read")
+    return _rows(session, [_load(session, actor, user_id, action="read")])[0]
+
+
+def set_status(*, session: Session, actor: Actor, user_id: int, enabled: bool) -> UserRow:
+    """Enable or disable an account; a disabled user is refused at the next action."""
+    user = _load(session, actor, user_id, action="write")
+    authz.require(actor, OBJ, "write", tenant=user.tenant_code, target=user.account)
+    if user.id == actor.user_id:
+        raise ValidationFailed("不能停用自己的账号", field="状态")
+    before = user.status
+    user.status = (UserStatus.ACTIVE if enabled else UserStatus.DISABLED).value
+    user.updated_at = utcnow()
+    session.add(user)
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action="enable" if enabled else "disable",
+        target=user.account,
+        tenant=user.tenant_code,
+        detail={"before": before, "after": user.status},
+    )
+    return _rows(session, [user])[0]
+
+
+def unlock_and_reset(*, session: Session, actor: Actor, user_id: int) -> str:
+    """安全管理员: unlock and give a new one-time password; the user's sessions end."""
+    user = _load(session, actor, user_id, action="unlock")
+    authz.require(actor, OBJ, "unlock", tenant=user.tenant_code, target=user.account)
+    password = generate_password()
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    user.failed_login_count = 0
+    user.locked_until = None
+    user.updated_at = utcnow()
+    session.add(user)
+    for login in session.exec(
+        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+    ).all():
+        login.ended_at, login.end_reason = utcnow(), "password_reset"
+        session.add(login)
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action="unlock_reset",
+        target=user.account,
+        tenant=user.tenant_code,
+    )
+    return password
+
+
+def assign_roles(*, session: Session, actor: Actor, user_id: int, roles: tuple[str, ...]) -> None:
+    """安全管理员: replace a user's roles; takes effect at the user's next action."""
+    user = _load(session, actor, user_id, action="grant")
+    authz.require(actor, OBJ, "grant", tenant=user.tenant_code, target=user.account)
+    _check_roles(session, roles)
+    assert user.id is not None
+    before = sorted(authz.user_roles(session, user_id=user.id))
+    domain = assignment_domain(user.tenant_code)
+    authz.set_user_roles(session, user_id=user.id, roles=[(r, domain) for r in roles])
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action="assign_roles",
+        target=user.account,
+        tenant=user.tenant_code,
+        detail={"before": before, "after": sorted(roles)},
+    )
+
+
+def reveal(*, session: Session, actor: Actor, user_id: int, field_name: str, reason: str) -> str:
+    """Show one personal value in clear after a stated reason; the reveal is logged."""
+    user = _load(session, actor, user_id, action="unmask")
+    authz.require(actor, OBJ, "unmask", tenant=user.tenant_code, target=user.account)
+    if field_name not in REVEALABLE:
+        raise ValidationFailed("只能查看姓名、证件号码或手机号", field="字段")
+    if len(reason.strip()) < 4:
+        raise ValidationFailed("请说明查看原因（至少 4 个字）", field="查看原因")
+    value = _decrypt(getattr(user, f"{field_name}_enc"))
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action="unmask",
+        target=user.account,
+        tenant=user.tenant_code,
+        detail={"field": REVEALABLE[field_name], "reason": reason.strip()},
+    )
+    return value
+
+
+@dataclass(frozen=True)
+class PermissionVerdict:
+    """Whether a user holds one permission, and through which roles."""
+
+    obj: str
+    act: str
+    label: str
+    allowed: bool
+    via: list[str]
+
+
+def effective_permissions(
+    *, session: Session, actor: Actor, user_id: int
+) -> list[PermissionVerdict]:
+    """Every catalogue permission with yes/no and the roles granting it ("why can/can't")."""
+    user = _load(session, actor, user_id, action="read")
+    authz.require(actor, "iam.roles", "read", target=user.account)
+    assert user.id is not None
+    held = authz.user_roles(session, user_id=user.id)
+    names = dict(session.exec(select(Role.code, Role.name)).all())
+    granted: dict[tuple[str, str], list[str]] = {}
+    for code in held:
+        for permission in authz.role_permissions(session, role_code=code):
+            granted.setdefault(permission, []).append(names.get(code, code))
+    return [
+        PermissionVerdict(
+            obj, act, describe(obj, act), (obj, act) in granted, sorted(granted.get((obj, act), []))
+        )
+        for obj, act in all_permissions()
+    ]

@@ -1,0 +1,6 @@
+"""Import every domain's tables so SQLModel's metadata is complete (migrations, tests)."""
+
+import console.audit.models
+import console.authz.models
+import console.iam.models
+import console.tenancy.models  # noqa: F401

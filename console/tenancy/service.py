@@ -1,0 +1,185 @@
+"""Tenants: list, create, edit, suspend and resume — permission-checked and logged."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from console.audit.service import record
+from console.authz.service import require
+from console.core.actor import Actor
+from console.core.clock import utcnow
+from console.core.crypto import keyring
+from console.core.errors import NotFound, ValidationFailed
+from console.core.masking import mask_name, mask_phone
+from console.core.paging import Page, PageRequest, paginate
+from console.core.settings import get_settings
+from console.tenancy.models import Tenant, TenantLevel, TenantStatus
+from console.tenancy.scope import base_scope, ensure_visible, restrict
+
+OBJ = "tenancy.tenants"
+_PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
+
+
+@dataclass(frozen=True)
+class TenantDraft:
+    """Fields an administrator fills in for a tenant."""
+
+    code: str
+    name: str
+    contact_name: str = ""
+    contact_phone: str = ""
+
+
+@dataclass(frozen=True)
+class TenantRow:
+    """A tenant as lists show it (contact masked)."""
+
+    code: str
+    name: str
+    level: str
+    status: str
+    status_label: str
+    contact_name: str
+    contact_phone: str
+    updated_at: str
+
+
+def _check(draft: TenantDraft) -> None:
+    province = get_settings().province_code
+    if not re.fullmatch(r"\d{6}", draft.code):
+        raise ValidationFailed("应为6位数字行政区划代码", field="租户代码")
+    if draft.code[:2] != province[:2]:
+        raise ValidationFailed(f"应属于本省（以 {province[:2]} 开头）", field="租户代码")
+    if draft.code.endswith("00"):
+        raise ValidationFailed("应为区县级代码（末两位不为 00）", field="租户代码")
+    if not 2 <= len(draft.name.strip()) <= 64:
+        raise ValidationFailed("应为 2 到 64 个字", field="租户名称")
+    if draft.contact_phone and not _PHONE.fullmatch(draft.contact_phone):
+        raise ValidationFailed("应为11位手机号或带区号的固定电话", field="联系电话")
+
+
+def _row(tenant: Tenant) -> TenantRow:
+    ring = keyring()
+    name = ring.decrypt(tenant.contact_name_enc) if tenant.contact_name_enc else ""
+    phone = ring.decrypt(tenant.contact_phone_enc) if tenant.contact_phone_enc else ""
+    return TenantRow(
+        code=tenant.code,
+        name=tenant.name,
+        level=tenant.level,
+        status=tenant.status,
+        status_label=TenantStatus(tenant.status).label,
+        contact_name=mask_name(name),
+        contact_phone=mask_phone(phone),
+        updated_at=tenant.updated_at.isoformat(),
+    )
+
+
+def list_tenants(
+    *,
+    session: Session,
+    actor: Actor,
+    search: str = "",
+    status: str | None = None,
+    page: PageRequest | None = None,
+) -> Page[TenantRow]:
+    """Tenants in the actor's scope, filtered and paged on the server."""
+    require(actor, OBJ, "read")
+    page = page or PageRequest()
+    statement = restrict(select(Tenant), Tenant.code, actor).order_by(Tenant.code)
+    if search.strip():
+        pattern = f"%{search.strip()}%"
+        statement = statement.where(sa.or_(Tenant.code.like(pattern), Tenant.name.like(pattern)))
+    if status:
+        statement = statement.where(Tenant.status == status)
+    rows, total = paginate(session, statement, page)
+    return Page([_row(t) for t in rows], total, page.page, page.size)
+
+
+def get_tenant(*, session: Session, actor: Actor, code: str) -> TenantRow:
+    """One tenant in scope."""
+    require(actor, OBJ, "read")
+    return _row(_load(session, actor, code, action="read"))
+
+
+def _load(session: Session, actor: Actor, code: str, *, action: str) -> Tenant:
+    tenant = session.get(Tenant, code)
+    if tenant is None:
+        raise NotFound(f"租户 {code} 不存在")
+    ensure_visible(actor, code, obj=OBJ, action=action, target=code)
+    return tenant
+
+
+def create_tenant(*, session: Session, actor: Actor, draft: TenantDraft) -> TenantRow:
+    """Add a county/district tenant under the province."""
+    require(actor, OBJ, "write", target=draft.code)
+    _check(draft)
+    if session.get(Tenant, draft.code) is not None:
+        raise ValidationFailed(f"租户 {draft.code} 已存在", field="租户代码")
+    ring = keyring()
+    tenant = Tenant(
+        code=draft.code,
+        name=draft.name.strip(),
+        parent_code=get_settings().province_code,
+        level=TenantLevel.COUNTY.value,
+        contact_name_enc=ring.encrypt(draft.contact_name) if draft.contact_name else None,
+        contact_phone_enc=ring.encrypt(draft.contact_phone) if draft.contact_phone else None,
+    )
+    session.add(tenant)
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action="create",
+        target=draft.code,
+        tenant=draft.code,
+        detail={"after": {"code": draft.code, "name": tenant.name}},
+    )
+    session.flush()
+    return _row(tenant)
+
+
+def set_tenant_status(
+    *, session: Session, actor: Actor, code: str, status: TenantStatus, reason: str
+) -> TenantRow:
+    """Suspend or resume a tenant; a suspended tenant's users are refused at their next action."""
+    require(actor, OBJ, "write", tenant=code, target=code)
+    tenant = _load(session, actor, code, action="write")
+    if tenant.level == TenantLevel.PROVINCE.value:
+        raise ValidationFailed("省级租户不能停用", field="租户")
+    if not reason.strip():
+        raise ValidationFailed("请填写原因", field="原因")
+    before = tenant.status
+    tenant.status = status.value
+    tenant.updated_at = utcnow()
+    session.add(tenant)
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action="set_status",
+        target=code,
+        tenant=code,
+        detail={"before": before, "after": status.value, "reason": reason.strip()},
+    )
+    return _row(tenant)
+
+
+def tenant_choices(*, session: Session, actor: Actor) -> list[tuple[str, str]]:
+    """(code, name) of the tenants an actor may switch its view to; empty for county users."""
+    scope = base_scope(actor)
+    if not scope.all_tenants and len(scope.codes) <= 1:
+        return []
+    statement = select(Tenant).where(Tenant.level == TenantLevel.COUNTY.value).order_by(Tenant.code)
+    if not scope.all_tenants:
+        statement = statement.where(Tenant.code.in_(sorted(scope.codes)))  # type: ignore[attr-defined]
+    return [(t.code, t.name) for t in session.exec(statement).all()]
+
+
+def tenant_is_active(session: Session, code: str) -> bool:
+    """Whether users of ``code`` may act (used at login and on every session check)."""
+    tenant = session.get(Tenant, code)
+    return tenant is not None and tenant.status == TenantStatus.ACTIVE.value

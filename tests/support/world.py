@@ -1,0 +1,74 @@
+"""A small province for permission tests: two counties, one user per built-in role."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+
+from console.authz.enforcer import POLICY_DIR
+from console.core.actor import Actor
+from console.core.db import session_scope
+from console.iam import service
+from console.iam.passwords import hash_password
+from console.iam.user_service import UserDraft, insert_user
+from console.tenancy.models import Tenant
+
+PASSWORD = "World#Pass2026"
+# Hashed once: Argon2 is deliberately slow, and every account here shares the password.
+PASSWORD_HASH = hash_password(PASSWORD)
+PROVINCE = "330000"
+XIHU = "330106"
+BINJIANG = "330108"
+PROVINCE_ROLES = {"sys_admin", "sec_admin", "audit_admin", "province_supervisor"}
+
+
+def builtin_roles() -> list[str]:
+    """Codes of the built-in roles, from the seed file the console loads."""
+    with (POLICY_DIR / "roles.csv").open(encoding="utf-8") as handle:
+        return [row["code"] for row in csv.DictReader(handle)]
+
+
+@dataclass
+class World:
+    """Accounts by role code (``<role>``), plus a 滨江区 county admin and a plain 西湖区 user."""
+
+    accounts: dict[str, str]
+
+    def actor(self, key: str) -> Actor:
+        """Log in as the account behind ``key`` and return its actor."""
+        with session_scope() as session:
+            _, actor = service.authenticate(
+                session=session, account=self.accounts[key], password=PASSWORD
+            )
+        return actor
+
+
+def add_user(account: str, tenant: str, roles: tuple[str, ...] = (), name: str = "李四") -> int:
+    """Insert a ready-to-use account (no forced password change)."""
+    with session_scope() as session:
+        user = insert_user(
+            session,
+            UserDraft(account=account, real_name=name, tenant_code=tenant, roles=roles),
+            password_hash=PASSWORD_HASH,
+        )
+        user.must_change_password = False
+        session.add(user)
+        session.flush()
+        assert user.id is not None
+        return user.id
+
+
+def build_world() -> World:
+    """Counties 西湖区 and 滨江区, one user per role, and a target user in each county."""
+    with session_scope() as session:
+        session.add(Tenant(code=XIHU, name="西湖区", parent_code=PROVINCE))
+        session.add(Tenant(code=BINJIANG, name="滨江区", parent_code=PROVINCE))
+    accounts = {}
+    for role in builtin_roles():
+        tenant = PROVINCE if role in PROVINCE_ROLES else XIHU
+        account = f"u_{role}"
+        add_user(account, tenant, (role,))
+        accounts[role] = account
+    add_user("binjiang_admin", BINJIANG, ("county_admin",))
+    accounts["binjiang_admin"] = "binjiang_admin"
+    return World(accounts)

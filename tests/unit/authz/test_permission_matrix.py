@@ -1,0 +1,207 @@
+"""Every service operation, called as every built-in role: allowed or Forbidden + logged."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import pytest
+from sqlmodel import Session, select
+
+from console.audit.models import OperationLog
+from console.authz import service as authz
+from console.core.actor import Actor
+from console.core.db import session_scope
+from console.core.errors import Forbidden
+from console.iam import role_service, user_service
+from console.iam.models import Role
+from console.tenancy import service as tenancy
+from console.tenancy.models import TenantStatus
+from tests.support.world import XIHU, World, add_user, builtin_roles
+
+_numbers = itertools.count(1)
+
+
+def _victim() -> int:
+    return add_user(f"victim{next(_numbers)}", XIHU)
+
+
+def _custom_role() -> str:
+    code = f"custom{next(_numbers)}"
+    with session_scope() as session:
+        session.add(Role(code=code, name="自定义", category="业务"))
+        authz.set_role_permissions(
+            session, role_code=code, permissions={("dashboards.overview", "read")}
+        )
+    return code
+
+
+def _new_tenant_code() -> str:
+    return f"3301{next(_numbers) % 90 + 10:02d}"
+
+
+Operation = Callable[[Session, Actor], object]
+
+OPERATIONS: dict[str, tuple[tuple[str, str], Callable[[], Operation]]] = {
+    "list_tenants": (
+        ("tenancy.tenants", "read"),
+        lambda: lambda s, a: tenancy.list_tenants(session=s, actor=a),
+    ),
+    "create_tenant": (
+        ("tenancy.tenants", "write"),
+        lambda: (
+            lambda code: (
+                lambda s, a: tenancy.create_tenant(
+                    session=s, actor=a, draft=tenancy.TenantDraft(code=code, name="测试县")
+                )
+            )
+        )(_new_tenant_code()),
+    ),
+    "suspend_tenant": (
+        ("tenancy.tenants", "write"),
+        lambda: (
+            lambda s, a: tenancy.set_tenant_status(
+                session=s, actor=a, code=XIHU, status=TenantStatus.ACTIVE, reason="矩阵测试"
+            )
+        ),
+    ),
+    "list_users": (
+        ("iam.users", "read"),
+        lambda: lambda s, a: user_service.list_users(session=s, actor=a),
+    ),
+    "create_user": (
+        ("iam.users", "write"),
+        lambda: (
+            lambda n: (
+                lambda s, a: user_service.create_user(
+                    session=s,
+                    actor=a,
+                    draft=user_service.UserDraft(
+                        account=f"newbie{n}", real_name="赵六", tenant_code=XIHU
+                    ),
+                )
+            )
+        )(next(_numbers)),
+    ),
+    "disable_user": (
+        ("iam.users", "write"),
+        lambda: (
+            lambda uid: (
+                lambda s, a: user_service.set_status(session=s, actor=a, user_id=uid, enabled=False)
+            )
+        )(_victim()),
+    ),
+    "unlock_user": (
+        ("iam.users", "unlock"),
+        lambda: (
+            lambda uid: lambda s, a: user_service.unlock_and_reset(session=s, actor=a, user_id=uid)
+        )(_victim()),
+    ),
+    "assign_roles": (
+        ("iam.users", "grant"),
+        lambda: (
+            lambda uid: (
+                lambda s, a: user_service.assign_roles(
+                    session=s, actor=a, user_id=uid, roles=("window_clerk",)
+                )
+            )
+        )(_victim()),
+    ),
+    "reveal": (
+        ("iam.users", "unmask"),
+        lambda: (
+            lambda uid: (
+                lambda s, a: user_service.reveal(
+                    session=s, actor=a, user_id=uid, field_name="real_name", reason="核对身份信息"
+                )
+            )
+        )(_victim()),
+    ),
+    "list_roles": (
+        ("iam.roles", "read"),
+        lambda: lambda s, a: role_service.list_roles(session=s, actor=a),
+    ),
+    "create_role": (
+        ("iam.roles", "write"),
+        lambda: (
+            lambda n: (
+                lambda s, a: role_service.create_role(
+                    session=s, actor=a, code=f"made{n}", name="新角色", category="业务"
+                )
+            )
+        )(next(_numbers)),
+    ),
+    "edit_role": (
+        ("iam.roles", "write"),
+        lambda: (
+            lambda code: (
+                lambda s, a: role_service.set_permissions(
+                    session=s, actor=a, code=code, permissions={("dashboards.statistics", "read")}
+                )
+            )
+        )(_custom_role()),
+    ),
+    "delete_role": (
+        ("iam.roles", "delete"),
+        lambda: (lambda code: lambda s, a: role_service.delete_role(session=s, actor=a, code=code))(
+            _custom_role()
+        ),
+    ),
+    "effective_permissions": (
+        ("iam.roles", "read"),
+        lambda: (
+            lambda uid: (
+                lambda s, a: user_service.effective_permissions(session=s, actor=a, user_id=uid)
+            )
+        )(_victim()),
+    ),
+}
+
+
+def _denials(account: str, obj: str, action: str) -> int:
+    with session_scope() as session:
+        rows = session.exec(
+            select(OperationLog).where(
+                OperationLog.actor_account == account,
+                OperationLog.object == obj,
+                OperationLog.action == action,
+                OperationLog.outcome == "denied",
+            )
+        ).all()
+    return len(rows)
+
+
+@pytest.mark.parametrize("role", builtin_roles())
+def test_every_operation_is_allowed_exactly_as_the_seed_policy_says(
+    world: World, role: str
+) -> None:
+    grants = authz.read_seed_policy()[role]
+    actor = world.actor(role)
+    for name, ((obj, act), make) in OPERATIONS.items():
+        operation = make()
+        if (obj, act) in grants:
+            with session_scope() as session:
+                operation(session, actor)
+        else:
+            before = _denials(actor.account, obj, act)
+            with pytest.raises(Forbidden) as refused, session_scope() as session:
+                operation(session, actor)
+            assert refused.value.message.startswith("无权限："), name
+            assert _denials(actor.account, obj, act) == before + 1, name
+
+
+def test_every_allowed_write_is_in_the_operation_log(world: World) -> None:
+    actor = world.actor("sys_admin")
+    with session_scope() as session:
+        tenancy.create_tenant(
+            session=session, actor=actor, draft=tenancy.TenantDraft(code="330199", name="测试新区")
+        )
+    with session_scope() as session:
+        entry = session.exec(select(OperationLog).where(OperationLog.target == "330199")).one()
+    assert (entry.actor_account, entry.object, entry.action, entry.outcome) == (
+        "u_sys_admin",
+        "tenancy.tenants",
+        "create",
+        "success",
+    )
+    assert entry.tenant_code == "330199" and entry.ts is not None
