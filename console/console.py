@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 
 from console.api.app import create_api
 from console.core.db import migrate
 from console.core.logging import configure_logging
 from console.core.settings import get_settings
+from console.iam.login_log_pages import login_log_page
+from console.iam.login_log_state import LoginLogState
+from console.iam.org_pages import orgs_page
+from console.iam.org_state import OrgsState
 from console.iam.pages import change_password_page, login_page
+from console.iam.role_pages import roles_page
+from console.iam.role_state import RolesState
 from console.iam.state import (
     CHANGE_PASSWORD_ROUTE,
     LOGIN_ROUTE,
+    PAGE_LOADERS,
     ChangePasswordState,
     LoginState,
     SessionState,
 )
+from console.iam.user_pages import users_page
+from console.iam.user_state import UsersState
+from console.tenancy.pages import tenants_page
+from console.tenancy.state import TenantsState
 from console.ui import theme
 from console.ui.navigation import SECTIONS
 from console.ui.pages import not_found, under_construction
@@ -43,9 +56,21 @@ app.add_page(
     title=f"修改密码 · {theme.PRODUCT_NAME}",
     on_load=[SessionState.guard, ChangePasswordState.load],
 )
+# Sections built so far: page component and the loader the guard fires once it allowed the page.
+BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
+    "users": (users_page, UsersState.load),
+    "tenants": (tenants_page, TenantsState.load),
+    "roles": (roles_page, RolesState.load),
+    "organizations": (orgs_page, OrgsState.load),
+    "login_log": (login_log_page, LoginLogState.load),
+}
 for _section in SECTIONS:
+    if _section.key in BUILT:
+        _page, PAGE_LOADERS[_section.key] = BUILT[_section.key]
+    else:
+        _page = under_construction(_section)
     app.add_page(
-        under_construction(_section),
+        _page,
         route=_section.route,
         title=f"{_section.label} · {theme.PRODUCT_NAME}",
         on_load=SessionState.guard,

@@ -92,6 +92,13 @@ def list_roles(*, session: Session, actor: Actor) -> list[RoleRow]:
     ]
 
 
+def permissions_of(*, session: Session, actor: Actor, code: str) -> set[tuple[str, str]]:
+    """(object, action) pairs a role grants."""
+    authz.require(actor, OBJ, "read", target=code)
+    _load(session, code)
+    return authz.role_permissions(session, role_code=code)
+
+
 def _check_permissions(permissions: set[tuple[str, str]]) -> None:
     unknown = permissions - set(all_permissions())
     if unknown:

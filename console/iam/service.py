@@ -119,44 +119,18 @@ def _locked_message(until: datetime) -> str:
     return f"账号已锁定，请于 {until.astimezone(CHINA_TZ):%H:%M} 后重试"
 
 
-def _refuse(session: Session, user: User, *, client_ip: str, now: datetime) -> None:
-    """Raise when a known account may not log in at all right now."""
+def _refusal(session: Session, user: User, now: datetime) -> tuple[LoginOutcome, str] | None:
+    """Why a known account may not log in at all right now, or None."""
     if user.status != UserStatus.ACTIVE:
-        reason = ACCOUNT_DISABLED
-        _record(
-            session,
-            account=user.account,
-            user=user,
-            outcome=LoginOutcome.DISABLED,
-            reason=reason,
-            client_ip=client_ip,
-        )
-        raise AuthenticationFailed(reason)
+        return LoginOutcome.DISABLED, ACCOUNT_DISABLED
     if not tenant_is_active(session, user.tenant_code):
-        reason = TENANT_SUSPENDED
-        _record(
-            session,
-            account=user.account,
-            user=user,
-            outcome=LoginOutcome.TENANT_SUSPENDED,
-            reason=reason,
-            client_ip=client_ip,
-        )
-        raise AuthenticationFailed(reason)
+        return LoginOutcome.TENANT_SUSPENDED, TENANT_SUSPENDED
     if user.locked_until and user.locked_until > now:
-        reason = _locked_message(user.locked_until)
-        _record(
-            session,
-            account=user.account,
-            user=user,
-            outcome=LoginOutcome.LOCKED,
-            reason=reason,
-            client_ip=client_ip,
-        )
-        raise AuthenticationFailed(reason)
+        return LoginOutcome.LOCKED, _locked_message(user.locked_until)
+    return None
 
 
-def _count_failure(session: Session, user: User, *, client_ip: str, now: datetime) -> str:
+def _count_failure(session: Session, user: User, *, now: datetime, origin: dict[str, str]) -> str:
     """Count a wrong password, lock the account at the limit, and return the message."""
     settings = get_settings()
     user.failed_login_count += 1
@@ -174,7 +148,7 @@ def _count_failure(session: Session, user: User, *, client_ip: str, now: datetim
         user=user,
         outcome=LoginOutcome.FAILURE,
         reason=message,
-        client_ip=client_ip,
+        **origin,
     )
     return message
 
@@ -194,23 +168,22 @@ def authenticate(
     if not password:
         raise ValidationFailed("请输入密码", field="密码")
     now = utcnow()
+    origin = {"client_ip": client_ip, "user_agent": user_agent}
     user = session.exec(select(User).where(User.account == account)).first()
     if user is None:
         verify_password(_DUMMY_HASH, password)
         _record(
-            session,
-            account=account,
-            outcome=LoginOutcome.FAILURE,
-            reason="账号不存在",
-            client_ip=client_ip,
+            session, account=account, outcome=LoginOutcome.FAILURE, reason="账号不存在", **origin
         )
         _commit_and_refuse(session, BAD_CREDENTIALS)
-    try:
-        _refuse(session, user, client_ip=client_ip, now=now)
-    except AuthenticationFailed as refused:
-        _commit_and_refuse(session, refused.message)
+    refusal = _refusal(session, user, now)
+    if refusal is not None:
+        _record(
+            session, account=account, user=user, outcome=refusal[0], reason=refusal[1], **origin
+        )
+        _commit_and_refuse(session, refusal[1])
     if not verify_password(user.password_hash, password):
-        _commit_and_refuse(session, _count_failure(session, user, client_ip=client_ip, now=now))
+        _commit_and_refuse(session, _count_failure(session, user, now=now, origin=origin))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_login_count = 0

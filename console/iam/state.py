@@ -22,6 +22,9 @@ from console.tenancy.models import Tenant
 from console.ui.navigation import SECTIONS, section_for_path
 
 SESSION_COOKIE = "bdc_session"
+# Section key → the page state's ``load`` handler; the guard fires it only once the page is
+# known to be permitted (registered by console.console when pages are added).
+PAGE_LOADERS: dict[str, object] = {}
 LOGIN_ROUTE = "/login"
 CHANGE_PASSWORD_ROUTE = "/change-password"
 
@@ -141,11 +144,15 @@ class SessionState(rx.State):
             reason = "" if refused.message == service.SESSION_INVALID else refused.message
             self._forget()
             return rx.redirect(login_url(path, reason=reason), replace=True)
-        self._show(actor, _shell_view(actor, self.router.url.path))
+        view = _shell_view(actor, self.router.url.path)
+        self._show(actor, view)
         if actor.must_change_password and self.router.url.path != CHANGE_PASSWORD_ROUTE:
             return rx.redirect(
                 f"{CHANGE_PASSWORD_ROUTE}?next={quote(safe_next(path), safe='/')}", replace=True
             )
+        section = section_for_path(self.router.url.path)
+        if section is not None and not view.page_denied and section.key in PAGE_LOADERS:
+            return PAGE_LOADERS[section.key]  # type: ignore[return-value]
         return None
 
     @rx.event

@@ -366,6 +366,14 @@ def assign_roles(*, session: Session, actor: Actor, user_id: int, roles: tuple[s
     )
 
 
+def role_codes(*, session: Session, actor: Actor, user_id: int) -> set[str]:
+    """Codes of the roles a user holds (for the role dialog)."""
+    user = _load(session, actor, user_id, action="read")
+    authz.require(actor, OBJ, "read", tenant=user.tenant_code, target=user.account)
+    assert user.id is not None
+    return set(authz.user_roles(session, user_id=user.id))
+
+
 def reveal(*, session: Session, actor: Actor, user_id: int, field_name: str, reason: str) -> str:
     """Show one personal value in clear after a stated reason; the reveal is logged."""
     user = _load(session, actor, user_id, action="unmask")

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from console.audit.service import record
 from console.authz.service import require
 from console.core.actor import Actor
-from console.core.clock import utcnow
+from console.core.clock import to_local_text, utcnow
 from console.core.crypto import keyring
 from console.core.errors import NotFound, ValidationFailed
 from console.core.masking import mask_name, mask_phone
@@ -46,6 +46,7 @@ class TenantRow:
     contact_name: str
     contact_phone: str
     updated_at: str
+    users: int = 0
 
 
 def _check(draft: TenantDraft) -> None:
@@ -62,7 +63,7 @@ def _check(draft: TenantDraft) -> None:
         raise ValidationFailed("应为11位手机号或带区号的固定电话", field="联系电话")
 
 
-def _row(tenant: Tenant) -> TenantRow:
+def _row(tenant: Tenant, users: int = 0) -> TenantRow:
     ring = keyring()
     name = ring.decrypt(tenant.contact_name_enc) if tenant.contact_name_enc else ""
     phone = ring.decrypt(tenant.contact_phone_enc) if tenant.contact_phone_enc else ""
@@ -74,7 +75,8 @@ def _row(tenant: Tenant) -> TenantRow:
         status_label=TenantStatus(tenant.status).label,
         contact_name=mask_name(name),
         contact_phone=mask_phone(phone),
-        updated_at=tenant.updated_at.isoformat(),
+        updated_at=to_local_text(tenant.updated_at),
+        users=users,
     )
 
 
@@ -96,7 +98,19 @@ def list_tenants(
     if status:
         statement = statement.where(Tenant.status == status)
     rows, total = paginate(session, statement, page)
-    return Page([_row(t) for t in rows], total, page.page, page.size)
+    counts = _user_counts(session, [t.code for t in rows])
+    return Page([_row(t, counts.get(t.code, 0)) for t in rows], total, page.page, page.size)
+
+
+def _user_counts(session: Session, codes: list[str]) -> dict[str, int]:
+    from console.iam.models import User
+
+    statement = (
+        sa.select(User.tenant_code, sa.func.count())
+        .where(User.tenant_code.in_(codes))  # type: ignore[attr-defined]
+        .group_by(User.tenant_code)
+    )
+    return {code: int(count) for code, count in session.execute(statement).all()}
 
 
 def get_tenant(*, session: Session, actor: Actor, code: str) -> TenantRow:
@@ -142,6 +156,40 @@ def create_tenant(*, session: Session, actor: Actor, draft: TenantDraft) -> Tena
     return _row(tenant)
 
 
+def update_tenant(*, session: Session, actor: Actor, draft: TenantDraft) -> TenantRow:
+    """Change a tenant's name and contact (its code is its identity and never changes)."""
+    require(actor, OBJ, "write", tenant=draft.code, target=draft.code)
+    tenant = _load(session, actor, draft.code, action="write")
+    if not 2 <= len(draft.name.strip()) <= 64:
+        raise ValidationFailed("应为 2 到 64 个字", field="租户名称")
+    if draft.contact_phone and not _PHONE.fullmatch(draft.contact_phone):
+        raise ValidationFailed("应为11位手机号或带区号的固定电话", field="联系电话")
+    ring = keyring()
+    before = tenant.name
+    tenant.name = draft.name.strip()
+    tenant.contact_name_enc = ring.encrypt(draft.contact_name) if draft.contact_name else None
+    tenant.contact_phone_enc = ring.encrypt(draft.contact_phone) if draft.contact_phone else None
+    tenant.updated_at = utcnow()
+    session.add(tenant)
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action="update",
+        target=draft.code,
+        tenant=draft.code,
+        detail={
+            "before": {"name": before},
+            "after": {
+                "name": tenant.name,
+                "contact_name": mask_name(draft.contact_name),
+                "contact_phone": mask_phone(draft.contact_phone) if draft.contact_phone else "",
+            },
+        },
+    )
+    return _row(tenant)
+
+
 def set_tenant_status(
     *, session: Session, actor: Actor, code: str, status: TenantStatus, reason: str
 ) -> TenantRow:
@@ -177,6 +225,12 @@ def tenant_choices(*, session: Session, actor: Actor) -> list[tuple[str, str]]:
     if not scope.all_tenants:
         statement = statement.where(Tenant.code.in_(sorted(scope.codes)))  # type: ignore[attr-defined]
     return [(t.code, t.name) for t in session.exec(statement).all()]
+
+
+def get_tenant_name(session: Session, code: str) -> str:
+    """Name of a tenant for labels (the code itself when unknown)."""
+    tenant = session.get(Tenant, code)
+    return tenant.name if tenant else code
 
 
 def tenant_is_active(session: Session, code: str) -> bool:

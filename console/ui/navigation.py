@@ -154,6 +154,15 @@ SECTIONS: tuple[Section, ...] = (
         ("日志检索与导出", "办件全程追溯", "防篡改校验", "保留策略（不少于一年）"),
     ),
     Section(
+        "login_log",
+        "登录日志",
+        "/login-log",
+        "log-in",
+        "安全审计",
+        "每一次登录、失败、锁定与退出的记录",
+        "iam.login_log",
+    ),
+    Section(
         "settings",
         "系统设置",
         "/settings",

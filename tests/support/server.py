@@ -121,6 +121,7 @@ def start_server(workdir: Path) -> ConsoleServer:
     try:
         _wait_until_healthy(f"{base_url}/api/v1/health", process, log)
     except BaseException:
-        os.killpg(process.pid, signal.SIGKILL)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
         raise
     return ConsoleServer(base_url, data_dir, admins, process, env)

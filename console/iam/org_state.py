@@ -1,0 +1,211 @@
+"""State of the 组织机构 page: the tree of a tenant's organisations."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+
+from console.authz.service import can
+from console.iam import org_service
+from console.iam.models import ORG_KIND_LABELS
+from console.iam.state import TenantOption, login_url
+from console.tenancy import service as tenancy
+from console.ui.actions import call
+from console.ui.list_state import PagedListMixin
+
+ROUTE = "/organizations"
+KIND_OPTIONS = list(ORG_KIND_LABELS.items())
+
+
+@dataclasses.dataclass(frozen=True)
+class OrgView:
+    """One node, indented by depth."""
+
+    id: int
+    tenant_code: str
+    tenant_name: str
+    name: str
+    kind: str
+    kind_label: str
+    uscc: str
+    indent: str
+    parent_id: int
+    members: int
+
+
+class OrgsState(PagedListMixin, rx.State):
+    """组织机构."""
+
+    rows: list[OrgView] = []
+    tenant_filter: str = "*"
+    tenant_options: list[TenantOption] = []
+    can_write: bool = False
+    can_delete: bool = False
+
+    edit_open: bool = False
+    edit_id: int = 0  # 0 = creating
+    edit_name: str = ""
+    edit_kind: str = "registry"
+    edit_uscc: str = ""
+    edit_tenant: str = ""
+    edit_parent: str = "none"
+    form_error: str = ""
+    uscc_error: str = ""
+
+    delete_open: bool = False
+    delete_id: int = 0
+    delete_name: str = ""
+
+    @rx.event(background=True)
+    async def load(self):
+        """Fetch the tree (a tenant has tens of organisations, shown whole)."""
+        async with self:
+            if not await self._may_load():
+                return
+            self.loading, self.error = True, ""
+            token = await self._token()
+            tenant = None if self.tenant_filter == "*" else self.tenant_filter
+
+        def fetch(session, actor):
+            nodes = org_service.org_tree(session=session, actor=actor, tenant_code=tenant)
+            choices = tenancy.tenant_choices(session=session, actor=actor)
+            if actor.tenant_code not in dict(choices):
+                own = tenancy.get_tenant_name(session, actor.tenant_code)
+                choices = [(actor.tenant_code, own), *choices]
+            rights = (can(actor, org_service.OBJ, "write"), can(actor, org_service.OBJ, "delete"))
+            return nodes, choices, rights
+
+        outcome = await call(token, fetch)
+        if outcome.relogin:
+            yield rx.redirect(login_url(ROUTE, reason=outcome.relogin))
+            return
+        async with self:
+            self.loading = False
+            if not outcome.ok or outcome.value is None:
+                self.error, self.rows, self.total = outcome.error, [], 0
+                return
+            nodes, choices, (self.can_write, self.can_delete) = outcome.value
+            self.rows = [
+                OrgView(
+                    n.id,
+                    n.tenant_code,
+                    n.tenant_name,
+                    n.name,
+                    n.kind,
+                    n.kind_label,
+                    n.uscc,
+                    "　" * (2 * n.depth),
+                    n.parent_id or 0,
+                    n.members,
+                )
+                for n in nodes
+            ]
+            self.total = len(self.rows)
+            self.tenant_options = [TenantOption(code, name) for code, name in choices]
+
+    @rx.event
+    def set_tenant_filter(self, value: str):
+        """Show one tenant's tree."""
+        self.tenant_filter = value
+        return OrgsState.load
+
+    @rx.event
+    def open_create(self, parent_id: int, tenant_code: str) -> None:
+        """New organisation, optionally under ``parent_id``."""
+        default_tenant = tenant_code or (self.tenant_options[0].code if self.tenant_options else "")
+        self.edit_open, self.edit_id, self.edit_name = True, 0, ""
+        self.edit_kind, self.edit_uscc, self.edit_tenant = "registry", "", default_tenant
+        self.edit_parent = str(parent_id) if parent_id else "none"
+        self.form_error = self.uscc_error = ""
+
+    @rx.event
+    def open_edit(self, org_id: int) -> None:
+        """Edit an organisation."""
+        node = next(row for row in self.rows if row.id == org_id)
+        self.edit_open, self.edit_id, self.edit_name = True, node.id, node.name
+        self.edit_kind, self.edit_uscc, self.edit_tenant = node.kind, node.uscc, node.tenant_code
+        self.edit_parent = str(node.parent_id) if node.parent_id else "none"
+        self.form_error = self.uscc_error = ""
+
+    @rx.event
+    def set_edit_open(self, value: bool) -> None:
+        """Close the form."""
+        self.edit_open = value
+
+    @rx.event
+    def set_edit_kind(self, value: str) -> None:
+        """Organisation kind."""
+        self.edit_kind = value
+
+    @rx.event
+    def set_edit_tenant(self, value: str) -> None:
+        """Tenant of a new organisation (its parent choices follow)."""
+        self.edit_tenant, self.edit_parent = value, "none"
+
+    @rx.event
+    def set_edit_parent(self, value: str) -> None:
+        """Parent organisation."""
+        self.edit_parent = value
+
+    @rx.event
+    def check_uscc(self, value: str) -> None:
+        """Live check of the credit code."""
+        from console.core.identifiers import uscc_problem
+
+        self.uscc_error = (uscc_problem(value) or "") if value.strip() else ""
+
+    @rx.event(background=True)
+    async def save(self, form: dict[str, str]):
+        """Create or update."""
+        async with self:
+            token, org_id = await self._token(), self.edit_id
+            draft = org_service.OrgDraft(
+                tenant_code=self.edit_tenant,
+                name=form.get("name", "").strip(),
+                kind=self.edit_kind,
+                uscc=form.get("uscc", "").strip(),
+                parent_id=None if self.edit_parent == "none" else int(self.edit_parent),
+            )
+
+        def apply(session, actor):
+            if org_id:
+                return org_service.update_org(
+                    session=session, actor=actor, org_id=org_id, draft=draft
+                )
+            return org_service.create_org(session=session, actor=actor, draft=draft)
+
+        outcome = await call(token, apply)
+        async with self:
+            if not outcome.ok:
+                detail = f"{outcome.field}：{outcome.error}" if outcome.field else outcome.error
+                self.form_error = detail or outcome.relogin
+                return
+            self.edit_open = False
+        yield rx.toast.success(f"机构 {draft.name} 已保存")
+        yield OrgsState.load
+
+    @rx.event
+    def ask_delete(self, org_id: int, name: str) -> None:
+        """Confirm before deleting."""
+        self.delete_open, self.delete_id, self.delete_name = True, org_id, name
+
+    @rx.event
+    def set_delete_open(self, value: bool) -> None:
+        """Close the confirmation."""
+        self.delete_open = value
+
+    @rx.event(background=True)
+    async def delete(self):
+        """Delete (refused while it has children or members)."""
+        async with self:
+            token, org_id = await self._token(), self.delete_id
+            self.delete_open = False
+        outcome = await call(
+            token, lambda s, a: org_service.delete_org(session=s, actor=a, org_id=org_id)
+        )
+        if not outcome.ok:
+            yield rx.toast.error(outcome.error or outcome.relogin)
+            return
+        yield rx.toast.success("机构已删除")
+        yield OrgsState.load

@@ -1,0 +1,215 @@
+"""State of the 角色权限 page: roles, their permission tree, copy and delete."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+
+from console.authz import service as authz
+from console.authz.catalogue import ACTION_LABELS, CATALOGUE
+from console.iam import role_service
+from console.iam.state import login_url
+from console.ui.actions import call
+from console.ui.list_state import PagedListMixin
+
+ROUTE = "/roles"
+
+
+@dataclasses.dataclass(frozen=True)
+class RoleView:
+    """One role row."""
+
+    code: str
+    name: str
+    category: str
+    scope: str
+    description: str
+    builtin: bool
+    holders: int
+    permissions: int
+
+
+@dataclasses.dataclass(frozen=True)
+class PermissionCell:
+    """One tickable permission: ``key`` is ``object:action``."""
+
+    key: str
+    label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PermissionGroup:
+    """One catalogue object with its actions, for the permission tree."""
+
+    group: str
+    label: str
+    cells: list[PermissionCell]
+
+
+PERMISSION_TREE = [
+    PermissionGroup(
+        r.group,
+        r.label,
+        [PermissionCell(f"{r.code}:{act}", ACTION_LABELS[act]) for act in r.actions],
+    )
+    for r in CATALOGUE
+]
+
+
+def _pairs(keys: list[str]) -> set[tuple[str, str]]:
+    return {tuple(key.split(":", 1)) for key in keys}  # type: ignore[misc]
+
+
+class RolesState(PagedListMixin, rx.State):
+    """角色权限."""
+
+    rows: list[RoleView] = []
+    can_write: bool = False
+    can_delete: bool = False
+
+    editor_open: bool = False
+    editor_mode: str = "edit"  # edit | create | copy
+    editor_code: str = ""
+    editor_name: str = ""
+    selected: list[str] = []
+    editor_error: str = ""
+
+    delete_open: bool = False
+    delete_code: str = ""
+    delete_name: str = ""
+
+    @rx.event(background=True)
+    async def load(self):
+        """Fetch every role (a province has tens of roles: no paging needed)."""
+        async with self:
+            if not await self._may_load():
+                return
+            self.loading, self.error = True, ""
+            token = await self._token()
+
+        def fetch(session, actor):
+            roles = role_service.list_roles(session=session, actor=actor)
+            return (
+                roles,
+                authz.can(actor, "iam.roles", "write"),
+                authz.can(actor, "iam.roles", "delete"),
+            )
+
+        outcome = await call(token, fetch)
+        if outcome.relogin:
+            yield rx.redirect(login_url(ROUTE, reason=outcome.relogin))
+            return
+        async with self:
+            self.loading = False
+            if not outcome.ok or outcome.value is None:
+                self.error, self.rows = outcome.error, []
+                return
+            roles, self.can_write, self.can_delete = outcome.value
+            self.rows = [
+                RoleView(
+                    r.code,
+                    r.name,
+                    r.category,
+                    r.scope,
+                    r.description,
+                    r.builtin,
+                    r.holders,
+                    r.permissions,
+                )
+                for r in roles
+            ]
+            self.total = len(self.rows)
+
+    @rx.event(background=True)
+    async def open_editor(self, code: str, name: str, mode: str):
+        """Edit a role's permissions, or start a copy of it."""
+        async with self:
+            token = await self._token()
+        outcome = await call(
+            token, lambda s, a: role_service.permissions_of(session=s, actor=a, code=code)
+        )
+        if not outcome.ok:
+            yield rx.toast.error(outcome.error or outcome.relogin)
+            return
+        async with self:
+            self.selected = sorted(f"{o}:{a}" for o, a in outcome.value or set())
+            self.editor_mode, self.editor_code = mode, code
+            self.editor_name = name if mode == "edit" else f"{name}（副本）"
+            self.editor_error, self.editor_open = "", True
+
+    @rx.event
+    def open_create(self) -> None:
+        """A new role with no permissions."""
+        self.selected, self.editor_mode, self.editor_code = [], "create", ""
+        self.editor_name, self.editor_error, self.editor_open = "", "", True
+
+    @rx.event
+    def toggle(self, key: str, checked: bool) -> None:
+        """Tick or untick one permission."""
+        chosen = set(self.selected)
+        chosen.add(key) if checked else chosen.discard(key)
+        self.selected = sorted(chosen)
+
+    @rx.event
+    def set_editor_open(self, value: bool) -> None:
+        """Close the editor."""
+        self.editor_open = value
+
+    @rx.event(background=True)
+    async def save(self, form: dict[str, str]):
+        """Save the permissions (edit) or create the new role (create/copy)."""
+        async with self:
+            token, mode, code = await self._token(), self.editor_mode, self.editor_code
+            permissions = _pairs(self.selected)
+        new_code, new_name = form.get("code", "").strip(), form.get("name", "").strip()
+        category = form.get("category") or "业务"
+
+        def apply(session, actor):
+            if mode == "edit":
+                return role_service.set_permissions(
+                    session=session, actor=actor, code=code, permissions=permissions
+                )
+            return role_service.create_role(
+                session=session,
+                actor=actor,
+                code=new_code,
+                name=new_name,
+                category=category,
+                permissions=permissions,
+            )
+
+        outcome = await call(token, apply)
+        async with self:
+            if not outcome.ok:
+                detail = f"{outcome.field}：{outcome.error}" if outcome.field else outcome.error
+                self.editor_error = detail or outcome.relogin
+                return
+            self.editor_open = False
+        yield rx.toast.success("角色已保存，持有该角色的用户下一次操作时生效")
+        yield RolesState.load
+
+    @rx.event
+    def ask_delete(self, code: str, name: str) -> None:
+        """Confirm before deleting."""
+        self.delete_open, self.delete_code, self.delete_name = True, code, name
+
+    @rx.event
+    def set_delete_open(self, value: bool) -> None:
+        """Close the confirmation."""
+        self.delete_open = value
+
+    @rx.event(background=True)
+    async def delete(self):
+        """Delete the role (refused while anyone holds it)."""
+        async with self:
+            token, code = await self._token(), self.delete_code
+            self.delete_open = False
+        outcome = await call(
+            token, lambda s, a: role_service.delete_role(session=s, actor=a, code=code)
+        )
+        if not outcome.ok:
+            yield rx.toast.error(outcome.error or outcome.relogin)
+            return
+        yield rx.toast.success("角色已删除")
+        yield RolesState.load

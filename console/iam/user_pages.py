@@ -1,0 +1,384 @@
+"""用户管理 page: searchable, filterable, paged list with masked personal data and dialogs."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from console.iam.user_state import ID_TYPE_OPTIONS, REVEAL_OPTIONS, RoleChoice, UsersState, UserView
+from console.ui.components import (
+    empty_state,
+    error_callout,
+    labelled,
+    page_heading,
+    pager,
+    status_badge,
+)
+from console.ui.navigation import section_by_key
+from console.ui.shell import shell
+
+SECTION = section_by_key("users")
+STATUS_FILTERS = (("*", "全部状态"), ("active", "正常"), ("locked", "锁定"), ("disabled", "停用"))
+COLUMNS = (
+    "账号",
+    "姓名",
+    "证件号码",
+    "手机号",
+    "所属租户",
+    "机构",
+    "角色",
+    "状态",
+    "最近登录",
+    "操作",
+)
+
+
+def _toolbar() -> rx.Component:
+    tenant_items = rx.foreach(
+        UsersState.tenant_options, lambda t: rx.select.item(t.name, value=t.code)
+    )
+    return rx.hstack(
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    name="keyword",
+                    placeholder="账号，或完整的姓名/证件号码/手机号",
+                    width="300px",
+                    data_testid="users-keyword",
+                ),
+                rx.button(rx.icon("search", size=14), "查询", type="submit", variant="soft"),
+            ),
+            on_submit=UsersState.search,
+        ),
+        rx.select.root(
+            rx.select.trigger(placeholder="全部租户", data_testid="users-tenant-filter"),
+            rx.select.content(rx.select.item("全部租户", value="*"), tenant_items),
+            value=UsersState.tenant_filter,
+            on_change=UsersState.set_tenant_filter,
+        ),
+        rx.select.root(
+            rx.select.trigger(data_testid="users-status-filter"),
+            rx.select.content(
+                *[rx.select.item(label, value=value) for value, label in STATUS_FILTERS]
+            ),
+            value=UsersState.status_filter,
+            on_change=UsersState.set_status_filter,
+        ),
+        rx.spacer(),
+        rx.cond(
+            UsersState.can_write,
+            rx.button(
+                rx.icon("user-plus", size=14),
+                "新增用户",
+                on_click=UsersState.open_create,
+                data_testid="users-create",
+            ),
+        ),
+        width="100%",
+        align="center",
+        wrap="wrap",
+    )
+
+
+def _actions(user: UserView) -> rx.Component:
+    enable = user.status == "disabled"
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                "操作",
+                rx.icon("chevron-down", size=12),
+                size="1",
+                variant="soft",
+                data_testid=f"user-actions-{user.account}",
+            )
+        ),
+        rx.menu.content(
+            rx.cond(
+                UsersState.can_write,
+                rx.menu.item(
+                    rx.cond(enable, "启用", "停用"),
+                    on_click=UsersState.ask_status(user.id, user.account, enable),
+                ),
+            ),
+            rx.cond(
+                UsersState.can_grant,
+                rx.menu.item(
+                    "分配角色",
+                    on_click=UsersState.open_roles(user.id, user.account),
+                    data_testid="action-roles",
+                ),
+            ),
+            rx.cond(
+                UsersState.can_unlock,
+                rx.menu.item(
+                    "解锁并重置密码", on_click=UsersState.reset_password(user.id, user.account)
+                ),
+            ),
+            rx.cond(
+                UsersState.can_unmask,
+                rx.menu.item(
+                    "查看明文信息", on_click=UsersState.open_reveal(user.id, user.account)
+                ),
+            ),
+        ),
+    )
+
+
+def _row(user: UserView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(user.account),
+        rx.table.cell(user.real_name),
+        rx.table.cell(user.id_number),
+        rx.table.cell(user.phone),
+        rx.table.cell(user.tenant_name),
+        rx.table.cell(user.org_name),
+        rx.table.cell(user.roles),
+        rx.table.cell(status_badge(user.status_label, user.status)),
+        rx.table.cell(user.last_login),
+        rx.table.cell(_actions(user)),
+        data_testid=f"user-row-{user.account}",
+    )
+
+
+def _table() -> rx.Component:
+    return rx.cond(
+        UsersState.total > 0,
+        rx.vstack(
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in COLUMNS])),
+                rx.table.body(rx.foreach(UsersState.rows, _row)),
+                width="100%",
+                variant="surface",
+            ),
+            pager(
+                page=UsersState.page,
+                pages=UsersState.pages,
+                total=UsersState.total,
+                on_prev=UsersState.previous_page,
+                on_next=UsersState.next_page,
+            ),
+            width="100%",
+        ),
+        rx.cond(
+            UsersState.loading,
+            rx.center(rx.spinner(), padding="32px"),
+            empty_state("没有符合条件的用户", "调整查询条件，或点击「新增用户」创建账号。"),
+        ),
+    )
+
+
+def _field(name: str, label: str, **props) -> rx.Component:
+    return labelled(
+        label,
+        rx.input(
+            name=name,
+            width="100%",
+            on_blur=lambda v: UsersState.check_field(name, v),
+            data_testid=f"new-{name}",
+            **props,
+        ),
+        UsersState.form_errors.get(name, ""),
+    )
+
+
+def _create_form() -> rx.Component:
+    tenant_items = rx.foreach(
+        UsersState.tenant_options, lambda t: rx.select.item(t.name, value=t.code)
+    )
+    return rx.form(
+        rx.vstack(
+            _field("account", "账号", placeholder="如 zhangsan01"),
+            _field("real_name", "姓名"),
+            labelled(
+                "所属租户",
+                rx.select.root(
+                    rx.select.trigger(
+                        placeholder="请选择租户", width="100%", data_testid="new-tenant"
+                    ),
+                    rx.select.content(tenant_items),
+                    name="tenant_code",
+                ),
+            ),
+            labelled(
+                "证件种类",
+                rx.select.root(
+                    rx.select.trigger(width="100%"),
+                    rx.select.content(
+                        *[rx.select.item(label, value=code) for code, label in ID_TYPE_OPTIONS]
+                    ),
+                    name="id_type",
+                    default_value="1",
+                ),
+            ),
+            _field("id_number", "证件号码", placeholder="居民身份证将校验第18位"),
+            _field("phone", "手机号"),
+            _field("post", "岗位"),
+            error_callout(UsersState.create_error, testid="create-error"),
+            rx.hstack(
+                rx.dialog.close(rx.button("取消", variant="soft", type="button")),
+                rx.button("创建", type="submit", data_testid="new-submit"),
+                justify="end",
+                width="100%",
+            ),
+            spacing="3",
+        ),
+        on_submit=UsersState.create,
+    )
+
+
+def _one_time_password() -> rx.Component:
+    return rx.vstack(
+        rx.callout(
+            "请把一次性密码当面或经安全渠道告知用户；关闭本窗口后将无法再次查看。",
+            icon="key-round",
+            color_scheme="amber",
+        ),
+        rx.text("账号：", rx.code(UsersState.one_time_account)),
+        rx.text(
+            "一次性密码：", rx.code(UsersState.one_time_password, data_testid="one-time-password")
+        ),
+        rx.hstack(
+            rx.dialog.close(rx.button("我已记下", data_testid="otp-done")),
+            justify="end",
+            width="100%",
+        ),
+        spacing="3",
+    )
+
+
+def _create_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(UsersState.one_time_password != "", "账号已就绪", "新增用户")),
+            rx.cond(UsersState.one_time_password != "", _one_time_password(), _create_form()),
+            max_width="520px",
+        ),
+        open=UsersState.create_open,
+        on_open_change=UsersState.set_create_open,
+    )
+
+
+def _confirm_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(rx.cond(UsersState.confirm_enable, "启用账号", "停用账号")),
+            rx.alert_dialog.description(
+                rx.cond(
+                    UsersState.confirm_enable,
+                    "确定启用账号 ",
+                    "停用后该账号的会话将在下一次操作时结束。确定停用账号 ",
+                ),
+                UsersState.confirm_account,
+                "？",
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("取消", variant="soft")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "确定",
+                        color_scheme="red",
+                        on_click=UsersState.confirm_status,
+                        data_testid="confirm-ok",
+                    )
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+        ),
+        open=UsersState.confirm_open,
+        on_open_change=UsersState.set_confirm_open,
+    )
+
+
+def _role_item(role: RoleChoice) -> rx.Component:
+    return rx.checkbox(
+        rx.text(role.name, " ", rx.text.span("（", role.category, "）", color_scheme="gray")),
+        checked=UsersState.selected_roles.contains(role.code),
+        on_change=lambda checked: UsersState.toggle_role(role.code, checked),
+        data_testid=f"role-{role.code}",
+    )
+
+
+def _role_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("分配角色：", UsersState.role_account),
+            rx.text(
+                "三员（系统/安全/审计管理员）不能由同一用户兼任。", size="2", color_scheme="gray"
+            ),
+            rx.grid(
+                rx.foreach(UsersState.role_choices, _role_item),
+                columns="2",
+                spacing="2",
+                margin_y="12px",
+            ),
+            rx.hstack(
+                rx.dialog.close(rx.button("取消", variant="soft")),
+                rx.button("保存", on_click=UsersState.save_roles, data_testid="roles-save"),
+                justify="end",
+                spacing="3",
+            ),
+            max_width="560px",
+        ),
+        open=UsersState.role_open,
+        on_open_change=UsersState.set_role_open,
+    )
+
+
+def _reveal_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("查看明文信息：", UsersState.reveal_account),
+            rx.form(
+                rx.vstack(
+                    rx.select.root(
+                        rx.select.trigger(width="100%"),
+                        rx.select.content(
+                            *[rx.select.item(label, value=key) for key, label in REVEAL_OPTIONS]
+                        ),
+                        value=UsersState.reveal_field,
+                        on_change=UsersState.set_reveal_field,
+                    ),
+                    rx.input(
+                        name="reason",
+                        placeholder="查看原因（必填，将记入操作日志）",
+                        width="100%",
+                        data_testid="reveal-reason",
+                    ),
+                    error_callout(UsersState.reveal_error, testid="reveal-error"),
+                    rx.cond(
+                        UsersState.reveal_value != "",
+                        rx.code(UsersState.reveal_value, size="4", data_testid="reveal-value"),
+                    ),
+                    rx.hstack(
+                        rx.dialog.close(rx.button("关闭", variant="soft", type="button")),
+                        rx.button("查看", type="submit", data_testid="reveal-submit"),
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="3",
+                ),
+                on_submit=UsersState.reveal,
+            ),
+            max_width="480px",
+        ),
+        open=UsersState.reveal_open,
+        on_open_change=UsersState.set_reveal_open,
+    )
+
+
+def users_page() -> rx.Component:
+    """The page."""
+    body = rx.vstack(
+        page_heading(SECTION.label, "账号、所属租户与机构、角色；个人信息默认脱敏显示"),
+        _toolbar(),
+        error_callout(UsersState.error),
+        _table(),
+        _create_dialog(),
+        _confirm_dialog(),
+        _role_dialog(),
+        _reveal_dialog(),
+        spacing="4",
+        width="100%",
+    )
+    return shell(body, title=SECTION.label, section=SECTION)

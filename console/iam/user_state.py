@@ -1,0 +1,379 @@
+"""State of the 用户管理 page: server-side list, filters, dialogs; only masked data is sent."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+
+from console.authz.service import can
+from console.core.identifiers import resident_id_problem
+from console.core.paging import PageRequest
+from console.iam import role_service, user_service
+from console.iam.state import TenantOption, login_url
+from console.iam.user_service import ID_TYPES, REVEALABLE, UserDraft, UserQuery
+from console.tenancy import service as tenancy
+from console.ui.actions import Outcome, call
+from console.ui.list_state import PagedListMixin
+
+ROUTE = "/users"
+PAGE_SIZE = 20
+
+
+@dataclasses.dataclass(frozen=True)
+class UserView:
+    """One row as the browser gets it: masked values only."""
+
+    id: int
+    account: str
+    real_name: str
+    id_number: str
+    phone: str
+    tenant_name: str
+    org_name: str
+    roles: str
+    status: str
+    status_label: str
+    last_login: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RoleChoice:
+    """A role that can be ticked in the role dialog."""
+
+    code: str
+    name: str
+    category: str
+
+
+def _view(row: user_service.UserRow) -> UserView:
+    return UserView(
+        id=row.id,
+        account=row.account,
+        real_name=row.real_name,
+        id_number=row.id_number,
+        phone=row.phone,
+        tenant_name=row.tenant_name,
+        org_name=row.org_name or "—",
+        roles="、".join(row.roles) or "—",
+        status=row.status,
+        status_label=row.status_label,
+        last_login=row.last_login,
+    )
+
+
+def field_problem(name: str, value: str) -> str:
+    """Live check of one create-form field, with the same rules the service applies."""
+    value = value.strip()
+    checks = {
+        "account": lambda: (
+            ""
+            if user_service.ACCOUNT_PATTERN.fullmatch(value)
+            else "应为 3-32 位小写字母、数字、下划线或点，以字母开头"
+        ),
+        "real_name": lambda: "" if 2 <= len(value) <= 30 else "应为 2 到 30 个字",
+        "id_number": lambda: (resident_id_problem(value) or "") if value else "",
+        "phone": lambda: (
+            "" if not value or user_service.PHONE_PATTERN.fullmatch(value) else "应为11位手机号"
+        ),
+    }
+    return checks[name]() if name in checks else ""
+
+
+class UsersState(PagedListMixin, rx.State):
+    """用户管理: the list and its dialogs."""
+
+    rows: list[UserView] = []
+    tenant_filter: str = "*"
+    status_filter: str = "*"
+    tenant_options: list[TenantOption] = []
+    can_write: bool = False
+    can_grant: bool = False
+    can_unlock: bool = False
+    can_unmask: bool = False
+
+    create_open: bool = False
+    form_errors: dict[str, str] = {}
+    create_error: str = ""
+    one_time_password: str = ""
+    one_time_account: str = ""
+
+    role_open: bool = False
+    role_target: int = 0
+    role_account: str = ""
+    role_choices: list[RoleChoice] = []
+    selected_roles: list[str] = []
+
+    confirm_open: bool = False
+    confirm_target: int = 0
+    confirm_account: str = ""
+    confirm_enable: bool = False
+
+    reveal_open: bool = False
+    reveal_target: int = 0
+    reveal_account: str = ""
+    reveal_field: str = "id_number"
+    reveal_error: str = ""
+    # Cleared when the dialog closes: the one unmasked value that ever reaches the browser.
+    reveal_value: str = ""
+
+    def _query(self) -> UserQuery:
+        return UserQuery(
+            keyword=self.keyword,
+            tenant_code=None if self.tenant_filter == "*" else self.tenant_filter,
+            status=None if self.status_filter == "*" else self.status_filter,
+        )
+
+    @rx.event(background=True)
+    async def load(self):
+        """Fetch the current page with the current filters."""
+        async with self:
+            if not await self._may_load():
+                return
+            self.loading, self.error = True, ""
+            token, query, page = await self._token(), self._query(), self.page
+
+        def fetch(session, actor):
+            listing = user_service.list_users(
+                session=session, actor=actor, query=query, page=PageRequest(page, PAGE_SIZE)
+            )
+            choices = tenancy.tenant_choices(session=session, actor=actor)
+            if actor.tenant_code not in dict(choices):
+                own = tenancy.get_tenant_name(session, actor.tenant_code)
+                choices = [(actor.tenant_code, own), *choices]
+            rights = {
+                act: can(actor, user_service.OBJ, act)
+                for act in ("write", "grant", "unlock", "unmask")
+            }
+            return listing, choices, rights
+
+        outcome = await call(token, fetch)
+        if outcome.relogin:
+            yield rx.redirect(login_url(ROUTE, reason=outcome.relogin))
+            return
+        async with self:
+            self.loading = False
+            if not outcome.ok or outcome.value is None:
+                self.error, self.rows, self.total = outcome.error, [], 0
+                return
+            listing, choices, rights = outcome.value
+            self.rows = [_view(row) for row in listing.items]
+            self.total, self.pages = listing.total, listing.pages
+            self.tenant_options = [TenantOption(code, name) for code, name in choices]
+            self.can_write, self.can_grant = rights["write"], rights["grant"]
+            self.can_unlock, self.can_unmask = rights["unlock"], rights["unmask"]
+
+    @rx.event
+    def set_tenant_filter(self, value: str):
+        """Filter by tenant."""
+        self.tenant_filter, self.page = value, 1
+        return UsersState.load
+
+    @rx.event
+    def set_status_filter(self, value: str):
+        """Filter by status."""
+        self.status_filter, self.page = value, 1
+        return UsersState.load
+
+    # --- create ---------------------------------------------------------------------------
+
+    @rx.event
+    def open_create(self) -> None:
+        """Open the new-user dialog with a clean form."""
+        self.create_open, self.form_errors, self.create_error = True, {}, ""
+        self.one_time_password = self.one_time_account = ""
+
+    @rx.event
+    def set_create_open(self, value: bool) -> None:
+        """Close (or open) the new-user dialog; forget the one-time password when closing."""
+        self.create_open = value
+        if not value:
+            self.one_time_password = self.one_time_account = ""
+
+    @rx.event
+    def check_field(self, name: str, value: str) -> None:
+        """Live per-field check as the administrator leaves a field."""
+        self.form_errors = {**self.form_errors, name: field_problem(name, value)}
+
+    @rx.event(background=True)
+    async def create(self, form: dict[str, str]):
+        """Create the account and show its one-time password once."""
+        problems = {
+            name: field_problem(name, form.get(name, ""))
+            for name in ("account", "real_name", "id_number", "phone")
+        }
+        async with self:
+            self.form_errors = problems
+            self.create_error = ""
+            if any(problems.values()):
+                return
+            token = await self._token()
+            tenant = form.get("tenant_code") or (
+                self.tenant_options[0].code if self.tenant_options else ""
+            )
+        draft = UserDraft(
+            account=form.get("account", "").strip(),
+            real_name=form.get("real_name", "").strip(),
+            tenant_code=tenant,
+            id_type=form.get("id_type") or "1",
+            id_number=form.get("id_number", "").strip(),
+            phone=form.get("phone", "").strip(),
+            post=form.get("post", "").strip(),
+        )
+        outcome: Outcome = await call(
+            token, lambda s, a: user_service.create_user(session=s, actor=a, draft=draft)
+        )
+        async with self:
+            if outcome.relogin:
+                return
+            if not outcome.ok:
+                self.create_error = outcome.error
+                if outcome.field:
+                    self.create_error = f"{outcome.field}：{outcome.error}"
+                return
+            _row, password = outcome.value
+            self.one_time_password, self.one_time_account = password, draft.account
+        yield UsersState.load
+
+    # --- enable / disable ---------------------------------------------------------------
+
+    @rx.event
+    def ask_status(self, user_id: int, account: str, enable: bool) -> None:
+        """Ask before enabling or disabling an account."""
+        self.confirm_open, self.confirm_target = True, user_id
+        self.confirm_account, self.confirm_enable = account, enable
+
+    @rx.event
+    def set_confirm_open(self, value: bool) -> None:
+        """Close the confirmation."""
+        self.confirm_open = value
+
+    @rx.event(background=True)
+    async def confirm_status(self):
+        """Apply the confirmed enable/disable."""
+        async with self:
+            token, target, enable = await self._token(), self.confirm_target, self.confirm_enable
+            self.confirm_open = False
+        outcome = await call(
+            token,
+            lambda s, a: user_service.set_status(
+                session=s, actor=a, user_id=target, enabled=enable
+            ),
+        )
+        if not outcome.ok:
+            yield rx.toast.error(outcome.error or outcome.relogin)
+            return
+        yield rx.toast.success("已启用账号" if enable else "已停用账号")
+        yield UsersState.load
+
+    # --- unlock / reset --------------------------------------------------------------------
+
+    @rx.event(background=True)
+    async def reset_password(self, user_id: int, account: str):
+        """安全管理员: unlock and issue a one-time password, shown once."""
+        async with self:
+            token = await self._token()
+        outcome = await call(
+            token, lambda s, a: user_service.unlock_and_reset(session=s, actor=a, user_id=user_id)
+        )
+        if not outcome.ok:
+            yield rx.toast.error(outcome.error or outcome.relogin)
+            return
+        async with self:
+            self.create_open, self.form_errors = True, {}
+            self.one_time_password, self.one_time_account = outcome.value or "", account
+        yield UsersState.load
+
+    # --- roles --------------------------------------------------------------------------------
+
+    @rx.event(background=True)
+    async def open_roles(self, user_id: int, account: str):
+        """Load the role choices and the user's current roles."""
+        async with self:
+            token = await self._token()
+
+        def fetch(session, actor):
+            roles = role_service.list_roles(session=session, actor=actor)
+            current = user_service.role_codes(session=session, actor=actor, user_id=user_id)
+            return roles, current
+
+        outcome = await call(token, fetch)
+        if not outcome.ok or outcome.value is None:
+            yield rx.toast.error(outcome.error or outcome.relogin)
+            return
+        roles, current = outcome.value
+        async with self:
+            self.role_choices = [RoleChoice(r.code, r.name, r.category) for r in roles]
+            self.selected_roles = sorted(current)
+            self.role_target, self.role_account, self.role_open = user_id, account, True
+
+    @rx.event
+    def toggle_role(self, code: str, checked: bool) -> None:
+        """Tick or untick a role in the dialog."""
+        chosen = set(self.selected_roles)
+        chosen.add(code) if checked else chosen.discard(code)
+        self.selected_roles = sorted(chosen)
+
+    @rx.event
+    def set_role_open(self, value: bool) -> None:
+        """Close the role dialog."""
+        self.role_open = value
+
+    @rx.event(background=True)
+    async def save_roles(self):
+        """Replace the user's roles; they apply at the user's next action."""
+        async with self:
+            token, target, roles = await self._token(), self.role_target, tuple(self.selected_roles)
+        outcome = await call(
+            token,
+            lambda s, a: user_service.assign_roles(session=s, actor=a, user_id=target, roles=roles),
+        )
+        if not outcome.ok:
+            yield rx.toast.error(outcome.error or outcome.relogin)
+            return
+        async with self:
+            self.role_open = False
+        yield rx.toast.success("角色已更新，用户下一次操作时生效")
+        yield UsersState.load
+
+    # --- reveal ---------------------------------------------------------------------------
+
+    @rx.event
+    def open_reveal(self, user_id: int, account: str) -> None:
+        """Ask which value to reveal and why."""
+        self.reveal_target, self.reveal_account = user_id, account
+        self.reveal_open, self.reveal_value, self.reveal_error = True, "", ""
+
+    @rx.event
+    def set_reveal_open(self, value: bool) -> None:
+        """Close the reveal dialog and forget the revealed value."""
+        self.reveal_open = value
+        if not value:
+            self.reveal_value = ""
+
+    @rx.event
+    def set_reveal_field(self, value: str) -> None:
+        """Which value to reveal."""
+        self.reveal_field, self.reveal_value = value, ""
+
+    @rx.event(background=True)
+    async def reveal(self, form: dict[str, str]):
+        """Reveal one value after a stated reason (logged)."""
+        async with self:
+            token, target, field = await self._token(), self.reveal_target, self.reveal_field
+        reason = form.get("reason", "")
+        outcome = await call(
+            token,
+            lambda s, a: user_service.reveal(
+                session=s, actor=a, user_id=target, field_name=field, reason=reason
+            ),
+        )
+        async with self:
+            if outcome.ok:
+                self.reveal_value, self.reveal_error = outcome.value or "（未填写）", ""
+            else:
+                self.reveal_value, self.reveal_error = "", outcome.error or outcome.relogin
+
+
+ID_TYPE_OPTIONS = list(ID_TYPES.items())
+REVEAL_OPTIONS = list(REVEALABLE.items())

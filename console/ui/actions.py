@@ -1,0 +1,60 @@
+"""Bridge from Reflex states to services: resolve the actor, run the call off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from sqlmodel import Session
+
+from console.core.actor import Actor
+from console.core.db import session_scope
+from console.core.errors import AuthenticationFailed, UserError
+from console.core.logging import request_context
+from console.iam import service
+
+T = TypeVar("T")
+
+
+def run_as(token: str, operation: Callable[[Session, Actor], T]) -> T:
+    """Resolve the session, then run ``operation`` in its own transaction.
+
+    Resolution commits first: a denial is logged in a separate transaction, and SQLite
+    would make it wait on a session that already wrote ``last_seen``.
+
+    Raises:
+        AuthenticationFailed: the session is gone, idle too long, or the account is blocked.
+        UserError: whatever the service refuses, with its Chinese message.
+    """
+    with request_context():
+        with session_scope() as session:
+            actor = service.resolve_session(session=session, token=token)
+        with session_scope() as session:
+            return operation(session, actor)
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """Result of a service call as a page needs it: a value, a Chinese error, or re-login."""
+
+    value: T | None = None
+    error: str = ""
+    field: str = ""
+    relogin: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the call succeeded."""
+        return not (self.error or self.relogin)
+
+
+async def call(token: str, operation: Callable[[Session, Actor], T]) -> Outcome[T]:
+    """``run_as`` in a worker thread, so the page never freezes while the DB works."""
+    try:
+        return Outcome(value=await asyncio.to_thread(run_as, token, operation))
+    except AuthenticationFailed as refused:
+        return Outcome(relogin=refused.message)
+    except UserError as refused:
+        return Outcome(error=refused.message, field=refused.field or "")

@@ -1,0 +1,48 @@
+"""Server-side paging and search shared by every list page's state."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from console.iam.state import SessionState
+
+
+class PagedListMixin(rx.State, mixin=True):
+    """Paging, keyword search and loading flags; the concrete state defines ``load``."""
+
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    keyword: str = ""
+    loading: bool = False
+    error: str = ""
+
+    async def _token(self) -> str:
+        return (await self.get_state(SessionState)).token
+
+    async def _may_load(self) -> bool:
+        """False on a page the guard refused or before login: nothing to fetch then."""
+        session_state = await self.get_state(SessionState)
+        return session_state.authenticated and not session_state.page_denied
+
+    def _reload(self):
+        return type(self).load  # type: ignore[attr-defined]
+
+    @rx.event
+    def search(self, form: dict[str, str]):
+        """Apply the search box (Enter or the button) from page 1."""
+        self.keyword = form.get("keyword", "").strip()
+        self.page = 1
+        return self._reload()
+
+    @rx.event
+    def previous_page(self):
+        """Go back one page."""
+        self.page = max(1, self.page - 1)
+        return self._reload()
+
+    @rx.event
+    def next_page(self):
+        """Go forward one page."""
+        self.page = min(self.pages, self.page + 1)
+        return self._reload()

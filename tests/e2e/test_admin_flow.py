@@ -1,0 +1,125 @@
+"""The administrators' core job in a real browser: tenant → organisation → user → role → login."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlmodel import select
+
+from console.audit.models import OperationLog
+from console.authz.service import read_seed_policy
+from console.core.db import session_scope
+from console.ui.navigation import SECTIONS
+from tests.e2e.conftest import log_in
+from tests.support.server import ConsoleServer
+
+pytestmark = pytest.mark.e2e
+
+
+def _pick(page: Page, trigger_testid: str, option: str) -> None:
+    page.get_by_test_id(trigger_testid).click()
+    page.get_by_role("option", name=option).click()
+
+
+def _new_context_page(browser: Browser, browser_context_args: dict) -> Page:
+    return browser.new_context(**browser_context_args).new_page()
+
+
+def test_admins_create_tenant_org_and_user_who_then_sees_only_permitted_pages(
+    page: Page,
+    browser: Browser,
+    browser_context_args: dict,
+    console_server: ConsoleServer,
+    make_user: Callable[..., str],
+) -> None:
+    base = console_server.base_url
+    log_in(page, base, make_user("e2e_sys", "sys_admin"))
+    expect(page.get_by_role("heading", name="概览", level=1)).to_be_visible()
+
+    page.get_by_test_id("nav-tenants").click()
+    page.get_by_test_id("tenants-create").click()
+    page.get_by_test_id("tenant-code").fill("330110")
+    page.get_by_test_id("tenant-name").fill("余杭区")
+    page.get_by_test_id("tenant-save").click()
+    expect(page.get_by_test_id("tenant-row-330110")).to_contain_text("余杭区")
+
+    page.get_by_test_id("nav-organizations").click()
+    page.get_by_test_id("orgs-create").click()
+    page.get_by_role("dialog").get_by_role("combobox").first.click()
+    page.get_by_role("option", name="余杭区").click()
+    page.get_by_test_id("org-name").fill("余杭区不动产登记中心")
+    page.get_by_test_id("org-uscc").fill("91350100M000100Y44")
+    page.get_by_test_id("org-name").focus()
+    expect(page.get_by_role("alert").filter(has_text="第18位校验码应为3")).to_be_visible()
+    page.get_by_test_id("org-uscc").fill("91350100M000100Y43")
+    page.get_by_test_id("org-save").click()
+    expect(page.get_by_test_id("org-row-余杭区不动产登记中心")).to_contain_text("余杭区")
+
+    page.get_by_test_id("nav-users").click()
+    page.get_by_test_id("users-create").click()
+    page.get_by_test_id("new-account").fill("yuhang_sup")
+    page.get_by_test_id("new-real_name").fill("章小余")
+    _pick(page, "new-tenant", "余杭区")
+    page.get_by_test_id("new-id_number").fill("11010519491231002X")
+    page.get_by_test_id("new-phone").fill("13700001111")
+    page.get_by_test_id("new-submit").click()
+    one_time = page.get_by_test_id("one-time-password").inner_text()
+    page.get_by_test_id("otp-done").click()
+    row = page.get_by_test_id("user-row-yuhang_sup")
+    expect(row).to_contain_text("章*余")
+    expect(row).to_contain_text("110105********002X")
+    expect(row).not_to_contain_text("11010519491231002X")
+    page.context.close()
+
+    security = _new_context_page(browser, browser_context_args)
+    log_in(security, base, make_user("e2e_sec", "sec_admin"))
+    expect(security.get_by_role("heading", name="概览", level=1)).to_be_visible()
+    security.get_by_test_id("nav-users").click()
+    security.get_by_test_id("user-actions-yuhang_sup").click()
+    security.get_by_test_id("action-roles").click()
+    security.get_by_test_id("role-county_supervisor").click()
+    security.get_by_test_id("roles-save").click()
+    expect(security.get_by_test_id("user-row-yuhang_sup")).to_contain_text("县级监管员")
+    security.context.close()
+
+    user = _new_context_page(browser, browser_context_args)
+    log_in(user, base, "yuhang_sup", one_time)
+    expect(user).to_have_url(re.compile(r"/change-password"))
+    user.get_by_test_id("pw-current").fill(one_time)
+    user.get_by_test_id("pw-new").fill("Yuhang#Pass2026")
+    user.get_by_test_id("pw-confirm").fill("Yuhang#Pass2026")
+    user.get_by_test_id("pw-submit").click()
+    expect(user.get_by_role("heading", name="概览", level=1)).to_be_visible()
+    expect(user.get_by_test_id("header-tenant")).to_have_text(re.compile("余杭区"))
+    grants = read_seed_policy()["county_supervisor"]
+    permitted = {s.key for s in SECTIONS if (s.obj, "read") in grants}
+    nav = user.get_by_role("navigation", name="主导航")
+    expect(nav.get_by_role("link")).to_have_count(len(permitted))
+    for key in permitted:
+        expect(user.get_by_test_id(f"nav-{key}")).to_be_visible()
+
+    user.goto(f"{base}/users")
+    expect(user.get_by_test_id("page-forbidden")).to_contain_text("无权限")
+    expect(user.get_by_test_id("user-row-yuhang_sup")).to_have_count(0)
+    with session_scope(console_server.db_url) as session:
+        denied = session.exec(
+            select(OperationLog).where(
+                OperationLog.actor_account == "yuhang_sup",
+                OperationLog.object == "iam.users",
+                OperationLog.outcome == "denied",
+            )
+        ).all()
+        created = session.exec(
+            select(OperationLog).where(
+                OperationLog.actor_account == "e2e_sys", OperationLog.outcome == "success"
+            )
+        ).all()
+    assert len(denied) == 1, [(d.target, d.detail, d.ts) for d in denied]
+    assert {(e.object, e.action) for e in created} >= {
+        ("tenancy.tenants", "create"),
+        ("iam.organizations", "create"),
+        ("iam.users", "create"),
+    }
