@@ -40,10 +40,12 @@ install: $(STAMP) $(BUN)
 
 run: install
 	$(PY) -m console init
+	$(PY) -m console seed-demo
 	$(PY) -m console serve
 
 dev: install
 	$(PY) -m console init
+	$(PY) -m console seed-demo
 	$(PY) -m console serve --dev
 
 install-test-system:

@@ -51,6 +51,22 @@ def _create_admins(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed_demo(_args: argparse.Namespace) -> int:
+    """Demo counties, organisations and one account per built-in role (idempotent)."""
+    from console.simulate.demo import seed_demo
+
+    migrate()
+    with session_scope() as session:
+        created = seed_demo(session)
+    if not created:
+        print("演示数据已存在，未重复创建。")
+        return 0
+    print("演示账号已创建（每个内置角色一个；密码仅显示这一次，首次登录须修改）：")
+    for account, role, password in created:
+        print(f"  {role:<8} 账号：{account}  密码：{password}")
+    return 0
+
+
 def _user_create(args: argparse.Namespace) -> int:
     """Create an account from a script (tests, provisioning) and print its one-time password."""
     from console.iam.passwords import generate_password, hash_password
@@ -152,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "create-admin", help="载入内置角色并创建三员账号（已存在则不动）"
     ).set_defaults(handler=_create_admins)
+    commands.add_parser("seed-demo", help="载入演示租户、机构与各内置角色的演示账号").set_defaults(
+        handler=_seed_demo
+    )
     user = commands.add_parser("user", help="用户（脚本用）").add_subparsers(
         dest="sub", required=True
     )

@@ -1,20 +1,21 @@
 """The Reflex app: every domain's pages, the shell, and the HTTP API."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 
 import reflex as rx
+from loguru import logger
 
 from console.api.app import create_api
 from console.core.db import migrate
-from console.core.logging import configure_logging
+from console.core.logging import configure_logging, new_request_id
 from console.core.settings import get_settings
 from console.iam.login_log_pages import login_log_page
 from console.iam.login_log_state import LoginLogState
 from console.iam.org_pages import orgs_page
 from console.iam.org_state import OrgsState
 from console.iam.pages import change_password_page, login_page
+from console.iam.policy_pages import settings_page
+from console.iam.policy_state import PolicyState
 from console.iam.role_pages import roles_page
 from console.iam.role_state import RolesState
 from console.iam.state import (
@@ -34,6 +35,15 @@ from console.ui.navigation import SECTIONS
 from console.ui.pages import not_found, under_construction
 
 
+def _backend_error(exception: Exception) -> rx.event.EventSpec:
+    """Unexpected failures: full trace in the log, a Chinese message with the request id."""
+    rid = new_request_id()
+    logger.opt(exception=exception).bind(request_id=rid).error("unhandled error in a UI event")
+    return rx.toast.error(
+        f"系统异常，操作未完成，请稍后重试。如持续出现，请向管理员提供编号 {rid}", duration=8000
+    )
+
+
 def _startup() -> None:
     """Backend start: logging, then schema upgrade so code and DB always agree."""
     configure_logging(get_settings())
@@ -44,6 +54,7 @@ app = rx.App(
     style=theme.APP_STYLE,
     html_lang="zh-CN",
     api_transformer=create_api(),
+    backend_exception_handler=_backend_error,
 )
 app.register_lifespan_task(_startup)
 
@@ -63,6 +74,7 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "roles": (roles_page, RolesState.load),
     "organizations": (orgs_page, OrgsState.load),
     "login_log": (login_log_page, LoginLogState.load),
+    "settings": (settings_page, PolicyState.load),
 }
 for _section in SECTIONS:
     if _section.key in BUILT:

@@ -177,3 +177,19 @@ class LoginEvent(SQLModel, table=True):
     reason: str = Field(default="", max_length=255)
     client_ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=255)
+
+
+class SecurityPolicy(SQLModel, table=True):
+    """Login and password rules as 安全管理员 set them (one row; absent = the BDC_* defaults)."""
+
+    __tablename__ = "system_security_policy"
+
+    id: int = Field(default=1, primary_key=True)
+    session_idle_minutes: int
+    login_max_failures: int
+    login_lock_minutes: int
+    password_min_length: int
+    password_history: int
+    password_max_age_days: int
+    updated_by: str = Field(default="", max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))

@@ -29,6 +29,7 @@ from console.iam.passwords import (
     policy_problems,
     verify_password,
 )
+from console.iam.policy_service import effective_policy
 from console.tenancy.service import tenant_is_active
 
 BAD_CREDENTIALS = "账号或密码错误"
@@ -94,7 +95,7 @@ def _commit_and_refuse(session: Session, message: str) -> NoReturn:
     raise AuthenticationFailed(message)
 
 
-def _actor(user: User, login: LoginSession) -> Actor:
+def _actor(session: Session, user: User, login: LoginSession) -> Actor:
     from console.iam.user_service import display_label
 
     assert user.id is not None and login.id is not None
@@ -104,15 +105,15 @@ def _actor(user: User, login: LoginSession) -> Actor:
         display_name=display_label(user),
         tenant_code=user.tenant_code,
         session_id=login.id,
-        must_change_password=user.must_change_password or _password_expired(user),
+        must_change_password=user.must_change_password or _password_expired(session, user),
         context_tenant=login.context_tenant,
         client_ip=login.client_ip,
     )
 
 
-def _password_expired(user: User) -> bool:
+def _password_expired(session: Session, user: User) -> bool:
     changed = user.password_changed_at or user.created_at
-    return utcnow() - changed > timedelta(days=get_settings().password_max_age_days)
+    return utcnow() - changed > timedelta(days=effective_policy(session).password_max_age_days)
 
 
 def _locked_message(until: datetime) -> str:
@@ -132,11 +133,11 @@ def _refusal(session: Session, user: User, now: datetime) -> tuple[LoginOutcome,
 
 def _count_failure(session: Session, user: User, *, now: datetime, origin: dict[str, str]) -> str:
     """Count a wrong password, lock the account at the limit, and return the message."""
-    settings = get_settings()
+    policy = effective_policy(session)
     user.failed_login_count += 1
-    left = settings.login_max_failures - user.failed_login_count
+    left = policy.login_max_failures - user.failed_login_count
     if left <= 0:
-        user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
+        user.locked_until = now + timedelta(minutes=policy.login_lock_minutes)
         user.failed_login_count = 0
         message = f"{BAD_CREDENTIALS}，{_locked_message(user.locked_until)}"
     else:
@@ -210,7 +211,7 @@ def authenticate(
     )
     session.flush()
     logger.info("login {} from {}", account, client_ip or "?")
-    return token, _actor(user, login)
+    return token, _actor(session, user, login)
 
 
 def _open_sessions_of(session: Session, user: User) -> list[LoginSession]:
@@ -252,7 +253,7 @@ def resolve_session(*, session: Session, token: str) -> Actor:
         raise AuthenticationFailed(SESSION_INVALID)
     login, user = found
     now = utcnow()
-    idle_limit = timedelta(minutes=get_settings().session_idle_minutes)
+    idle_limit = timedelta(minutes=effective_policy(session).session_idle_minutes)
     if now - login.last_seen_at > idle_limit:
         _end(session, login, user, LoginOutcome.IDLE_TIMEOUT)
         _commit_and_refuse(session, SESSION_EXPIRED)
@@ -265,7 +266,7 @@ def resolve_session(*, session: Session, token: str) -> Actor:
     if now - login.last_seen_at > _TOUCH_INTERVAL:
         login.last_seen_at = now
         session.add(login)
-    return _actor(user, login)
+    return _actor(session, user, login)
 
 
 def end_session(*, session: Session, token: str) -> None:
@@ -277,7 +278,7 @@ def end_session(*, session: Session, token: str) -> None:
 
 def _reuses_recent(session: Session, user: User, candidate: str) -> bool:
     """True when ``candidate`` equals the current password or one of the last few."""
-    keep = get_settings().password_history
+    keep = effective_policy(session).password_history
     earlier = session.exec(
         select(PasswordHistory.password_hash)
         .where(PasswordHistory.user_id == user.id)
@@ -306,12 +307,12 @@ def change_password(
     if not verify_password(user.password_hash, current_password):
         raise ValidationFailed("当前密码不正确", field="当前密码")
     problems = policy_problems(
-        new_password, account=user.account, min_length=get_settings().password_min_length
+        new_password, account=user.account, min_length=effective_policy(session).password_min_length
     )
     if problems:
         raise ValidationFailed("不符合密码规则：" + "；".join(problems), field="新密码")
     if _reuses_recent(session, user, new_password):
-        count = get_settings().password_history
+        count = effective_policy(session).password_history
         raise ValidationFailed(f"不能与最近 {count} 次使用过的密码相同", field="新密码")
     if new_password != confirm_password:
         raise ValidationFailed("两次输入的新密码不一致", field="确认新密码")

@@ -17,6 +17,7 @@ from console.core.logging import request_context
 from console.core.settings import get_settings
 from console.iam import service
 from console.iam.passwords import policy_checks
+from console.iam.policy_service import effective_policy
 from console.tenancy import service as tenancy
 from console.tenancy.models import Tenant
 from console.ui.navigation import SECTIONS, section_for_path
@@ -256,8 +257,13 @@ class PasswordRule:
     passed: bool
 
 
-def _rules(password: str, account: str) -> list[PasswordRule]:
-    checks = policy_checks(password, account=account, min_length=get_settings().password_min_length)
+def _min_length() -> int:
+    with session_scope() as session:
+        return effective_policy(session).password_min_length
+
+
+def _rules(password: str, account: str, min_length: int) -> list[PasswordRule]:
+    checks = policy_checks(password, account=account, min_length=min_length)
     return [PasswordRule(rule=check.rule, passed=check.passed) for check in checks]
 
 
@@ -284,6 +290,7 @@ class ChangePasswordState(rx.State):
     forced: bool = False
     # Typed values stay backend-only: only the rule outcomes go to the browser.
     _new_password: str = ""
+    _min_length: int = 10
 
     @rx.event
     async def load(self) -> None:
@@ -292,7 +299,8 @@ class ChangePasswordState(rx.State):
         self.error = self.error_field = self.confirm_error = ""
         self.submitting = False
         self._new_password = ""
-        self.rules = _rules("", session_state.account)
+        self._min_length = _min_length()
+        self.rules = _rules("", session_state.account, self._min_length)
         try:
             self.forced = session_state._resolve().must_change_password
         except AuthenticationFailed:
@@ -303,7 +311,7 @@ class ChangePasswordState(rx.State):
         """Live policy feedback for the new password."""
         self._new_password = value
         session_state = await self.get_state(SessionState)
-        self.rules = _rules(value, session_state.account)
+        self.rules = _rules(value, session_state.account, self._min_length)
 
     @rx.event
     def check_confirm(self, value: str) -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from console.iam.user_state import ID_TYPE_OPTIONS, REVEAL_OPTIONS, RoleChoice, UsersState, UserView
+from console.iam.user_state import (
+    ID_TYPE_OPTIONS,
+    REVEAL_OPTIONS,
+    RoleChoice,
+    UsersState,
+    UserView,
+    VerdictView,
+)
 from console.ui.components import (
     empty_state,
     error_callout,
@@ -111,6 +118,14 @@ def _actions(user: UserView) -> rx.Component:
                 UsersState.can_unlock,
                 rx.menu.item(
                     "解锁并重置密码", on_click=UsersState.reset_password(user.id, user.account)
+                ),
+            ),
+            rx.cond(
+                UsersState.can_explain,
+                rx.menu.item(
+                    "有效权限",
+                    on_click=UsersState.explain(user.id, user.account),
+                    data_testid="action-explain",
                 ),
             ),
             rx.cond(
@@ -325,6 +340,50 @@ def _role_dialog() -> rx.Component:
     )
 
 
+def _verdict_row(verdict: VerdictView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(verdict.label),
+        rx.table.cell(
+            rx.cond(
+                verdict.allowed,
+                rx.badge("可以", color_scheme="green"),
+                rx.badge("不可以", color_scheme="gray"),
+            )
+        ),
+        rx.table.cell(rx.text(verdict.via, size="1", color_scheme="gray")),
+    )
+
+
+def _explain_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("有效权限：", UsersState.explain_account),
+            rx.scroll_area(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("权限"),
+                            rx.table.column_header_cell("结论"),
+                            rx.table.column_header_cell("由哪些角色授予"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(UsersState.verdicts, _verdict_row)),
+                    size="1",
+                    data_testid="verdicts",
+                ),
+                max_height="60vh",
+                type="auto",
+            ),
+            rx.hstack(
+                rx.dialog.close(rx.button("关闭", variant="soft")), justify="end", margin_top="12px"
+            ),
+            max_width="680px",
+        ),
+        open=UsersState.explain_open,
+        on_open_change=UsersState.set_explain_open,
+    )
+
+
 def _reveal_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
@@ -378,6 +437,7 @@ def users_page() -> rx.Component:
         _confirm_dialog(),
         _role_dialog(),
         _reveal_dialog(),
+        _explain_dialog(),
         spacing="4",
         width="100%",
     )

@@ -38,6 +38,15 @@ class UserView:
 
 
 @dataclasses.dataclass(frozen=True)
+class VerdictView:
+    """One line of the effective-permissions dialog."""
+
+    label: str
+    allowed: bool
+    via: str
+
+
+@dataclasses.dataclass(frozen=True)
 class RoleChoice:
     """A role that can be ticked in the role dialog."""
 
@@ -91,6 +100,11 @@ class UsersState(PagedListMixin, rx.State):
     can_grant: bool = False
     can_unlock: bool = False
     can_unmask: bool = False
+    can_explain: bool = False
+
+    explain_open: bool = False
+    explain_account: str = ""
+    verdicts: list[VerdictView] = []
 
     create_open: bool = False
     form_errors: dict[str, str] = {}
@@ -145,6 +159,7 @@ class UsersState(PagedListMixin, rx.State):
                 act: can(actor, user_service.OBJ, act)
                 for act in ("write", "grant", "unlock", "unmask")
             }
+            rights["explain"] = can(actor, "iam.roles", "read")
             return listing, choices, rights
 
         outcome = await call(token, fetch)
@@ -162,6 +177,7 @@ class UsersState(PagedListMixin, rx.State):
             self.tenant_options = [TenantOption(code, name) for code, name in choices]
             self.can_write, self.can_grant = rights["write"], rights["grant"]
             self.can_unlock, self.can_unmask = rights["unlock"], rights["unmask"]
+            self.can_explain = rights["explain"]
 
     @rx.event
     def set_tenant_filter(self, value: str):
@@ -335,6 +351,32 @@ class UsersState(PagedListMixin, rx.State):
             self.role_open = False
         yield rx.toast.success("角色已更新，用户下一次操作时生效")
         yield UsersState.load
+
+    # --- effective permissions ----------------------------------------------------------
+
+    @rx.event(background=True)
+    async def explain(self, user_id: int, account: str):
+        """Why this user can or cannot do each thing in the catalogue."""
+        async with self:
+            token = await self._token()
+        outcome = await call(
+            token,
+            lambda s, a: user_service.effective_permissions(session=s, actor=a, user_id=user_id),
+        )
+        if not outcome.ok:
+            yield rx.toast.error(outcome.error or outcome.relogin)
+            return
+        async with self:
+            self.verdicts = [
+                VerdictView(v.label, v.allowed, "、".join(v.via) or "无角色授予")
+                for v in outcome.value or []
+            ]
+            self.explain_account, self.explain_open = account, True
+
+    @rx.event
+    def set_explain_open(self, value: bool) -> None:
+        """Close the dialog."""
+        self.explain_open = value
 
     # --- reveal ---------------------------------------------------------------------------
 

@@ -83,6 +83,13 @@ def test_admins_create_tenant_org_and_user_who_then_sees_only_permitted_pages(
     security.get_by_test_id("role-county_supervisor").click()
     security.get_by_test_id("roles-save").click()
     expect(security.get_by_test_id("user-row-yuhang_sup")).to_contain_text("县级监管员")
+    security.get_by_test_id("user-actions-yuhang_sup").click()
+    security.get_by_test_id("action-explain").click()
+    verdict = (
+        security.get_by_test_id("verdicts").get_by_role("row").filter(has_text="统计分析 · 导出")
+    )
+    expect(verdict).to_contain_text("可以")
+    expect(verdict).to_contain_text("县级监管员")
     security.context.close()
 
     user = _new_context_page(browser, browser_context_args)
@@ -123,3 +130,56 @@ def test_admins_create_tenant_org_and_user_who_then_sees_only_permitted_pages(
         ("iam.organizations", "create"),
         ("iam.users", "create"),
     }
+
+
+def test_revealing_an_id_number_needs_a_reason_and_is_logged(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    console_server.console(
+        "user",
+        "create",
+        "--account",
+        "reveal_me",
+        "--name",
+        "钱小二",
+        "--tenant",
+        "330000",
+        "--id-number",
+        "11010519491231002X",
+    )
+    log_in(page, console_server.base_url, make_user("e2e_unmask", "sys_admin"))
+    page.get_by_test_id("nav-users").click()
+    row = page.get_by_test_id("user-row-reveal_me")
+    expect(row).to_contain_text("110105********002X")
+    page.get_by_test_id("user-actions-reveal_me").click()
+    page.get_by_role("menuitem", name="查看明文信息").click()
+    page.get_by_test_id("reveal-submit").click()
+    expect(page.get_by_test_id("reveal-error")).to_contain_text("请说明查看原因")
+    page.get_by_test_id("reveal-reason").fill("核对登记申请人身份")
+    page.get_by_test_id("reveal-submit").click()
+    expect(page.get_by_test_id("reveal-value")).to_have_text("11010519491231002X")
+    with session_scope(console_server.db_url) as session:
+        logged = session.exec(
+            select(OperationLog).where(
+                OperationLog.actor_account == "e2e_unmask", OperationLog.action == "unmask"
+            )
+        ).all()
+    assert len(logged) == 1 and "核对登记申请人身份" in logged[0].detail
+
+
+def test_security_admin_tightens_the_lockout_policy(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    log_in(page, console_server.base_url, make_user("e2e_policy", "sec_admin"))
+    page.get_by_test_id("nav-settings").click()
+    field = page.get_by_test_id("policy-login_max_failures")
+    expect(field).to_have_value("5")
+    field.fill("3")
+    page.get_by_test_id("policy-save").click()
+    expect(page.get_by_text("安全策略已保存")).to_be_visible()
+    field.fill("99")
+    page.get_by_test_id("policy-save").click()
+    expect(page.get_by_test_id("policy-error")).to_contain_text("连续登录失败锁定次数")
+    field.fill("5")
+    page.get_by_test_id("policy-save").click()
+    expect(page.get_by_text("安全策略已保存").first).to_be_visible()

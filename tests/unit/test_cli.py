@@ -105,3 +105,19 @@ def test_reset_password_issues_a_new_one_time_password(tmp_path: Path) -> None:
         assert service.authenticate(session=session, account="sysadmin", password=new)[0]
     missing = _console("reset-password", "ghost", data_dir=data_dir)
     assert missing.returncode == 2 and "账号 ghost 不存在" in missing.stderr
+
+
+def test_seed_demo_creates_one_account_per_business_role_once(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    _console("init", data_dir=data_dir)
+    first = _console("seed-demo", data_dir=data_dir)
+    assert first.returncode == 0, first.stderr
+    accounts = dict(ADMIN_LINE.findall(first.stdout))
+    assert len(accounts) == 8 and "demo_county_admin" in accounts
+    second = _console("seed-demo", data_dir=data_dir)
+    assert "未重复创建" in second.stdout
+    with session_scope(f"sqlite:///{data_dir / 'console.db'}") as session:
+        _, actor = service.authenticate(
+            session=session, account="demo_county_admin", password=accounts["demo_county_admin"]
+        )
+    assert actor.tenant_code == "330106"

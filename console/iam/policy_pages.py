@@ -1,0 +1,79 @@
+"""系统设置 page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from console.iam.policy_state import FactRow, PolicyRow, PolicyState
+from console.ui.components import error_callout, page_heading
+from console.ui.navigation import section_by_key
+from console.ui.shell import shell
+
+SECTION = section_by_key("settings")
+
+
+def _policy_row(row: PolicyRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.label),
+        rx.table.cell(
+            rx.input(
+                name=row.name,
+                default_value=row.value,
+                width="120px",
+                read_only=~PolicyState.can_write,
+                data_testid=f"policy-{row.name}",
+            )
+        ),
+        rx.table.cell(rx.text(row.bounds, color_scheme="gray", size="2")),
+    )
+
+
+def _fact_row(row: FactRow) -> rx.Component:
+    return rx.table.row(rx.table.cell(row.label), rx.table.cell(row.value))
+
+
+def settings_page() -> rx.Component:
+    """The page."""
+    policy = rx.card(
+        rx.heading("密码与登录策略", size="4", margin_bottom="8px"),
+        rx.form(
+            rx.vstack(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("规则"),
+                            rx.table.column_header_cell("取值"),
+                            rx.table.column_header_cell("允许范围"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(PolicyState.rows, _policy_row)),
+                    width="100%",
+                ),
+                error_callout(PolicyState.form_error, testid="policy-error"),
+                rx.cond(
+                    PolicyState.can_write,
+                    rx.button("保存策略", type="submit", data_testid="policy-save"),
+                    rx.text("仅安全管理员可以修改。", size="2", color_scheme="gray"),
+                ),
+                spacing="3",
+            ),
+            on_submit=PolicyState.save,
+        ),
+        width="100%",
+        max_width="720px",
+    )
+    facts = rx.card(
+        rx.heading("运行信息", size="4", margin_bottom="8px"),
+        rx.table.root(rx.table.body(rx.foreach(PolicyState.facts, _fact_row)), width="100%"),
+        width="100%",
+        max_width="720px",
+    )
+    body = rx.vstack(
+        page_heading(SECTION.label, "安全策略与运行参数；修改均记入操作日志"),
+        error_callout(PolicyState.error),
+        policy,
+        facts,
+        spacing="4",
+        width="100%",
+    )
+    return shell(body, title=SECTION.label, section=SECTION)

@@ -1,0 +1,100 @@
+"""State of the 系统设置 page: the security policy (editable by 安全管理员) and runtime facts."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+
+from console import __version__
+from console.authz.service import can
+from console.core.db import backend_name, current_revision
+from console.core.settings import get_settings
+from console.iam import policy_service
+from console.iam.state import login_url
+from console.ui.actions import call
+from console.ui.list_state import PagedListMixin
+
+ROUTE = "/settings"
+
+
+@dataclasses.dataclass(frozen=True)
+class PolicyRow:
+    """One rule: field name, label, current value, allowed range."""
+
+    name: str
+    label: str
+    value: str
+    bounds: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FactRow:
+    """One runtime fact (never a secret)."""
+
+    label: str
+    value: str
+
+
+def _facts() -> list[FactRow]:
+    settings = get_settings()
+    return [
+        FactRow("版本", __version__),
+        FactRow("配置库", f"{backend_name()}（迁移版本 {current_revision() or '—'}）"),
+        FactRow("本省", f"{settings.province_name}（{settings.province_code}）"),
+        FactRow("个人信息密钥来源", "环境变量" if settings.sm4_key else "数据目录 keys/（0600）"),
+    ]
+
+
+class PolicyState(PagedListMixin, rx.State):
+    """系统设置."""
+
+    rows: list[PolicyRow] = []
+    facts: list[FactRow] = []
+    can_write: bool = False
+    form_error: str = ""
+
+    @rx.event(background=True)
+    async def load(self):
+        """Fetch the policy in force."""
+        async with self:
+            if not await self._may_load():
+                return
+            self.loading, self.error = True, ""
+            token = await self._token()
+
+        def fetch(session, actor):
+            values = policy_service.read_policy(session=session, actor=actor)
+            return values, can(actor, policy_service.OBJ, "write"), _facts()
+
+        outcome = await call(token, fetch)
+        if outcome.relogin:
+            yield rx.redirect(login_url(ROUTE, reason=outcome.relogin))
+            return
+        async with self:
+            self.loading = False
+            if not outcome.ok or outcome.value is None:
+                self.error = outcome.error
+                return
+            values, self.can_write, self.facts = outcome.value
+            self.rows = [
+                PolicyRow(name, label, str(getattr(values, name)), f"{low}–{high}")
+                for name, (label, low, high) in policy_service.RULES.items()
+            ]
+
+    @rx.event(background=True)
+    async def save(self, form: dict[str, str]):
+        """Apply the edited rules."""
+        async with self:
+            token = await self._token()
+        outcome = await call(
+            token, lambda s, a: policy_service.update_policy(session=s, actor=a, values=form)
+        )
+        async with self:
+            if not outcome.ok:
+                detail = f"{outcome.field}：{outcome.error}" if outcome.field else outcome.error
+                self.form_error = detail or outcome.relogin
+                return
+            self.form_error = ""
+        yield rx.toast.success("安全策略已保存，自下一次登录或操作起生效")
+        yield PolicyState.load
