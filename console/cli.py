@@ -8,7 +8,7 @@ import sys
 
 from console.core.crypto import ensure_key_files
 from console.core.db import alembic_config, backend_name, migrate, session_scope
-from console.core.errors import UserError
+from console.core.errors import UserError, ValidationFailed
 from console.core.logging import configure_logging
 from console.core.settings import get_settings
 
@@ -85,6 +85,48 @@ def _user_create(args: argparse.Namespace) -> int:
     with session_scope() as session:
         insert_user(session, draft, password_hash=hash_password(password))
     print(f"账号 {args.account} 已创建，一次性密码：{password}（首次登录须修改）")
+    return 0
+
+
+def _apikey_create(args: argparse.Namespace) -> int:
+    """Create an API key for an inbound system and print it (shown only this once)."""
+    from sqlmodel import select
+
+    from console.iam.models import Organization
+    from console.interfaces.key_service import create_key
+
+    migrate()
+    with session_scope() as session:
+        org_id = None
+        if args.org:
+            org = session.exec(
+                select(Organization).where(
+                    Organization.tenant_code == args.tenant, Organization.name == args.org
+                )
+            ).first()
+            if org is None:
+                raise ValidationFailed(f"租户 {args.tenant} 下没有机构 {args.org}", field="机构")
+            org_id = org.id
+        key = create_key(
+            session,
+            name=args.name or args.org or "接入系统",
+            tenant_code=args.tenant,
+            org_id=org_id,
+            scopes={s.strip() for s in args.streams.split(",") if s.strip()},
+            created_by="cli",
+        )
+    print(key)
+    return 0
+
+
+def _apikey_revoke(args: argparse.Namespace) -> int:
+    """Revoke a key at once."""
+    from console.interfaces.key_service import revoke_key
+
+    migrate()
+    with session_scope() as session:
+        revoke_key(session, key_id=args.key_id)
+    print(f"密钥 {args.key_id} 已吊销")
     return 0
 
 
@@ -182,6 +224,18 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--phone")
     create.add_argument("--id-number", dest="id_number")
     create.set_defaults(handler=_user_create)
+    apikey = commands.add_parser("apikey", help="接入密钥（脚本用）").add_subparsers(
+        dest="sub", required=True
+    )
+    key_create = apikey.add_parser("create", help="创建接入密钥并打印（仅此一次）")
+    key_create.add_argument("--tenant", required=True, help="租户代码（6位）")
+    key_create.add_argument("--org", help="机构名称")
+    key_create.add_argument("--name", help="接入系统名称")
+    key_create.add_argument("--streams", required=True, help="范围，逗号分隔，如 iam.sync")
+    key_create.set_defaults(handler=_apikey_create)
+    key_revoke = apikey.add_parser("revoke", help="吊销接入密钥")
+    key_revoke.add_argument("key_id")
+    key_revoke.set_defaults(handler=_apikey_revoke)
     role = commands.add_parser("role", help="角色（脚本用）").add_subparsers(
         dest="sub", required=True
     )

@@ -3,4 +3,5 @@
 import console.audit.models
 import console.authz.models
 import console.iam.models
+import console.interfaces.models
 import console.tenancy.models  # noqa: F401

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from loguru import logger
+from pydantic import BaseModel, Field
 
 from console import __version__
-from console.core.db import backend_name, current_revision, get_engine, head_revision
+from console.audit.service import record_anonymous_denial
+from console.core.db import (
+    backend_name,
+    current_revision,
+    get_engine,
+    head_revision,
+    session_scope,
+)
+from console.core.errors import AuthenticationFailed, Forbidden, UserError
 from console.core.logging import request_context
+from console.iam.sync_service import sync_users_by_key
+from console.interfaces.key_service import verify_key
 
 REQUEST_ID_HEADER = "X-Request-ID"
 API_PREFIX = "/api/"
@@ -74,4 +86,52 @@ def create_api() -> FastAPI:
         }
         return JSONResponse(body, status_code=status)
 
+    _mount_iam_sync(api)
     return api
+
+
+class SyncBody(BaseModel):
+    """Body of ``POST /api/v1/iam/sync``."""
+
+    records: list[dict[str, Any]] = Field(
+        description="用户记录：account, real_name, tenant_code, "
+        "id_type, id_number, phone, org_uscc, post, status"
+    )
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _error(status: int, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status, headers=headers or None)
+
+
+def _mount_iam_sync(api: FastAPI) -> None:
+    @api.post(
+        "/api/v1/iam/sync",
+        tags=["iam"],
+        summary="一体化平台用户信息同步（需 iam.sync 范围的接入密钥）",
+    )
+    def iam_sync(body: SyncBody, request: Request) -> JSONResponse:
+        client_ip = request.client.host if request.client else ""
+        try:
+            with session_scope() as session:
+                key = verify_key(session, _bearer(request))
+        except AuthenticationFailed as refused:
+            record_anonymous_denial(
+                reason=refused.message, client_ip=client_ip, target=request.url.path
+            )
+            return _error(401, refused.message, **{"WWW-Authenticate": "Bearer"})
+        try:
+            with session_scope() as session:
+                report = sync_users_by_key(
+                    session=session, key=key, records=body.records, client_ip=client_ip
+                )
+        except Forbidden as refused:
+            return _error(403, refused.message)
+        except UserError as refused:
+            return _error(400, str(refused))
+        return JSONResponse(report.as_dict())

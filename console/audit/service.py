@@ -56,3 +56,18 @@ def record_denial(
             tenant=tenant,
             detail={"reason": reason} if reason else None,
         )
+
+
+def record_anonymous_denial(*, reason: str, client_ip: str, target: str) -> None:
+    """Log a refused API call whose caller could not be identified."""
+    anonymous = Actor(
+        user_id=0,
+        account="apikey:unknown",
+        display_name="未识别调用方",
+        tenant_code="",
+        session_id=0,
+        client_ip=client_ip,
+    )
+    record_denial(
+        actor=anonymous, obj="api", action="call", tenant="", target=target, reason=reason
+    )

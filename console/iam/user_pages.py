@@ -8,6 +8,7 @@ from console.iam.user_state import (
     ID_TYPE_OPTIONS,
     REVEAL_OPTIONS,
     RoleChoice,
+    SyncLine,
     UsersState,
     UserView,
     VerdictView,
@@ -24,6 +25,7 @@ from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
 SECTION = section_by_key("users")
+SYNC_UPLOAD = "user_sync_upload"
 STATUS_FILTERS = (("*", "全部状态"), ("active", "正常"), ("locked", "锁定"), ("disabled", "停用"))
 COLUMNS = (
     "账号",
@@ -71,6 +73,16 @@ def _toolbar() -> rx.Component:
             on_change=UsersState.set_status_filter,
         ),
         rx.spacer(),
+        rx.cond(
+            UsersState.can_write,
+            rx.button(
+                rx.icon("refresh-cw", size=14),
+                "一体化平台同步",
+                variant="soft",
+                on_click=UsersState.set_sync_open(True),
+                data_testid="users-sync",
+            ),
+        ),
         rx.cond(
             UsersState.can_write,
             rx.button(
@@ -340,6 +352,81 @@ def _role_dialog() -> rx.Component:
     )
 
 
+def _sync_line(line: SyncLine) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(line.line), rx.table.cell(line.account), rx.table.cell(line.reason)
+    )
+
+
+def _sync_dialog() -> rx.Component:
+    picker = rx.upload(
+        rx.vstack(
+            rx.icon("file-up", size=24),
+            rx.text("拖入或点击选择 CSV / JSON 文件", size="2"),
+            rx.foreach(rx.selected_files(SYNC_UPLOAD), lambda f: rx.code(f)),
+            align="center",
+        ),
+        id=SYNC_UPLOAD,
+        max_files=1,
+        multiple=False,
+        accept={"text/csv": [".csv"], "application/json": [".json"]},
+        border="1px dashed var(--gray-7)",
+        padding="16px",
+        width="100%",
+        data_testid="sync-file",
+    )
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("一体化平台用户同步"),
+            rx.text(
+                "按账号新增、更新或停用用户；逐条校验，有问题的记录单独列出，其余照常保存；"
+                "不会改动本地分配的角色。列：account, real_name, tenant_code, id_type, "
+                "id_number, phone, org_uscc, post, status（active/disabled）。",
+                size="2",
+                color_scheme="gray",
+            ),
+            picker,
+            rx.hstack(
+                rx.cond(UsersState.sync_running, rx.spinner()),
+                rx.text(UsersState.sync_summary, size="2", data_testid="sync-summary"),
+                rx.spacer(),
+                rx.dialog.close(rx.button("关闭", variant="soft")),
+                rx.button(
+                    "开始同步",
+                    loading=UsersState.sync_running,
+                    on_click=UsersState.upload_sync(rx.upload_files(upload_id=SYNC_UPLOAD)),
+                    data_testid="sync-start",
+                ),
+                width="100%",
+                align="center",
+                margin_y="12px",
+            ),
+            rx.cond(
+                UsersState.sync_rejected.length() > 0,
+                rx.scroll_area(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell("行"),
+                                rx.table.column_header_cell("账号"),
+                                rx.table.column_header_cell("原因"),
+                            )
+                        ),
+                        rx.table.body(rx.foreach(UsersState.sync_rejected, _sync_line)),
+                        size="1",
+                        data_testid="sync-rejected",
+                    ),
+                    max_height="40vh",
+                    type="auto",
+                ),
+            ),
+            max_width="720px",
+        ),
+        open=UsersState.sync_open,
+        on_open_change=UsersState.set_sync_open,
+    )
+
+
 def _verdict_row(verdict: VerdictView) -> rx.Component:
     return rx.table.row(
         rx.table.cell(verdict.label),
@@ -438,6 +525,7 @@ def users_page() -> rx.Component:
         _role_dialog(),
         _reveal_dialog(),
         _explain_dialog(),
+        _sync_dialog(),
         spacing="4",
         width="100%",
     )

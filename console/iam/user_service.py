@@ -115,7 +115,7 @@ def _check_draft(session: Session, draft: UserDraft) -> None:
         raise ValidationFailed("应为 3-32 位小写字母、数字、下划线或点，以字母开头", field="账号")
     if session.exec(select(User).where(User.account == draft.account)).first():
         raise ValidationFailed(f"账号 {draft.account} 已存在", field="账号")
-    _check_person(draft.real_name, draft.id_type, draft.id_number, draft.phone)
+    check_person(draft.real_name, draft.id_type, draft.id_number, draft.phone)
     if session.get(Tenant, draft.tenant_code) is None:
         raise ValidationFailed(f"租户 {draft.tenant_code} 不存在", field="所属租户")
     if draft.org_id is not None:
@@ -124,7 +124,8 @@ def _check_draft(session: Session, draft: UserDraft) -> None:
             raise ValidationFailed("所选机构不属于该租户", field="所属机构")
 
 
-def _check_person(real_name: str, id_type: str, id_number: str, phone: str) -> None:
+def check_person(real_name: str, id_type: str, id_number: str, phone: str) -> None:
+    """Check the personal fields of an account, naming the field at fault."""
     if not 2 <= len(real_name.strip()) <= 30:
         raise ValidationFailed("应为 2 到 30 个字", field="姓名")
     if id_type not in ID_TYPES:
@@ -147,7 +148,8 @@ def _check_roles(session: Session, roles: tuple[str, ...]) -> None:
         raise ValidationFailed(f"角色 {unknown[0]} 不存在", field="角色")
 
 
-def _protect(user: User, *, real_name: str, id_number: str, phone: str) -> None:
+def protect(user: User, *, real_name: str, id_number: str, phone: str) -> None:
+    """Encrypt the personal fields into ``user`` with their search digests."""
     ring = keyring()
     user.real_name_enc, user.real_name_digest = ring.protect(real_name.strip())
     user.id_number_enc, user.id_number_digest = (
@@ -174,7 +176,7 @@ def insert_user(session: Session, draft: UserDraft, *, password_hash: str) -> Us
         real_name_enc="",
         real_name_digest="",
     )
-    _protect(user, real_name=draft.real_name, id_number=draft.id_number, phone=draft.phone)
+    protect(user, real_name=draft.real_name, id_number=draft.id_number, phone=draft.phone)
     session.add(user)
     session.flush()
     assert user.id is not None

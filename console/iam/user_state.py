@@ -9,7 +9,7 @@ import reflex as rx
 from console.authz.service import can
 from console.core.identifiers import resident_id_problem
 from console.core.paging import PageRequest
-from console.iam import role_service, user_service
+from console.iam import role_service, sync_service, user_service
 from console.iam.state import TenantOption, login_url
 from console.iam.user_service import ID_TYPES, REVEALABLE, UserDraft, UserQuery
 from console.tenancy import service as tenancy
@@ -44,6 +44,15 @@ class VerdictView:
     label: str
     allowed: bool
     via: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncLine:
+    """One rejected record of a sync batch (account and reason only; no personal values)."""
+
+    line: int
+    account: str
+    reason: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,6 +110,13 @@ class UsersState(PagedListMixin, rx.State):
     can_unlock: bool = False
     can_unmask: bool = False
     can_explain: bool = False
+
+    sync_open: bool = False
+    sync_running: bool = False
+    sync_summary: str = ""
+    sync_rejected: list[SyncLine] = []
+    _sync_payload: bytes = b""
+    _sync_filename: str = ""
 
     explain_open: bool = False
     explain_account: str = ""
@@ -350,6 +366,52 @@ class UsersState(PagedListMixin, rx.State):
         async with self:
             self.role_open = False
         yield rx.toast.success("角色已更新，用户下一次操作时生效")
+        yield UsersState.load
+
+    # --- 一体化平台 sync ------------------------------------------------------------------
+
+    @rx.event
+    def set_sync_open(self, value: bool) -> None:
+        """Open or close the sync dialog."""
+        self.sync_open = value
+        if value:
+            self.sync_summary, self.sync_rejected = "", []
+
+    @rx.event
+    async def upload_sync(self, files: list[rx.UploadFile]):
+        """Receive the CSV/JSON file, then sync it in the background."""
+        if not files:
+            self.sync_summary = "请先选择 CSV 或 JSON 文件"
+            return None
+        self._sync_payload = await files[0].read()
+        self._sync_filename = files[0].name or "upload.csv"
+        self.sync_running, self.sync_summary, self.sync_rejected = True, "正在同步…", []
+        return UsersState.run_sync
+
+    @rx.event(background=True)
+    async def run_sync(self):
+        """Apply the uploaded batch record by record and show each rejected line."""
+        async with self:
+            token, payload, name = await self._token(), self._sync_payload, self._sync_filename
+            self._sync_payload = b""
+
+        def apply(session, actor):
+            records = sync_service.parse_records(payload, name)
+            return sync_service.sync_users(session=session, actor=actor, records=records)
+
+        outcome = await call(token, apply)
+        async with self:
+            self.sync_running = False
+            if not outcome.ok or outcome.value is None:
+                self.sync_summary = outcome.error or outcome.relogin
+                return
+            report = outcome.value
+            counts = report.as_dict()
+            self.sync_summary = (f"新增 {counts['created']} · 更新 {counts['updated']} · "
+                                 f"停用 {counts['disabled']} · 未变 {counts['unchanged']} · "
+                                 f"拒绝 {counts['rejected']}")  # fmt: skip
+            self.sync_rejected = [SyncLine(o.line, o.account, o.reason)
+                                  for o in report.outcomes if o.outcome == "rejected"]  # fmt: skip
         yield UsersState.load
 
     # --- effective permissions ----------------------------------------------------------

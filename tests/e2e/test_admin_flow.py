@@ -183,3 +183,26 @@ def test_security_admin_tightens_the_lockout_policy(
     field.fill("5")
     page.get_by_test_id("policy-save").click()
     expect(page.get_by_text("安全策略已保存").first).to_be_visible()
+
+
+def test_sync_file_upload_keeps_good_rows_and_lists_bad_ones(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str], tmp_path
+) -> None:
+    csv_file = tmp_path / "users.csv"
+    csv_file.write_text(
+        "account,real_name,tenant_code,phone,status\n"
+        "sync_a,孙一,330000,13800000001,active\n"
+        "sync_b,孙二,330000,13800000002,active\n"
+        "sync_c,孙三,330000,12345,active\n",
+        encoding="utf-8",
+    )
+    log_in(page, console_server.base_url, make_user("e2e_syncer", "sys_admin"))
+    page.get_by_test_id("nav-users").click()
+    page.get_by_test_id("users-sync").click()
+    page.get_by_test_id("sync-file").locator("input[type=file]").set_input_files(str(csv_file))
+    page.get_by_test_id("sync-start").click()
+    expect(page.get_by_test_id("sync-summary")).to_contain_text("新增 2")
+    expect(page.get_by_test_id("sync-summary")).to_contain_text("拒绝 1")
+    rejected = page.get_by_test_id("sync-rejected")
+    expect(rejected).to_contain_text("sync_c")
+    expect(rejected).to_contain_text("手机号")

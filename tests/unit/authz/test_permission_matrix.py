@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable
 
@@ -13,8 +14,15 @@ from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.db import session_scope
 from console.core.errors import Forbidden
-from console.iam import role_service, user_service
-from console.iam.models import Role
+from console.iam import (
+    login_log_service,
+    org_service,
+    policy_service,
+    role_service,
+    sync_service,
+    user_service,
+)
+from console.iam.models import Organization, Role
 from console.tenancy import service as tenancy
 from console.tenancy.models import TenantStatus
 from tests.support.world import XIHU, World, add_user, builtin_roles
@@ -156,6 +164,73 @@ OPERATIONS: dict[str, tuple[tuple[str, str], Callable[[], Operation]]] = {
         )(_victim()),
     ),
 }
+
+
+def _org() -> int:
+    with session_scope() as session:
+        org = Organization(tenant_code=XIHU, name=f"机构{next(_numbers)}", kind="other")
+        session.add(org)
+        session.flush()
+        assert org.id is not None
+        return org.id
+
+
+def _sync_record() -> list[dict[str, str]]:
+    return [{"account": f"synced{next(_numbers)}", "real_name": "周九", "tenant_code": XIHU}]
+
+
+def _current_policy(session: Session) -> dict[str, int]:
+    return dataclasses.asdict(policy_service.effective_policy(session))
+
+
+OPERATIONS.update(
+    {
+        "org_tree": (
+            ("iam.organizations", "read"),
+            lambda: lambda s, a: org_service.org_tree(session=s, actor=a),
+        ),
+        "create_org": (
+            ("iam.organizations", "write"),
+            lambda: (
+                lambda s, a: org_service.create_org(
+                    session=s,
+                    actor=a,
+                    draft=org_service.OrgDraft(
+                        tenant_code=XIHU, name="西湖区不动产登记中心", kind="registry"
+                    ),
+                )
+            ),
+        ),
+        "delete_org": (
+            ("iam.organizations", "delete"),
+            lambda: (
+                lambda oid: lambda s, a: org_service.delete_org(session=s, actor=a, org_id=oid)
+            )(_org()),
+        ),
+        "sync_users": (
+            ("iam.users", "write"),
+            lambda: (
+                lambda rows: lambda s, a: sync_service.sync_users(session=s, actor=a, records=rows)
+            )(_sync_record()),
+        ),
+        "read_policy": (
+            ("system.settings", "read"),
+            lambda: lambda s, a: policy_service.read_policy(session=s, actor=a),
+        ),
+        "update_policy": (
+            ("system.settings", "write"),
+            lambda: (
+                lambda s, a: policy_service.update_policy(
+                    session=s, actor=a, values=_current_policy(s)
+                )
+            ),
+        ),
+        "login_log": (
+            ("iam.login_log", "read"),
+            lambda: lambda s, a: login_log_service.list_login_events(session=s, actor=a),
+        ),
+    }
+)
 
 
 def _denials(account: str, obj: str, action: str) -> int:

@@ -64,3 +64,15 @@ def test_session_scope_rolls_back_when_the_block_fails(migrated_db: str) -> None
     with session_scope() as session:
         rows = session.exec(sa.select(LoginEvent).where(LoginEvent.account == "rollback")).all()
     assert rows == []
+
+
+def test_a_savepoint_rolls_back_only_its_own_rows(migrated_db: str) -> None:
+    with session_scope() as session:
+        session.add(LoginEvent(account="kept", outcome="success", ts=datetime.now(UTC)))
+        with pytest.raises(RuntimeError), session.begin_nested():
+            session.add(LoginEvent(account="dropped", outcome="success", ts=datetime.now(UTC)))
+            session.flush()
+            raise RuntimeError("bad record")
+    with session_scope() as session:
+        accounts = set(session.exec(sa.select(LoginEvent.account)).scalars())
+    assert accounts == {"kept"}

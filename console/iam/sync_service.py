@@ -1,0 +1,239 @@
+"""一体化平台用户信息同步: create, update and disable accounts from a batch; never touch roles."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from console.audit.service import record, record_denial
+from console.authz import service as authz
+from console.core.actor import Actor
+from console.core.clock import utcnow
+from console.core.crypto import keyring
+from console.core.errors import Forbidden, UserError, ValidationFailed
+from console.core.settings import get_settings
+from console.iam.models import Organization, User, UserStatus
+from console.iam.user_service import OBJ, UserDraft, check_person, insert_user, protect
+from console.interfaces.key_service import key_actor
+from console.interfaces.models import ApiKey
+from console.tenancy.scope import Scope, scope_of
+
+MAX_RECORDS = 5000
+SYNC_TARGET = "一体化平台同步"
+NO_PASSWORD = "!"
+FIELDS = (
+    "account",
+    "real_name",
+    "tenant_code",
+    "id_type",
+    "id_number",
+    "phone",
+    "org_uscc",
+    "post",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """What happened to one record: created, updated, unchanged, disabled or rejected."""
+
+    line: int
+    account: str
+    outcome: str
+    reason: str = ""
+
+
+@dataclass
+class SyncReport:
+    """Counts and per-record outcomes of one batch."""
+
+    outcomes: list[SyncOutcome] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        """How many records ended with ``outcome``."""
+        return sum(1 for item in self.outcomes if item.outcome == outcome)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON body of the API answer."""
+        kinds = ("created", "updated", "unchanged", "disabled", "rejected")
+        return {
+            **{kind: self.count(kind) for kind in kinds},
+            "records": [asdict(item) for item in self.outcomes],
+        }
+
+
+def parse_records(content: bytes, filename: str) -> list[dict[str, str]]:
+    """Rows of an uploaded CSV (UTF-8, header row) or JSON (list, or {"records": [...]}) file.
+
+    Raises:
+        ValidationFailed: the file cannot be read as either format.
+    """
+    text = content.decode("utf-8-sig", errors="strict")
+    if filename.lower().endswith(".json"):
+        data = json.loads(text)
+        rows = data.get("records", []) if isinstance(data, dict) else data
+        if not isinstance(rows, list):
+            raise ValidationFailed('JSON 应为记录数组或 {"records": [...]}', field="文件")
+        return [{k: "" if v is None else str(v) for k, v in row.items()} for row in rows]
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"account", "real_name", "tenant_code"} - set(reader.fieldnames or [])
+    if missing:
+        raise ValidationFailed(f"CSV 缺少列：{'、'.join(sorted(missing))}", field="文件")
+    return [dict(row) for row in reader]
+
+
+def _org_id(session: Session, tenant_code: str, uscc: str) -> int | None:
+    if not uscc:
+        return None
+    org = session.exec(
+        select(Organization).where(
+            Organization.tenant_code == tenant_code, Organization.uscc == uscc.upper()
+        )
+    ).first()
+    if org is None:
+        raise ValidationFailed(
+            f"租户 {tenant_code} 下没有统一社会信用代码为 {uscc} 的机构", field="org_uscc"
+        )
+    return org.id
+
+
+def _apply(session: Session, row: dict[str, str]) -> str:
+    account = row.get("account", "").strip()
+    tenant = row.get("tenant_code", "").strip()
+    status = (row.get("status") or "active").strip()
+    if status not in ("active", "disabled"):
+        raise ValidationFailed("应为 active 或 disabled", field="status")
+    org_id = _org_id(session, tenant, row.get("org_uscc", "").strip())
+    existing = session.exec(select(User).where(User.account == account)).first()
+    if existing is None:
+        if status == "disabled":
+            return "unchanged"
+        draft = UserDraft(
+            account=account,
+            real_name=row.get("real_name", ""),
+            tenant_code=tenant,
+            id_type=row.get("id_type") or "1",
+            id_number=row.get("id_number", ""),
+            phone=row.get("phone", ""),
+            org_id=org_id,
+            post=row.get("post", ""),
+        )
+        # Synced accounts get no usable password ("!" is no Argon2 hash, so nothing matches):
+        # 安全管理员 issues one with 解锁并重置密码 when the person needs to log in here.
+        insert_user(session, draft, password_hash=NO_PASSWORD)
+        return "created"
+    if existing.tenant_code != tenant:
+        raise ValidationFailed(
+            f"账号已属于租户 {existing.tenant_code}，不能改到 {tenant}", field="tenant_code"
+        )
+    return _update_existing(session, existing, row, org_id=org_id, status=status)
+
+
+def _update_existing(
+    session: Session, user: User, row: dict[str, str], *, org_id: int | None, status: str
+) -> str:
+    ring = keyring()
+    check_person(
+        row.get("real_name", ""),
+        row.get("id_type") or "1",
+        row.get("id_number", ""),
+        row.get("phone", ""),
+    )
+    wanted = {
+        "real_name_digest": ring.digest(row.get("real_name", "")),
+        "id_number_digest": ring.digest(row["id_number"]) if row.get("id_number") else None,
+        "phone_digest": ring.digest(row["phone"]) if row.get("phone") else None,
+    }
+    changed = any(getattr(user, name) != value for name, value in wanted.items())
+    changed |= (org_id, row.get("post", "").strip()) != (user.org_id, user.post)
+    if changed:
+        protect(
+            user,
+            real_name=row.get("real_name", ""),
+            id_number=row.get("id_number", ""),
+            phone=row.get("phone", ""),
+        )
+        user.org_id, user.post = org_id, row.get("post", "").strip()
+    disabling = status == "disabled" and user.status != UserStatus.DISABLED.value
+    enabling = status == "active" and user.status == UserStatus.DISABLED.value
+    if disabling or enabling:
+        user.status = status
+    if not (changed or disabling or enabling):
+        return "unchanged"
+    user.updated_at = utcnow()
+    session.add(user)
+    return "disabled" if disabling else "updated"
+
+
+def sync_users(*, session: Session, actor: Actor, records: list[dict[str, str]]) -> SyncReport:
+    """Apply a batch uploaded by a console user (needs 用户管理 · 新增/修改)."""
+    authz.require(actor, OBJ, "write", target=SYNC_TARGET)
+    return _run(session, actor, scope_of(actor), records)
+
+
+def sync_users_by_key(
+    *, session: Session, key: ApiKey, records: list[dict[str, str]], client_ip: str = ""
+) -> SyncReport:
+    """Apply a batch pushed by the 一体化平台 with an API key scoped to ``iam.sync``.
+
+    Raises:
+        Forbidden: the key does not carry the ``iam.sync`` scope (the refusal is logged).
+    """
+    actor = key_actor(key, client_ip=client_ip)
+    if "iam.sync" not in key.scope_set:
+        message = "接入密钥无权调用：一体化平台用户同步"
+        record_denial(
+            actor=actor,
+            obj=OBJ,
+            action="sync",
+            tenant=key.tenant_code,
+            target=SYNC_TARGET,
+            reason=message,
+        )
+        raise Forbidden(message)
+    province_wide = key.tenant_code == get_settings().province_code
+    scope = Scope(all_tenants=province_wide, codes=frozenset({key.tenant_code}))
+    return _run(session, actor, scope, records)
+
+
+def _run(session: Session, actor: Actor, scope: Scope, records: list[dict[str, str]]) -> SyncReport:
+    """Record by record: good records are kept, each bad one is reported."""
+    if len(records) > MAX_RECORDS:
+        raise ValidationFailed(
+            f"一次最多同步 {MAX_RECORDS} 条，本次 {len(records)} 条", field="记录"
+        )
+    report = SyncReport()
+    for line, row in enumerate(records, start=1):
+        account = str(row.get("account", "")).strip()
+        tenant = str(row.get("tenant_code", "")).strip()
+        if not scope.allows(tenant):
+            report.outcomes.append(
+                SyncOutcome(line, account, "rejected", f"租户 {tenant} 不在您的数据范围内")
+            )
+            continue
+        try:
+            with session.begin_nested():  # one bad record rolls back only itself
+                outcome = _apply(session, {k: str(v) for k, v in row.items()})
+        except UserError as problem:
+            reason = f"{problem.field}：{problem.message}" if problem.field else problem.message
+            report.outcomes.append(SyncOutcome(line, account, "rejected", reason))
+            continue
+        report.outcomes.append(SyncOutcome(line, account, outcome))
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action="sync",
+        target=SYNC_TARGET,
+        detail={
+            kind: report.count(kind)
+            for kind in ("created", "updated", "unchanged", "disabled", "rejected")
+        },
+    )
+    return report

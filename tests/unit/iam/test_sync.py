@@ -1,0 +1,144 @@
+"""一体化平台 sync: idempotent, record by record, never touching local roles."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from console.audit.models import OperationLog
+from console.authz import service as authz
+from console.core.db import session_scope
+from console.core.errors import AuthenticationFailed, Forbidden, ValidationFailed
+from console.iam.models import User
+from console.iam.sync_service import parse_records, sync_users, sync_users_by_key
+from console.interfaces.key_service import create_key, revoke_key, verify_key
+from console.interfaces.models import ApiKey
+from tests.support.world import BINJIANG, XIHU, World
+
+GOOD = {
+    "account": "zw_liming",
+    "real_name": "李明",
+    "tenant_code": XIHU,
+    "id_number": "11010519491231002X",
+    "phone": "13600001234",
+    "post": "窗口",
+}
+
+
+def _sync(world: World, records: list[dict], actor_key: str = "sys_admin"):
+    with session_scope() as session:
+        return sync_users(session=session, actor=world.actor(actor_key), records=records)
+
+
+def test_batch_keeps_good_records_and_reports_each_bad_one(world: World) -> None:
+    bad_id = {**GOOD, "account": "zw_bad", "id_number": "110105194912310021"}
+    no_name = {**GOOD, "account": "zw_noname", "real_name": ""}
+    report = _sync(world, [GOOD, bad_id, no_name])
+    assert [(o.line, o.outcome) for o in report.outcomes] == [
+        (1, "created"),
+        (2, "rejected"),
+        (3, "rejected"),
+    ]
+    assert "第18位校验码应为X" in report.outcomes[1].reason
+    assert "姓名" in report.outcomes[2].reason
+    with session_scope() as session:
+        accounts = set(session.exec(select(User.account)).all())
+    assert "zw_liming" in accounts and not {"zw_bad", "zw_noname"} & accounts
+
+
+def test_sync_is_idempotent_updates_disables_and_keeps_local_roles(world: World) -> None:
+    _sync(world, [GOOD])
+    assert _sync(world, [GOOD]).outcomes[0].outcome == "unchanged"
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.account == "zw_liming")).one()
+        authz.set_user_roles(session, user_id=user.id, roles=[("window_clerk", XIHU)])
+    moved = _sync(world, [{**GOOD, "phone": "13600009999"}])
+    assert moved.outcomes[0].outcome == "updated"
+    gone = _sync(world, [{**GOOD, "phone": "13600009999", "status": "disabled"}])
+    assert gone.outcomes[0].outcome == "disabled"
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.account == "zw_liming")).one()
+        assert user.status == "disabled"
+        assert set(authz.user_roles(session, user_id=user.id)) == {"window_clerk"}
+
+
+def test_county_admin_cannot_sync_into_another_county(world: World) -> None:
+    report = _sync(world, [{**GOOD, "tenant_code": BINJIANG}], actor_key="county_admin")
+    assert report.outcomes[0].outcome == "rejected"
+    assert "不在您的数据范围内" in report.outcomes[0].reason
+
+
+def test_sync_needs_the_user_write_permission(world: World) -> None:
+    with pytest.raises(Forbidden):
+        _sync(world, [GOOD], actor_key="audit_admin")
+
+
+def test_csv_and_json_files_are_parsed_and_bad_files_named() -> None:
+    csv_bytes = "account,real_name,tenant_code\nzw_a,王一,330106\n".encode("utf-8-sig")
+    assert parse_records(csv_bytes, "users.csv") == [
+        {"account": "zw_a", "real_name": "王一", "tenant_code": "330106"}
+    ]
+    assert (
+        parse_records(json.dumps({"records": [GOOD]}).encode(), "u.json")[0]["account"]
+        == "zw_liming"
+    )
+    with pytest.raises(ValidationFailed) as bad:
+        parse_records(b"name\nx\n", "users.csv")
+    assert "缺少列" in bad.value.message
+
+
+def _key(tenant: str, scopes: str) -> ApiKey:
+    with session_scope() as session:
+        key = ApiKey(
+            key_id=f"k{tenant}{len(scopes)}",
+            secret_digest="x" * 64,
+            name="一体化平台",
+            tenant_code=tenant,
+            scopes=scopes,
+        )
+        session.add(key)
+        session.flush()
+        return key
+
+
+def test_a_key_without_the_sync_scope_is_refused_and_logged(world: World) -> None:
+    key = _key(XIHU, "")
+    with pytest.raises(Forbidden), session_scope() as session:
+        sync_users_by_key(session=session, key=key, records=[GOOD])
+    with session_scope() as session:
+        denied = session.exec(
+            select(OperationLog).where(
+                OperationLog.actor_account == f"apikey:{key.key_id}",
+                OperationLog.outcome == "denied",
+            )
+        ).all()
+    assert len(denied) == 1
+
+
+def test_a_county_key_syncs_only_its_own_county(world: World) -> None:
+    key = _key(XIHU, "iam.sync")
+    with session_scope() as session:
+        report = sync_users_by_key(
+            session=session,
+            key=key,
+            records=[GOOD, {**GOOD, "account": "zw_bj", "tenant_code": BINJIANG}],
+        )
+    assert [o.outcome for o in report.outcomes] == ["created", "rejected"]
+
+
+def test_keys_verify_only_with_the_right_secret_and_until_revoked(seeded_db: str) -> None:
+    with session_scope() as session:
+        presented = create_key(
+            session, name="登记系统", tenant_code="330000", scopes={"iam.sync"}, created_by="test"
+        )
+    with session_scope() as session:
+        assert verify_key(session, presented).scope_set == {"iam.sync"}
+    with pytest.raises(AuthenticationFailed), session_scope() as session:
+        verify_key(session, presented[:-1] + ("A" if presented[-1] != "A" else "B"))
+    with session_scope() as session:
+        revoke_key(session, key_id=presented.split("_")[1])
+    with pytest.raises(AuthenticationFailed) as refused, session_scope() as session:
+        verify_key(session, presented)
+    assert refused.value.message == "接入密钥已吊销"
