@@ -5,7 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from console.iam.login_log_state import OUTCOME_FILTERS, LoginLogState, LoginView
-from console.ui.components import empty_state, error_callout, page_heading, pager
+from console.ui.components import (
+    error_callout,
+    list_table,
+    page_heading,
+)
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
@@ -66,30 +70,12 @@ def login_log_page() -> rx.Component:
         ),
         width="100%",
     )
-    table = rx.cond(
-        LoginLogState.total > 0,
-        rx.vstack(
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in COLUMNS])),
-                rx.table.body(rx.foreach(LoginLogState.rows, _row)),
-                width="100%",
-                variant="surface",
-                size="1",
-            ),
-            pager(
-                page=LoginLogState.page,
-                pages=LoginLogState.pages,
-                total=LoginLogState.total,
-                on_prev=LoginLogState.previous_page,
-                on_next=LoginLogState.next_page,
-            ),
-            width="100%",
-        ),
-        rx.cond(
-            LoginLogState.loading,
-            rx.center(rx.spinner(), padding="32px"),
-            empty_state("没有符合条件的登录记录", "调整账号或结果筛选条件。"),
-        ),
+    table = list_table(
+        LoginLogState,
+        COLUMNS,
+        _row,
+        size="1",
+        empty=("没有符合条件的登录记录", "调整账号或结果筛选条件。"),
     )
     body = rx.vstack(
         page_heading(

@@ -8,11 +8,9 @@ import reflex as rx
 
 from console.core.paging import PageRequest
 from console.iam import login_log_service as log_service
-from console.iam.state import login_url
 from console.ui.actions import call
 from console.ui.list_state import PagedListMixin
 
-ROUTE = "/login-log"
 PAGE_SIZE = 50
 OUTCOME_FILTERS = [("*", "全部结果"), *log_service.OUTCOME_LABELS.items()]
 
@@ -56,12 +54,10 @@ class LoginLogState(PagedListMixin, rx.State):
             ),
         )
         if outcome.relogin:
-            yield rx.redirect(login_url(ROUTE, reason=outcome.relogin))
+            yield self._relogin(outcome)
             return
         async with self:
-            self.loading = False
-            if not outcome.ok or outcome.value is None:
-                self.error, self.rows, self.total = outcome.error, [], 0
+            if self._failed(outcome):
                 return
             listing = outcome.value
             self.rows = [LoginView(**dataclasses.asdict(row)) for row in listing.items]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import reflex as rx
 
 from console.iam.org_state import KIND_OPTIONS, OrgsState, OrgView
-from console.ui.components import empty_state, error_callout, labelled, page_heading
+from console.ui.components import (
+    confirm_dialog,
+    error_callout,
+    labelled,
+    list_table,
+    page_heading,
+)
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
@@ -144,24 +150,13 @@ def _editor() -> rx.Component:
 
 
 def _delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("删除机构"),
-            rx.alert_dialog.description(
-                "确定删除「", OrgsState.delete_name, "」？有下级机构或人员的机构不能删除。"
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("取消", variant="soft")),
-                rx.alert_dialog.action(
-                    rx.button("删除", color_scheme="red", on_click=OrgsState.delete)
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
-        ),
-        open=OrgsState.delete_open,
+    return confirm_dialog(
+        title="删除机构",
+        description=["确定删除「", OrgsState.delete_name, "」？有下级机构或人员的机构不能删除。"],
+        open_=OrgsState.delete_open,
         on_open_change=OrgsState.set_delete_open,
+        on_confirm=OrgsState.delete,
+        confirm_label="删除",
     )
 
 
@@ -181,6 +176,16 @@ def orgs_page() -> rx.Component:
         ),
         rx.spacer(),
         rx.cond(
+            OrgsState.can_export,
+            rx.button(
+                rx.icon("download", size=14),
+                "导出",
+                variant="soft",
+                on_click=OrgsState.export,
+                data_testid="orgs-export",
+            ),
+        ),
+        rx.cond(
             OrgsState.can_write,
             rx.button(
                 rx.icon("plus", size=14),
@@ -191,19 +196,12 @@ def orgs_page() -> rx.Component:
         ),
         width="100%",
     )
-    table = rx.cond(
-        OrgsState.total > 0,
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in COLUMNS])),
-            rx.table.body(rx.foreach(OrgsState.rows, _row)),
-            width="100%",
-            variant="surface",
-        ),
-        rx.cond(
-            OrgsState.loading,
-            rx.center(rx.spinner(), padding="32px"),
-            empty_state("还没有机构", "点击「新增机构」建立登记机构、共享部门、银行等。"),
-        ),
+    table = list_table(
+        OrgsState,
+        COLUMNS,
+        _row,
+        empty=("还没有机构", "点击「新增机构」建立登记机构、共享部门、银行等。"),
+        paged=False,
     )
     body = rx.vstack(
         page_heading(SECTION.label, "每个租户一棵机构树：登记机构、共享部门、银行、开发企业等"),

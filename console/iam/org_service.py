@@ -11,6 +11,7 @@ from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.clock import utcnow
 from console.core.errors import NotFound, ValidationFailed
+from console.core.exporting import to_csv
 from console.core.identifiers import require_valid, uscc_problem
 from console.iam.models import ORG_KIND_LABELS, Organization, User
 from console.tenancy.models import Tenant
@@ -161,6 +162,31 @@ def _load(session: Session, actor: Actor, org_id: int, *, action: str) -> Organi
 def org_tree(*, session: Session, actor: Actor, tenant_code: str | None = None) -> list[OrgNode]:
     """Organisations in scope as a depth-first list (parents before children)."""
     authz.require(actor, OBJ, "read")
+    return _tree(session, actor, tenant_code)
+
+
+def export_orgs(
+    *, session: Session, actor: Actor, tenant_code: str | None = None
+) -> tuple[str, int]:
+    """The tree as CSV (indented names); the export is logged with its size."""
+    authz.require(actor, OBJ, "export")
+    nodes = _tree(session, actor, tenant_code)
+    text = to_csv(
+        ("机构名称", "类别", "统一社会信用代码", "所属租户", "人员数"),
+        (["　" * n.depth + n.name, n.kind_label, n.uscc, n.tenant_name, n.members] for n in nodes),
+    )
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action="export",
+        target=f"{len(nodes)} 条",
+        detail={"rows": len(nodes), "tenant": tenant_code or "全部"},
+    )
+    return text, len(nodes)
+
+
+def _tree(session: Session, actor: Actor, tenant_code: str | None) -> list[OrgNode]:
     statement = restrict(select(Organization), Organization.tenant_code, actor)
     if tenant_code:
         statement = statement.where(Organization.tenant_code == tenant_code)

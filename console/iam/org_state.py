@@ -9,12 +9,11 @@ import reflex as rx
 from console.authz.service import can
 from console.iam import org_service
 from console.iam.models import ORG_KIND_LABELS
-from console.iam.state import TenantOption, login_url
+from console.iam.state import TenantOption
 from console.tenancy import service as tenancy
 from console.ui.actions import call
 from console.ui.list_state import PagedListMixin
 
-ROUTE = "/organizations"
 KIND_OPTIONS = list(ORG_KIND_LABELS.items())
 
 
@@ -42,6 +41,7 @@ class OrgsState(PagedListMixin, rx.State):
     tenant_options: list[TenantOption] = []
     can_write: bool = False
     can_delete: bool = False
+    can_export: bool = False
 
     edit_open: bool = False
     edit_id: int = 0  # 0 = creating
@@ -73,19 +73,19 @@ class OrgsState(PagedListMixin, rx.State):
             if actor.tenant_code not in dict(choices):
                 own = tenancy.get_tenant_name(session, actor.tenant_code)
                 choices = [(actor.tenant_code, own), *choices]
-            rights = (can(actor, org_service.OBJ, "write"), can(actor, org_service.OBJ, "delete"))
+            rights = tuple(
+                can(actor, org_service.OBJ, act) for act in ("write", "delete", "export")
+            )
             return nodes, choices, rights
 
         outcome = await call(token, fetch)
         if outcome.relogin:
-            yield rx.redirect(login_url(ROUTE, reason=outcome.relogin))
+            yield self._relogin(outcome)
             return
         async with self:
-            self.loading = False
-            if not outcome.ok or outcome.value is None:
-                self.error, self.rows, self.total = outcome.error, [], 0
+            if self._failed(outcome):
                 return
-            nodes, choices, (self.can_write, self.can_delete) = outcome.value
+            nodes, choices, (self.can_write, self.can_delete, self.can_export) = outcome.value
             self.rows = [
                 OrgView(
                     n.id,
@@ -103,6 +103,22 @@ class OrgsState(PagedListMixin, rx.State):
             ]
             self.total = len(self.rows)
             self.tenant_options = [TenantOption(code, name) for code, name in choices]
+
+    @rx.event(background=True)
+    async def export(self):
+        """Download the tree shown as CSV (the export is logged)."""
+        async with self:
+            token = await self._token()
+            tenant = None if self.tenant_filter == "*" else self.tenant_filter
+        outcome = await call(
+            token, lambda s, a: org_service.export_orgs(session=s, actor=a, tenant_code=tenant)
+        )
+        if not outcome.ok or outcome.value is None:
+            yield rx.toast.error(outcome.error or outcome.relogin)
+            return
+        text, count = outcome.value
+        yield rx.download(data=text, filename="组织机构.csv")
+        yield rx.toast.success(f"已导出 {count} 条")
 
     @rx.event
     def set_tenant_filter(self, value: str):

@@ -6,17 +6,7 @@ import reflex as rx
 
 from console.iam.state import ChangePasswordState, LoginState, PasswordRule, SessionState
 from console.ui import theme
-from console.ui.components import error_callout, field_error
-
-
-def _labelled(label: str, control: rx.Component, error: rx.Var[str] | str) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium"),
-        control,
-        field_error(error),
-        spacing="1",
-        width="100%",
-    )
+from console.ui.components import error_callout, labelled
 
 
 def _card_page(*children: rx.Component) -> rx.Component:
@@ -50,7 +40,7 @@ def login_page() -> rx.Component:
     """Account and password; errors in Chinese next to the field or above the form."""
     form = rx.form(
         rx.vstack(
-            _labelled(
+            labelled(
                 "账号",
                 rx.input(
                     name="account",
@@ -64,7 +54,7 @@ def login_page() -> rx.Component:
                 ),
                 LoginState.account_error,
             ),
-            _labelled(
+            labelled(
                 "密码",
                 rx.input(
                     name="password",
@@ -147,12 +137,12 @@ def change_password_page() -> rx.Component:
     error_for = ChangePasswordState.error_field
     form = rx.form(
         rx.vstack(
-            _labelled(
+            labelled(
                 "当前密码",
                 _password_input("current_password", "请输入当前密码", "pw-current"),
                 rx.cond(error_for == "当前密码", ChangePasswordState.error, ""),
             ),
-            _labelled(
+            labelled(
                 "新密码",
                 _password_input(
                     "new_password",
@@ -167,7 +157,7 @@ def change_password_page() -> rx.Component:
                 spacing="1",
                 data_testid="pw-rules",
             ),
-            _labelled(
+            labelled(
                 "确认新密码",
                 _password_input(
                     "confirm_password",

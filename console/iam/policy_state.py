@@ -11,11 +11,8 @@ from console.authz.service import can
 from console.core.db import backend_name, current_revision
 from console.core.settings import get_settings
 from console.iam import policy_service
-from console.iam.state import login_url
 from console.ui.actions import call
 from console.ui.list_state import PagedListMixin
-
-ROUTE = "/settings"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,12 +66,10 @@ class PolicyState(PagedListMixin, rx.State):
 
         outcome = await call(token, fetch)
         if outcome.relogin:
-            yield rx.redirect(login_url(ROUTE, reason=outcome.relogin))
+            yield self._relogin(outcome)
             return
         async with self:
-            self.loading = False
-            if not outcome.ok or outcome.value is None:
-                self.error = outcome.error
+            if self._failed(outcome):
                 return
             values, self.can_write, self.facts = outcome.value
             self.rows = [

@@ -6,7 +6,13 @@ import reflex as rx
 
 from console.iam.role_service import CATEGORIES
 from console.iam.role_state import PERMISSION_TREE, PermissionGroup, RolesState, RoleView
-from console.ui.components import empty_state, error_callout, labelled, page_heading
+from console.ui.components import (
+    confirm_dialog,
+    error_callout,
+    labelled,
+    list_table,
+    page_heading,
+)
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
@@ -51,7 +57,11 @@ def _row(role: RoleView) -> rx.Component:
             )
         ),
         rx.table.cell(role.category),
-        rx.table.cell(rx.cond(role.scope == "province", "全省", "本租户")),
+        rx.table.cell(
+            rx.cond(
+                role.builtin, rx.cond(role.scope == "province", "全省", "各区县"), role.scope_label
+            )
+        ),
         rx.table.cell(rx.text(role.description, size="1", color_scheme="gray")),
         rx.table.cell(role.permissions),
         rx.table.cell(role.holders),
@@ -122,6 +132,21 @@ def _editor() -> rx.Component:
                         ),
                     ),
                     labelled(
+                        "适用范围",
+                        rx.select.root(
+                            rx.select.trigger(),
+                            rx.select.content(
+                                rx.select.item("全省", value="*"),
+                                rx.foreach(
+                                    RolesState.tenant_options,
+                                    lambda t: rx.select.item(t.name, value=t.code),
+                                ),
+                            ),
+                            name="scope",
+                            default_value="*",
+                        ),
+                    ),
+                    labelled(
                         "类别",
                         rx.select.root(
                             rx.select.trigger(),
@@ -160,42 +185,24 @@ def _editor() -> rx.Component:
 
 
 def _delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("删除角色"),
-            rx.alert_dialog.description(
-                "确定删除角色「", RolesState.delete_name, "」？仍有用户持有的角色不能删除。"
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("取消", variant="soft")),
-                rx.alert_dialog.action(
-                    rx.button("删除", color_scheme="red", on_click=RolesState.delete)
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
-        ),
-        open=RolesState.delete_open,
+    return confirm_dialog(
+        title="删除角色",
+        description=["确定删除角色「", RolesState.delete_name, "」？仍有用户持有的角色不能删除。"],
+        open_=RolesState.delete_open,
         on_open_change=RolesState.set_delete_open,
+        on_confirm=RolesState.delete,
+        confirm_label="删除",
     )
 
 
 def roles_page() -> rx.Component:
     """The page."""
-    table = rx.cond(
-        RolesState.total > 0,
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in COLUMNS])),
-            rx.table.body(rx.foreach(RolesState.rows, _row)),
-            width="100%",
-            variant="surface",
-        ),
-        rx.cond(
-            RolesState.loading,
-            rx.center(rx.spinner(), padding="32px"),
-            empty_state("还没有角色", "运行 python -m console init 载入内置角色。"),
-        ),
+    table = list_table(
+        RolesState,
+        COLUMNS,
+        _row,
+        empty=("还没有角色", "运行 python -m console init 载入内置角色。"),
+        paged=False,
     )
     body = rx.vstack(
         page_heading(SECTION.label, "角色 × 权限目录（页面 × 操作）；三员职责不能合并到同一角色"),

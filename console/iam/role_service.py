@@ -16,6 +16,7 @@ from console.core.actor import Actor
 from console.core.clock import utcnow
 from console.core.errors import NotFound, ValidationFailed
 from console.iam.models import Role
+from console.tenancy.models import Tenant
 
 OBJ = "iam.roles"
 THREE_ADMINS = frozenset({"sys_admin", "sec_admin", "audit_admin"})
@@ -35,6 +36,7 @@ class RoleRow:
     builtin: bool
     holders: int
     permissions: int
+    tenant_code: str = ""
 
 
 def seed_builtin_roles(session: Session) -> int:
@@ -87,6 +89,7 @@ def list_roles(*, session: Session, actor: Actor) -> list[RoleRow]:
             builtin=r.builtin,
             holders=len(authz.role_holders(session, role_code=r.code)),
             permissions=len(authz.role_permissions(session, role_code=r.code)),
+            tenant_code=r.tenant_code or "",
         )
         for r in roles
     ]
@@ -128,9 +131,12 @@ def create_role(
     category: str,
     description: str = "",
     permissions: set[tuple[str, str]] | None = None,
+    tenant_code: str | None = None,
 ) -> Role:
-    """A new custom role."""
+    """A new custom role, province-wide or holding in one tenant only (``tenant_code``)."""
     authz.require(actor, OBJ, "write", target=code)
+    if tenant_code is not None and session.get(Tenant, tenant_code) is None:
+        raise ValidationFailed(f"租户 {tenant_code} 不存在", field="适用范围")
     if not re.fullmatch(r"[a-z][a-z0-9_]{2,31}", code):
         raise ValidationFailed("应为 3-32 位小写字母、数字或下划线，以字母开头", field="角色代码")
     if session.exec(select(Role).where(Role.code == code)).first():
@@ -142,9 +148,19 @@ def create_role(
     permissions = set(permissions or set())
     _check_permissions(permissions)
     _check_three_admin_permissions(code, permissions)
-    role = Role(code=code, name=name.strip(), category=category, description=description.strip())
+    role = Role(
+        code=code,
+        name=name.strip(),
+        category=category,
+        description=description.strip(),
+        scope="tenant" if tenant_code else "province",
+        tenant_code=tenant_code,
+    )
     session.add(role)
-    authz.set_role_permissions(session, role_code=code, permissions=permissions)
+    # A tenant-scoped role's permissions hold only when acting in that tenant.
+    authz.set_role_permissions(
+        session, role_code=code, permissions=permissions, domain=tenant_code or authz.ANY_DOMAIN
+    )
     record(
         session,
         actor=actor,
@@ -164,6 +180,7 @@ def copy_role(*, session: Session, actor: Actor, source: str, code: str, name: s
     return create_role(
         session=session,
         actor=actor,
+        tenant_code=original.tenant_code,
         code=code,
         name=name,
         category=original.category,
@@ -181,7 +198,12 @@ def set_permissions(
     _check_permissions(permissions)
     _check_three_admin_permissions(code, permissions)
     before = authz.role_permissions(session, role_code=code)
-    authz.set_role_permissions(session, role_code=code, permissions=permissions)
+    authz.set_role_permissions(
+        session,
+        role_code=code,
+        permissions=permissions,
+        domain=role.tenant_code or authz.ANY_DOMAIN,
+    )
     role.updated_at = utcnow()
     session.add(role)
     record(

@@ -9,11 +9,10 @@ import reflex as rx
 from console.authz import service as authz
 from console.authz.catalogue import ACTION_LABELS, CATALOGUE
 from console.iam import role_service
-from console.iam.state import login_url
+from console.iam.state import TenantOption
+from console.tenancy import service as tenancy
 from console.ui.actions import call
 from console.ui.list_state import PagedListMixin
-
-ROUTE = "/roles"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +27,7 @@ class RoleView:
     builtin: bool
     holders: int
     permissions: int
+    scope_label: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +67,7 @@ class RolesState(PagedListMixin, rx.State):
     rows: list[RoleView] = []
     can_write: bool = False
     can_delete: bool = False
+    tenant_options: list[TenantOption] = []
 
     editor_open: bool = False
     editor_mode: str = "edit"  # edit | create | copy
@@ -90,22 +91,22 @@ class RolesState(PagedListMixin, rx.State):
 
         def fetch(session, actor):
             roles = role_service.list_roles(session=session, actor=actor)
-            return (
-                roles,
+            names = dict(tenancy.tenant_choices(session=session, actor=actor))
+            rights = (
                 authz.can(actor, "iam.roles", "write"),
                 authz.can(actor, "iam.roles", "delete"),
             )
+            return roles, rights, names
 
         outcome = await call(token, fetch)
         if outcome.relogin:
-            yield rx.redirect(login_url(ROUTE, reason=outcome.relogin))
+            yield self._relogin(outcome)
             return
         async with self:
-            self.loading = False
-            if not outcome.ok or outcome.value is None:
-                self.error, self.rows = outcome.error, []
+            if self._failed(outcome):
                 return
-            roles, self.can_write, self.can_delete = outcome.value
+            roles, (self.can_write, self.can_delete), names = outcome.value
+            self.tenant_options = [TenantOption(code, name) for code, name in names.items()]
             self.rows = [
                 RoleView(
                     r.code,
@@ -116,6 +117,7 @@ class RolesState(PagedListMixin, rx.State):
                     r.builtin,
                     r.holders,
                     r.permissions,
+                    names.get(r.tenant_code, r.tenant_code) or "全省",
                 )
                 for r in roles
             ]
@@ -163,6 +165,7 @@ class RolesState(PagedListMixin, rx.State):
             token, mode, code = await self._token(), self.editor_mode, self.editor_code
             permissions = _pairs(self.selected)
         new_code, new_name = form.get("code", "").strip(), form.get("name", "").strip()
+        scope = form.get("scope") or "*"
         category = form.get("category") or "业务"
 
         def apply(session, actor):
@@ -173,6 +176,7 @@ class RolesState(PagedListMixin, rx.State):
             return role_service.create_role(
                 session=session,
                 actor=actor,
+                tenant_code=None if scope == "*" else scope,
                 code=new_code,
                 name=new_name,
                 category=category,

@@ -84,9 +84,14 @@ def _shell_view(actor: Actor, path: str) -> ShellView:
     denied = section is not None and section.obj not in readable
     if denied:
         assert section is not None
-        record_denial(actor=actor, obj=section.obj, action="read",
-                      tenant=actor.context_tenant or actor.tenant_code, target=path,
-                      reason=f"无权限访问页面 {section.label}")  # fmt: skip
+        record_denial(
+            actor=actor,
+            obj=section.obj,
+            action="read",
+            tenant=actor.context_tenant or actor.tenant_code,
+            target=path,
+            reason=f"无权限访问页面 {section.label}",
+        )
     return ShellView(
         allowed_sections=[s.key for s in SECTIONS if s.obj in readable],
         page_denied=denied,

@@ -14,11 +14,11 @@ from console.iam.user_state import (
     VerdictView,
 )
 from console.ui.components import (
-    empty_state,
+    confirm_dialog,
     error_callout,
     labelled,
+    list_table,
     page_heading,
-    pager,
     status_badge,
 )
 from console.ui.navigation import section_by_key
@@ -28,6 +28,7 @@ SECTION = section_by_key("users")
 SYNC_UPLOAD = "user_sync_upload"
 STATUS_FILTERS = (("*", "全部状态"), ("active", "正常"), ("locked", "锁定"), ("disabled", "停用"))
 COLUMNS = (
+    "",
     "账号",
     "姓名",
     "证件号码",
@@ -84,6 +85,40 @@ def _toolbar() -> rx.Component:
             ),
         ),
         rx.cond(
+            UsersState.can_write & (UsersState.selected_ids.length() > 0),
+            rx.hstack(
+                rx.text("已选 ", UsersState.selected_ids.length(), " 个", size="2"),
+                rx.button(
+                    "批量启用",
+                    size="2",
+                    variant="soft",
+                    color_scheme="green",
+                    on_click=UsersState.ask_bulk(True),
+                    data_testid="bulk-enable",
+                ),
+                rx.button(
+                    "批量停用",
+                    size="2",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=UsersState.ask_bulk(False),
+                    data_testid="bulk-disable",
+                ),
+                align="center",
+            ),
+        ),
+        rx.cond(
+            UsersState.can_export,
+            rx.button(
+                rx.icon("download", size=14),
+                "导出",
+                variant="soft",
+                loading=UsersState.exporting,
+                on_click=UsersState.export,
+                data_testid="users-export",
+            ),
+        ),
+        rx.cond(
             UsersState.can_write,
             rx.button(
                 rx.icon("user-plus", size=14),
@@ -111,6 +146,12 @@ def _actions(user: UserView) -> rx.Component:
             )
         ),
         rx.menu.content(
+            rx.cond(
+                UsersState.can_write,
+                rx.menu.item(
+                    "编辑", on_click=UsersState.open_edit(user.id), data_testid="action-edit"
+                ),
+            ),
             rx.cond(
                 UsersState.can_write,
                 rx.menu.item(
@@ -152,6 +193,13 @@ def _actions(user: UserView) -> rx.Component:
 
 def _row(user: UserView) -> rx.Component:
     return rx.table.row(
+        rx.table.cell(
+            rx.checkbox(
+                checked=UsersState.selected_ids.contains(user.id),
+                on_change=lambda checked: UsersState.toggle_selected(user.id, checked),
+                data_testid=f"select-{user.account}",
+            )
+        ),
         rx.table.cell(user.account),
         rx.table.cell(user.real_name),
         rx.table.cell(user.id_number),
@@ -167,29 +215,11 @@ def _row(user: UserView) -> rx.Component:
 
 
 def _table() -> rx.Component:
-    return rx.cond(
-        UsersState.total > 0,
-        rx.vstack(
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in COLUMNS])),
-                rx.table.body(rx.foreach(UsersState.rows, _row)),
-                width="100%",
-                variant="surface",
-            ),
-            pager(
-                page=UsersState.page,
-                pages=UsersState.pages,
-                total=UsersState.total,
-                on_prev=UsersState.previous_page,
-                on_next=UsersState.next_page,
-            ),
-            width="100%",
-        ),
-        rx.cond(
-            UsersState.loading,
-            rx.center(rx.spinner(), padding="32px"),
-            empty_state("没有符合条件的用户", "调整查询条件，或点击「新增用户」创建账号。"),
-        ),
+    return list_table(
+        UsersState,
+        COLUMNS,
+        _row,
+        empty=("没有符合条件的用户", "调整查询条件，或点击「新增用户」创建账号。"),
     )
 
 
@@ -222,9 +252,11 @@ def _create_form() -> rx.Component:
                         placeholder="请选择租户", width="100%", data_testid="new-tenant"
                     ),
                     rx.select.content(tenant_items),
-                    name="tenant_code",
+                    value=UsersState.new_tenant,
+                    on_change=UsersState.set_new_tenant,
                 ),
             ),
+            labelled("所属机构", _org_select(name="org_id", default="none")),
             labelled(
                 "证件种类",
                 rx.select.root(
@@ -249,6 +281,92 @@ def _create_form() -> rx.Component:
             spacing="3",
         ),
         on_submit=UsersState.create,
+    )
+
+
+def _org_select(**props) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(width="100%", data_testid="org-select"),
+        rx.select.content(
+            rx.select.item("（不指定）", value="none"),
+            rx.foreach(UsersState.org_options, lambda o: rx.select.item(o.name, value=o.id)),
+        ),
+        **(
+            {"name": props["name"], "default_value": props["default"]}
+            if "name" in props
+            else {"value": UsersState.edit_org, "on_change": UsersState.set_edit_org}
+        ),
+    )
+
+
+def _edit_dialog() -> rx.Component:
+    form = rx.form(
+        rx.vstack(
+            rx.text("个人信息以脱敏形式显示；留空表示不修改。", size="2", color_scheme="gray"),
+            labelled(
+                "姓名",
+                rx.input(
+                    name="real_name",
+                    placeholder=UsersState.edit_masked_name,
+                    width="100%",
+                    data_testid="edit-real_name",
+                ),
+            ),
+            labelled(
+                "证件号码",
+                rx.input(name="id_number", placeholder=UsersState.edit_masked_id, width="100%"),
+            ),
+            labelled(
+                "手机号",
+                rx.input(
+                    name="phone",
+                    placeholder=UsersState.edit_masked_phone,
+                    width="100%",
+                    data_testid="edit-phone",
+                ),
+            ),
+            labelled("所属机构", _org_select()),
+            labelled(
+                "岗位", rx.input(name="post", default_value=UsersState.edit_post, width="100%")
+            ),
+            rx.hstack(
+                rx.switch(checked=UsersState.edit_multi, on_change=UsersState.set_edit_multi),
+                rx.text("允许同时多处登录", size="2"),
+            ),
+            error_callout(UsersState.edit_error, testid="edit-error"),
+            rx.hstack(
+                rx.dialog.close(rx.button("取消", variant="soft", type="button")),
+                rx.button("保存", type="submit", data_testid="edit-save"),
+                justify="end",
+                width="100%",
+            ),
+            spacing="3",
+        ),
+        on_submit=UsersState.save_edit,
+    )
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("编辑用户：", UsersState.edit_account), form, max_width="520px"
+        ),
+        open=UsersState.edit_open,
+        on_open_change=UsersState.set_edit_open,
+    )
+
+
+def _bulk_dialog() -> rx.Component:
+    return confirm_dialog(
+        title=rx.cond(UsersState.bulk_enable, "批量启用", "批量停用"),
+        description=[
+            "确定",
+            rx.cond(UsersState.bulk_enable, "启用", "停用"),
+            "已勾选的 ",
+            UsersState.selected_ids.length(),
+            " 个账号？任何一个不在您的数据范围内时，全部不做修改。",
+        ],
+        open_=UsersState.bulk_open,
+        on_open_change=UsersState.set_bulk_open,
+        on_confirm=UsersState.confirm_bulk,
+        testid="bulk-ok",
     )
 
 
@@ -285,35 +403,20 @@ def _create_dialog() -> rx.Component:
 
 
 def _confirm_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(rx.cond(UsersState.confirm_enable, "启用账号", "停用账号")),
-            rx.alert_dialog.description(
-                rx.cond(
-                    UsersState.confirm_enable,
-                    "确定启用账号 ",
-                    "停用后该账号的会话将在下一次操作时结束。确定停用账号 ",
-                ),
-                UsersState.confirm_account,
-                "？",
+    return confirm_dialog(
+        title=rx.cond(UsersState.confirm_enable, "启用账号", "停用账号"),
+        description=[
+            rx.cond(
+                UsersState.confirm_enable,
+                "确定启用账号 ",
+                "停用后该账号的会话将在下一次操作时结束。确定停用账号 ",
             ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("取消", variant="soft")),
-                rx.alert_dialog.action(
-                    rx.button(
-                        "确定",
-                        color_scheme="red",
-                        on_click=UsersState.confirm_status,
-                        data_testid="confirm-ok",
-                    )
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
-        ),
-        open=UsersState.confirm_open,
+            UsersState.confirm_account,
+            "？",
+        ],
+        open_=UsersState.confirm_open,
         on_open_change=UsersState.set_confirm_open,
+        on_confirm=UsersState.confirm_status,
     )
 
 
@@ -526,6 +629,8 @@ def users_page() -> rx.Component:
         _reveal_dialog(),
         _explain_dialog(),
         _sync_dialog(),
+        _edit_dialog(),
+        _bulk_dialog(),
         spacing="4",
         width="100%",
     )

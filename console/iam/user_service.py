@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -15,6 +15,7 @@ from console.core.actor import Actor
 from console.core.clock import to_local_text, utcnow
 from console.core.crypto import keyring
 from console.core.errors import NotFound, ValidationFailed
+from console.core.exporting import EXPORT_ROW_LIMIT, to_csv
 from console.core.identifiers import require_valid, resident_id_problem
 from console.core.masking import mask_id_number, mask_name, mask_phone
 from console.core.paging import Page, PageRequest, paginate
@@ -71,6 +72,8 @@ class UserRow:
     status: str = ""
     status_label: str = ""
     last_login: str = "—"
+    org_id: int | None = None
+    allow_multi_session: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,16 +139,19 @@ def check_person(real_name: str, id_type: str, id_number: str, phone: str) -> No
         raise ValidationFailed("应为11位手机号", field="手机号")
 
 
-def _check_roles(session: Session, roles: tuple[str, ...]) -> None:
+def _check_roles(session: Session, roles: tuple[str, ...], tenant_code: str) -> None:
     admins = sorted(set(roles) & THREE_ADMINS)
     if len(admins) > 1:
         raise ValidationFailed(
             "三员分立：系统管理员、安全管理员、审计管理员不能由同一用户兼任", field="角色"
         )
-    known = set(session.exec(select(Role.code)).all())
-    unknown = sorted(set(roles) - known)
+    known = {role.code: role for role in session.exec(select(Role)).all()}
+    unknown = sorted(set(roles) - set(known))
     if unknown:
         raise ValidationFailed(f"角色 {unknown[0]} 不存在", field="角色")
+    foreign = sorted(code for code in roles if known[code].tenant_code not in (None, tenant_code))
+    if foreign:
+        raise ValidationFailed(f"角色 {known[foreign[0]].name} 只适用于其他租户", field="角色")
 
 
 def protect(user: User, *, real_name: str, id_number: str, phone: str) -> None:
@@ -164,7 +170,7 @@ def insert_user(session: Session, draft: UserDraft, *, password_hash: str) -> Us
     The caller hashes the password, so scripts creating many accounts can hash once.
     """
     _check_draft(session, draft)
-    _check_roles(session, draft.roles)
+    _check_roles(session, draft.roles, draft.tenant_code)
     user = User(
         account=draft.account,
         password_hash=password_hash,
@@ -242,21 +248,15 @@ def _rows(session: Session, users: list[User]) -> list[UserRow]:
                 status=status,
                 status_label=STATUS_LABELS[status],
                 last_login=to_local_text(user.last_login_at),
+                org_id=user.org_id,
+                allow_multi_session=user.allow_multi_session,
             )
         )
     return rows
 
 
-def list_users(
-    *,
-    session: Session,
-    actor: Actor,
-    query: UserQuery | None = None,
-    page: PageRequest | None = None,
-) -> Page[UserRow]:
-    """Users in scope; keyword matches account, or exactly a name, ID number or phone."""
-    authz.require(actor, OBJ, "read")
-    query, page = query or UserQuery(), page or PageRequest()
+def _filtered(actor: Actor, query: UserQuery) -> sa.Select:
+    """Users in the actor's scope matching the list filters (shared by list and export)."""
     statement = restrict(select(User), User.tenant_code, actor).order_by(User.id)
     keyword = query.keyword.strip()
     if keyword:
@@ -281,8 +281,72 @@ def list_users(
         statement = statement.where(User.status == UserStatus.ACTIVE.value).where(
             sa.or_(User.locked_until.is_(None), User.locked_until <= utcnow())
         )
-    users, total = paginate(session, statement, page)
+    return statement
+
+
+def list_users(
+    *,
+    session: Session,
+    actor: Actor,
+    query: UserQuery | None = None,
+    page: PageRequest | None = None,
+) -> Page[UserRow]:
+    """Users in scope; keyword matches account, or exactly a name, ID number or phone."""
+    authz.require(actor, OBJ, "read")
+    page = page or PageRequest()
+    users, total = paginate(session, _filtered(actor, query or UserQuery()), page)
     return Page(_rows(session, users), total, page.page, page.size)
+
+
+EXPORT_HEADERS = (
+    "账号",
+    "姓名",
+    "证件号码",
+    "手机号",
+    "所属租户",
+    "机构",
+    "岗位",
+    "角色",
+    "状态",
+    "最近登录",
+)
+
+
+def export_users(
+    *, session: Session, actor: Actor, query: UserQuery | None = None
+) -> tuple[str, int]:
+    """The filtered list as CSV (masked, like the screen); the export is logged with its size."""
+    authz.require(actor, OBJ, "export")
+    query = query or UserQuery()
+    users = session.exec(_filtered(actor, query).limit(EXPORT_ROW_LIMIT)).all()
+    rows = _rows(session, list(users))
+    text = to_csv(
+        EXPORT_HEADERS,
+        (
+            [
+                r.account,
+                r.real_name,
+                r.id_number,
+                r.phone,
+                r.tenant_name,
+                r.org_name,
+                r.post,
+                "、".join(r.roles),
+                r.status_label,
+                r.last_login,
+            ]
+            for r in rows
+        ),
+    )
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action="export",
+        target=f"{len(rows)} 条",
+        detail={"rows": len(rows), "filters": asdict(query)},
+    )
+    return text, len(rows)
 
 
 def _load(session: Session, actor: Actor, user_id: int, *, action: str) -> User:
@@ -301,24 +365,98 @@ def get_user(*, session: Session, actor: Actor, user_id: int) -> UserRow:
 
 def set_status(*, session: Session, actor: Actor, user_id: int, enabled: bool) -> UserRow:
     """Enable or disable an account; a disabled user is refused at the next action."""
+    return _rows(
+        session, set_status_many(session=session, actor=actor, user_ids=[user_id], enabled=enabled)
+    )[0]
+
+
+def set_status_many(
+    *, session: Session, actor: Actor, user_ids: list[int], enabled: bool
+) -> list[User]:
+    """Enable or disable several accounts at once: all are checked before any is changed."""
+    if not user_ids:
+        raise ValidationFailed("请先勾选用户", field="用户")
+    users = [_load(session, actor, uid, action="write") for uid in user_ids]
+    for user in users:
+        authz.require(actor, OBJ, "write", tenant=user.tenant_code, target=user.account)
+        if user.id == actor.user_id and not enabled:
+            raise ValidationFailed("不能停用自己的账号", field="状态")
+    for user in users:
+        before = user.status
+        user.status = (UserStatus.ACTIVE if enabled else UserStatus.DISABLED).value
+        user.updated_at = utcnow()
+        session.add(user)
+        record(
+            session,
+            actor=actor,
+            obj=OBJ,
+            action="enable" if enabled else "disable",
+            target=user.account,
+            tenant=user.tenant_code,
+            detail={"before": before, "after": user.status},
+        )
+    return users
+
+
+@dataclass(frozen=True)
+class UserPatch:
+    """Edits of an existing account; ``None`` keeps the stored value (never shown unmasked)."""
+
+    real_name: str | None = None
+    id_type: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    org_id: int | None = None
+    post: str | None = None
+    allow_multi_session: bool | None = None
+
+
+def update_user(*, session: Session, actor: Actor, user_id: int, patch: UserPatch) -> UserRow:
+    """Edit an account's personal data, organisation, post and session rule."""
     user = _load(session, actor, user_id, action="write")
     authz.require(actor, OBJ, "write", tenant=user.tenant_code, target=user.account)
-    if user.id == actor.user_id:
-        raise ValidationFailed("不能停用自己的账号", field="状态")
-    before = user.status
-    user.status = (UserStatus.ACTIVE if enabled else UserStatus.DISABLED).value
+    real_name = patch.real_name if patch.real_name is not None else _decrypt(user.real_name_enc)
+    id_number = patch.id_number if patch.id_number is not None else _decrypt(user.id_number_enc)
+    phone = patch.phone if patch.phone is not None else _decrypt(user.phone_enc)
+    id_type = patch.id_type or user.id_type or "1"
+    check_person(real_name, id_type, id_number, phone)
+    if patch.org_id:  # 0 clears the organisation
+        org = session.get(Organization, patch.org_id)
+        if org is None or org.tenant_code != user.tenant_code:
+            raise ValidationFailed("所选机构不属于该用户的租户", field="所属机构")
+    changed = sorted(name for name, value in asdict(patch).items() if value is not None)
+    protect(user, real_name=real_name, id_number=id_number, phone=phone)
+    user.id_type = id_type
+    if patch.org_id is not None:
+        user.org_id = patch.org_id or None
+    if patch.post is not None:
+        user.post = patch.post.strip()
+    if patch.allow_multi_session is not None:
+        user.allow_multi_session = patch.allow_multi_session
     user.updated_at = utcnow()
     session.add(user)
     record(
         session,
         actor=actor,
         obj=OBJ,
-        action="enable" if enabled else "disable",
+        action="update",
         target=user.account,
         tenant=user.tenant_code,
-        detail={"before": before, "after": user.status},
+        detail={"changed": changed},
     )
     return _rows(session, [user])[0]
+
+
+def org_choices(*, session: Session, actor: Actor, tenant_code: str) -> list[tuple[int, str]]:
+    """(id, name) of a tenant's organisations, for the user forms."""
+    authz.require(actor, OBJ, "read", tenant=tenant_code)
+    ensure_visible(actor, tenant_code, obj=OBJ, action="read", target=tenant_code)
+    orgs = session.exec(
+        select(Organization)
+        .where(Organization.tenant_code == tenant_code)
+        .order_by(Organization.sort_order, Organization.id)
+    ).all()
+    return [(org.id or 0, org.name) for org in orgs]
 
 
 def unlock_and_reset(*, session: Session, actor: Actor, user_id: int) -> str:
@@ -352,7 +490,7 @@ def assign_roles(*, session: Session, actor: Actor, user_id: int, roles: tuple[s
     """安全管理员: replace a user's roles; takes effect at the user's next action."""
     user = _load(session, actor, user_id, action="grant")
     authz.require(actor, OBJ, "grant", tenant=user.tenant_code, target=user.account)
-    _check_roles(session, roles)
+    _check_roles(session, roles, user.tenant_code)
     assert user.id is not None
     before = sorted(authz.user_roles(session, user_id=user.id))
     domain = assignment_domain(user.tenant_code)

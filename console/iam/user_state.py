@@ -10,13 +10,12 @@ from console.authz.service import can
 from console.core.identifiers import resident_id_problem
 from console.core.paging import PageRequest
 from console.iam import role_service, sync_service, user_service
-from console.iam.state import TenantOption, login_url
+from console.iam.state import TenantOption
 from console.iam.user_service import ID_TYPES, REVEALABLE, UserDraft, UserQuery
 from console.tenancy import service as tenancy
 from console.ui.actions import Outcome, call
 from console.ui.list_state import PagedListMixin
 
-ROUTE = "/users"
 PAGE_SIZE = 20
 
 
@@ -29,8 +28,12 @@ class UserView:
     real_name: str
     id_number: str
     phone: str
+    tenant_code: str
     tenant_name: str
+    org_id: str
     org_name: str
+    post: str
+    multi: bool
     roles: str
     status: str
     status_label: str
@@ -44,6 +47,14 @@ class VerdictView:
     label: str
     allowed: bool
     via: str
+
+
+@dataclasses.dataclass(frozen=True)
+class OrgOption:
+    """An organisation that can be picked in the user forms."""
+
+    id: str
+    name: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,8 +82,12 @@ def _view(row: user_service.UserRow) -> UserView:
         real_name=row.real_name,
         id_number=row.id_number,
         phone=row.phone,
+        tenant_code=row.tenant_code,
         tenant_name=row.tenant_name,
+        org_id=str(row.org_id) if row.org_id else "",
         org_name=row.org_name or "—",
+        post=row.post,
+        multi=row.allow_multi_session,
         roles="、".join(row.roles) or "—",
         status=row.status,
         status_label=row.status_label,
@@ -110,6 +125,26 @@ class UsersState(PagedListMixin, rx.State):
     can_unlock: bool = False
     can_unmask: bool = False
     can_explain: bool = False
+    can_export: bool = False
+    exporting: bool = False
+
+    org_options: list[OrgOption] = []
+    new_tenant: str = ""
+
+    edit_open: bool = False
+    edit_id: int = 0
+    edit_account: str = ""
+    edit_masked_name: str = ""
+    edit_masked_id: str = ""
+    edit_masked_phone: str = ""
+    edit_post: str = ""
+    edit_org: str = "none"
+    edit_multi: bool = False
+    edit_error: str = ""
+
+    selected_ids: list[int] = []
+    bulk_open: bool = False
+    bulk_enable: bool = False
 
     sync_open: bool = False
     sync_running: bool = False
@@ -176,16 +211,15 @@ class UsersState(PagedListMixin, rx.State):
                 for act in ("write", "grant", "unlock", "unmask")
             }
             rights["explain"] = can(actor, "iam.roles", "read")
+            rights["export"] = can(actor, user_service.OBJ, "export")
             return listing, choices, rights
 
         outcome = await call(token, fetch)
         if outcome.relogin:
-            yield rx.redirect(login_url(ROUTE, reason=outcome.relogin))
+            yield self._relogin(outcome)
             return
         async with self:
-            self.loading = False
-            if not outcome.ok or outcome.value is None:
-                self.error, self.rows, self.total = outcome.error, [], 0
+            if self._failed(outcome):
                 return
             listing, choices, rights = outcome.value
             self.rows = [_view(row) for row in listing.items]
@@ -193,7 +227,7 @@ class UsersState(PagedListMixin, rx.State):
             self.tenant_options = [TenantOption(code, name) for code, name in choices]
             self.can_write, self.can_grant = rights["write"], rights["grant"]
             self.can_unlock, self.can_unmask = rights["unlock"], rights["unmask"]
-            self.can_explain = rights["explain"]
+            self.can_explain, self.can_export = rights["explain"], rights["export"]
 
     @rx.event
     def set_tenant_filter(self, value: str):
@@ -210,10 +244,30 @@ class UsersState(PagedListMixin, rx.State):
     # --- create ---------------------------------------------------------------------------
 
     @rx.event
-    def open_create(self) -> None:
+    def open_create(self):
         """Open the new-user dialog with a clean form."""
         self.create_open, self.form_errors, self.create_error = True, {}, ""
         self.one_time_password = self.one_time_account = ""
+        self.new_tenant = self.tenant_options[0].code if self.tenant_options else ""
+        return UsersState.load_orgs(self.new_tenant)
+
+    @rx.event
+    def set_new_tenant(self, value: str):
+        """Tenant of the new account; its organisations become the choices."""
+        self.new_tenant = value
+        return UsersState.load_orgs(value)
+
+    @rx.event(background=True)
+    async def load_orgs(self, tenant_code: str):
+        """Organisations of ``tenant_code`` for the forms."""
+        async with self:
+            token = await self._token()
+        outcome = await call(
+            token,
+            lambda s, a: user_service.org_choices(session=s, actor=a, tenant_code=tenant_code),
+        )
+        async with self:
+            self.org_options = [OrgOption(str(i), n) for i, n in outcome.value or []]
 
     @rx.event
     def set_create_open(self, value: bool) -> None:
@@ -240,9 +294,7 @@ class UsersState(PagedListMixin, rx.State):
             if any(problems.values()):
                 return
             token = await self._token()
-            tenant = form.get("tenant_code") or (
-                self.tenant_options[0].code if self.tenant_options else ""
-            )
+            tenant = self.new_tenant
         draft = UserDraft(
             account=form.get("account", "").strip(),
             real_name=form.get("real_name", "").strip(),
@@ -251,6 +303,7 @@ class UsersState(PagedListMixin, rx.State):
             id_number=form.get("id_number", "").strip(),
             phone=form.get("phone", "").strip(),
             post=form.get("post", "").strip(),
+            org_id=int(form["org_id"]) if form.get("org_id", "none") not in ("", "none") else None,
         )
         outcome: Outcome = await call(
             token, lambda s, a: user_service.create_user(session=s, actor=a, draft=draft)
@@ -265,6 +318,117 @@ class UsersState(PagedListMixin, rx.State):
                 return
             _row, password = outcome.value
             self.one_time_password, self.one_time_account = password, draft.account
+        yield UsersState.load
+
+    # --- export -------------------------------------------------------------------------
+
+    @rx.event(background=True)
+    async def export(self):
+        """Download the filtered list as CSV, masked as on screen (the export is logged)."""
+        async with self:
+            token, query, self.exporting = await self._token(), self._query(), True
+        outcome = await call(
+            token, lambda s, a: user_service.export_users(session=s, actor=a, query=query)
+        )
+        async with self:
+            self.exporting = False
+        if not outcome.ok or outcome.value is None:
+            yield rx.toast.error(outcome.error or outcome.relogin)
+            return
+        text, count = outcome.value
+        yield rx.download(data=text, filename="用户列表.csv")
+        yield rx.toast.success(f"已导出 {count} 条（个人信息已脱敏）")
+
+    # --- edit ---------------------------------------------------------------------------
+
+    @rx.event
+    def open_edit(self, user_id: int):
+        """Edit an account: personal fields show masked and stay unchanged when left blank."""
+        row = next(r for r in self.rows if r.id == user_id)
+        self.edit_open, self.edit_id, self.edit_account = True, row.id, row.account
+        self.edit_masked_name, self.edit_masked_id = row.real_name, row.id_number
+        self.edit_masked_phone, self.edit_post = row.phone, row.post
+        self.edit_org, self.edit_multi, self.edit_error = row.org_id or "none", row.multi, ""
+        return UsersState.load_orgs(row.tenant_code)
+
+    @rx.event
+    def set_edit_open(self, value: bool) -> None:
+        """Close the edit dialog."""
+        self.edit_open = value
+
+    @rx.event
+    def set_edit_org(self, value: str) -> None:
+        """Organisation in the edit form."""
+        self.edit_org = value
+
+    @rx.event
+    def set_edit_multi(self, value: bool) -> None:
+        """Whether the account may have several sessions at once."""
+        self.edit_multi = value
+
+    @rx.event(background=True)
+    async def save_edit(self, form: dict[str, str]):
+        """Apply the edits; blank personal fields keep their stored values."""
+        async with self:
+            token, user_id = await self._token(), self.edit_id
+            patch = user_service.UserPatch(
+                real_name=form.get("real_name", "").strip() or None,
+                id_number=form.get("id_number", "").strip() or None,
+                phone=form.get("phone", "").strip() or None,
+                post=form.get("post", ""),
+                org_id=0 if self.edit_org == "none" else int(self.edit_org),
+                allow_multi_session=self.edit_multi,
+            )
+        outcome = await call(
+            token,
+            lambda s, a: user_service.update_user(session=s, actor=a, user_id=user_id, patch=patch),
+        )
+        async with self:
+            if not outcome.ok:
+                detail = f"{outcome.field}：{outcome.error}" if outcome.field else outcome.error
+                self.edit_error = detail or outcome.relogin
+                return
+            self.edit_open = False
+        yield rx.toast.success("用户信息已保存")
+        yield UsersState.load
+
+    # --- bulk ---------------------------------------------------------------------------
+
+    @rx.event
+    def toggle_selected(self, user_id: int, checked: bool) -> None:
+        """Tick or untick a row for a bulk action."""
+        chosen = set(self.selected_ids)
+        chosen.add(user_id) if checked else chosen.discard(user_id)
+        self.selected_ids = sorted(chosen)
+
+    @rx.event
+    def ask_bulk(self, enable: bool) -> None:
+        """Confirm a bulk enable/disable."""
+        self.bulk_open, self.bulk_enable = True, enable
+
+    @rx.event
+    def set_bulk_open(self, value: bool) -> None:
+        """Close the confirmation."""
+        self.bulk_open = value
+
+    @rx.event(background=True)
+    async def confirm_bulk(self):
+        """Apply the bulk action to every ticked account (all checked before any changes)."""
+        async with self:
+            token, ids, enable = await self._token(), list(self.selected_ids), self.bulk_enable
+            self.bulk_open = False
+        outcome = await call(
+            token,
+            lambda s, a: user_service.set_status_many(
+                session=s, actor=a, user_ids=ids, enabled=enable
+            ),
+        )
+        if not outcome.ok:
+            yield rx.toast.error(outcome.error or outcome.relogin)
+            return
+        async with self:
+            self.selected_ids = []
+        yield rx.toast.success(f"已{'启用' if enable else '停用'} {len(ids)} 个账号")
         yield UsersState.load
 
     # --- enable / disable ---------------------------------------------------------------
@@ -407,11 +571,16 @@ class UsersState(PagedListMixin, rx.State):
                 return
             report = outcome.value
             counts = report.as_dict()
-            self.sync_summary = (f"新增 {counts['created']} · 更新 {counts['updated']} · "
-                                 f"停用 {counts['disabled']} · 未变 {counts['unchanged']} · "
-                                 f"拒绝 {counts['rejected']}")  # fmt: skip
-            self.sync_rejected = [SyncLine(o.line, o.account, o.reason)
-                                  for o in report.outcomes if o.outcome == "rejected"]  # fmt: skip
+            self.sync_summary = (
+                f"新增 {counts['created']} · 更新 {counts['updated']} · "
+                f"停用 {counts['disabled']} · 未变 {counts['unchanged']} · "
+                f"拒绝 {counts['rejected']}"
+            )
+            self.sync_rejected = [
+                SyncLine(o.line, o.account, o.reason)
+                for o in report.outcomes
+                if o.outcome == "rejected"
+            ]
         yield UsersState.load
 
     # --- effective permissions ----------------------------------------------------------

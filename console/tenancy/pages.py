@@ -6,11 +6,10 @@ import reflex as rx
 
 from console.tenancy.state import TenantsState, TenantView
 from console.ui.components import (
-    empty_state,
     error_callout,
     labelled,
+    list_table,
     page_heading,
-    pager,
     status_badge,
 )
 from console.ui.navigation import section_by_key
@@ -93,29 +92,11 @@ def _row(tenant: TenantView) -> rx.Component:
 
 
 def _table() -> rx.Component:
-    return rx.cond(
-        TenantsState.total > 0,
-        rx.vstack(
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in COLUMNS])),
-                rx.table.body(rx.foreach(TenantsState.rows, _row)),
-                width="100%",
-                variant="surface",
-            ),
-            pager(
-                page=TenantsState.page,
-                pages=TenantsState.pages,
-                total=TenantsState.total,
-                on_prev=TenantsState.previous_page,
-                on_next=TenantsState.next_page,
-            ),
-            width="100%",
-        ),
-        rx.cond(
-            TenantsState.loading,
-            rx.center(rx.spinner(), padding="32px"),
-            empty_state("没有符合条件的租户", "调整查询条件，或点击「新增租户」按区县建立租户。"),
-        ),
+    return list_table(
+        TenantsState,
+        COLUMNS,
+        _row,
+        empty=("没有符合条件的租户", "调整查询条件，或点击「新增租户」建立区县租户。"),
     )
 
 

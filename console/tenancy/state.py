@@ -8,13 +8,11 @@ import reflex as rx
 
 from console.authz.service import can
 from console.core.paging import PageRequest
-from console.iam.state import login_url
 from console.tenancy import service
 from console.tenancy.models import TenantStatus
 from console.ui.actions import call
 from console.ui.list_state import PagedListMixin
 
-ROUTE = "/tenants"
 PAGE_SIZE = 20
 
 
@@ -74,12 +72,10 @@ class TenantsState(PagedListMixin, rx.State):
 
         outcome = await call(token, fetch)
         if outcome.relogin:
-            yield rx.redirect(login_url(ROUTE, reason=outcome.relogin))
+            yield self._relogin(outcome)
             return
         async with self:
-            self.loading = False
-            if not outcome.ok or outcome.value is None:
-                self.error, self.rows, self.total = outcome.error, [], 0
+            if self._failed(outcome):
                 return
             listing, self.can_write = outcome.value
             self.rows = [

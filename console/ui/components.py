@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 
 
@@ -116,3 +118,71 @@ def status_badge(label: rx.Var[str], status: rx.Var[str]) -> rx.Component:
     """Coloured status: green for active, red for disabled/suspended, amber for locked."""
     colour = rx.match(status, ("active", "green"), ("locked", "amber"), "red")
     return rx.badge(label, color_scheme=colour, variant="soft")
+
+
+def list_table(
+    state: type[rx.State],
+    columns: tuple[str, ...],
+    row: Callable[[rx.Var], rx.Component],
+    *,
+    empty: tuple[str, str],
+    paged: bool = True,
+    size: str = "2",
+) -> rx.Component:
+    """A list page's table: rows, pager, spinner while loading, empty state when nothing."""
+    table = rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in columns])),
+        rx.table.body(rx.foreach(state.rows, row)),  # type: ignore[attr-defined]
+        width="100%",
+        variant="surface",
+        size=size,
+    )
+    if paged:
+        table = rx.vstack(
+            table,
+            pager(
+                page=state.page,
+                pages=state.pages,
+                total=state.total,  # type: ignore[attr-defined]
+                on_prev=state.previous_page,
+                on_next=state.next_page,
+            ),  # type: ignore[attr-defined]
+            width="100%",
+        )
+    return rx.cond(
+        state.total > 0,  # type: ignore[attr-defined]
+        table,
+        rx.cond(state.loading, rx.center(rx.spinner(), padding="32px"), empty_state(*empty)),  # type: ignore[attr-defined]
+    )
+
+
+def confirm_dialog(
+    *,
+    title: rx.Component | str,
+    description: list,
+    open_: rx.Var[bool],
+    on_open_change: rx.EventHandler,
+    on_confirm: rx.EventHandler,
+    confirm_label: str = "确定",
+    testid: str = "confirm-ok",
+) -> rx.Component:
+    """Ask before anything destructive; red confirm button, cancel by default."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(*description),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("取消", variant="soft")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        confirm_label, color_scheme="red", on_click=on_confirm, data_testid=testid
+                    )
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="16px",
+            ),
+        ),
+        open=open_,
+        on_open_change=on_open_change,
+    )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from console.iam.state import SessionState
+from console.iam.state import SessionState, login_url
+from console.ui.actions import Outcome
 
 
 class PagedListMixin(rx.State, mixin=True):
@@ -24,6 +25,20 @@ class PagedListMixin(rx.State, mixin=True):
         """False on a page the guard refused or before login: nothing to fetch then."""
         session_state = await self.get_state(SessionState)
         return session_state.authenticated and not session_state.page_denied
+
+    def _relogin(self, outcome: Outcome) -> rx.event.EventSpec:
+        """Back to login (with the reason) when the session ended during a call."""
+        return rx.redirect(login_url(self.router.url.path, reason=outcome.relogin))
+
+    def _failed(self, outcome: Outcome) -> bool:
+        """After a fetch (inside ``async with self``): stop loading; on error clear and say why."""
+        self.loading = False
+        if outcome.ok and outcome.value is not None:
+            return False
+        self.error, self.total = outcome.error, 0
+        if hasattr(self, "rows"):
+            self.rows = []
+        return True
 
     def _reload(self):
         return type(self).load  # type: ignore[attr-defined]

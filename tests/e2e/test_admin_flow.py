@@ -12,6 +12,7 @@ from sqlmodel import select
 from console.audit.models import OperationLog
 from console.authz.service import read_seed_policy
 from console.core.db import session_scope
+from console.tenancy.models import Tenant
 from console.ui.navigation import SECTIONS
 from tests.e2e.conftest import log_in
 from tests.support.server import ConsoleServer
@@ -63,6 +64,7 @@ def test_admins_create_tenant_org_and_user_who_then_sees_only_permitted_pages(
     page.get_by_test_id("new-account").fill("yuhang_sup")
     page.get_by_test_id("new-real_name").fill("章小余")
     _pick(page, "new-tenant", "余杭区")
+    _pick(page, "org-select", "余杭区不动产登记中心")
     page.get_by_test_id("new-id_number").fill("11010519491231002X")
     page.get_by_test_id("new-phone").fill("13700001111")
     page.get_by_test_id("new-submit").click()
@@ -70,6 +72,7 @@ def test_admins_create_tenant_org_and_user_who_then_sees_only_permitted_pages(
     page.get_by_test_id("otp-done").click()
     row = page.get_by_test_id("user-row-yuhang_sup")
     expect(row).to_contain_text("章*余")
+    expect(row).to_contain_text("余杭区不动产登记中心")
     expect(row).to_contain_text("110105********002X")
     expect(row).not_to_contain_text("11010519491231002X")
     page.context.close()
@@ -206,3 +209,60 @@ def test_sync_file_upload_keeps_good_rows_and_lists_bad_ones(
     rejected = page.get_by_test_id("sync-rejected")
     expect(rejected).to_contain_text("sync_c")
     expect(rejected).to_contain_text("手机号")
+
+
+def test_editing_and_bulk_disabling_users(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    for account in ("bulk_x", "bulk_y"):
+        console_server.console(
+            "user",
+            "create",
+            "--account",
+            account,
+            "--name",
+            "冯一",
+            "--tenant",
+            "330000",
+            "--phone",
+            "13811110000",
+        )
+    log_in(page, console_server.base_url, make_user("e2e_editor", "sys_admin"))
+    page.get_by_test_id("nav-users").click()
+    page.get_by_test_id("user-actions-bulk_x").click()
+    page.get_by_test_id("action-edit").click()
+    expect(page.get_by_test_id("edit-phone")).to_have_attribute("placeholder", "138****0000")
+    page.get_by_test_id("edit-phone").fill("13822223333")
+    page.get_by_test_id("edit-save").click()
+    expect(page.get_by_test_id("user-row-bulk_x")).to_contain_text("138****3333")
+    expect(page.get_by_test_id("user-row-bulk_x")).to_contain_text("冯*")
+    page.get_by_test_id("select-bulk_x").click()
+    page.get_by_test_id("select-bulk_y").click()
+    page.get_by_test_id("bulk-disable").click()
+    page.get_by_test_id("bulk-ok").click()
+    expect(page.get_by_test_id("user-row-bulk_x")).to_contain_text("停用")
+    expect(page.get_by_test_id("user-row-bulk_y")).to_contain_text("停用")
+
+
+def test_county_admin_pages_show_only_own_county(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    with session_scope(console_server.db_url) as session:
+        for code, name in (("330181", "测试甲区"), ("330182", "测试乙区")):
+            if session.get(Tenant, code) is None:
+                session.add(Tenant(code=code, name=name, parent_code="330000"))
+    console_server.console(
+        "user", "create", "--account", "jia_person", "--name", "甲某", "--tenant", "330181"
+    )
+    console_server.console(
+        "user", "create", "--account", "yi_person", "--name", "乙某", "--tenant", "330182"
+    )
+    log_in(page, console_server.base_url, make_user("jia_admin", "county_admin", tenant="330181"))
+    expect(page.get_by_test_id("header-tenant")).to_have_text("测试甲区")
+    page.get_by_test_id("nav-users").click()
+    expect(page.get_by_test_id("user-row-jia_person")).to_be_visible()
+    expect(page.get_by_test_id("user-row-yi_person")).to_have_count(0)
+    expect(page.get_by_test_id("users-export")).to_have_count(0)
+    page.get_by_test_id("users-keyword").fill("yi_person")
+    page.get_by_test_id("users-keyword").press("Enter")
+    expect(page.get_by_test_id("empty-state")).to_be_visible()

@@ -225,6 +225,14 @@ OPERATIONS.update(
                 )
             ),
         ),
+        "export_users": (
+            ("iam.users", "export"),
+            lambda: lambda s, a: user_service.export_users(session=s, actor=a),
+        ),
+        "export_orgs": (
+            ("iam.organizations", "export"),
+            lambda: lambda s, a: org_service.export_orgs(session=s, actor=a),
+        ),
         "login_log": (
             ("iam.login_log", "read"),
             lambda: lambda s, a: login_log_service.list_login_events(session=s, actor=a),

@@ -200,3 +200,87 @@ def test_effective_permissions_say_which_role_grants_what(world: World) -> None:
     assert by_key[("dashboards.statistics", "read")].via == ["县级监管员", "审核员"]
     assert by_key[("dashboards.statistics", "export")].via == ["县级监管员"]
     assert not by_key[("iam.users", "write")].allowed
+
+
+def test_editing_keeps_blank_fields_and_re_encrypts_changed_ones(world: World) -> None:
+    row = _create(world)
+    admin = world.actor("sys_admin")
+    with session_scope() as session:
+        edited = user_service.update_user(
+            session=session,
+            actor=admin,
+            user_id=row.id,
+            patch=user_service.UserPatch(phone="13900002222", post="审核岗"),
+        )
+    assert (edited.phone, edited.id_number, edited.real_name) == (
+        "139****2222",
+        "110105********002X",
+        "欧**明",
+    )
+    with session_scope() as session:
+        found = user_service.list_users(
+            session=session, actor=admin, query=UserQuery("13900002222")
+        ).items
+        old = user_service.list_users(session=session, actor=admin, query=UserQuery(PHONE)).items
+    assert [r.account for r in found] == ["ouyang"] and old == []
+
+
+def test_bulk_disable_is_all_or_nothing_across_tenants(world: World) -> None:
+    from console.core.errors import NotFound
+    from tests.support.world import BINJIANG, add_user
+
+    mine = [add_user(f"bulk{i}", XIHU) for i in range(3)]
+    foreign = add_user("bulk_bj", BINJIANG)
+    county = world.actor("county_admin")
+    with pytest.raises(NotFound), session_scope() as session:
+        user_service.set_status_many(
+            session=session, actor=county, user_ids=[*mine, foreign], enabled=False
+        )
+    with session_scope() as session:
+        statuses = {
+            r.account: r.status
+            for r in user_service.list_users(
+                session=session, actor=county, query=UserQuery("bulk")
+            ).items
+        }
+    assert set(statuses.values()) == {"active"}
+    with session_scope() as session:
+        user_service.set_status_many(session=session, actor=county, user_ids=mine, enabled=False)
+    with session_scope() as session:
+        statuses = {
+            r.account: r.status
+            for r in user_service.list_users(
+                session=session, actor=county, query=UserQuery("bulk")
+            ).items
+        }
+    assert statuses == {"bulk0": "disabled", "bulk1": "disabled", "bulk2": "disabled"}
+
+
+def test_security_admin_unlocks_a_locked_account_with_a_new_one_time_password(
+    world: World,
+) -> None:
+    from console.core.errors import AuthenticationFailed
+    from console.iam import service as auth
+    from tests.support.world import PASSWORD
+
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed), session_scope() as session:
+            auth.authenticate(session=session, account="u_reviewer", password="wrong")
+    with pytest.raises(AuthenticationFailed) as locked, session_scope() as session:
+        auth.authenticate(session=session, account="u_reviewer", password=PASSWORD)
+    assert "账号已锁定" in locked.value.message
+    with session_scope() as session:
+        target = session.exec(
+            select(user_service.User).where(user_service.User.account == "u_reviewer")
+        ).one()
+        rows = user_service.list_users(
+            session=session, actor=world.actor("sec_admin"), query=UserQuery(status="locked")
+        ).items
+    assert [r.account for r in rows] == ["u_reviewer"]
+    with session_scope() as session:
+        fresh = user_service.unlock_and_reset(
+            session=session, actor=world.actor("sec_admin"), user_id=target.id
+        )
+    with session_scope() as session:
+        _, actor = auth.authenticate(session=session, account="u_reviewer", password=fresh)
+    assert actor.must_change_password

@@ -133,3 +133,69 @@ def test_tenant_codes_are_checked_in_chinese(world: World) -> None:
                 session=session, actor=admin, draft=tenancy.TenantDraft(code=code, name="某县")
             )
         assert bad.value.field == "租户代码" and reason in bad.value.message
+
+
+def _grant_custom(world: World, code: str, tenant: str, permissions: set) -> None:
+    from console.iam import role_service
+
+    with session_scope() as session:
+        role_service.create_role(
+            session=session,
+            actor=world.actor("sec_admin"),
+            code=code,
+            name="县级导出员",
+            category="业务",
+            permissions=permissions,
+            tenant_code=tenant,
+        )
+
+
+def test_county_exports_contain_only_own_county_rows_and_stay_masked(world: World) -> None:
+    from console.iam import org_service
+    from console.iam.models import Organization
+
+    _grant_custom(
+        world,
+        "xihu_exporter",
+        XIHU,
+        {("iam.users", "read"), ("iam.users", "export"), ("iam.organizations", "export")},
+    )
+    add_user("exporter", XIHU, ("xihu_exporter",))
+    add_user("bj_person", BINJIANG, name="滨江人")
+    with session_scope() as session:
+        session.add(Organization(tenant_code=BINJIANG, name="滨江机构", kind="other"))
+        session.add(Organization(tenant_code=XIHU, name="西湖机构", kind="other"))
+    with session_scope() as session:
+        _, exporter = auth.authenticate(session=session, account="exporter", password=PASSWORD)
+    with session_scope() as session:
+        users_csv, _ = user_service.export_users(session=session, actor=exporter)
+        orgs_csv, _ = org_service.export_orgs(session=session, actor=exporter)
+    assert (
+        "exporter" in users_csv
+        and "bj_person" not in users_csv
+        and "binjiang_admin" not in users_csv
+    )
+    assert "李*" in users_csv and "李四" not in users_csv
+    assert "西湖机构" in orgs_csv and "滨江机构" not in orgs_csv
+
+
+def test_tenant_scoped_role_holds_only_in_its_tenant(world: World) -> None:
+    from console.authz.service import can
+    from console.core.errors import ValidationFailed
+
+    _grant_custom(world, "xihu_reader", XIHU, {("dashboards.statistics", "read")})
+    reader = add_user("xihu_reader_user", XIHU, ("xihu_reader",))
+    with session_scope() as session:
+        _, actor = auth.authenticate(session=session, account="xihu_reader_user", password=PASSWORD)
+    assert can(actor, "dashboards.statistics", "read")
+    assert not can(actor, "dashboards.statistics", "read", tenant=BINJIANG)
+    stranger = add_user("bj_stranger", BINJIANG)
+    with pytest.raises(ValidationFailed) as refused, session_scope() as session:
+        user_service.assign_roles(
+            session=session,
+            actor=world.actor("sec_admin"),
+            user_id=stranger,
+            roles=("xihu_reader",),
+        )
+    assert "只适用于其他租户" in refused.value.message
+    assert reader
