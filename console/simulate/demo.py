@@ -51,6 +51,10 @@ def seed_demo(session: Session) -> list[tuple[str, str, str]]:
                     Organization(tenant_code=code, name=f"{name}{org_name}", kind=kind, uscc=uscc)
                 )
     session.flush()
+    registry_of = {
+        org.tenant_code: org.id
+        for org in session.exec(select(Organization).where(Organization.kind == "registry")).all()
+    }
     created = []
     roles = session.exec(select(Role).where(Role.builtin).order_by(Role.id)).all()  # type: ignore[arg-type]
     for index, role in enumerate(roles):
@@ -67,6 +71,7 @@ def seed_demo(session: Session) -> list[tuple[str, str, str]]:
             tenant_code=tenant,
             roles=(role.code,),
             post=role.name,
+            org_id=None if tenant == province else registry_of.get(tenant),
         )
         insert_user(session, draft, password_hash=hash_password(password))
         created.append((account, role.name, password))

@@ -266,3 +266,26 @@ def test_county_admin_pages_show_only_own_county(
     page.get_by_test_id("users-keyword").fill("yi_person")
     page.get_by_test_id("users-keyword").press("Enter")
     expect(page.get_by_test_id("empty-state")).to_be_visible()
+
+
+def test_province_admin_narrows_the_view_to_one_tenant_from_the_header(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    with session_scope(console_server.db_url) as session:
+        for code, name in (("330183", "测试丙区"), ("330184", "测试丁区")):
+            if session.get(Tenant, code) is None:
+                session.add(Tenant(code=code, name=name, parent_code="330000"))
+    for account, tenant in (("bing_person", "330183"), ("ding_person", "330184")):
+        console_server.console(
+            "user", "create", "--account", account, "--name", "某人", "--tenant", tenant
+        )
+    log_in(page, console_server.base_url, make_user("e2e_switcher", "sys_admin"))
+    page.get_by_test_id("nav-users").click()
+    expect(page.get_by_test_id("user-row-bing_person")).to_be_visible()
+    expect(page.get_by_test_id("user-row-ding_person")).to_be_visible()
+    _pick(page, "tenant-switch", "测试丙区")
+    expect(page.get_by_test_id("header-tenant")).to_have_text("测试丙区")
+    expect(page.get_by_test_id("user-row-bing_person")).to_be_visible()
+    expect(page.get_by_test_id("user-row-ding_person")).to_have_count(0)
+    _pick(page, "tenant-switch", "全部租户")
+    expect(page.get_by_test_id("user-row-ding_person")).to_be_visible()
