@@ -25,6 +25,12 @@ def _pick(page: Page, trigger_testid: str, option: str) -> None:
     page.get_by_role("option", name=option).click()
 
 
+def _search_users(page: Page, keyword: str) -> None:
+    """Narrow the users list: other tests add accounts to the shared server."""
+    page.get_by_test_id("users-keyword").fill(keyword)
+    page.get_by_test_id("users-keyword").press("Enter")
+
+
 def _new_context_page(browser: Browser, browser_context_args: dict) -> Page:
     return browser.new_context(**browser_context_args).new_page()
 
@@ -70,6 +76,7 @@ def test_admins_create_tenant_org_and_user_who_then_sees_only_permitted_pages(
     page.get_by_test_id("new-submit").click()
     one_time = page.get_by_test_id("one-time-password").inner_text()
     page.get_by_test_id("otp-done").click()
+    _search_users(page, "yuhang_sup")
     row = page.get_by_test_id("user-row-yuhang_sup")
     expect(row).to_contain_text("章*余")
     expect(row).to_contain_text("余杭区不动产登记中心")
@@ -81,6 +88,7 @@ def test_admins_create_tenant_org_and_user_who_then_sees_only_permitted_pages(
     log_in(security, base, make_user("e2e_sec", "sec_admin"))
     expect(security.get_by_role("heading", name="概览", level=1)).to_be_visible()
     security.get_by_test_id("nav-users").click()
+    _search_users(security, "yuhang_sup")
     security.get_by_test_id("user-actions-yuhang_sup").click()
     security.get_by_test_id("action-roles").click()
     security.get_by_test_id("role-county_supervisor").click()
@@ -152,6 +160,7 @@ def test_revealing_an_id_number_needs_a_reason_and_is_logged(
     )
     log_in(page, console_server.base_url, make_user("e2e_unmask", "sys_admin"))
     page.get_by_test_id("nav-users").click()
+    _search_users(page, "reveal_me")
     row = page.get_by_test_id("user-row-reveal_me")
     expect(row).to_contain_text("110105********002X")
     page.get_by_test_id("user-actions-reveal_me").click()
@@ -229,6 +238,7 @@ def test_editing_and_bulk_disabling_users(
         )
     log_in(page, console_server.base_url, make_user("e2e_editor", "sys_admin"))
     page.get_by_test_id("nav-users").click()
+    _search_users(page, "bulk_")
     page.get_by_test_id("user-actions-bulk_x").click()
     page.get_by_test_id("action-edit").click()
     expect(page.get_by_test_id("edit-phone")).to_have_attribute("placeholder", "138****0000")
@@ -281,6 +291,7 @@ def test_province_admin_narrows_the_view_to_one_tenant_from_the_header(
         )
     log_in(page, console_server.base_url, make_user("e2e_switcher", "sys_admin"))
     page.get_by_test_id("nav-users").click()
+    _search_users(page, "_person")
     expect(page.get_by_test_id("user-row-bing_person")).to_be_visible()
     expect(page.get_by_test_id("user-row-ding_person")).to_be_visible()
     _pick(page, "tenant-switch", "测试丙区")
