@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 from console.core.errors import ValidationFailed
@@ -57,8 +58,17 @@ def resident_id_check_char(first17: str) -> str:
     return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
 
 
-def resident_id_problem(value: str, *, today: date | None = None) -> str | None:
-    """Why ``value`` is not a valid 18-character resident ID number (GB 11643), or None."""
+def resident_id_problem(
+    value: str,
+    *,
+    today: date | None = None,
+    division_known: Callable[[str], bool] | None = None,
+) -> str | None:
+    """Why ``value`` is not a valid 18-character resident ID number (GB 11643), or None.
+
+    ``division_known`` (from the division dictionary) checks the first six digits against
+    every county code that ever existed; without it only the province prefix is checked.
+    """
     value = value.strip().upper()
     if len(value) != 18:
         return f"应为18位，实际为{len(value)}位"
@@ -66,7 +76,7 @@ def resident_id_problem(value: str, *, today: date | None = None) -> str | None:
         return "前17位应为数字"
     if not (value[17].isdigit() or value[17] == "X"):
         return "第18位应为数字或X"
-    if value[:2] not in PROVINCE_PREFIXES:
+    if value[:2] not in PROVINCE_PREFIXES or (division_known and not division_known(value[:6])):
         return f"前6位行政区划代码 {value[:6]} 不存在"
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
@@ -106,3 +116,57 @@ def require_valid(problem: str | None, *, field: str) -> None:
     """Raise ``ValidationFailed`` naming ``field`` when a check found a problem."""
     if problem:
         raise ValidationFailed(problem, field=field)
+
+
+_UNIT_PARCEL_TYPES = "ABSXCDEFHGWY"
+_UNIT_RULES: tuple[tuple[slice, str, str], ...] = (
+    (slice(0, 6), r"\d{6}", "第1-6位应为县级行政区划代码"),
+    (slice(6, 9), r"\d{3}", "第7-9位应为地籍区代码（3位数字）"),
+    (slice(9, 12), r"\d{3}", "第10-12位应为地籍子区代码（3位数字）"),
+    (slice(12, 13), r"[GJZ]", "第13位应为土地所有权类型 G、J 或 Z"),
+    (
+        slice(13, 14),
+        f"[{_UNIT_PARCEL_TYPES}]",
+        f"第14位应为宗地特征码（{'、'.join(_UNIT_PARCEL_TYPES)}）",
+    ),
+    (slice(14, 19), r"\d{5}", "第15-19位应为宗地顺序号（5位数字）"),
+    (slice(19, 20), r"[FLQW]", "第20位应为定着物类型 F、L、Q 或 W"),
+    (slice(20, 28), r"\d{8}", "第21-28位应为定着物单元号（8位数字）"),
+)
+
+
+def unit_code_problem(value: str) -> str | None:
+    """Why ``value`` is not a 28-character real-estate unit code (不动产单元号), or None."""
+    value = value.strip().upper().replace(" ", "")
+    if len(value) != 28:
+        return f"应为28位，实际为{len(value)}位"
+    for where, pattern, reason in _UNIT_RULES:
+        if not re.fullmatch(pattern, value[where]):
+            return reason
+    return None
+
+
+def format_unit_code(value: str) -> str:
+    """Group a unit code 6/6/7/9 for display: 310113 015003 GB00011 F00020088."""
+    value = value.strip().upper()
+    return " ".join((value[:6], value[6:12], value[12:19], value[19:]))
+
+
+PROVINCE_ABBREVIATIONS = (
+    "京津沪渝冀晋辽吉黑苏浙皖闽赣鲁豫鄂湘粤琼川贵黔云滇陕秦甘陇青台蒙桂藏宁新港澳"
+)
+_CERTIFICATE = re.compile(
+    rf"^(?P<province>[{PROVINCE_ABBREVIATIONS}])[(（](?P<year>\d{{4}})[)）]"
+    r"(?P<place>[\u4e00-\u9fa5]{1,20}?)不动产(?P<kind>权|证明)第(?P<number>\d{7})号$"
+)
+
+
+def certificate_problem(value: str, *, today: date | None = None) -> str | None:
+    """Why ``value`` is not a 不动产权 / 不动产证明 number (both bracket styles), or None."""
+    match = _CERTIFICATE.match(value.strip())
+    if match is None:
+        return "格式应为：省简称(年份)市县名不动产权第NNNNNNN号 或 …不动产证明第NNNNNNN号"
+    year = int(match["year"])
+    if not 2015 <= year <= (today or date.today()).year:
+        return f"年份 {year} 不在 2015 年（不动产统一登记实施）至今的范围内"
+    return None

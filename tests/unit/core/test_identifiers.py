@@ -6,8 +6,11 @@ from hypothesis import strategies as st
 
 from console.core.identifiers import (
     PROVINCE_PREFIXES,
+    certificate_problem,
+    format_unit_code,
     resident_id_check_char,
     resident_id_problem,
+    unit_code_problem,
     uscc_check_char,
     uscc_problem,
 )
@@ -99,3 +102,75 @@ def test_any_single_character_change_of_a_credit_code_fails(
     changed = value[:position] + replacement + value[position + 1 :]
     if changed != value:
         assert uscc_problem(changed) is not None
+
+
+UNIT_CODE = "310113015003GB00011F00020088"
+
+
+def test_known_unit_code_passes_and_is_grouped_6_6_7_9() -> None:
+    assert unit_code_problem(UNIT_CODE) is None
+    assert format_unit_code(UNIT_CODE) == "310113 015003 GB00011 F00020088"
+
+
+@pytest.mark.parametrize(
+    ("position", "replacement", "reason"),
+    [
+        (0, "A", "第1-6位"),
+        (7, "X", "第7-9位"),
+        (11, "Z", "第10-12位"),
+        (12, "Q", "第13位"),
+        (13, "Z", "第14位"),
+        (16, "B", "第15-19位"),
+        (19, "G", "第20位"),
+        (25, "F", "第21-28位"),
+    ],
+)
+def test_each_position_of_a_unit_code_is_checked(
+    position: int, replacement: str, reason: str
+) -> None:
+    changed = UNIT_CODE[:position] + replacement + UNIT_CODE[position + 1 :]
+    assert reason in (unit_code_problem(changed) or "")
+
+
+unit_codes = st.builds(
+    lambda county, zone, own, parcel, seq, fixture, unit: (
+        f"{county:06d}{zone:06d}{own}{parcel}{seq:05d}{fixture}{unit:08d}"
+    ),
+    st.integers(110000, 659999),
+    st.integers(0, 999999),
+    st.sampled_from("GJZ"),
+    st.sampled_from("ABSXCDEFHGWY"),
+    st.integers(0, 99999),
+    st.sampled_from("FLQW"),
+    st.integers(0, 99_999_999),
+)
+
+
+@given(unit_codes)
+def test_generated_unit_codes_pass(value: str) -> None:
+    assert unit_code_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    "value", ["皖(2019)长丰县不动产证明第0010484号", "浙（2020）杭州市不动产权第1234567号"]
+)
+def test_certificate_numbers_accept_both_bracket_styles(value: str) -> None:
+    assert certificate_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("皖(2019)长丰县不动产证明第001048号", "格式应为"),
+        ("XX(2019)长丰县不动产权第0010484号", "格式应为"),
+        ("皖(2009)长丰县不动产权第0010484号", "年份 2009"),
+    ],
+)
+def test_bad_certificate_numbers_say_why(value: str, reason: str) -> None:
+    assert reason in (certificate_problem(value) or "")
+
+
+def test_resident_id_division_is_checked_against_a_dictionary_when_given() -> None:
+    known = {"110105"}.__contains__
+    assert resident_id_problem(VALID_ID, division_known=known) is None
+    assert "110105" in (resident_id_problem(VALID_ID, division_known=set().__contains__) or "")
