@@ -21,7 +21,21 @@ def _init(args: argparse.Namespace) -> int:
         print(f"已生成密钥文件 {path}（权限 0600，请妥善备份，丢失将无法解密个人信息）")
     revision = migrate()
     print(f"配置库（{backend_name()}）已升级到版本 {revision}")
+    _load_dictionaries(args)
     return _create_admins(args)
+
+
+def _load_dictionaries(_args: argparse.Namespace) -> int:
+    """Load the seed dictionaries; report administrators' edits that were kept."""
+    from console.dictionaries.seed import load_seed
+
+    migrate()
+    with session_scope() as session:
+        report = load_seed(session)
+    print(f"数据字典：新增 {report.added}，更新 {report.updated}，未变 {report.unchanged}")
+    for kept in report.kept_edits:
+        print(f"  管理员已修改，未覆盖：{kept}")
+    return 0
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -207,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
         handler=_init
     )
     commands.add_parser("migrate", help="把配置库升级到最新版本").set_defaults(handler=_migrate)
+    commands.add_parser(
+        "load-dictionaries", help="载入种子数据字典（不覆盖管理员的修改）"
+    ).set_defaults(handler=_load_dictionaries)
     commands.add_parser(
         "create-admin", help="载入内置角色并创建三员账号（已存在则不动）"
     ).set_defaults(handler=_create_admins)

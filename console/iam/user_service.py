@@ -20,6 +20,7 @@ from console.core.identifiers import require_valid, resident_id_problem
 from console.core.masking import mask_id_number, mask_name, mask_phone
 from console.core.paging import Page, PageRequest, paginate
 from console.core.settings import get_settings
+from console.dictionaries import lookup
 from console.iam.models import LoginSession, Organization, Role, User, UserStatus
 from console.iam.passwords import generate_password, hash_password
 from console.iam.role_service import THREE_ADMINS
@@ -134,7 +135,8 @@ def check_person(real_name: str, id_type: str, id_number: str, phone: str) -> No
     if id_type not in ID_TYPES:
         raise ValidationFailed("请选择证件种类", field="证件种类")
     if id_number and id_type == "1":
-        require_valid(resident_id_problem(id_number), field="身份证号")
+        problem = resident_id_problem(id_number, division_known=lookup.division_checker())
+        require_valid(problem, field="身份证号")
     if phone and not PHONE_PATTERN.fullmatch(phone):
         raise ValidationFailed("应为11位手机号", field="手机号")
 

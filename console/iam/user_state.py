@@ -9,6 +9,7 @@ import reflex as rx
 from console.authz.service import can
 from console.core.identifiers import resident_id_problem
 from console.core.paging import PageRequest
+from console.dictionaries import lookup
 from console.iam import role_service, sync_service, user_service
 from console.iam.state import TenantOption
 from console.iam.user_service import ID_TYPES, REVEALABLE, UserDraft, UserQuery
@@ -105,7 +106,11 @@ def field_problem(name: str, value: str) -> str:
             else "应为 3-32 位小写字母、数字、下划线或点，以字母开头"
         ),
         "real_name": lambda: "" if 2 <= len(value) <= 30 else "应为 2 到 30 个字",
-        "id_number": lambda: (resident_id_problem(value) or "") if value else "",
+        "id_number": lambda: (
+            (resident_id_problem(value, division_known=lookup.division_checker()) or "")
+            if value
+            else ""
+        ),
         "phone": lambda: (
             "" if not value or user_service.PHONE_PATTERN.fullmatch(value) else "应为11位手机号"
         ),

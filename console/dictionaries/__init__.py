@@ -1,0 +1,1 @@
+"""Data dictionaries: divisions and national codes every page picks its values from."""

@@ -1,0 +1,113 @@
+"""Lookups other domains use: label, children, path — cached per process, refreshed on change."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from console.core.db import engine_for
+from console.core.settings import get_settings
+from console.dictionaries.models import PROVINCE_WIDE, DictItem, DictType
+from console.dictionaries.versioning import current_version
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the cache keeps of one province-wide item."""
+
+    label: str
+    parent: str
+    enabled: bool
+    valid_to: date | None
+
+
+@dataclass
+class _Snapshot:
+    url: str
+    version: int
+    types: dict[str, dict[str, Entry]]
+    children: dict[tuple[str, str], list[str]]
+
+
+DIVISION_TYPE = "division"
+_lock = threading.Lock()
+_snapshot: _Snapshot | None = None
+
+
+def _load(url: str, version: int) -> _Snapshot:
+    types: dict[str, dict[str, Entry]] = {}
+    children: dict[tuple[str, str], list[str]] = {}
+    with Session(engine_for(url)) as session:
+        names = {t.id: t.code for t in session.exec(select(DictType)).all()}
+        statement = (
+            select(DictItem)
+            .where(DictItem.tenant_code == PROVINCE_WIDE)
+            .order_by(DictItem.sort_order, DictItem.code)
+        )
+        for item in session.exec(statement).all():
+            type_code = names[item.type_id]
+            types.setdefault(type_code, {})[item.code] = Entry(
+                item.label, item.parent_code, item.enabled, item.valid_to
+            )
+            children.setdefault((type_code, item.parent_code), []).append(item.code)
+    return _Snapshot(url, version, types, children)
+
+
+def _current() -> _Snapshot:
+    global _snapshot
+    url = get_settings().db_url
+    version = current_version(url)
+    with _lock:
+        if _snapshot is None or _snapshot.url != url or _snapshot.version != version:
+            _snapshot = _load(url, version)
+        return _snapshot
+
+
+def label(type_code: str, code: str) -> str:
+    """The label of ``code``, or the code itself when unknown."""
+    entry = _current().types.get(type_code, {}).get(code)
+    return entry.label if entry else code
+
+
+def is_known(type_code: str, code: str) -> bool:
+    """Whether ``code`` exists (at any time) in the dictionary."""
+    return code in _current().types.get(type_code, {})
+
+
+def children(type_code: str, parent_code: str = "") -> list[tuple[str, str]]:
+    """(code, label) of the enabled, still-valid children of ``parent_code``."""
+    snapshot, today = _current(), date.today()
+    entries = snapshot.types.get(type_code, {})
+    return [
+        (code, entries[code].label)
+        for code in snapshot.children.get((type_code, parent_code), [])
+        if _in_force(entries[code], today)
+    ]
+
+
+def _in_force(entry: Entry, today: date) -> bool:
+    return entry.enabled and (entry.valid_to is None or entry.valid_to >= today)
+
+
+def path(type_code: str, code: str) -> str:
+    """``浙江省/杭州市/西湖区``: labels top down, placeholder levels (市辖区, 县) skipped."""
+    entries = _current().types.get(type_code, {})
+    labels: list[str] = []
+    seen: set[str] = set()
+    while code and code in entries and code not in seen:
+        seen.add(code)
+        if entries[code].label not in {"市辖区", "县", "省直辖县级行政区划"}:
+            labels.append(entries[code].label)
+        code = entries[code].parent
+    return "/".join(reversed(labels))
+
+
+def division_checker() -> Callable[[str], bool] | None:
+    """``is_known`` for division codes, or None before the division dictionary is loaded."""
+    if not _current().types.get(DIVISION_TYPE):
+        return None
+    return lambda code: is_known(DIVISION_TYPE, code)
