@@ -41,12 +41,20 @@ class UTCDateTime(sa.types.TypeDecorator):
 
 
 def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:
+    # pysqlite's own transaction handling commits when a SAVEPOINT is released, so rows of a
+    # "good record" would survive the rollback of its batch. SQLAlchemy's documented recipe:
+    # the driver stays out of it (isolation_level None) and _begin_sqlite emits BEGIN.
+    dbapi_connection.isolation_level = None
     # WAL lets the UI read while a write is in progress; foreign keys are off by default.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _begin_sqlite(connection: sa.Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 @functools.cache
@@ -58,6 +66,7 @@ def engine_for(url: str) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _enable_sqlite_pragmas)
+        sa.event.listen(engine, "begin", _begin_sqlite)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
 

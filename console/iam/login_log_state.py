@@ -42,6 +42,7 @@ class LoginLogState(PagedListMixin, rx.State):
             if not await self._may_load():
                 return
             self.loading, self.error = True, ""
+            seq = self._next_load()
             token, page = await self._token(), self.page
             query = log_service.LoginQuery(
                 account=self.keyword,
@@ -57,7 +58,7 @@ class LoginLogState(PagedListMixin, rx.State):
             yield self._relogin(outcome)
             return
         async with self:
-            if self._failed(outcome):
+            if self._stale(seq) or self._failed(outcome):
                 return
             listing = outcome.value
             self.rows = [LoginView(**dataclasses.asdict(row)) for row in listing.items]

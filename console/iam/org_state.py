@@ -64,6 +64,7 @@ class OrgsState(PagedListMixin, rx.State):
             if not await self._may_load():
                 return
             self.loading, self.error = True, ""
+            seq = self._next_load()
             token = await self._token()
             tenant = None if self.tenant_filter == "*" else self.tenant_filter
 
@@ -83,7 +84,7 @@ class OrgsState(PagedListMixin, rx.State):
             yield self._relogin(outcome)
             return
         async with self:
-            if self._failed(outcome):
+            if self._stale(seq) or self._failed(outcome):
                 return
             nodes, choices, (self.can_write, self.can_delete, self.can_export) = outcome.value
             self.rows = [

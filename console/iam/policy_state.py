@@ -58,6 +58,7 @@ class PolicyState(PagedListMixin, rx.State):
             if not await self._may_load():
                 return
             self.loading, self.error = True, ""
+            seq = self._next_load()
             token = await self._token()
 
         def fetch(session, actor):
@@ -69,7 +70,7 @@ class PolicyState(PagedListMixin, rx.State):
             yield self._relogin(outcome)
             return
         async with self:
-            if self._failed(outcome):
+            if self._stale(seq) or self._failed(outcome):
                 return
             values, self.can_write, self.facts = outcome.value
             self.rows = [

@@ -108,8 +108,10 @@ def _check_permissions(permissions: set[tuple[str, str]]) -> None:
         raise ValidationFailed(f"权限目录中没有 {sorted(unknown)[0]}", field="权限")
 
 
-def _check_three_admin_permissions(code: str, permissions: set[tuple[str, str]]) -> None:
-    """The three admins' jobs stay apart: no role may mix them."""
+def check_three_admin_permissions(
+    permissions: set[tuple[str, str]], *, holder: str = "同一角色"
+) -> None:
+    """The three admins' jobs stay apart: no role, and no user's set of roles, may mix them."""
     jobs = {
         "系统管理员": {("iam.users", "write"), ("tenancy.tenants", "write")},
         "安全管理员": {("iam.roles", "write"), ("iam.users", "grant")},
@@ -118,7 +120,7 @@ def _check_three_admin_permissions(code: str, permissions: set[tuple[str, str]])
     mixed = [name for name, marks in jobs.items() if permissions & marks]
     if len(mixed) > 1:
         raise ValidationFailed(
-            f"三员分立：同一角色不能同时具有{'、'.join(mixed)}的职责", field="权限"
+            f"三员分立：{holder}不能同时具有{'、'.join(mixed)}的职责", field="权限"
         )
 
 
@@ -147,7 +149,7 @@ def create_role(
         raise ValidationFailed(f"应为{'/'.join(CATEGORIES)}之一", field="角色类别")
     permissions = set(permissions or set())
     _check_permissions(permissions)
-    _check_three_admin_permissions(code, permissions)
+    check_three_admin_permissions(permissions)
     role = Role(
         code=code,
         name=name.strip(),
@@ -196,7 +198,7 @@ def set_permissions(
     authz.require(actor, OBJ, "write", target=code)
     role = _load(session, code)
     _check_permissions(permissions)
-    _check_three_admin_permissions(code, permissions)
+    check_three_admin_permissions(permissions)
     before = authz.role_permissions(session, role_code=code)
     authz.set_role_permissions(
         session,

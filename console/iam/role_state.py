@@ -87,6 +87,7 @@ class RolesState(PagedListMixin, rx.State):
             if not await self._may_load():
                 return
             self.loading, self.error = True, ""
+            seq = self._next_load()
             token = await self._token()
 
         def fetch(session, actor):
@@ -103,7 +104,7 @@ class RolesState(PagedListMixin, rx.State):
             yield self._relogin(outcome)
             return
         async with self:
-            if self._failed(outcome):
+            if self._stale(seq) or self._failed(outcome):
                 return
             roles, (self.can_write, self.can_delete), names = outcome.value
             self.tenant_options = [TenantOption(code, name) for code, name in names.items()]

@@ -132,26 +132,30 @@ def _refusal(session: Session, user: User, now: datetime) -> tuple[LoginOutcome,
 
 
 def _count_failure(session: Session, user: User, *, now: datetime, origin: dict[str, str]) -> str:
-    """Count a wrong password, lock the account at the limit, and return the message."""
+    """Count a wrong password and lock the account at the limit; return the user's message.
+
+    The user only ever sees 账号或密码错误 (nothing that tells a real account from a made-up
+    one); the remaining attempts and the lock go to the login log for the auditors.
+    """
     policy = effective_policy(session)
     user.failed_login_count += 1
     left = policy.login_max_failures - user.failed_login_count
     if left <= 0:
         user.locked_until = now + timedelta(minutes=policy.login_lock_minutes)
         user.failed_login_count = 0
-        message = f"{BAD_CREDENTIALS}，{_locked_message(user.locked_until)}"
+        detail = f"{BAD_CREDENTIALS}，{_locked_message(user.locked_until)}"
     else:
-        message = f"{BAD_CREDENTIALS}，再失败 {left} 次将锁定账号"
+        detail = f"{BAD_CREDENTIALS}，再失败 {left} 次将锁定账号"
     session.add(user)
     _record(
         session,
         account=user.account,
         user=user,
         outcome=LoginOutcome.FAILURE,
-        reason=message,
+        reason=detail,
         **origin,
     )
-    return message
+    return BAD_CREDENTIALS
 
 
 def authenticate(
@@ -177,13 +181,15 @@ def authenticate(
             session, account=account, outcome=LoginOutcome.FAILURE, reason="账号不存在", **origin
         )
         _commit_and_refuse(session, BAD_CREDENTIALS)
+    password_ok = verify_password(user.password_hash, password)  # always: same time for all
     refusal = _refusal(session, user, now)
     if refusal is not None:
         _record(
             session, account=account, user=user, outcome=refusal[0], reason=refusal[1], **origin
         )
-        _commit_and_refuse(session, refusal[1])
-    if not verify_password(user.password_hash, password):
+        # Only someone who knows the password learns why the account may not log in.
+        _commit_and_refuse(session, refusal[1] if password_ok else BAD_CREDENTIALS)
+    if not password_ok:
         _commit_and_refuse(session, _count_failure(session, user, now=now, origin=origin))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -374,7 +380,12 @@ def set_context_tenant(*, session: Session, actor: Actor, tenant_code: str | Non
 
     if tenant_code is not None:
         ensure_visible(
-            actor, tenant_code, obj="tenancy.tenants", action="switch", target=tenant_code
+            actor,
+            tenant_code,
+            obj="tenancy.tenants",
+            action="switch",
+            target=tenant_code,
+            ignore_context=True,
         )
     login = session.get(LoginSession, actor.session_id)
     if login is None:

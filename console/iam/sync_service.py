@@ -74,18 +74,29 @@ def parse_records(content: bytes, filename: str) -> list[dict[str, str]]:
     Raises:
         ValidationFailed: the file cannot be read as either format.
     """
-    text = content.decode("utf-8-sig", errors="strict")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed("文件应为 UTF-8 编码的 CSV 或 JSON", field="文件") from None
     if filename.lower().endswith(".json"):
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValidationFailed(f"JSON 格式错误（第 {error.lineno} 行）", field="文件") from None
         rows = data.get("records", []) if isinstance(data, dict) else data
-        if not isinstance(rows, list):
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise ValidationFailed('JSON 应为记录数组或 {"records": [...]}', field="文件")
-        return [{k: "" if v is None else str(v) for k, v in row.items()} for row in rows]
+        return [_clean(row) for row in rows]
     reader = csv.DictReader(io.StringIO(text))
     missing = {"account", "real_name", "tenant_code"} - set(reader.fieldnames or [])
     if missing:
         raise ValidationFailed(f"CSV 缺少列：{'、'.join(sorted(missing))}", field="文件")
-    return [dict(row) for row in reader]
+    return [_clean(row) for row in reader]
+
+
+def _clean(row: dict) -> dict[str, str]:
+    """Text values; a missing cell (short CSV row) or JSON null is empty, never "None"."""
+    return {str(k): "" if v is None else str(v).strip() for k, v in row.items() if k is not None}
 
 
 def _org_id(session: Session, tenant_code: str, uscc: str) -> int | None:
@@ -219,7 +230,7 @@ def _run(session: Session, actor: Actor, scope: Scope, records: list[dict[str, s
             continue
         try:
             with session.begin_nested():  # one bad record rolls back only itself
-                outcome = _apply(session, {k: str(v) for k, v in row.items()})
+                outcome = _apply(session, _clean(row))
         except UserError as problem:
             reason = f"{problem.field}：{problem.message}" if problem.field else problem.message
             report.outcomes.append(SyncOutcome(line, account, "rejected", reason))

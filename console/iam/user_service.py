@@ -23,7 +23,7 @@ from console.core.settings import get_settings
 from console.dictionaries import lookup
 from console.iam.models import LoginSession, Organization, Role, User, UserStatus
 from console.iam.passwords import generate_password, hash_password
-from console.iam.role_service import THREE_ADMINS
+from console.iam.role_service import THREE_ADMINS, check_three_admin_permissions
 from console.tenancy.models import Tenant
 from console.tenancy.scope import ensure_visible, restrict
 
@@ -151,6 +151,8 @@ def _check_roles(session: Session, roles: tuple[str, ...], tenant_code: str) -> 
     unknown = sorted(set(roles) - set(known))
     if unknown:
         raise ValidationFailed(f"角色 {unknown[0]} 不存在", field="角色")
+    granted = set().union(*(authz.role_permissions(session, role_code=c) for c in roles))
+    check_three_admin_permissions(granted, holder="同一用户")
     foreign = sorted(code for code in roles if known[code].tenant_code not in (None, tenant_code))
     if foreign:
         raise ValidationFailed(f"角色 {known[foreign[0]].name} 只适用于其他租户", field="角色")
@@ -465,6 +467,14 @@ def unlock_and_reset(*, session: Session, actor: Actor, user_id: int) -> str:
     """安全管理员: unlock and give a new one-time password; the user's sessions end."""
     user = _load(session, actor, user_id, action="unlock")
     authz.require(actor, OBJ, "unlock", tenant=user.tenant_code, target=user.account)
+    assert user.id is not None
+    if user.id == actor.user_id:
+        raise ValidationFailed("请通过「修改密码」更改自己的密码", field="用户")
+    if set(authz.user_roles(session, user_id=user.id)) & THREE_ADMINS:
+        # Resetting another administrator's password would let one admin act as another.
+        raise ValidationFailed(
+            "三员账号的密码只能在服务器上用 python -m console reset-password 重置", field="用户"
+        )
     password = generate_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
@@ -492,6 +502,8 @@ def assign_roles(*, session: Session, actor: Actor, user_id: int, roles: tuple[s
     """安全管理员: replace a user's roles; takes effect at the user's next action."""
     user = _load(session, actor, user_id, action="grant")
     authz.require(actor, OBJ, "grant", tenant=user.tenant_code, target=user.account)
+    if user.id == actor.user_id:
+        raise ValidationFailed("不能修改自己的角色", field="角色")
     _check_roles(session, roles, user.tenant_code)
     assert user.id is not None
     before = sorted(authz.user_roles(session, user_id=user.id))

@@ -201,6 +201,8 @@ class UsersState(PagedListMixin, rx.State):
             if not await self._may_load():
                 return
             self.loading, self.error = True, ""
+            seq = self._next_load()
+            self.selected_ids = []  # a selection belongs to the rows it was made on
             token, query, page = await self._token(), self._query(), self.page
 
         def fetch(session, actor):
@@ -224,7 +226,7 @@ class UsersState(PagedListMixin, rx.State):
             yield self._relogin(outcome)
             return
         async with self:
-            if self._failed(outcome):
+            if self._stale(seq) or self._failed(outcome):
                 return
             listing, choices, rights = outcome.value
             self.rows = [_view(row) for row in listing.items]
@@ -314,10 +316,8 @@ class UsersState(PagedListMixin, rx.State):
             token, lambda s, a: user_service.create_user(session=s, actor=a, draft=draft)
         )
         async with self:
-            if outcome.relogin:
-                return
             if not outcome.ok:
-                self.create_error = outcome.error
+                self.create_error = outcome.error or outcome.relogin
                 if outcome.field:
                     self.create_error = f"{outcome.field}：{outcome.error}"
                 return

@@ -167,8 +167,11 @@ def update_tenant(*, session: Session, actor: Actor, draft: TenantDraft) -> Tena
     ring = keyring()
     before = tenant.name
     tenant.name = draft.name.strip()
-    tenant.contact_name_enc = ring.encrypt(draft.contact_name) if draft.contact_name else None
-    tenant.contact_phone_enc = ring.encrypt(draft.contact_phone) if draft.contact_phone else None
+    # The form never shows the stored contact unmasked: a blank field keeps it.
+    if draft.contact_name:
+        tenant.contact_name_enc = ring.encrypt(draft.contact_name)
+    if draft.contact_phone:
+        tenant.contact_phone_enc = ring.encrypt(draft.contact_phone)
     tenant.updated_at = utcnow()
     session.add(tenant)
     record(

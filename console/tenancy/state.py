@@ -57,6 +57,7 @@ class TenantsState(PagedListMixin, rx.State):
             if not await self._may_load():
                 return
             self.loading, self.error = True, ""
+            seq = self._next_load()
             token, keyword, page = await self._token(), self.keyword, self.page
             status = None if self.status_filter == "*" else self.status_filter
 
@@ -75,7 +76,7 @@ class TenantsState(PagedListMixin, rx.State):
             yield self._relogin(outcome)
             return
         async with self:
-            if self._failed(outcome):
+            if self._stale(seq) or self._failed(outcome):
                 return
             listing, self.can_write = outcome.value
             self.rows = [

@@ -16,6 +16,7 @@ from console.core.logging import request_context
 from console.iam import service
 
 T = TypeVar("T")
+PASSWORD_CHANGE_REQUIRED = "请先修改密码后再使用系统"
 
 
 def run_as(token: str, operation: Callable[[Session, Actor], T]) -> T:
@@ -31,6 +32,9 @@ def run_as(token: str, operation: Callable[[Session, Actor], T]) -> T:
     with request_context():
         with session_scope() as session:
             actor = service.resolve_session(session=session, token=token)
+        if actor.must_change_password:
+            # The redirect to 修改密码 is only the browser's side; the server refuses too.
+            raise AuthenticationFailed(PASSWORD_CHANGE_REQUIRED)
         with session_scope() as session:
             return operation(session, actor)
 

@@ -17,6 +17,7 @@ class PagedListMixin(rx.State, mixin=True):
     keyword: str = ""
     loading: bool = False
     error: str = ""
+    _load_seq: int = 0
 
     async def _token(self) -> str:
         return (await self.get_state(SessionState)).token
@@ -25,6 +26,15 @@ class PagedListMixin(rx.State, mixin=True):
         """False on a page the guard refused or before login: nothing to fetch then."""
         session_state = await self.get_state(SessionState)
         return session_state.authenticated and not session_state.page_denied
+
+    def _next_load(self) -> int:
+        """Number this fetch (inside ``async with self``) so an older one cannot win."""
+        self._load_seq += 1
+        return self._load_seq
+
+    def _stale(self, seq: int) -> bool:
+        """True when a newer fetch started meanwhile: its result, not this one, is shown."""
+        return seq != self._load_seq
 
     def _relogin(self, outcome: Outcome) -> rx.event.EventSpec:
         """Back to login (with the reason) when the session ended during a call."""

@@ -27,7 +27,7 @@ def test_wrong_password_shows_a_chinese_error(
 ) -> None:
     account = make_user("e2e_wrong")
     log_in(page, console_server.base_url, account, "not-the-password")
-    expect(page.get_by_test_id("login-error")).to_have_text("账号或密码错误，再失败 4 次将锁定账号")
+    expect(page.get_by_test_id("login-error")).to_have_text("账号或密码错误")
     expect(page).to_have_url(re.compile(r"/login"))
 
 

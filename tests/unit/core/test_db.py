@@ -76,3 +76,13 @@ def test_a_savepoint_rolls_back_only_its_own_rows(migrated_db: str) -> None:
     with session_scope() as session:
         accounts = set(session.exec(sa.select(LoginEvent.account)).scalars())
     assert accounts == {"kept"}
+
+
+def test_rows_of_a_released_savepoint_roll_back_with_the_transaction(migrated_db: str) -> None:
+    with pytest.raises(RuntimeError), session_scope() as session:
+        with session.begin_nested():
+            session.add(LoginEvent(account="inner", outcome="success", ts=datetime.now(UTC)))
+        raise RuntimeError("the whole batch fails after the savepoint was released")
+    with session_scope() as session:
+        accounts = set(session.exec(sa.select(LoginEvent.account)).scalars())
+    assert "inner" not in accounts

@@ -142,3 +142,27 @@ def test_keys_verify_only_with_the_right_secret_and_until_revoked(seeded_db: str
     with pytest.raises(AuthenticationFailed) as refused, session_scope() as session:
         verify_key(session, presented)
     assert refused.value.message == "接入密钥已吊销"
+
+
+def test_missing_cells_and_nulls_are_empty_not_the_text_none(world: World) -> None:
+    short_csv = "account,real_name,tenant_code,phone\nzw_short,王短,330106\n".encode()
+    rows = parse_records(short_csv, "short.csv")
+    assert rows == [
+        {"account": "zw_short", "real_name": "王短", "tenant_code": "330106", "phone": ""}
+    ]
+    report = _sync(world, [*rows, {**GOOD, "account": "zw_null", "phone": None}])
+    assert [o.outcome for o in report.outcomes] == ["created", "created"]
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "reason"),
+    [
+        (b"\xff\xfe\x00bad", "x.csv", "UTF-8"),
+        (b"{not json", "x.json", "JSON 格式错误"),
+        (b'{"records": [1, 2]}', "x.json", "记录数组"),
+    ],
+)
+def test_unreadable_files_are_refused_in_chinese(content: bytes, name: str, reason: str) -> None:
+    with pytest.raises(ValidationFailed) as bad:
+        parse_records(content, name)
+    assert reason in bad.value.message

@@ -284,3 +284,52 @@ def test_security_admin_unlocks_a_locked_account_with_a_new_one_time_password(
     with session_scope() as session:
         _, actor = auth.authenticate(session=session, account="u_reviewer", password=fresh)
     assert actor.must_change_password
+
+
+def test_security_admin_cannot_grow_own_powers_or_take_over_another_admin(world: World) -> None:
+    from console.authz import service as authz
+    from console.iam.models import Role
+
+    security = world.actor("sec_admin")
+    with pytest.raises(ValidationFailed) as own, session_scope() as session:
+        user_service.assign_roles(
+            session=session,
+            actor=security,
+            user_id=security.user_id,
+            roles=("sec_admin", "province_supervisor"),
+        )
+    assert "自己的角色" in own.value.message
+    admin_id = world.actor("sys_admin").user_id
+    with pytest.raises(ValidationFailed) as takeover, session_scope() as session:
+        user_service.unlock_and_reset(session=session, actor=security, user_id=admin_id)
+    assert "reset-password" in takeover.value.message
+    with session_scope() as session:
+        session.add(Role(code="log_reader", name="日志查看", category="业务"))
+        authz.set_role_permissions(
+            session, role_code="log_reader", permissions={("audit.logs", "read")}
+        )
+    target = _create(world)
+    with pytest.raises(ValidationFailed) as mixed, session_scope() as session:
+        user_service.assign_roles(
+            session=session, actor=security, user_id=target.id, roles=("sec_admin", "log_reader")
+        )
+    assert "三员分立：同一用户" in mixed.value.message
+
+
+def test_a_pending_password_change_is_enforced_on_the_server(world: World) -> None:
+    from console.core.errors import AuthenticationFailed
+    from console.iam import service as auth
+    from console.ui.actions import run_as
+    from tests.support.world import PASSWORD
+
+    with session_scope() as session:
+        user = session.exec(
+            select(user_service.User).where(user_service.User.account == "u_reviewer")
+        ).one()
+        user.must_change_password = True
+        session.add(user)
+    with session_scope() as session:
+        token, _ = auth.authenticate(session=session, account="u_reviewer", password=PASSWORD)
+    with pytest.raises(AuthenticationFailed) as refused:
+        run_as(token, lambda s, a: user_service.list_users(session=s, actor=a))
+    assert "修改密码" in refused.value.message

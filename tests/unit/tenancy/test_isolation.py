@@ -199,3 +199,33 @@ def test_tenant_scoped_role_holds_only_in_its_tenant(world: World) -> None:
         )
     assert "只适用于其他租户" in refused.value.message
     assert reader
+
+
+def test_province_user_switches_directly_from_one_county_to_another(world: World) -> None:
+    from dataclasses import replace
+
+    with session_scope() as session:
+        _, actor = auth.authenticate(session=session, account="u_sys_admin", password=PASSWORD)
+    with session_scope() as session:
+        auth.set_context_tenant(session=session, actor=actor, tenant_code=XIHU)
+    narrowed = replace(actor, context_tenant=XIHU)
+    with session_scope() as session:
+        auth.set_context_tenant(session=session, actor=narrowed, tenant_code=BINJIANG)
+        assert session.get(auth.LoginSession, actor.session_id).context_tenant == BINJIANG
+
+
+def test_editing_a_tenant_keeps_the_contact_left_blank(world: World) -> None:
+    admin = world.actor("sys_admin")
+    with session_scope() as session:
+        tenancy.update_tenant(
+            session=session,
+            actor=admin,
+            draft=tenancy.TenantDraft(
+                code=XIHU, name="西湖区", contact_name="钱多多", contact_phone="13912345678"
+            ),
+        )
+    with session_scope() as session:
+        row = tenancy.update_tenant(
+            session=session, actor=admin, draft=tenancy.TenantDraft(code=XIHU, name="杭州西湖区")
+        )
+    assert (row.name, row.contact_name, row.contact_phone) == ("杭州西湖区", "钱*多", "139****5678")
