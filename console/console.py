@@ -22,7 +22,6 @@ from console.iam.state import (
     CHANGE_PASSWORD_ROUTE,
     LOGIN_ROUTE,
     PAGE_LOADERS,
-    ChangePasswordState,
     LoginState,
     SessionState,
 )
@@ -65,7 +64,7 @@ app.add_page(
     change_password_page,
     route=CHANGE_PASSWORD_ROUTE,
     title=f"修改密码 · {theme.PRODUCT_NAME}",
-    on_load=[SessionState.guard, ChangePasswordState.load],
+    on_load=SessionState.guard,
 )
 # Sections built so far: page component and the loader the guard fires once it allowed the page.
 BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {

@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import NoReturn
 
+import sqlalchemy as sa
 from loguru import logger
 from sqlmodel import Session, select
 
@@ -138,7 +139,13 @@ def _count_failure(session: Session, user: User, *, now: datetime, origin: dict[
     one); the remaining attempts and the lock go to the login log for the auditors.
     """
     policy = effective_policy(session)
-    user.failed_login_count += 1
+    # Increment in SQL: parallel wrong guesses must each count, not overwrite one another.
+    session.execute(
+        sa.update(User)
+        .where(User.id == user.id)
+        .values(failed_login_count=User.failed_login_count + 1)
+    )
+    session.refresh(user, ["failed_login_count"])
     left = policy.login_max_failures - user.failed_login_count
     if left <= 0:
         user.locked_until = now + timedelta(minutes=policy.login_lock_minutes)

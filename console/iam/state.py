@@ -20,6 +20,7 @@ from console.iam.passwords import policy_checks
 from console.iam.policy_service import effective_policy
 from console.tenancy import service as tenancy
 from console.tenancy.models import Tenant
+from console.ui.actions import call
 from console.ui.navigation import SECTIONS, section_for_path
 
 SESSION_COOKIE = "bdc_session"
@@ -100,6 +101,18 @@ def _shell_view(actor: Actor, path: str) -> ShellView:
     )
 
 
+def _end_session(token: str) -> None:
+    with request_context(), session_scope() as session:
+        service.end_session(session=session, token=token)
+
+
+def _check_page(token: str, route: str) -> tuple[Actor, ShellView]:
+    """Resolve the session and compute what the shell shows on ``route``."""
+    with request_context(), session_scope() as session:
+        actor = service.resolve_session(session=session, token=token)
+    return actor, _shell_view(actor, route)
+
+
 class SessionState(rx.State):
     """The logged-in user as the browser may see it; the token's digest stays server-side."""
 
@@ -135,54 +148,61 @@ class SessionState(rx.State):
         url = self.router.url
         return f"{url.path}?{url.query}" if url.query else url.path
 
-    def _resolve(self) -> Actor:
-        """Actor of this browser session, checked against the DB on every call."""
-        with request_context(), session_scope() as session:
-            return service.resolve_session(session=session, token=self.token)
+    @rx.event(background=True)
+    async def guard(self):
+        """on_load of every protected page: login, forced password change, or show.
 
-    @rx.event
-    def guard(self) -> rx.event.EventSpec | None:
-        """on_load of every protected page: login, forced password change, or show."""
-        path = self._current_path()
+        Runs off the event loop: it reads the session, the policy and maybe logs a denial.
+        """
+        async with self:
+            path, route, token = self._current_path(), self.router.url.path, self.token
         try:
-            actor = self._resolve()
+            actor, view = await asyncio.to_thread(_check_page, token, route)
         except AuthenticationFailed as refused:
             reason = "" if refused.message == service.SESSION_INVALID else refused.message
-            self._forget()
-            return rx.redirect(login_url(path, reason=reason), replace=True)
-        view = _shell_view(actor, self.router.url.path)
-        self._show(actor, view)
-        if actor.must_change_password and self.router.url.path != CHANGE_PASSWORD_ROUTE:
-            return rx.redirect(
+            async with self:
+                self._forget()
+            yield rx.redirect(login_url(path, reason=reason), replace=True)
+            return
+        async with self:
+            self._show(actor, view)
+        if route.rstrip("/") == CHANGE_PASSWORD_ROUTE:
+            yield ChangePasswordState.load
+            return
+        if actor.must_change_password:
+            yield rx.redirect(
                 f"{CHANGE_PASSWORD_ROUTE}?next={quote(safe_next(path), safe='/')}", replace=True
             )
-        section = section_for_path(self.router.url.path)
+            return
+        section = section_for_path(route)
         if section is not None and not view.page_denied and section.key in PAGE_LOADERS:
-            return PAGE_LOADERS[section.key]  # type: ignore[return-value]
-        return None
+            yield PAGE_LOADERS[section.key]
 
-    @rx.event
-    def switch_tenant(self, code: str) -> rx.event.EventSpec | None:
+    @rx.event(background=True)
+    async def switch_tenant(self, code: str):
         """Narrow (or widen, with ``*``) the province user's view, then reload the page."""
-        try:
-            actor = self._resolve()
-            with request_context(), session_scope() as session:
-                service.set_context_tenant(
-                    session=session, actor=actor, tenant_code=None if code == "*" else code
-                )
-        except AuthenticationFailed:
-            return rx.redirect(login_url(self._current_path()), replace=True)
-        except UserError as refused:
-            return rx.toast.error(refused.message)
-        return rx.redirect(self._current_path(), replace=True)
+        async with self:
+            token, path = self.token, self._current_path()
+        tenant = None if code == "*" else code
+        outcome = await call(
+            token, lambda s, a: service.set_context_tenant(session=s, actor=a, tenant_code=tenant)
+        )
+        if outcome.relogin:
+            yield rx.redirect(login_url(path, reason=outcome.relogin), replace=True)
+        elif not outcome.ok:
+            yield rx.toast.error(outcome.error)
+        else:
+            yield rx.redirect(path, replace=True)
 
-    @rx.event
-    def logout(self) -> rx.event.EventSpec:
+    @rx.event(background=True)
+    async def logout(self):
         """End the server-side session and return to the login page."""
-        with request_context(), session_scope() as session:
-            service.end_session(session=session, token=self.token)
-        self._forget()
-        return rx.redirect(f"{LOGIN_ROUTE}?reason={quote('您已安全退出')}", replace=True)
+        async with self:
+            token = self.token
+        await asyncio.to_thread(_end_session, token)
+        async with self:
+            self._forget()
+        yield rx.redirect(f"{LOGIN_ROUTE}?reason={quote('您已安全退出')}", replace=True)
 
 
 def _login(account: str, password: str, client_ip: str, user_agent: str) -> tuple[str, Actor]:
@@ -262,9 +282,11 @@ class PasswordRule:
     passed: bool
 
 
-def _min_length() -> int:
-    with session_scope() as session:
-        return effective_policy(session).password_min_length
+def _password_context(token: str) -> tuple[bool, int]:
+    """(change forced?, minimum length) for the password page."""
+    with request_context(), session_scope() as session:
+        actor = service.resolve_session(session=session, token=token)
+        return actor.must_change_password, effective_policy(session).password_min_length
 
 
 def _rules(password: str, account: str, min_length: int) -> list[PasswordRule]:
@@ -297,19 +319,21 @@ class ChangePasswordState(rx.State):
     _new_password: str = ""
     _min_length: int = 10
 
-    @rx.event
-    async def load(self) -> None:
-        """Reset the form (runs after ``SessionState.guard``, which handles logged-out users)."""
-        session_state = await self.get_state(SessionState)
-        self.error = self.error_field = self.confirm_error = ""
-        self.submitting = False
-        self._new_password = ""
-        self._min_length = _min_length()
-        self.rules = _rules("", session_state.account, self._min_length)
+    @rx.event(background=True)
+    async def load(self):
+        """Reset the form; fired by ``SessionState.guard`` once the session is known good."""
+        async with self:
+            session_state = await self.get_state(SessionState)
+            token, account = session_state.token, session_state.account
         try:
-            self.forced = session_state._resolve().must_change_password
+            forced, min_length = await asyncio.to_thread(_password_context, token)
         except AuthenticationFailed:
-            self.forced = False
+            return
+        async with self:
+            self.error = self.error_field = self.confirm_error = ""
+            self.submitting, self._new_password = False, ""
+            self.forced, self._min_length = forced, min_length
+            self.rules = _rules("", account, min_length)
 
     @rx.event
     async def check_new(self, value: str) -> None:

@@ -17,6 +17,7 @@ from console.core.errors import NotFound, ValidationFailed
 from console.core.masking import mask_name, mask_phone
 from console.core.paging import Page, PageRequest, paginate
 from console.core.settings import get_settings
+from console.dictionaries import lookup
 from console.tenancy.models import Tenant, TenantLevel, TenantStatus
 from console.tenancy.scope import base_scope, ensure_visible, restrict
 
@@ -57,6 +58,9 @@ def _check(draft: TenantDraft) -> None:
         raise ValidationFailed(f"应属于本省（以 {province[:2]} 开头）", field="租户代码")
     if draft.code.endswith("00"):
         raise ValidationFailed("应为区县级代码（末两位不为 00）", field="租户代码")
+    known = lookup.division_checker()
+    if known is not None and not known(draft.code):
+        raise ValidationFailed(f"行政区划字典中没有代码 {draft.code}", field="租户代码")
     if not 2 <= len(draft.name.strip()) <= 64:
         raise ValidationFailed("应为 2 到 64 个字", field="租户名称")
     if draft.contact_phone and not _PHONE.fullmatch(draft.contact_phone):

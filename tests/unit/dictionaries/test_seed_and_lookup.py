@@ -86,3 +86,13 @@ def test_resident_ids_are_checked_against_the_loaded_divisions(loaded: str) -> N
         check_person("张三", "1", unknown_area, "")
     assert bad.value.field == "身份证号" and "110199 不存在" in bad.value.message
     check_person("张三", "1", "11010519491231002X", "")  # 110105 朝阳区 exists
+
+
+def test_tenant_codes_must_exist_in_the_division_dictionary(loaded: str) -> None:
+    from console.core.errors import ValidationFailed
+    from console.tenancy.service import TenantDraft, _check
+
+    _check(TenantDraft(code="330106", name="西湖区"))
+    with pytest.raises(ValidationFailed) as bad:
+        _check(TenantDraft(code="330199", name="不存在区"))
+    assert bad.value.field == "租户代码" and "330199" in bad.value.message
