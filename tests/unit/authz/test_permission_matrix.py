@@ -14,6 +14,8 @@ from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.db import session_scope
 from console.core.errors import Forbidden
+from console.dictionaries import service as dictionaries
+from console.dictionaries.models import DictType
 from console.iam import (
     login_log_service,
     org_service,
@@ -179,6 +181,13 @@ def _sync_record() -> list[dict[str, str]]:
     return [{"account": f"synced{next(_numbers)}", "real_name": "周九", "tenant_code": XIHU}]
 
 
+def _dict_type() -> str:
+    with session_scope() as session:
+        if session.exec(select(DictType).where(DictType.code == "matrix")).first() is None:
+            session.add(DictType(code="matrix", name="测试字典", tenant_extensible=True))
+    return "matrix"
+
+
 def _current_policy(session: Session) -> dict[str, int]:
     return dataclasses.asdict(policy_service.effective_policy(session))
 
@@ -232,6 +241,24 @@ OPERATIONS.update(
         "export_orgs": (
             ("iam.organizations", "export"),
             lambda: lambda s, a: org_service.export_orgs(session=s, actor=a),
+        ),
+        "dictionary_types": (
+            ("dictionaries.items", "read"),
+            lambda: lambda s, a: dictionaries.list_types(session=s, actor=a),
+        ),
+        "add_dictionary_item": (
+            ("dictionaries.items", "write"),
+            lambda: (
+                lambda n: (
+                    lambda s, a: dictionaries.add_item(
+                        session=s,
+                        actor=a,
+                        type_code=_dict_type(),
+                        draft=dictionaries.ItemDraft(code=f"c{n}", label="测试项"),
+                        local=True,
+                    )
+                )
+            )(next(_numbers)),
         ),
         "login_log": (
             ("iam.login_log", "read"),
