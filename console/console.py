@@ -9,6 +9,8 @@ from console.api.app import create_api
 from console.core.db import migrate
 from console.core.logging import configure_logging, new_request_id
 from console.core.settings import get_settings
+from console.dictionaries.pages import dictionaries_page
+from console.dictionaries.state import DictionaryState
 from console.iam.login_log_pages import login_log_page
 from console.iam.login_log_state import LoginLogState
 from console.iam.org_pages import orgs_page
@@ -74,6 +76,7 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "organizations": (orgs_page, OrgsState.load),
     "login_log": (login_log_page, LoginLogState.load),
     "settings": (settings_page, PolicyState.load),
+    "dictionaries": (dictionaries_page, DictionaryState.load),
 }
 for _section in SECTIONS:
     if _section.key in BUILT:
