@@ -53,3 +53,9 @@ def paginate(session: Session, statement: sa.Select, request: PageRequest) -> tu
     total = session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
     rows = session.exec(statement.offset(request.offset).limit(request.size)).all()
     return list(rows), int(total or 0)
+
+
+def contains(column: sa.ColumnElement, text: str) -> sa.ColumnElement[bool]:
+    """``column`` contains ``text`` literally: % and _ typed by a user are not wildcards."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")

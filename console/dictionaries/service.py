@@ -15,7 +15,7 @@ from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.clock import to_local_text, utcnow
 from console.core.errors import NotFound, ValidationFailed
-from console.core.paging import Page, PageRequest, paginate
+from console.core.paging import Page, PageRequest, contains, paginate
 from console.dictionaries.models import PROVINCE_WIDE, DictItem, DictItemHistory, DictType
 from console.dictionaries.versioning import bump_version
 from console.tenancy.scope import ensure_visible, scope_of
@@ -124,9 +124,10 @@ def list_items(
         .order_by(DictItem.sort_order, DictItem.code)
     )
     if search.strip():
-        pattern = f"%{search.strip()}%"
         statement = statement.where(
-            sa.or_(DictItem.code.like(pattern), DictItem.label.like(pattern))
+            sa.or_(
+                contains(DictItem.code, search.strip()), contains(DictItem.label, search.strip())
+            )
         )
     if parent_code is not None:
         statement = statement.where(DictItem.parent_code == parent_code)

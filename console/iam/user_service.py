@@ -18,7 +18,7 @@ from console.core.errors import NotFound, ValidationFailed
 from console.core.exporting import EXPORT_ROW_LIMIT, to_csv
 from console.core.identifiers import require_valid, resident_id_problem
 from console.core.masking import mask_id_number, mask_name, mask_phone
-from console.core.paging import Page, PageRequest, paginate
+from console.core.paging import Page, PageRequest, contains, paginate
 from console.core.settings import get_settings
 from console.dictionaries import lookup
 from console.iam.models import LoginSession, Organization, Role, User, UserStatus
@@ -267,7 +267,7 @@ def _filtered(actor: Actor, query: UserQuery) -> sa.Select:
         digest = keyring().digest(keyword)
         statement = statement.where(
             sa.or_(
-                User.account.like(f"%{keyword.lower()}%"),
+                contains(User.account, keyword.lower()),
                 User.real_name_digest == digest,
                 User.id_number_digest == digest,
                 User.phone_digest == digest,

@@ -15,7 +15,7 @@ from console.core.clock import to_local_text, utcnow
 from console.core.crypto import keyring
 from console.core.errors import NotFound, ValidationFailed
 from console.core.masking import mask_name, mask_phone
-from console.core.paging import Page, PageRequest, paginate
+from console.core.paging import Page, PageRequest, contains, paginate
 from console.core.settings import get_settings
 from console.dictionaries import lookup
 from console.tenancy.models import Tenant, TenantLevel, TenantStatus
@@ -97,8 +97,9 @@ def list_tenants(
     page = page or PageRequest()
     statement = restrict(select(Tenant), Tenant.code, actor).order_by(Tenant.code)
     if search.strip():
-        pattern = f"%{search.strip()}%"
-        statement = statement.where(sa.or_(Tenant.code.like(pattern), Tenant.name.like(pattern)))
+        statement = statement.where(
+            sa.or_(contains(Tenant.code, search.strip()), contains(Tenant.name, search.strip()))
+        )
     if status:
         statement = statement.where(Tenant.status == status)
     rows, total = paginate(session, statement, page)

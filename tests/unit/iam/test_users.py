@@ -333,3 +333,19 @@ def test_a_pending_password_change_is_enforced_on_the_server(world: World) -> No
     with pytest.raises(AuthenticationFailed) as refused:
         run_as(token, lambda s, a: user_service.list_users(session=s, actor=a))
     assert "修改密码" in refused.value.message
+
+
+def test_wildcards_typed_in_the_search_box_are_taken_literally(world: World) -> None:
+    from tests.support.world import add_user
+
+    add_user("axb_user", XIHU)
+    add_user("a_b_user", XIHU)
+    with session_scope() as session:
+        found = user_service.list_users(
+            session=session, actor=world.actor("sys_admin"), query=UserQuery("a_b")
+        ).items
+        everything = user_service.list_users(
+            session=session, actor=world.actor("sys_admin"), query=UserQuery("%")
+        ).items
+    assert [r.account for r in found] == ["a_b_user"]
+    assert everything == []
