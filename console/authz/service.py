@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -80,6 +81,33 @@ def user_roles(session: Session, *, user_id: int) -> dict[str, set[str]]:
     for row in rows:
         held.setdefault((row.v1 or "").removeprefix("role:"), set()).add(row.v2 or "")
     return held
+
+
+def roles_by_user(session: Session, *, user_ids: list[int]) -> dict[int, set[str]]:
+    """Role codes of several users in one query (lists show a page of users at a time)."""
+    rows = session.exec(
+        select(CasbinRule.v0, CasbinRule.v1).where(
+            CasbinRule.ptype == "g",
+            CasbinRule.v0.in_([user_subject(i) for i in user_ids]),  # type: ignore[union-attr]
+        )
+    ).all()
+    held: dict[int, set[str]] = {i: set() for i in user_ids}
+    for subject, role in rows:
+        held[int(subject.removeprefix("user:"))].add((role or "").removeprefix("role:"))
+    return held
+
+
+def role_counts(session: Session) -> tuple[Counter[str], Counter[str]]:
+    """(holders per role code, permissions per role code) for every role in one query."""
+    rows = session.exec(select(CasbinRule.ptype, CasbinRule.v0, CasbinRule.v1)).all()
+    holders: Counter[str] = Counter()
+    permissions: Counter[str] = Counter()
+    for ptype, v0, v1 in rows:
+        if ptype == "g":
+            holders[(v1 or "").removeprefix("role:")] += 1
+        elif ptype == "p":
+            permissions[(v0 or "").removeprefix("role:")] += 1
+    return holders, permissions
 
 
 def _bump(session: Session) -> None:

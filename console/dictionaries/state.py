@@ -195,17 +195,11 @@ class DictionaryState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def toggle(self, item_id: int, enable: bool):
         """Enable or disable an item."""
-        async with self:
-            token = await self._token()
-        outcome = await call(
-            token,
+        async for event in self._act(
             lambda s, a: service.set_enabled(session=s, actor=a, item_id=item_id, enabled=enable),
-        )
-        if not outcome.ok:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        yield rx.toast.success("已启用" if enable else "已停用（不再出现在选择列表中）")
-        yield DictionaryState.load
+            "已启用" if enable else "已停用（不再出现在选择列表中）",
+        ):
+            yield event
 
     @rx.event(background=True)
     async def show_history(self, item_id: int, code: str):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from console.authz import service as authz
@@ -94,15 +93,3 @@ def list_login_events(
         for e in events
     ]
     return Page(rows, total, page.page, page.size)
-
-
-def failure_count(*, session: Session, account: str) -> int:
-    """Failed attempts recorded for an account (used by tests and the security overview)."""
-    return int(
-        session.scalar(
-            select(sa.func.count())
-            .select_from(LoginEvent)
-            .where(LoginEvent.account == account, LoginEvent.outcome == LoginOutcome.FAILURE.value)
-        )
-        or 0
-    )

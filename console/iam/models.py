@@ -17,15 +17,10 @@ def _utc_column(*, nullable: bool = True, index: bool = False) -> Column:
 
 
 class UserStatus(StrEnum):
-    """Account status; labels in Chinese for display."""
+    """Stored account status (locked is derived from ``locked_until``)."""
 
     ACTIVE = "active"
     DISABLED = "disabled"
-
-    @property
-    def label(self) -> str:
-        """Chinese label."""
-        return {"active": "正常", "disabled": "停用"}[self.value]
 
 
 class LoginOutcome(StrEnum):
@@ -42,23 +37,6 @@ class LoginOutcome(StrEnum):
     SUPERSEDED = "superseded"
     TENANT_SUSPENDED = "tenant_suspended"
     PASSWORD_EXPIRED = "password_expired"
-
-
-class OrgKind(StrEnum):
-    """Kinds of organisation (domain.md §1)."""
-
-    REGISTRY = "registry"
-    SHARING_DEPT = "sharing_dept"
-    BANK = "bank"
-    DEVELOPER = "developer"
-    BROKER = "broker"
-    AGENCY = "agency"
-    OTHER = "other"
-
-    @property
-    def label(self) -> str:
-        """Chinese label."""
-        return ORG_KIND_LABELS[self.value]
 
 
 ORG_KIND_LABELS = {

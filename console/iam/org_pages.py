@@ -40,7 +40,7 @@ def _row(org: OrgView) -> rx.Component:
                 size="1",
                 variant="soft",
                 color_scheme="red",
-                on_click=OrgsState.ask_delete(org.id, org.name),
+                on_click=OrgsState.ask_delete(org.id.to_string(), org.name),
             ),
         ),
     )

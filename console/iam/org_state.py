@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import reflex as rx
+from sqlmodel import Session
 
 from console.authz.service import can
+from console.core.actor import Actor
 from console.iam import org_service
 from console.iam.models import ORG_KIND_LABELS
 from console.iam.state import TenantOption
@@ -52,10 +54,6 @@ class OrgsState(PagedListMixin, rx.State):
     edit_parent: str = "none"
     form_error: str = ""
     uscc_error: str = ""
-
-    delete_open: bool = False
-    delete_id: int = 0
-    delete_name: str = ""
 
     @rx.event(background=True)
     async def load(self):
@@ -202,27 +200,8 @@ class OrgsState(PagedListMixin, rx.State):
         yield rx.toast.success(f"机构 {draft.name} 已保存")
         yield OrgsState.load
 
-    @rx.event
-    def ask_delete(self, org_id: int, name: str) -> None:
-        """Confirm before deleting."""
-        self.delete_open, self.delete_id, self.delete_name = True, org_id, name
+    def _delete_one(self, session: Session, actor: Actor, key: str) -> None:
+        org_service.delete_org(session=session, actor=actor, org_id=int(key))
 
-    @rx.event
-    def set_delete_open(self, value: bool) -> None:
-        """Close the confirmation."""
-        self.delete_open = value
-
-    @rx.event(background=True)
-    async def delete(self):
-        """Delete (refused while it has children or members)."""
-        async with self:
-            token, org_id = await self._token(), self.delete_id
-            self.delete_open = False
-        outcome = await call(
-            token, lambda s, a: org_service.delete_org(session=s, actor=a, org_id=org_id)
-        )
-        if not outcome.ok:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        yield rx.toast.success("机构已删除")
-        yield OrgsState.load
+    def _deleted_text(self) -> str:
+        return "机构已删除"

@@ -79,6 +79,7 @@ def list_roles(*, session: Session, actor: Actor) -> list[RoleRow]:
     """Every role with its holder and permission counts."""
     authz.require(actor, OBJ, "read")
     roles = session.exec(select(Role).order_by(Role.builtin.desc(), Role.code)).all()  # type: ignore[attr-defined]
+    holders, permissions = authz.role_counts(session)
     return [
         RoleRow(
             code=r.code,
@@ -87,8 +88,8 @@ def list_roles(*, session: Session, actor: Actor) -> list[RoleRow]:
             scope=r.scope,
             description=r.description,
             builtin=r.builtin,
-            holders=len(authz.role_holders(session, role_code=r.code)),
-            permissions=len(authz.role_permissions(session, role_code=r.code)),
+            holders=holders[r.code],
+            permissions=permissions[r.code],
             tenant_code=r.tenant_code or "",
         )
         for r in roles

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 import reflex as rx
+from sqlmodel import Session
 
 from console.authz import service as authz
 from console.authz.catalogue import ACTION_LABELS, CATALOGUE
+from console.core.actor import Actor
 from console.iam import role_service
 from console.iam.state import TenantOption
 from console.tenancy import service as tenancy
@@ -75,10 +77,6 @@ class RolesState(PagedListMixin, rx.State):
     editor_name: str = ""
     selected: list[str] = []
     editor_error: str = ""
-
-    delete_open: bool = False
-    delete_code: str = ""
-    delete_name: str = ""
 
     @rx.event(background=True)
     async def load(self):
@@ -194,27 +192,8 @@ class RolesState(PagedListMixin, rx.State):
         yield rx.toast.success("角色已保存，持有该角色的用户下一次操作时生效")
         yield RolesState.load
 
-    @rx.event
-    def ask_delete(self, code: str, name: str) -> None:
-        """Confirm before deleting."""
-        self.delete_open, self.delete_code, self.delete_name = True, code, name
+    def _delete_one(self, session: Session, actor: Actor, key: str) -> None:
+        role_service.delete_role(session=session, actor=actor, code=key)
 
-    @rx.event
-    def set_delete_open(self, value: bool) -> None:
-        """Close the confirmation."""
-        self.delete_open = value
-
-    @rx.event(background=True)
-    async def delete(self):
-        """Delete the role (refused while anyone holds it)."""
-        async with self:
-            token, code = await self._token(), self.delete_code
-            self.delete_open = False
-        outcome = await call(
-            token, lambda s, a: role_service.delete_role(session=s, actor=a, code=code)
-        )
-        if not outcome.ok:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        yield rx.toast.success("角色已删除")
-        yield RolesState.load
+    def _deleted_text(self) -> str:
+        return "角色已删除"

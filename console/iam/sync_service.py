@@ -26,17 +26,6 @@ from console.tenancy.scope import Scope, scope_of
 MAX_RECORDS = 5000
 SYNC_TARGET = "一体化平台同步"
 NO_PASSWORD = "!"
-FIELDS = (
-    "account",
-    "real_name",
-    "tenant_code",
-    "id_type",
-    "id_number",
-    "phone",
-    "org_uscc",
-    "post",
-    "status",
-)
 
 
 @dataclass(frozen=True)

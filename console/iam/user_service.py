@@ -232,10 +232,11 @@ def _rows(session: Session, users: list[User]) -> list[UserRow]:
         statement = select(Organization).where(Organization.id.in_(org_ids))  # type: ignore[union-attr]
         orgs = {o.id: o.name for o in session.exec(statement).all()}
     role_names = dict(session.exec(select(Role.code, Role.name)).all())
+    held_by = authz.roles_by_user(session, user_ids=[u.id for u in users if u.id is not None])
     rows = []
     for user in users:
         assert user.id is not None
-        held = authz.user_roles(session, user_id=user.id)
+        held = held_by[user.id]
         status = effective_status(user)
         rows.append(
             UserRow(

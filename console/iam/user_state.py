@@ -453,19 +453,15 @@ class UsersState(PagedListMixin, rx.State):
     async def confirm_status(self):
         """Apply the confirmed enable/disable."""
         async with self:
-            token, target, enable = await self._token(), self.confirm_target, self.confirm_enable
+            target, enable = self.confirm_target, self.confirm_enable
             self.confirm_open = False
-        outcome = await call(
-            token,
+        async for event in self._act(
             lambda s, a: user_service.set_status(
                 session=s, actor=a, user_id=target, enabled=enable
             ),
-        )
-        if not outcome.ok:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        yield rx.toast.success("已启用账号" if enable else "已停用账号")
-        yield UsersState.load
+            "已启用账号" if enable else "已停用账号",
+        ):
+            yield event
 
     # --- unlock / reset --------------------------------------------------------------------
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import reflex as rx
+from collections.abc import Callable
 
+import reflex as rx
+from sqlmodel import Session
+
+from console.core.actor import Actor
 from console.iam.state import SessionState, login_url
-from console.ui.actions import Outcome
+from console.ui.actions import Outcome, call
 
 
 class PagedListMixin(rx.State, mixin=True):
@@ -18,6 +22,11 @@ class PagedListMixin(rx.State, mixin=True):
     loading: bool = False
     error: str = ""
     _load_seq: int = 0
+
+    # A delete asked for in the row and confirmed in the dialog (see ``_delete_one``).
+    delete_open: bool = False
+    delete_key: str = ""
+    delete_name: str = ""
 
     async def _token(self) -> str:
         return (await self.get_state(SessionState)).token
@@ -50,8 +59,47 @@ class PagedListMixin(rx.State, mixin=True):
             self.rows = []
         return True
 
+    async def _act(self, operation: Callable[[Session, Actor], object], success: str):
+        """Run a write for the page: toast the outcome and reload the list when it worked."""
+        async with self:
+            token = await self._token()
+        outcome = await call(token, operation)
+        if not outcome.ok:
+            yield rx.toast.error(outcome.error or outcome.relogin)
+            return
+        yield rx.toast.success(success)
+        yield self._reload()
+
+    def _delete_one(self, session: Session, actor: Actor, key: str) -> None:
+        """Delete the row ``key`` through its service (each list page says how)."""
+        raise NotImplementedError
+
+    def _deleted_text(self) -> str:
+        return "已删除"
+
+    @rx.event
+    def ask_delete(self, key: str, name: str) -> None:
+        """Confirm before deleting."""
+        self.delete_open, self.delete_key, self.delete_name = True, str(key), name
+
+    @rx.event
+    def set_delete_open(self, value: bool) -> None:
+        """Close the confirmation."""
+        self.delete_open = value
+
+    @rx.event(background=True)
+    async def delete(self):
+        """Delete the confirmed row (the service decides whether it may go)."""
+        async with self:
+            key, self.delete_open = self.delete_key, False
+        async for event in self._act(
+            lambda session, actor: self._delete_one(session, actor, key), self._deleted_text()
+        ):
+            yield event
+
     def _reload(self):
-        return type(self).load  # type: ignore[attr-defined]
+        # In a background event ``self`` is Reflex's StateProxy: reload through the real class.
+        return type(getattr(self, "__wrapped__", self)).load  # type: ignore[attr-defined]
 
     @rx.event
     def search(self, form: dict[str, str]):

@@ -12,6 +12,7 @@ from sqlmodel import select
 from console.audit.models import OperationLog
 from console.authz.service import read_seed_policy
 from console.core.db import session_scope
+from console.iam.models import Organization, Role
 from console.tenancy.models import Tenant
 from console.ui.navigation import SECTIONS
 from tests.e2e.conftest import log_in
@@ -300,3 +301,30 @@ def test_province_admin_narrows_the_view_to_one_tenant_from_the_header(
     expect(page.get_by_test_id("user-row-ding_person")).to_have_count(0)
     _pick(page, "tenant-switch", "全部租户")
     expect(page.get_by_test_id("user-row-ding_person")).to_be_visible()
+
+
+def test_deleting_an_organisation_and_a_role_after_confirmation(
+    page: Page,
+    browser: Browser,
+    browser_context_args: dict,
+    console_server: ConsoleServer,
+    make_user: Callable[..., str],
+) -> None:
+    with session_scope(console_server.db_url) as session:
+        session.add(Organization(tenant_code="330000", name="待删除机构", kind="other"))
+        session.add(Role(code="to_delete", name="待删除角色", category="业务"))
+    log_in(page, console_server.base_url, make_user("e2e_deleter", "sys_admin"))
+    page.get_by_test_id("nav-organizations").click()
+    page.get_by_test_id("org-row-待删除机构").get_by_role("button", name="删除").click()
+    page.get_by_test_id("confirm-ok").click()
+    expect(page.get_by_text("机构已删除")).to_be_visible()
+    expect(page.get_by_test_id("org-row-待删除机构")).to_have_count(0)
+    page.context.close()
+
+    security = _new_context_page(browser, browser_context_args)
+    log_in(security, console_server.base_url, make_user("e2e_role_deleter", "sec_admin"))
+    security.get_by_test_id("nav-roles").click()
+    security.get_by_test_id("role-row-to_delete").get_by_role("button", name="删除").click()
+    security.get_by_test_id("confirm-ok").click()
+    expect(security.get_by_text("角色已删除")).to_be_visible()
+    expect(security.get_by_test_id("role-row-to_delete")).to_have_count(0)
