@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import reflex as rx
 
-from console.dictionaries.state import DictionaryState, HistoryView, ItemView, TypeView
-from console.ui.components import error_callout, labelled, list_table, page_heading
+from console.core.exporting import XLSX_MIME
+from console.dictionaries.state import (
+    ChangeView,
+    Crumb,
+    DictionaryState,
+    HistoryView,
+    ItemView,
+    ProblemView,
+    TypeView,
+)
+from console.ui.components import (
+    confirm_dialog,
+    error_callout,
+    file_picker,
+    labelled,
+    list_table,
+    page_heading,
+    scroll_table,
+)
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
 SECTION = section_by_key("dictionaries")
 COLUMNS = ("代码", "名称", "上级代码", "状态", "失效日期", "说明", "操作")
+IMPORT_UPLOAD = "dict_import_upload"
 
 
 def _type_item(dict_type: TypeView) -> rx.Component:
@@ -50,6 +68,17 @@ def _row(item: ItemView) -> rx.Component:
                 variant="ghost",
                 on_click=DictionaryState.show_history(item.id, item.code),
             ),
+            rx.cond(
+                DictionaryState.can_delete & ~item.builtin,
+                rx.button(
+                    "删除",
+                    size="1",
+                    variant="ghost",
+                    color_scheme="red",
+                    on_click=DictionaryState.ask_delete(item.id.to_string(), item.label),
+                    data_testid=f"dict-delete-{item.code}",
+                ),
+            ),
         ),
         rx.button(
             "历史",
@@ -61,7 +90,21 @@ def _row(item: ItemView) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.code(item.code)),
         rx.table.cell(
-            rx.hstack(rx.text(item.label), rx.cond(item.local, rx.badge("本地", variant="outline")))
+            rx.hstack(
+                rx.cond(
+                    item.children > 0,
+                    rx.link(
+                        item.label,
+                        " ›",
+                        href="#",
+                        on_click=DictionaryState.open_children(item.code, item.label),
+                        data_testid=f"dict-open-{item.code}",
+                    ),
+                    rx.text(item.label),
+                ),
+                rx.cond(item.children > 0, rx.badge(item.children, variant="soft", size="1")),
+                rx.cond(item.local, rx.badge("本地", variant="outline")),
+            )
         ),
         rx.table.cell(item.parent_code),
         rx.table.cell(
@@ -89,8 +132,10 @@ def _editor() -> rx.Component:
                     default_value=DictionaryState.edit_code,
                     read_only=~adding,
                     width="100%",
+                    on_change=DictionaryState.check_code.debounce(300),
                     data_testid="dict-code",
                 ),
+                DictionaryState.code_error,
             ),
             labelled(
                 "名称",
@@ -98,8 +143,10 @@ def _editor() -> rx.Component:
                     name="label",
                     default_value=DictionaryState.edit_label,
                     width="100%",
+                    on_change=DictionaryState.check_label.debounce(300),
                     data_testid="dict-label",
                 ),
+                DictionaryState.label_error,
             ),
             labelled(
                 "上级代码（分层字典）",
@@ -146,21 +193,12 @@ def _history_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("变更历史：", DictionaryState.history_code),
-            rx.scroll_area(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(c)
-                                for c in ("时间", "操作人", "操作", "修改前", "修改后")
-                            ]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(DictionaryState.history, _history_row)),
-                    size="1",
-                ),
+            scroll_table(
+                ("时间", "操作人", "操作", "修改前", "修改后"),
+                DictionaryState.history,
+                _history_row,
+                testid="dict-history",
                 max_height="60vh",
-                type="auto",
             ),
             rx.hstack(
                 rx.dialog.close(rx.button("关闭", variant="soft")), justify="end", margin_top="12px"
@@ -169,6 +207,190 @@ def _history_dialog() -> rx.Component:
         ),
         open=DictionaryState.history_open,
         on_open_change=DictionaryState.set_history_open,
+    )
+
+
+def _crumb(crumb: Crumb, index: rx.Var[int]) -> rx.Component:
+    return rx.hstack(
+        rx.text("/", color_scheme="gray"),
+        rx.link(crumb.label, href="#", on_click=DictionaryState.go_up(index + 1)),
+        spacing="2",
+    )
+
+
+def _breadcrumbs() -> rx.Component:
+    """Where in the tree the table is (for hierarchical dictionaries, when not searching)."""
+    return rx.cond(
+        DictionaryState.crumbs.length() > 0,
+        rx.hstack(
+            rx.link("全部", href="#", on_click=DictionaryState.go_up(0)),
+            rx.foreach(DictionaryState.crumbs, _crumb),
+            spacing="2",
+            data_testid="dict-crumbs",
+        ),
+    )
+
+
+def _problem_row(problem: ProblemView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(problem.line),
+        rx.table.cell(problem.code),
+        rx.table.cell(rx.text(problem.reason, color="var(--red-11)")),
+    )
+
+
+def _change_row(change: ChangeView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(change.line),
+        rx.table.cell(rx.badge(change.kind, variant="soft")),
+        rx.table.cell(change.code),
+        rx.table.cell(change.label),
+        rx.table.cell(change.fields),
+    )
+
+
+def _import_dialog() -> rx.Component:
+    picker = file_picker(
+        IMPORT_UPLOAD,
+        "拖入或点击选择 CSV / XLSX 文件",
+        {"text/csv": [".csv"], XLSX_MIME: [".xlsx"]},
+        "dict-import-file",
+    )
+    preview = rx.vstack(
+        rx.cond(
+            DictionaryState.import_problems.length() > 0,
+            rx.vstack(
+                rx.text("以下行有错误，改正后重新选择文件；在此之前不会导入任何内容：", size="2"),
+                scroll_table(
+                    ("行", "代码", "原因"),
+                    DictionaryState.import_problems,
+                    _problem_row,
+                    testid="dict-import-problems",
+                    max_height="30vh",
+                ),
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            DictionaryState.import_changes.length() > 0,
+            rx.vstack(
+                rx.text("将要做的修改：", size="2"),
+                scroll_table(
+                    ("行", "操作", "代码", "名称", "修改的字段"),
+                    DictionaryState.import_changes,
+                    _change_row,
+                    testid="dict-import-changes",
+                    max_height="30vh",
+                ),
+                rx.cond(
+                    DictionaryState.import_hidden > 0,
+                    rx.text(
+                        "另有 ",
+                        DictionaryState.import_hidden,
+                        " 项未列出",
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                ),
+                width="100%",
+            ),
+        ),
+        width="100%",
+    )
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("导入：", DictionaryState.type_name),
+            rx.text(
+                "列：代码、名称、上级代码、排序、状态（启用/停用）、生效日期、失效日期、说明；"
+                "导出的文件可直接作模板。先逐行检查并预览，确认后一次性全部生效，有任何错误则不导入。"
+                "文件中没有的字典项保持不变。",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.cond(
+                DictionaryState.extensible,
+                rx.hstack(
+                    rx.switch(
+                        checked=DictionaryState.import_local,
+                        on_change=DictionaryState.set_import_local,
+                    ),
+                    rx.text("导入为本租户的本地字典项", size="2"),
+                    margin_y="8px",
+                ),
+            ),
+            picker,
+            rx.hstack(
+                rx.cond(DictionaryState.import_running, rx.spinner()),
+                rx.text(
+                    DictionaryState.import_summary, size="2", data_testid="dict-import-summary"
+                ),
+                rx.spacer(),
+                rx.dialog.close(rx.button("取消", variant="soft")),
+                rx.button(
+                    "检查并预览",
+                    variant="soft",
+                    loading=DictionaryState.import_running,
+                    on_click=DictionaryState.upload_import(
+                        rx.upload_files(upload_id=IMPORT_UPLOAD)
+                    ),
+                    data_testid="dict-import-preview",
+                ),
+                rx.button(
+                    "确认导入",
+                    disabled=~DictionaryState.import_ready,
+                    loading=DictionaryState.import_running,
+                    on_click=DictionaryState.confirm_import,
+                    data_testid="dict-import-apply",
+                ),
+                width="100%",
+                align="center",
+                margin_y="12px",
+            ),
+            preview,
+            max_width="860px",
+        ),
+        open=DictionaryState.import_open,
+        on_open_change=DictionaryState.set_import_open,
+    )
+
+
+def _delete_dialog() -> rx.Component:
+    return confirm_dialog(
+        title="删除字典项",
+        description=[
+            "确定删除「",
+            DictionaryState.delete_name,
+            "」？内置项或仍在使用的项（有下级、被租户使用）不能删除，只能停用。删除记入操作日志。",
+        ],
+        open_=DictionaryState.delete_open,
+        on_open_change=DictionaryState.set_delete_open,
+        on_confirm=DictionaryState.delete,
+        confirm_label="删除",
+        testid="dict-delete-confirm",
+    )
+
+
+def _export_menu() -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                rx.icon("download", size=14),
+                "导出",
+                variant="soft",
+                loading=DictionaryState.exporting,
+                data_testid="dict-export",
+            )
+        ),
+        rx.menu.content(
+            rx.menu.item(
+                "Excel（XLSX）",
+                on_click=DictionaryState.export("xlsx"),
+                data_testid="dict-export-xlsx",
+            ),
+            rx.menu.item(
+                "CSV", on_click=DictionaryState.export("csv"), data_testid="dict-export-csv"
+            ),
+        ),
     )
 
 
@@ -188,6 +410,17 @@ def dictionaries_page() -> rx.Component:
             on_submit=DictionaryState.search,
         ),
         rx.spacer(),
+        rx.cond(DictionaryState.can_export, _export_menu()),
+        rx.cond(
+            DictionaryState.can_write,
+            rx.button(
+                rx.icon("upload", size=14),
+                "导入",
+                variant="soft",
+                on_click=DictionaryState.set_import_open(True),
+                data_testid="dict-import",
+            ),
+        ),
         rx.cond(
             DictionaryState.can_write & DictionaryState.extensible,
             rx.button(
@@ -212,6 +445,7 @@ def dictionaries_page() -> rx.Component:
         rx.heading(DictionaryState.type_name, size="4"),
         rx.text(DictionaryState.type_source, size="1", color_scheme="gray"),
         toolbar,
+        _breadcrumbs(),
         error_callout(DictionaryState.error),
         list_table(
             DictionaryState,
@@ -239,6 +473,8 @@ def dictionaries_page() -> rx.Component:
         ),
         _editor(),
         _history_dialog(),
+        _import_dialog(),
+        _delete_dialog(),
         spacing="4",
         width="100%",
     )

@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 import reflex as rx
+from sqlmodel import Session
 
 from console.authz.service import can
+from console.core.actor import Actor
+from console.core.exporting import XLSX_MIME
 from console.core.paging import PageRequest
-from console.dictionaries import service
+from console.dictionaries import importing, service
 from console.ui.actions import call
 from console.ui.list_state import PagedListMixin
 
@@ -23,6 +26,7 @@ class TypeView:
     name: str
     count: int
     extensible: bool
+    hierarchical: bool
     source: str
 
 
@@ -38,6 +42,40 @@ class ItemView:
     valid_to: str
     remark: str
     local: bool
+    builtin: bool
+    children: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Crumb:
+    """One level above the items shown in the tree view."""
+
+    code: str
+    label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ProblemView:
+    """A row of an import file that cannot be imported."""
+
+    line: int
+    code: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangeView:
+    """An item an import adds, changes or disables."""
+
+    line: int
+    code: str
+    label: str
+    kind: str
+    fields: str
+
+
+_KIND_LABELS = {"add": "新增", "change": "修改", "disable": "停用"}
+_ACTION_LABELS = {"create": "新增", "update": "修改", "enable": "启用", "disable": "停用"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,8 +97,13 @@ class DictionaryState(PagedListMixin, rx.State):
     type_name: str = ""
     type_source: str = ""
     extensible: bool = False
+    hierarchical: bool = False
+    crumbs: list[Crumb] = []
     rows: list[ItemView] = []
     can_write: bool = False
+    can_delete: bool = False
+    can_export: bool = False
+    exporting: bool = False
 
     edit_open: bool = False
     edit_id: int = 0  # 0 = adding
@@ -70,10 +113,24 @@ class DictionaryState(PagedListMixin, rx.State):
     edit_remark: str = ""
     edit_local: bool = False
     edit_error: str = ""
+    code_error: str = ""
+    label_error: str = ""
 
     history_open: bool = False
     history_code: str = ""
     history: list[HistoryView] = []
+
+    import_open: bool = False
+    import_local: bool = False
+    import_running: bool = False
+    import_summary: str = ""
+    import_problems: list[ProblemView] = []
+    import_changes: list[ChangeView] = []
+    import_hidden: int = 0
+    import_ready: bool = False
+    _import_payload: bytes = b""
+    _import_name: str = ""
+    _import_fingerprint: str = ""
 
     @rx.event(background=True)
     async def load(self):
@@ -89,17 +146,22 @@ class DictionaryState(PagedListMixin, rx.State):
                 self.keyword,
                 self.page,
             )
+            parent = self.crumbs[-1].code if self.crumbs else ""
 
         def fetch(session, actor):
             types = service.list_types(session=session, actor=actor)
+            tree = any(t.code == type_code and t.hierarchical for t in types)
             items = service.list_items(
                 session=session,
                 actor=actor,
                 type_code=type_code,
                 search=keyword,
+                # Tree view shows one level; a search looks through every level.
+                parent_code=parent if tree and not keyword else None,
                 page=PageRequest(page, PAGE_SIZE),
             )
-            return types, items, can(actor, service.OBJ, "write")
+            rights = {act: can(actor, service.OBJ, act) for act in ("write", "delete", "export")}
+            return types, items, rights
 
         outcome = await call(token, fetch)
         if outcome.relogin:
@@ -108,14 +170,17 @@ class DictionaryState(PagedListMixin, rx.State):
         async with self:
             if self._stale(seq) or self._failed(outcome):
                 return
-            types, items, self.can_write = outcome.value
+            types, items, rights = outcome.value
+            self.can_write, self.can_delete = rights["write"], rights["delete"]
+            self.can_export = rights["export"]
             self.types = [
-                TypeView(t.code, t.name, t.items, t.tenant_extensible, t.source) for t in types
+                TypeView(t.code, t.name, t.items, t.tenant_extensible, t.hierarchical, t.source)
+                for t in types
             ]
             current = next((t for t in types if t.code == type_code), None)
             if current is not None:
                 self.type_name, self.type_source = current.name, current.source
-                self.extensible = current.tenant_extensible
+                self.extensible, self.hierarchical = current.tenant_extensible, current.hierarchical
             self.rows = [
                 ItemView(
                     i.id,
@@ -126,6 +191,8 @@ class DictionaryState(PagedListMixin, rx.State):
                     i.valid_to,
                     i.remark,
                     bool(i.tenant_code),
+                    i.builtin,
+                    i.children,
                 )
                 for i in items.items
             ]
@@ -133,14 +200,161 @@ class DictionaryState(PagedListMixin, rx.State):
 
     @rx.event
     def choose_type(self, code: str):
-        """Show another dictionary."""
-        self.type_code, self.page, self.keyword = code, 1, ""
+        """Show another dictionary (its top level, for a tree)."""
+        self.type_code, self.page, self.keyword, self.crumbs = code, 1, "", []
         return DictionaryState.load
+
+    @rx.event
+    def open_children(self, code: str, label: str):
+        """Go one level down the tree, to the items under ``code``."""
+        self.crumbs = [*self.crumbs, Crumb(code, label)]
+        self.page, self.keyword = 1, ""
+        return DictionaryState.load
+
+    @rx.event
+    def go_up(self, depth: int):
+        """Go back up the tree to ``depth`` levels below the top (0 = the top)."""
+        self.crumbs = self.crumbs[:depth]
+        self.page, self.keyword = 1, ""
+        return DictionaryState.load
+
+    # --- export ---------------------------------------------------------------------------
+
+    @rx.event(background=True)
+    async def export(self, fmt: str):
+        """Download the dictionary (as the search shows it) as CSV or XLSX; logged."""
+        async with self:
+            token, type_code, keyword = await self._token(), self.type_code, self.keyword
+            self.exporting = True
+        outcome = await call(
+            token,
+            lambda s, a: service.export_items(
+                session=s, actor=a, type_code=type_code, search=keyword, fmt=fmt
+            ),
+        )
+        async with self:
+            self.exporting = False
+        if not outcome.ok or outcome.value is None:
+            yield rx.toast.error(outcome.error or outcome.relogin)
+            return
+        filename, content = outcome.value
+        mime = XLSX_MIME if fmt == "xlsx" else "text/csv"
+        yield rx.download(data=content, filename=filename, mime_type=mime)
+
+    # --- delete ---------------------------------------------------------------------------
+
+    def _delete_one(self, session: Session, actor: Actor, key: str) -> None:
+        service.delete_item(session=session, actor=actor, item_id=int(key))
+
+    # --- import ---------------------------------------------------------------------------
+
+    @rx.event
+    def set_import_open(self, value: bool) -> None:
+        """Open or close the import dialog (a fresh dialog forgets the last file)."""
+        self.import_open = value
+        if value:
+            self._clear_import()
+
+    @rx.event
+    def set_import_local(self, value: bool) -> None:
+        """Import into the current county's local items instead of the province-wide ones."""
+        self.import_local = value
+        self._clear_import()
+
+    def _clear_import(self) -> None:
+        self.import_summary, self.import_problems, self.import_changes = "", [], []
+        self.import_hidden, self.import_ready, self._import_fingerprint = 0, False, ""
+
+    @rx.event
+    async def upload_import(self, files: list[rx.UploadFile]):
+        """Receive the CSV/XLSX file, then check it in the background."""
+        self._clear_import()
+        if not files:
+            self.import_summary = "请先选择 CSV 或 XLSX 文件"
+            return None
+        self._import_payload = await files[0].read()
+        self._import_name = files[0].name or "upload.csv"
+        self.import_running, self.import_summary = True, "正在逐行检查…"
+        return DictionaryState.preview_import
+
+    @rx.event(background=True)
+    async def preview_import(self):
+        """Check every row and show what the import would add, change and disable."""
+        async with self:
+            token, type_code, local = await self._token(), self.type_code, self.import_local
+            payload, name = self._import_payload, self._import_name
+        outcome = await call(
+            token,
+            lambda s, a: importing.preview_import(
+                session=s,
+                actor=a,
+                type_code=type_code,
+                content=payload,
+                filename=name,
+                local=local,
+            ),
+        )
+        async with self:
+            self.import_running = False
+            plan = outcome.value
+            if not outcome.ok or plan is None:
+                self.import_summary = outcome.error or outcome.relogin
+                return
+            self._show_plan(plan)
+
+    def _show_plan(self, plan: importing.ImportPlan) -> None:
+        self.import_summary = (
+            f"新增 {plan.count('add')} · 修改 {plan.count('change')} · "
+            f"停用 {plan.count('disable')} · 不变 {plan.unchanged} · 错误 {len(plan.problems)}"
+        )
+        self.import_problems = [ProblemView(p.line, p.code, p.reason) for p in plan.problems]
+        shown = plan.changes[: importing.PREVIEW_LIST_LIMIT]
+        self.import_changes = [
+            ChangeView(c.line, c.code, c.label, _KIND_LABELS[c.kind], "、".join(c.fields))
+            for c in shown
+        ]
+        self.import_hidden = len(plan.changes) - len(shown)
+        self.import_ready = not plan.problems and bool(plan.changes)
+        self._import_fingerprint = plan.fingerprint
+
+    @rx.event(background=True)
+    async def confirm_import(self):
+        """Apply the previewed import: every change in one transaction, or none."""
+        async with self:
+            token, type_code, local = await self._token(), self.type_code, self.import_local
+            payload, name = self._import_payload, self._import_name
+            expected, self.import_running = self._import_fingerprint, True
+            self.import_summary = "正在导入…"
+        outcome = await call(
+            token,
+            lambda s, a: importing.apply_import(
+                session=s,
+                actor=a,
+                type_code=type_code,
+                content=payload,
+                filename=name,
+                expected=expected,
+                local=local,
+            ),
+        )
+        async with self:
+            self.import_running = False
+            plan = outcome.value
+            if not outcome.ok or plan is None:
+                self.import_summary, self.import_ready = outcome.error or outcome.relogin, False
+                return
+            self.import_open, self._import_payload = False, b""
+        yield rx.toast.success(
+            f"导入完成：新增 {plan.count('add')}，修改 {plan.count('change')}，"
+            f"停用 {plan.count('disable')}"
+        )
+        yield DictionaryState.load
 
     @rx.event
     def open_add(self, local: bool) -> None:
         """Add an item (``local``: only the user's county sees it)."""
         self.edit_open, self.edit_id, self.edit_local, self.edit_error = True, 0, local, ""
+        self.code_error = self.label_error = ""
         self.edit_code = self.edit_label = self.edit_parent = self.edit_remark = ""
 
     @rx.event
@@ -148,8 +362,19 @@ class DictionaryState(PagedListMixin, rx.State):
         """Edit an item (its code stays)."""
         row = next(r for r in self.rows if r.id == item_id)
         self.edit_open, self.edit_id, self.edit_error = True, row.id, ""
+        self.code_error = self.label_error = ""
         self.edit_code, self.edit_label = row.code, row.label
         self.edit_parent, self.edit_remark = row.parent_code, row.remark
+
+    @rx.event
+    def check_code(self, value: str) -> None:
+        """Say what is wrong with the code as it is typed."""
+        self.code_error = service.code_problem(self.type_code, value.strip()) if value else ""
+
+    @rx.event
+    def check_label(self, value: str) -> None:
+        """Say what is wrong with the name as it is typed."""
+        self.label_error = service.label_problem(value)
 
     @rx.event
     def set_edit_open(self, value: bool) -> None:
@@ -214,7 +439,9 @@ class DictionaryState(PagedListMixin, rx.State):
             return
         async with self:
             self.history = [
-                HistoryView(h.time, h.actor, h.action, h.before, h.after)
+                HistoryView(
+                    h.time, h.actor, _ACTION_LABELS.get(h.action, h.action), h.before, h.after
+                )
                 for h in outcome.value or []
             ]
             self.history_code, self.history_open = code, True

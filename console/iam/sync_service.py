@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -17,6 +15,7 @@ from console.core.clock import utcnow
 from console.core.crypto import keyring
 from console.core.errors import Forbidden, UserError, ValidationFailed
 from console.core.settings import get_settings
+from console.core.tabular import read_table
 from console.iam.models import Organization, User, UserStatus
 from console.iam.user_service import OBJ, UserDraft, check_person, insert_user, protect
 from console.interfaces.key_service import key_actor
@@ -58,29 +57,24 @@ class SyncReport:
 
 
 def parse_records(content: bytes, filename: str) -> list[dict[str, str]]:
-    """Rows of an uploaded CSV (UTF-8, header row) or JSON (list, or {"records": [...]}) file.
+    """Rows of an uploaded CSV or XLSX (header row) or JSON (list, or {"records": [...]}) file.
 
     Raises:
-        ValidationFailed: the file cannot be read as either format.
+        ValidationFailed: the file cannot be read as any of these formats.
     """
+    if not filename.lower().endswith(".json"):
+        rows = read_table(content, filename, required=("account", "real_name", "tenant_code"))
+        return [_clean(row.values) for row in rows]
     try:
-        text = content.decode("utf-8-sig")
+        data = json.loads(content.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise ValidationFailed("文件应为 UTF-8 编码的 CSV 或 JSON", field="文件") from None
-    if filename.lower().endswith(".json"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ValidationFailed(f"JSON 格式错误（第 {error.lineno} 行）", field="文件") from None
-        rows = data.get("records", []) if isinstance(data, dict) else data
-        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise ValidationFailed('JSON 应为记录数组或 {"records": [...]}', field="文件")
-        return [_clean(row) for row in rows]
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"account", "real_name", "tenant_code"} - set(reader.fieldnames or [])
-    if missing:
-        raise ValidationFailed(f"CSV 缺少列：{'、'.join(sorted(missing))}", field="文件")
-    return [_clean(row) for row in reader]
+        raise ValidationFailed("JSON 文件应为 UTF-8 编码", field="文件") from None
+    except json.JSONDecodeError as error:
+        raise ValidationFailed(f"JSON 格式错误（第 {error.lineno} 行）", field="文件") from None
+    rows = data.get("records", []) if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise ValidationFailed('JSON 应为记录数组或 {"records": [...]}', field="文件")
+    return [_clean(row) for row in rows]
 
 
 def _clean(row: dict) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from console.core.exporting import XLSX_MIME
 from console.iam.user_state import (
     ID_TYPE_OPTIONS,
     REVEAL_OPTIONS,
@@ -16,9 +17,11 @@ from console.iam.user_state import (
 from console.ui.components import (
     confirm_dialog,
     error_callout,
+    file_picker,
     labelled,
     list_table,
     page_heading,
+    scroll_table,
     status_badge,
 )
 from console.ui.navigation import section_by_key
@@ -462,21 +465,11 @@ def _sync_line(line: SyncLine) -> rx.Component:
 
 
 def _sync_dialog() -> rx.Component:
-    picker = rx.upload(
-        rx.vstack(
-            rx.icon("file-up", size=24),
-            rx.text("拖入或点击选择 CSV / JSON 文件", size="2"),
-            rx.foreach(rx.selected_files(SYNC_UPLOAD), lambda f: rx.code(f)),
-            align="center",
-        ),
-        id=SYNC_UPLOAD,
-        max_files=1,
-        multiple=False,
-        accept={"text/csv": [".csv"], "application/json": [".json"]},
-        border="1px dashed var(--gray-7)",
-        padding="16px",
-        width="100%",
-        data_testid="sync-file",
+    picker = file_picker(
+        SYNC_UPLOAD,
+        "拖入或点击选择 CSV / XLSX / JSON 文件",
+        {"text/csv": [".csv"], XLSX_MIME: [".xlsx"], "application/json": [".json"]},
+        "sync-file",
     )
     return rx.dialog.root(
         rx.dialog.content(
@@ -506,21 +499,11 @@ def _sync_dialog() -> rx.Component:
             ),
             rx.cond(
                 UsersState.sync_rejected.length() > 0,
-                rx.scroll_area(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("行"),
-                                rx.table.column_header_cell("账号"),
-                                rx.table.column_header_cell("原因"),
-                            )
-                        ),
-                        rx.table.body(rx.foreach(UsersState.sync_rejected, _sync_line)),
-                        size="1",
-                        data_testid="sync-rejected",
-                    ),
-                    max_height="40vh",
-                    type="auto",
+                scroll_table(
+                    ("行", "账号", "原因"),
+                    UsersState.sync_rejected,
+                    _sync_line,
+                    testid="sync-rejected",
                 ),
             ),
             max_width="720px",

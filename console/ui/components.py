@@ -186,3 +186,46 @@ def confirm_dialog(
         open=open_,
         on_open_change=on_open_change,
     )
+
+
+def file_picker(
+    upload_id: str, hint: str, accept: dict[str, list[str]], testid: str
+) -> rx.Component:
+    """Drop zone for one uploaded file, naming the chosen file."""
+    return rx.upload(
+        rx.vstack(
+            rx.icon("file-up", size=24),
+            rx.text(hint, size="2"),
+            rx.foreach(rx.selected_files(upload_id), lambda name: rx.code(name)),
+            align="center",
+        ),
+        id=upload_id,
+        max_files=1,
+        multiple=False,
+        accept=accept,
+        border="1px dashed var(--gray-7)",
+        padding="16px",
+        width="100%",
+        data_testid=testid,
+    )
+
+
+def scroll_table(
+    headers: tuple[str, ...],
+    items: rx.Var,
+    row: Callable[[rx.Var], rx.Component],
+    *,
+    testid: str,
+    max_height: str = "40vh",
+) -> rx.Component:
+    """A small table inside a dialog that scrolls instead of growing past the screen."""
+    return rx.scroll_area(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(items, row)),
+            size="1",
+            data_testid=testid,
+        ),
+        max_height=max_height,
+        type="auto",
+    )

@@ -14,13 +14,6 @@ from console.dictionaries.seed import load_seed
 from tests.support.world import World
 
 
-@pytest.fixture
-def dicts(world: World) -> World:
-    with session_scope() as session:
-        load_seed(session)
-    return world
-
-
 def _item_id(type_code: str, code: str) -> int:
     with session_scope() as session:
         dict_type = session.exec(select(DictType).where(DictType.code == type_code)).one()
