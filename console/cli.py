@@ -28,6 +28,7 @@ def _init(args: argparse.Namespace) -> int:
 def _load_dictionaries(_args: argparse.Namespace) -> int:
     """Load the seed dictionaries; report administrators' edits that were kept."""
     from console.dictionaries.seed import load_seed
+    from console.interfaces.registry_service import load_national_interfaces
 
     migrate()
     with session_scope() as session:
@@ -35,6 +36,9 @@ def _load_dictionaries(_args: argparse.Namespace) -> int:
     print(f"数据字典：新增 {report.added}，更新 {report.updated}，未变 {report.unchanged}")
     for kept in report.kept_edits:
         print(f"  管理员已修改，未覆盖：{kept}")
+    with session_scope() as session:
+        added = load_national_interfaces(session)
+    print(f"国家共享接口：新增 {added}（已登记的不覆盖）")
     return 0
 
 
@@ -108,10 +112,11 @@ def _apikey_create(args: argparse.Namespace) -> int:
 
     from console.iam.models import Organization
     from console.interfaces.key_service import create_key
+    from console.interfaces.models import Channel
 
     migrate()
     with session_scope() as session:
-        org_id = None
+        org_id = channel_id = None
         if args.org:
             org = session.exec(
                 select(Organization).where(
@@ -121,14 +126,30 @@ def _apikey_create(args: argparse.Namespace) -> int:
             if org is None:
                 raise ValidationFailed(f"租户 {args.tenant} 下没有机构 {args.org}", field="机构")
             org_id = org.id
+            # An institution with a channel calls through it: its key obeys the channel's state.
+            channel = session.exec(select(Channel).where(Channel.org_id == org.id)).first()
+            channel_id = channel.id if channel else None
         key = create_key(
             session,
             name=args.name or args.org or "接入系统",
             tenant_code=args.tenant,
             org_id=org_id,
+            channel_id=channel_id,
             scopes={s.strip() for s in args.streams.split(",") if s.strip()},
             created_by="cli",
+            rate_limit_per_minute=args.rate_limit,
         )
+    print(key)
+    return 0
+
+
+def _apikey_rotate(args: argparse.Namespace) -> int:
+    """Print a new key; the old one keeps working for the grace period."""
+    from console.interfaces.key_service import rotate_key_by_operator
+
+    migrate()
+    with session_scope() as session:
+        key = rotate_key_by_operator(session, key_id=args.key_id, grace_hours=args.grace_hours)
     print(key)
     return 0
 
@@ -248,8 +269,19 @@ def build_parser() -> argparse.ArgumentParser:
     key_create.add_argument("--tenant", required=True, help="租户代码（6位）")
     key_create.add_argument("--org", help="机构名称")
     key_create.add_argument("--name", help="接入系统名称")
-    key_create.add_argument("--streams", required=True, help="范围，逗号分隔，如 iam.sync")
+    key_create.add_argument(
+        "--streams", required=True, help="范围，逗号分隔，如 iam.sync,logs.case_event"
+    )
+    key_create.add_argument(
+        "--rate-limit", dest="rate_limit", type=int, default=600, help="每分钟最多调用次数"
+    )
     key_create.set_defaults(handler=_apikey_create)
+    key_rotate = apikey.add_parser(
+        "rotate", help="轮换接入密钥：打印新密钥，旧密钥在宽限期内仍有效"
+    )
+    key_rotate.add_argument("key_id")
+    key_rotate.add_argument("--grace-hours", dest="grace_hours", type=int, help="宽限期（小时）")
+    key_rotate.set_defaults(handler=_apikey_rotate)
     key_revoke = apikey.add_parser("revoke", help="吊销接入密钥")
     key_revoke.add_argument("key_id")
     key_revoke.set_defaults(handler=_apikey_revoke)

@@ -29,6 +29,15 @@ from console.iam.state import (
 )
 from console.iam.user_pages import users_page
 from console.iam.user_state import UsersState
+from console.interfaces.channel_pages import channels_page
+from console.interfaces.channel_state import ChannelsState
+from console.interfaces.key_pages import api_keys_page
+from console.interfaces.key_state import ApiKeysState
+from console.interfaces.registry_pages import interfaces_page
+from console.interfaces.registry_state import InterfacesState
+from console.interfaces.scheduler import run_scheduler
+from console.interfaces.task_pages import sharing_tasks_page
+from console.interfaces.task_state import SharingTasksState
 from console.tenancy.pages import tenants_page
 from console.tenancy.state import TenantsState
 from console.ui import theme
@@ -58,6 +67,7 @@ app = rx.App(
     backend_exception_handler=_backend_error,
 )
 app.register_lifespan_task(_startup)
+app.register_lifespan_task(run_scheduler)
 
 app.add_page(
     login_page, route=LOGIN_ROUTE, title=f"登录 · {theme.PRODUCT_NAME}", on_load=LoginState.load
@@ -77,6 +87,10 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "login_log": (login_log_page, LoginLogState.load),
     "settings": (settings_page, PolicyState.load),
     "dictionaries": (dictionaries_page, DictionaryState.load),
+    "interfaces": (interfaces_page, InterfacesState.load),
+    "api_keys": (api_keys_page, ApiKeysState.load),
+    "channels": (channels_page, ChannelsState.load),
+    "sharing_tasks": (sharing_tasks_page, SharingTasksState.load),
 }
 for _section in SECTIONS:
     if _section.key in BUILT:

@@ -11,9 +11,10 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from loguru import logger
 from pydantic import BaseModel, Field
+from sqlmodel import select
 
 from console import __version__
-from console.audit.service import record_anonymous_denial
+from console.api.gateway import GatewayRefusal, authorize
 from console.core.db import (
     backend_name,
     current_revision,
@@ -21,10 +22,10 @@ from console.core.db import (
     head_revision,
     session_scope,
 )
-from console.core.errors import AuthenticationFailed, Forbidden, UserError
+from console.core.errors import Forbidden, UserError
 from console.core.logging import request_context
 from console.iam.sync_service import sync_users_by_key
-from console.interfaces.key_service import verify_key
+from console.interfaces.models import ApiKey
 
 REQUEST_ID_HEADER = "X-Request-ID"
 API_PREFIX = "/api/"
@@ -86,6 +87,8 @@ def create_api() -> FastAPI:
         }
         return JSONResponse(body, status_code=status)
 
+    _mount_gateway_errors(api)
+    _mount_whoami(api)
     _mount_iam_sync(api)
     return api
 
@@ -99,14 +102,44 @@ class SyncBody(BaseModel):
     )
 
 
-def _bearer(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
-
-
 def _error(status: int, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"detail": message}, status_code=status, headers=headers or None)
+
+
+def _mount_gateway_errors(api: FastAPI) -> None:
+    @api.exception_handler(GatewayRefusal)
+    async def _refused(_request: Request, refusal: GatewayRefusal) -> JSONResponse:
+        return _error(refusal.status, refusal.message, **refusal.headers)
+
+
+def _mount_whoami(api: FastAPI) -> None:
+    @api.get(
+        "/api/v1/whoami",
+        tags=["gateway"],
+        summary="接入自检：密钥绑定的租户、范围、通道状态与限额",
+        description="可带 tenant、business_code、interface_code 参数，检查该密钥能否代表该租户、"
+        "提交该业务或经该接口调用；不能时返回 403 及原因。",
+    )
+    def whoami(
+        request: Request,
+        tenant: str | None = None,
+        business_code: str | None = None,
+        interface_code: str | None = None,
+    ) -> dict[str, Any]:
+        caller = authorize(
+            request,
+            scope=None,
+            tenant=tenant,
+            business_code=business_code,
+            interface_code=interface_code,
+        )
+        return {
+            "key_id": caller.key_id,
+            "tenant": caller.tenant_code,
+            "scopes": sorted(caller.scopes),
+            "channel_state": caller.channel_state,
+            "rate_limit_per_minute": caller.rate_limit_per_minute,
+        }
 
 
 def _mount_iam_sync(api: FastAPI) -> None:
@@ -116,19 +149,15 @@ def _mount_iam_sync(api: FastAPI) -> None:
         summary="一体化平台用户信息同步（需 iam.sync 范围的接入密钥）",
     )
     def iam_sync(body: SyncBody, request: Request) -> JSONResponse:
-        client_ip = request.client.host if request.client else ""
+        caller = authorize(request, scope="iam.sync")
         try:
             with session_scope() as session:
-                key = verify_key(session, _bearer(request))
-        except AuthenticationFailed as refused:
-            record_anonymous_denial(
-                reason=refused.message, client_ip=client_ip, target=request.url.path
-            )
-            return _error(401, refused.message, **{"WWW-Authenticate": "Bearer"})
-        try:
-            with session_scope() as session:
+                key = session.exec(select(ApiKey).where(ApiKey.key_id == caller.key_id)).one()
                 report = sync_users_by_key(
-                    session=session, key=key, records=body.records, client_ip=client_ip
+                    session=session,
+                    key=key,
+                    records=body.records,
+                    client_ip=caller.actor.client_ip,
                 )
         except Forbidden as refused:
             return _error(403, refused.message)

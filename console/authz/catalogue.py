@@ -13,6 +13,7 @@ ACTION_LABELS: dict[str, str] = {
     "approve": "审批",
     "unlock": "解锁/重置密码",
     "grant": "授权",
+    "execute": "执行",
 }
 
 
@@ -38,6 +39,8 @@ CATALOGUE: tuple[Resource, ...] = (
     Resource("dictionaries.items", "数据字典", "配置管理", ("read", "write", "delete", "export")),
     Resource("interfaces.registry", "接口管理", "配置管理", ("read", "write", "delete")),
     Resource("interfaces.channels", "机构通道", "配置管理", ("read", "write", "approve")),
+    Resource("interfaces.keys", "接入密钥", "配置管理", ("read", "write")),
+    Resource("interfaces.tasks", "共享任务", "配置管理", ("read", "write", "execute")),
     Resource("workflows.definitions", "流程配置", "配置管理", ("read", "write", "approve")),
     Resource("audit.logs", "日志审计", "安全审计", ("read", "export")),
     Resource("iam.login_log", "登录日志", "安全审计", ("read", "export")),

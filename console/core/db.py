@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -120,3 +121,9 @@ def backend_name(url: str | None = None) -> str:
     """Human name of the database backend, e.g. ``SQLite`` or ``PostgreSQL``."""
     dialect = sa.engine.make_url(url or get_settings().db_url).get_backend_name()
     return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(dialect, dialect)
+
+
+def upsert_insert(session: Session, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT with ``on_conflict_do_*`` for the session's backend (SQLite or PostgreSQL)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)

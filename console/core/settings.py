@@ -32,6 +32,11 @@ _DESCRIPTIONS: dict[str, str] = {
     "log_file_retention_days": "运行日志文件保留天数（审计日志另有保留策略）",
     "province_code": "本省行政区划代码（省级租户代码）",
     "province_name": "本省名称",
+    "key_rotation_grace_hours": "接入密钥轮换后旧密钥继续有效的小时数（宽限期）",
+    "probe_interval_seconds": "共享接口定时健康探测的间隔（秒）",
+    "probe_failure_threshold": "连续探测失败多少次后标记接口异常",
+    "rate_limit_window_seconds": "接口限流计数窗口（秒）；限额按每分钟配置，测试时可缩短",
+    "scheduler_enabled": "是否在控制台后端运行定时探测与共享任务计划",
     "sm4_key": "个人信息加密密钥（SM4，32位十六进制）；留空则使用数据目录 keys/sm4.key",
     "hmac_key": "个人信息检索摘要密钥（HMAC-SM3，64位十六进制）；留空则使用 keys/hmac.key",
 }
@@ -60,6 +65,11 @@ class Settings(BaseSettings):
     log_file_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
     province_code: Annotated[str, Field(pattern=r"^\d{2}0000$")] = "330000"
     province_name: Annotated[str, Field(min_length=2, max_length=20)] = "浙江省"
+    key_rotation_grace_hours: Annotated[int, Field(ge=0, le=720)] = 24
+    probe_interval_seconds: Annotated[int, Field(ge=30, le=86400)] = 300
+    probe_failure_threshold: Annotated[int, Field(ge=1, le=20)] = 3
+    scheduler_enabled: bool = True
+    rate_limit_window_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     sm4_key: SecretStr | None = None
     hmac_key: SecretStr | None = None
 

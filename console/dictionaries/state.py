@@ -410,8 +410,7 @@ class DictionaryState(PagedListMixin, rx.State):
         outcome = await call(token, apply)
         async with self:
             if not outcome.ok:
-                detail = f"{outcome.field}：{outcome.error}" if outcome.field else outcome.error
-                self.edit_error = detail or outcome.relogin
+                self.edit_error = outcome.error_text
                 return
             self.edit_open = False
         yield rx.toast.success("字典项已保存")

@@ -193,8 +193,7 @@ class OrgsState(PagedListMixin, rx.State):
         outcome = await call(token, apply)
         async with self:
             if not outcome.ok:
-                detail = f"{outcome.field}：{outcome.error}" if outcome.field else outcome.error
-                self.form_error = detail or outcome.relogin
+                self.form_error = outcome.error_text
                 return
             self.edit_open = False
         yield rx.toast.success(f"机构 {draft.name} 已保存")

@@ -88,8 +88,7 @@ class PolicyState(PagedListMixin, rx.State):
         )
         async with self:
             if not outcome.ok:
-                detail = f"{outcome.field}：{outcome.error}" if outcome.field else outcome.error
-                self.form_error = detail or outcome.relogin
+                self.form_error = outcome.error_text
                 return
             self.form_error = ""
         yield rx.toast.success("安全策略已保存，自下一次登录或操作起生效")

@@ -185,8 +185,7 @@ class RolesState(PagedListMixin, rx.State):
         outcome = await call(token, apply)
         async with self:
             if not outcome.ok:
-                detail = f"{outcome.field}：{outcome.error}" if outcome.field else outcome.error
-                self.editor_error = detail or outcome.relogin
+                self.editor_error = outcome.error_text
                 return
             self.editor_open = False
         yield rx.toast.success("角色已保存，持有该角色的用户下一次操作时生效")

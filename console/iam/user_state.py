@@ -317,9 +317,7 @@ class UsersState(PagedListMixin, rx.State):
         )
         async with self:
             if not outcome.ok:
-                self.create_error = outcome.error or outcome.relogin
-                if outcome.field:
-                    self.create_error = f"{outcome.field}：{outcome.error}"
+                self.create_error = outcome.error_text
                 return
             _row, password = outcome.value
             self.one_time_password, self.one_time_account = password, draft.account
@@ -390,8 +388,7 @@ class UsersState(PagedListMixin, rx.State):
         )
         async with self:
             if not outcome.ok:
-                detail = f"{outcome.field}：{outcome.error}" if outcome.field else outcome.error
-                self.edit_error = detail or outcome.relogin
+                self.edit_error = outcome.error_text
                 return
             self.edit_open = False
         yield rx.toast.success("用户信息已保存")

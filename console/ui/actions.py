@@ -53,6 +53,13 @@ class Outcome(Generic[T]):
         """True when the call succeeded."""
         return not (self.error or self.relogin)
 
+    @property
+    def error_text(self) -> str:
+        """The failure as one line for a form: "字段：原因", or the re-login reason."""
+        if self.relogin:
+            return self.relogin
+        return f"{self.field}：{self.error}" if self.field else self.error
+
 
 async def call(token: str, operation: Callable[[Session, Actor], T]) -> Outcome[T]:
     """``run_as`` in a worker thread, so the page never freezes while the DB works."""

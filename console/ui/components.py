@@ -114,9 +114,16 @@ def labelled(label: str, control: rx.Component, error: rx.Var[str] | str = "") -
     )
 
 
-def status_badge(label: rx.Var[str], status: rx.Var[str]) -> rx.Component:
-    """Coloured status: green for active, red for disabled/suspended, amber for locked."""
-    colour = rx.match(status, ("active", "green"), ("locked", "amber"), "red")
+def status_badge(
+    label: rx.Var[str],
+    status: rx.Var[str],
+    colours: dict[str, str] | None = None,
+    *,
+    otherwise: str = "red",
+) -> rx.Component:
+    """Coloured status; by default green for active, amber for locked, red for anything else."""
+    pairs = (colours or {"active": "green", "locked": "amber"}).items()
+    colour = rx.match(status, *pairs, otherwise)
     return rx.badge(label, color_scheme=colour, variant="soft")
 
 
@@ -228,4 +235,32 @@ def scroll_table(
         ),
         max_height=max_height,
         type="auto",
+    )
+
+
+def search_box(on_submit: rx.EventHandler, placeholder: str, testid: str) -> rx.Component:
+    """A list's keyword search: Enter or the button runs it from page 1."""
+    return rx.form(
+        rx.hstack(
+            rx.input(name="keyword", placeholder=placeholder, width="240px", data_testid=testid),
+            rx.button(rx.icon("search", size=14), "查询", type="submit", variant="soft"),
+        ),
+        on_submit=on_submit,
+    )
+
+
+def option_select(
+    options: list[tuple[str, str]] | rx.Var,
+    *,
+    value: rx.Var[str],
+    on_change: rx.EventHandler,
+    testid: str = "",
+) -> rx.Component:
+    """A dropdown of fixed (value, label) pairs."""
+    items = [rx.select.item(label, value=v) for v, label in options]  # type: ignore[union-attr]
+    return rx.select.root(
+        rx.select.trigger(data_testid=testid or None),
+        rx.select.content(*items),
+        value=value,
+        on_change=on_change,
     )

@@ -70,6 +70,8 @@ def server_environment(data_dir: Path, port: int) -> dict[str, str]:
         BDC_DATA_DIR=str(data_dir),
         BDC_HOST="127.0.0.1",
         BDC_PORT=str(port),
+        # A short rate-limit window so a test sees 429 and then success without waiting a minute.
+        BDC_RATE_LIMIT_WINDOW_SECONDS="3",
         REFLEX_USE_SYSTEM_BUN="1",
         REFLEX_CHECK_LATEST_VERSION="0",
         REFLEX_TELEMETRY_ENABLED="0",

@@ -1,0 +1,167 @@
+"""The API gateway: every ``/api/v1`` call but health shows a key, and is checked here.
+
+401 for a missing, unknown, revoked or expired key; 403 with a Chinese reason when the key's
+streams, tenant or channel do not allow the call; 429 with ``Retry-After`` past the rate limit.
+Every refusal is recorded in the operation log (and, for a channel, in its history).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from fastapi import Request
+from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from console.audit.service import record_anonymous_denial, record_denial
+from console.core.actor import Actor
+from console.core.db import session_scope
+from console.core.errors import AuthenticationFailed
+from console.core.settings import get_settings
+from console.interfaces import channel_service
+from console.interfaces.key_service import KNOWN_SCOPES, key_actor, verify_key
+from console.interfaces.models import Channel
+from console.tenancy.service import tenant_is_active
+
+GATEWAY_OBJ = "api"
+# Counted in this backend process; the console runs one backend process per installation.
+_limiter = MovingWindowRateLimiter(MemoryStorage())
+
+
+class GatewayRefusal(Exception):
+    """A refused call: HTTP status, Chinese reason, extra headers."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the key's bindings and the actor it acts as."""
+
+    key_id: str
+    tenant_code: str
+    scopes: frozenset[str]
+    org_id: int | None
+    channel_id: int | None
+    channel_state: str
+    rate_limit_per_minute: int
+    actor: Actor
+
+
+def bearer(request: Request) -> str:
+    """The token of an ``Authorization: Bearer`` header, or ""."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _limit_item(per_minute: int) -> RateLimitItem:
+    window = get_settings().rate_limit_window_seconds
+    if window == 60:
+        return RateLimitItemPerMinute(per_minute)
+    return RateLimitItemPerSecond(per_minute, window)
+
+
+def _retry_after(item: RateLimitItem, key_id: str) -> int:
+    reset_at, _remaining = _limiter.get_window_stats(item, key_id)
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def authorize(
+    request: Request,
+    *,
+    scope: str | None,
+    tenant: str | None = None,
+    business_code: str | None = None,
+    interface_code: str | None = None,
+) -> Caller:
+    """Check the key for one call; returns the caller or raises ``GatewayRefusal``.
+
+    Args:
+        request: the incoming request (its bearer token and client address).
+        scope: the stream/operation the route needs (None: any valid key).
+        tenant: the tenant the call acts for, when the route names one.
+        business_code: the business the call submits, checked against the key's channel.
+        interface_code: the interface the call goes through, checked against the channel.
+    """
+    client_ip = _client_ip(request)
+    target = request.url.path
+    with session_scope() as session:
+        try:
+            key = verify_key(session, bearer(request))
+        except AuthenticationFailed as refused:
+            record_anonymous_denial(reason=refused.message, client_ip=client_ip, target=target)
+            raise GatewayRefusal(401, refused.message, {"WWW-Authenticate": "Bearer"}) from None
+        actor = key_actor(key, client_ip=client_ip)
+        channel = session.get(Channel, key.channel_id) if key.channel_id else None
+        reason = _forbidden_reason(
+            key_scopes=key.scope_set,
+            key_tenant=key.tenant_code,
+            tenant_active=tenant_is_active(session, key.tenant_code),
+            scope=scope,
+            tenant=tenant,
+        )
+        if not reason and channel is not None:
+            reason = channel_service.refusal_reason(
+                channel, business_code=business_code, interface_code=interface_code
+            )
+        limit = key.rate_limit_per_minute
+        if channel is not None:
+            limit = min(limit, channel_service.rate_limit_of(channel))
+        retry_after = 0
+        if not reason:
+            item = _limit_item(limit)
+            if not _limiter.hit(item, key.key_id):
+                retry_after = _retry_after(item, key.key_id)
+                reason = f"调用过于频繁：每分钟最多 {limit} 次，请 {retry_after} 秒后重试"
+        if channel is not None:
+            channel_service.count_call(session, channel=channel, refusal=reason)
+        caller = Caller(
+            key_id=key.key_id,
+            tenant_code=key.tenant_code,
+            scopes=frozenset(key.scope_set),
+            org_id=key.org_id,
+            channel_id=key.channel_id,
+            channel_state=channel.state if channel else "",
+            rate_limit_per_minute=limit,
+            actor=actor,
+        )
+    if reason:
+        record_denial(
+            actor=actor,
+            obj=GATEWAY_OBJ,
+            action=scope or "call",
+            tenant=caller.tenant_code,
+            target=target,
+            reason=reason,
+        )
+        if retry_after:
+            raise GatewayRefusal(429, reason, {"Retry-After": str(retry_after)})
+        raise GatewayRefusal(403, reason)
+    return caller
+
+
+def _forbidden_reason(
+    *,
+    key_scopes: set[str],
+    key_tenant: str,
+    tenant_active: bool,
+    scope: str | None,
+    tenant: str | None,
+) -> str:
+    if not tenant_active:
+        return f"租户 {key_tenant} 已停用，其密钥暂不可用"
+    if scope is not None and scope not in key_scopes:
+        return f"接入密钥无权调用：{KNOWN_SCOPES.get(scope, scope)}"
+    province = get_settings().province_code
+    if tenant is not None and tenant != key_tenant and key_tenant != province:
+        return f"接入密钥属于租户 {key_tenant}，不能代表租户 {tenant} 调用"
+    return ""
