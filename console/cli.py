@@ -42,6 +42,32 @@ def _load_dictionaries(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _seal_logs(_args: argparse.Namespace) -> int:
+    """Seal the closed days of every log stream into Parquet on the SM3 chain."""
+    from console.logs.store import store_for
+
+    lake = get_settings().lake_dir
+    sealed = store_for(lake).seal(lake=lake)
+    for entry in sealed:
+        print(f"已封存 {entry.file}：{entry.rows} 条，SM3 {entry.file_sm3[:16]}…")
+    print(f"共封存 {len(sealed)} 个文件")
+    return 0
+
+
+def _verify_logs(_args: argparse.Namespace) -> int:
+    """Check every sealed log file against the SM3 chain; exit 1 on any break."""
+    from console.logs.seal import verify
+
+    breaks = verify(get_settings().lake_dir)
+    for found in breaks:
+        print(f"[{found.stream}] {found.day} {found.file}：{found.reason}")
+    if breaks:
+        print(f"发现 {len(breaks)} 处异常：日志可能被篡改，请立即报告安全管理员")
+        return 1
+    print("日志完整性校验通过：全部封存文件与校验链一致")
+    return 0
+
+
 def _migrate(_args: argparse.Namespace) -> int:
     print(f"配置库已升级到版本 {migrate()}")
     return 0
@@ -242,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
         handler=_init
     )
     commands.add_parser("migrate", help="把配置库升级到最新版本").set_defaults(handler=_migrate)
+    commands.add_parser(
+        "seal-logs", help="把已结束的日子的日志封存为 Parquet（SM3 校验链）"
+    ).set_defaults(handler=_seal_logs)
+    commands.add_parser("verify-logs", help="校验封存日志与 SM3 校验链，报告任何篡改").set_defaults(
+        handler=_verify_logs
+    )
     commands.add_parser(
         "load-dictionaries", help="载入种子数据字典（不覆盖管理员的修改）"
     ).set_defaults(handler=_load_dictionaries)

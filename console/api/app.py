@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from loguru import logger
 from pydantic import BaseModel, Field
@@ -24,8 +26,11 @@ from console.core.db import (
 )
 from console.core.errors import Forbidden, UserError
 from console.core.logging import request_context
+from console.core.settings import get_settings
 from console.iam.sync_service import sync_users_by_key
 from console.interfaces.models import ApiKey
+from console.logs.contract import STREAMS
+from console.logs.ingest import IngestReport, Sender, ingest_batch
 
 REQUEST_ID_HEADER = "X-Request-ID"
 API_PREFIX = "/api/"
@@ -90,6 +95,7 @@ def create_api() -> FastAPI:
     _mount_gateway_errors(api)
     _mount_whoami(api)
     _mount_iam_sync(api)
+    _mount_log_ingestion(api)
     return api
 
 
@@ -163,4 +169,63 @@ def _mount_iam_sync(api: FastAPI) -> None:
             return _error(403, refused.message)
         except UserError as refused:
             return _error(400, str(refused))
+        return JSONResponse(report.as_dict())
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, gunzipped if sent so; 413 past ``limit`` bytes either way."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise GatewayRefusal(413, f"请求体超过上限 {limit // 1024 // 1024} MB，请分批推送")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise GatewayRefusal(413, f"请求体超过上限 {limit // 1024 // 1024} MB，请分批推送")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if request.headers.get("content-encoding", "").lower() != "gzip":
+        return body
+    # Bounded decompression: a small gzip bomb cannot grow past the limit in memory.
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        plain = inflater.decompress(body, limit + 1)
+    except zlib.error:
+        raise GatewayRefusal(400, "请求体不是有效的 gzip 数据") from None
+    if len(plain) > limit or inflater.unconsumed_tail:
+        raise GatewayRefusal(413, f"解压后的请求体超过上限 {limit // 1024 // 1024} MB，请分批推送")
+    return plain
+
+
+def _mount_log_ingestion(api: FastAPI) -> None:
+    @api.post(
+        "/api/v1/logs/{stream}",
+        tags=["logs"],
+        summary="推送日志（NDJSON，每行一个 JSON 对象；可 gzip）",
+        description="stream：operation、interface_call、exception、case_event。"
+        "逐行校验：合格的记录写入磁盘（fsync）后才返回 200，不合格的逐行列出原因；"
+        "同一发送方重复的 event_id 计为 duplicates，不会重复保存。",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+            }
+        },
+    )
+    async def ingest(stream: str, request: Request) -> JSONResponse:
+        if stream not in STREAMS:
+            return _error(404, f"没有日志流 {stream}；可用：{'、'.join(STREAMS)}")
+        caller = await run_in_threadpool(authorize, request, scope=f"logs.{stream}")
+        body = await _read_body(request, get_settings().ingest_max_body_mb * 1024 * 1024)
+        sender = Sender(
+            identity=caller.sender,
+            tenant_code=caller.tenant_code,
+            channel_business_codes=caller.channel_business_codes if caller.channel_id else None,
+        )
+
+        def work() -> IngestReport:
+            with session_scope() as session:
+                return ingest_batch(session=session, stream=stream, body=body, sender=sender)
+
+        report = await run_in_threadpool(work)
         return JSONResponse(report.as_dict())

@@ -49,8 +49,11 @@ class Caller:
     org_id: int | None
     channel_id: int | None
     channel_state: str
+    channel_business_codes: frozenset[str]
     rate_limit_per_minute: int
     actor: Actor
+    # Who sent an event, for duplicate detection: stable across key rotation.
+    sender: str
 
 
 def bearer(request: Request) -> str:
@@ -131,8 +134,12 @@ def authorize(
             org_id=key.org_id,
             channel_id=key.channel_id,
             channel_state=channel.state if channel else "",
+            channel_business_codes=frozenset(
+                code for code in (channel.business_codes if channel else "").split(",") if code
+            ),
             rate_limit_per_minute=limit,
             actor=actor,
+            sender=f"{key.tenant_code}:{key.org_id or key.name}",
         )
     if reason:
         record_denial(

@@ -11,6 +11,7 @@ from console.audit.models import OperationLog, Outcome
 from console.core.actor import Actor
 from console.core.db import session_scope
 from console.core.logging import request_id_var
+from console.logs.own import queue_operation
 
 
 def record(
@@ -24,21 +25,24 @@ def record(
     tenant: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Add one operation to the log inside the caller's transaction (atomic with the write)."""
-    session.add(
-        OperationLog(
-            request_id=request_id_var.get(),
-            actor_id=actor.user_id,
-            actor_account=actor.account,
-            tenant_code=tenant or actor.context_tenant or actor.tenant_code,
-            object=obj,
-            action=action,
-            target=target[:128],
-            outcome=outcome.value,
-            detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
-            client_ip=actor.client_ip[:64],
-        )
+    """Add one operation to the log inside the caller's transaction (atomic with the write).
+
+    The lake's ``operation`` stream receives it when the transaction commits.
+    """
+    entry = OperationLog(
+        request_id=request_id_var.get(),
+        actor_id=actor.user_id,
+        actor_account=actor.account,
+        tenant_code=tenant or actor.context_tenant or actor.tenant_code,
+        object=obj,
+        action=action,
+        target=target[:128],
+        outcome=outcome.value,
+        detail=json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str),
+        client_ip=actor.client_ip[:64],
     )
+    session.add(entry)
+    queue_operation(session, entry)
 
 
 def record_denial(

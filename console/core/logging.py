@@ -68,3 +68,7 @@ def configure_logging(settings: Settings) -> None:
         enqueue=True,
     )
     logging.basicConfig(handlers=[_InterceptHandler()], level=logging.WARNING, force=True)
+    # ERROR and above also become events of the lake's ``exception`` stream.
+    from console.logs.own import exception_sink
+
+    logger.add(exception_sink, level="ERROR", format="{message}")

@@ -36,6 +36,7 @@ _DESCRIPTIONS: dict[str, str] = {
     "probe_interval_seconds": "共享接口定时健康探测的间隔（秒）",
     "probe_failure_threshold": "连续探测失败多少次后标记接口异常",
     "rate_limit_window_seconds": "接口限流计数窗口（秒）；限额按每分钟配置，测试时可缩短",
+    "ingest_max_body_mb": "日志推送单次请求体上限（MB，解压后计），超出返回 413",
     "scheduler_enabled": "是否在控制台后端运行定时探测与共享任务计划",
     "sm4_key": "个人信息加密密钥（SM4，32位十六进制）；留空则使用数据目录 keys/sm4.key",
     "hmac_key": "个人信息检索摘要密钥（HMAC-SM3，64位十六进制）；留空则使用 keys/hmac.key",
@@ -70,6 +71,7 @@ class Settings(BaseSettings):
     probe_failure_threshold: Annotated[int, Field(ge=1, le=20)] = 3
     scheduler_enabled: bool = True
     rate_limit_window_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    ingest_max_body_mb: Annotated[int, Field(ge=1, le=256)] = 16
     sm4_key: SecretStr | None = None
     hmac_key: SecretStr | None = None
 
@@ -118,6 +120,11 @@ class Settings(BaseSettings):
     def key_dir(self) -> Path:
         """Folder of the generated key files (mode 0700, files 0600)."""
         return self.resolved_data_dir / "keys"
+
+    @property
+    def lake_dir(self) -> Path:
+        """Folder of the log lake (the ingest write-ahead log and the sealed Parquet days)."""
+        return self.resolved_data_dir / "lake"
 
     @property
     def log_dir(self) -> Path:

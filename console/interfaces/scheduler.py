@@ -1,4 +1,4 @@
-"""The backend's scheduler: periodic health probes and scheduled sharing tasks."""
+"""The backend's scheduler: health probes, scheduled sharing tasks, sealing closed log days."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from console.core.db import session_scope
 from console.core.errors import UserError
 from console.core.settings import get_settings
 from console.interfaces import probe_service, task_service
+from console.logs.store import store_for
 
 TICK_SECONDS = 15
 
@@ -47,6 +48,7 @@ def tick(now: datetime | None = None) -> tuple[int, list[int]]:
             logger.warning("scheduled task {} not started: {}", task_id, refused)
     for run_id in runs:
         task_service.execute_run(run_id=run_id)
+    store_for(settings.lake_dir).seal(lake=settings.lake_dir, now=now)
     return probed, runs
 
 

@@ -8,6 +8,7 @@ from console.core.settings import get_settings
 from console.iam.models import Organization, Role, User
 from console.iam.passwords import generate_password, hash_password
 from console.iam.user_service import UserDraft, insert_user
+from console.interfaces.models import Channel, InterfaceDef
 from console.tenancy.models import Tenant
 
 # Real 杭州 district codes (GB/T 2260) for a 浙江 demo; other provinces get their prefix.
@@ -51,6 +52,7 @@ def seed_demo(session: Session) -> list[tuple[str, str, str]]:
                     Organization(tenant_code=code, name=f"{name}{org_name}", kind=kind, uscc=uscc)
                 )
     session.flush()
+    _seed_demo_channels_and_systems(session)
     registry_of = {
         org.tenant_code: org.id
         for org in session.exec(select(Organization).where(Organization.kind == "registry")).all()
@@ -76,3 +78,43 @@ def seed_demo(session: Session) -> list[tuple[str, str, str]]:
         insert_user(session, draft, password_hash=hash_password(password))
         created.append((account, role.name, password))
     return created
+
+
+def _seed_demo_channels_and_systems(session: Session) -> None:
+    """Each demo county's registration system (inbound) and an open channel for its bank."""
+    for suffix, name in DEMO_COUNTIES:
+        code = _county_code(suffix)
+        system_code = f"reg.{code}"
+        if (
+            session.exec(select(InterfaceDef).where(InterfaceDef.code == system_code)).first()
+            is None
+        ):
+            session.add(
+                InterfaceDef(
+                    code=system_code,
+                    name=f"{name}不动产登记系统",
+                    direction="inbound",
+                    tenant_code=code,
+                    department="不动产登记系统",
+                    description="推送操作日志、接口调用日志、异常与办件进度",
+                )
+            )
+        banks = session.exec(
+            select(Organization).where(
+                Organization.tenant_code == code, Organization.kind == "bank"
+            )
+        ).all()
+        for bank in banks:
+            if session.exec(select(Channel).where(Channel.org_id == bank.id)).first() is None:
+                session.add(
+                    Channel(
+                        tenant_code=code,
+                        org_id=bank.id,
+                        name=bank.name,
+                        kind="bank",
+                        business_codes="9000101",
+                        reason="开通",
+                        decided_by="seed",
+                    )
+                )
+    session.flush()

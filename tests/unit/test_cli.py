@@ -6,8 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlmodel import select
+
 from console.core.db import session_scope
 from console.iam import service
+from console.interfaces.models import Channel, InterfaceDef
 
 
 def _console(*args: str, data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -121,3 +124,15 @@ def test_seed_demo_creates_one_account_per_business_role_once(tmp_path: Path) ->
             session=session, account="demo_county_admin", password=accounts["demo_county_admin"]
         )
     assert actor.tenant_code == "330106"
+    with session_scope(f"sqlite:///{data_dir / 'console.db'}") as session:
+        channels = session.exec(select(Channel)).all()
+        systems = session.exec(
+            select(InterfaceDef).where(InterfaceDef.direction == "inbound")
+        ).all()
+        national = session.exec(select(InterfaceDef).where(InterfaceDef.builtin)).all()
+    assert sorted(c.name for c in channels) == [
+        "余杭区中国银行支行",
+        "滨江区中国银行支行",
+        "西湖区中国银行支行",
+    ]  # once each, though seed-demo ran twice
+    assert len(systems) == 3 and len(national) == 24

@@ -1,0 +1,1 @@
+"""The log lake: ingestion, durable storage, sealing, search and trace."""

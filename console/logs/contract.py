@@ -1,0 +1,174 @@
+"""The ingestion contract: one JSON object per line, checked field by field, reasons in Chinese.
+
+External systems are written against this contract (issue #6); keep it exactly. Unknown
+fields are kept: the stored record is the line as sent, the checked fields are extracted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from console.core.clock import CHINA_TZ
+
+STREAMS = ("operation", "interface_call", "exception", "case_event")
+STREAM_LABELS = {
+    "operation": "操作日志",
+    "interface_call": "接口调用日志",
+    "exception": "异常日志",
+    "case_event": "办件进度",
+}
+CHANNELS = ("window", "online", "bank", "developer", "broker", "agent")
+STEPS = (
+    "apply", "accept", "review", "register", "certify", "issue",
+    "close", "reject", "supplement", "withdraw",
+)  # fmt: skip
+OUTCOMES = ("success", "failure", "denied")
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# A clock a little ahead is tolerated; an event from the future is not.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+_TENANT = re.compile(r"^\d{6}$")
+_DIGITS = {7: re.compile(r"^\d{7}$"), 3: re.compile(r"^\d{3}$")}
+
+_str, _int, _bool = "字符串", "整数", "布尔值（true/false）"
+# (field, expected type name, required) per stream, after the three common fields.
+FIELDS: dict[str, tuple[tuple[str, str, bool], ...]] = {
+    "interface_call": (
+        ("interface_code", _str, True),
+        ("department", _str, True),
+        ("trace_id", _str, True),
+        ("caller", _str, True),
+        ("duration_ms", _int, True),
+        ("result_code", _str, True),
+        ("success", _bool, True),
+        ("case_no", _str, False),
+        ("retry", _int, False),
+        ("error", _str, False),
+    ),
+    "case_event": (
+        ("case_no", _str, True),
+        ("business_code", _str, True),
+        ("registration_type", _str, True),
+        ("channel", _str, True),
+        ("step", _str, True),
+        ("operator", _str, False),
+    ),
+    "operation": (
+        ("actor", _str, True),
+        ("action", _str, True),
+        ("object", _str, True),
+        ("outcome", _str, True),
+        ("detail", _str, False),
+        ("ip", _str, False),
+        ("case_no", _str, False),
+        ("trace_id", _str, False),
+    ),
+    "exception": (
+        ("source", _str, True),
+        ("level", _str, True),
+        ("message", _str, True),
+        ("trace_id", _str, False),
+        ("stack", _str, False),
+    ),
+}
+_CHOICES = {
+    ("case_event", "channel"): CHANNELS,
+    ("case_event", "step"): STEPS,
+    ("operation", "outcome"): OUTCOMES,
+    ("exception", "level"): LEVELS,
+}
+_DECODER = msgspec.json.Decoder()
+
+
+class Rejected(Exception):
+    """A line that breaks the contract; ``reason`` says which field and why, in Chinese."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedEvent:
+    """A line that meets the contract: its identity, time, tenant and the line as sent."""
+
+    event_id: str
+    ts: datetime  # UTC
+    day: str  # Asia/Shanghai calendar day, YYYY-MM-DD
+    tenant: str
+    line: str
+    business_code: str = ""  # case_event only: checked against an institution's channel
+
+
+def _type_ok(value: Any, expected: str) -> bool:
+    if expected == _int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if expected == _bool:
+        return isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _timestamp(value: Any, now: datetime) -> datetime:
+    if not isinstance(value, str):
+        raise Rejected("字段 ts 应为 ISO 8601 时间字符串")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise Rejected(f"字段 ts 不是有效的 ISO 8601 时间：{value[:40]}") from None
+    if moment.tzinfo is None:
+        raise Rejected("字段 ts 缺少时区偏移（如 +08:00）")
+    if moment - now > FUTURE_TOLERANCE:
+        raise Rejected("字段 ts 晚于当前时间（超过 5 分钟）")
+    return moment.astimezone(UTC)
+
+
+def _check_fields(stream: str, record: dict[str, Any]) -> None:
+    for name, expected, required in FIELDS[stream]:
+        value = record.get(name)
+        if value is None:
+            if required:
+                raise Rejected(f"缺少字段 {name}")
+            continue
+        if not _type_ok(value, expected):
+            raise Rejected(f"字段 {name} 应为{expected}")
+        if expected == _int and value < 0:
+            raise Rejected(f"字段 {name} 不能为负数")
+        choices = _CHOICES.get((stream, name))
+        if choices and value not in choices:
+            raise Rejected(f"字段 {name} 应为 {'、'.join(choices)} 之一")
+    if stream == "case_event":
+        if not _DIGITS[7].fullmatch(record["business_code"]):
+            raise Rejected("字段 business_code 应为 7 位数字")
+        if not _DIGITS[3].fullmatch(record["registration_type"]):
+            raise Rejected("字段 registration_type 应为 3 位数字")
+
+
+def check_line(stream: str, line: bytes, *, now: datetime) -> CheckedEvent:
+    """Check one NDJSON line of ``stream`` against the contract.
+
+    Raises:
+        Rejected: with the reason, naming the field.
+    """
+    try:
+        record = _DECODER.decode(line)
+    except msgspec.DecodeError as error:
+        raise Rejected(f"不是有效的 JSON：{error}") from None
+    if not isinstance(record, dict):
+        raise Rejected("每行应为一个 JSON 对象")
+    event_id = record.get("event_id")
+    if not isinstance(event_id, str) or not 1 <= len(event_id) <= 128:
+        raise Rejected("字段 event_id 应为 1 到 128 个字符的字符串")
+    if "ts" not in record:
+        raise Rejected("缺少字段 ts")
+    ts = _timestamp(record["ts"], now)
+    tenant = record.get("tenant")
+    if not isinstance(tenant, str) or not _TENANT.fullmatch(tenant):
+        raise Rejected("字段 tenant 应为 6 位行政区划代码")
+    _check_fields(stream, record)
+    day = ts.astimezone(CHINA_TZ).date().isoformat()
+    business = record.get("business_code", "") if stream == "case_event" else ""
+    return CheckedEvent(event_id, ts, day, tenant, line.decode("utf-8"), business)

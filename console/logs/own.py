@@ -1,0 +1,111 @@
+"""The console's own operations and errors go into the lake through the same store.
+
+Operations are queued on the SQLAlchemy session by ``audit.record`` and appended only after
+the transaction commits, so a rolled-back write never appears as done. Loguru records at
+ERROR and above become ``exception`` events.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import traceback
+import uuid
+from typing import Any
+
+from loguru import logger
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from console.audit.models import OperationLog
+from console.core.clock import CHINA_TZ, utcnow
+from console.core.settings import get_settings
+from console.logs.contract import LEVELS, CheckedEvent
+from console.logs.store import store_for
+
+SENDER = "console:self"
+_QUEUE_KEY = "lake_operations"
+_inside_sink = threading.local()
+
+
+def queue_operation(session: Session, entry: OperationLog) -> None:
+    """Append ``entry`` to the ``operation`` stream once ``session`` commits."""
+    session.info.setdefault(_QUEUE_KEY, []).append(entry)
+
+
+def _event(record: dict[str, Any]) -> CheckedEvent:
+    ts = record["ts"]
+    line = json.dumps({**record, "ts": ts.isoformat()}, ensure_ascii=False, default=str)
+    day = ts.astimezone(CHINA_TZ).date().isoformat()
+    return CheckedEvent(record["event_id"], ts, day, record["tenant"], line)
+
+
+def _operation(entry: OperationLog, province: str) -> CheckedEvent:
+    return _event(
+        {
+            "event_id": uuid.uuid4().hex,
+            "ts": entry.ts,
+            "tenant": entry.tenant_code or province,
+            "actor": entry.actor_account,
+            "action": entry.action,
+            "object": entry.object,
+            "outcome": entry.outcome,
+            "target": entry.target,
+            "detail": entry.detail,
+            "ip": entry.client_ip,
+            "trace_id": entry.request_id,
+        }
+    )
+
+
+@event.listens_for(Session, "after_commit")
+def _append_committed(session: Session) -> None:
+    entries = session.info.pop(_QUEUE_KEY, None)
+    if not entries:
+        return
+    settings = get_settings()
+    try:
+        store_for(settings.lake_dir).append(
+            stream="operation",
+            sender=SENDER,
+            events=[_operation(e, settings.province_code) for e in entries],
+        )
+    except Exception:  # the config DB keeps its copy; the failure itself must be seen
+        logger.exception("operation log could not be appended to the lake")
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_rolled_back(session: Session) -> None:
+    session.info.pop(_QUEUE_KEY, None)
+
+
+def exception_sink(message: Any) -> None:
+    """Loguru sink: an ERROR (or worse) record becomes an ``exception`` event."""
+    if getattr(_inside_sink, "active", False):
+        return  # a failure while storing an error must not loop
+    _inside_sink.active = True
+    try:
+        record = message.record
+        settings = get_settings()
+        failure = record["exception"]
+        event_ = _event(
+            {
+                "event_id": uuid.uuid4().hex,
+                "ts": utcnow(),
+                "tenant": settings.province_code,
+                "source": f"console:{record['name']}",
+                "level": record["level"].name if record["level"].name in LEVELS else "ERROR",
+                "message": record["message"][:4000],
+                "trace_id": record["extra"].get("request_id", ""),
+                "stack": "".join(_format(failure))[:20000] if failure else "",
+            }
+        )
+        store_for(settings.lake_dir).append(stream="exception", sender=SENDER, events=[event_])
+    except Exception as error:  # never raise from a log sink
+        print(f"exception log could not be appended to the lake: {error}")
+    finally:
+        _inside_sink.active = False
+
+
+def _format(failure: Any) -> list[str]:
+    return traceback.format_exception(failure.type, failure.value, failure.traceback)

@@ -1,0 +1,131 @@
+"""POST /api/v1/logs/{stream} over real HTTP: bad lines reported, good ones kept exactly once."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from console.logs.store import IngestStore
+from tests.support.server import ConsoleServer
+
+
+def _push(
+    server: ConsoleServer, stream: str, body: bytes, key: str, *, gzipped: bool = False
+) -> tuple[int, dict]:
+    headers = {"Content-Type": "application/x-ndjson", "Authorization": f"Bearer {key}"}
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
+        body = gzip.compress(body)
+    request = urllib.request.Request(
+        f"{server.base_url}/api/v1/logs/{stream}", method="POST", data=body, headers=headers
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _ndjson(*records: dict) -> bytes:
+    return b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in records) + b"\n"
+
+
+def _case(event_id: str, tenant: str = "330000", **changes: object) -> dict:
+    return {
+        "event_id": event_id,
+        "ts": "2026-11-27T09:30:00+08:00",
+        "tenant": tenant,
+        "case_no": f"C-{event_id}",
+        "business_code": "2000402",
+        "registration_type": "200",
+        "channel": "window",
+        "step": "accept",
+        **changes,
+    }
+
+
+def _stored(server: ConsoleServer, stream: str) -> int:
+    store = IngestStore(Path(server.env["BDC_DATA_DIR"]) / "lake" / "ingest.db")
+    try:
+        return store.count(stream)
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def province_key(console_server: ConsoleServer) -> str:
+    streams = "logs.case_event,logs.operation,logs.interface_call,logs.exception"
+    return console_server.console(
+        "apikey", "create", "--tenant", "330000", "--name", "省登记平台", "--streams", streams
+    ).strip()
+
+
+def test_bad_lines_are_reported_good_ones_kept_and_resends_counted_not_stored(
+    console_server: ConsoleServer, province_key: str
+) -> None:
+    before = _stored(console_server, "case_event")
+    body = (
+        _ndjson(_case("a1"), _case("a2"))
+        + b"{broken\n"
+        + _ndjson(_case("a3", step="teleport"), _case("a4", tenant="339999"), _case("a1"))
+    )
+    status, report = _push(console_server, "case_event", body, province_key)
+    assert status == 200
+    assert (report["accepted"], report["duplicates"]) == (2, 1)
+    expected = [(3, "不是有效的 JSON"), (4, "字段 step 应为"), (5, "租户 339999 不存在")]
+    assert [r["line"] for r in report["rejected"]] == [line for line, _ in expected]
+    for rejected, (_, reason) in zip(report["rejected"], expected, strict=True):
+        assert reason in rejected["reason"]
+    status, again = _push(
+        console_server, "case_event", _ndjson(_case("a2"), _case("a5")), province_key
+    )
+    assert (status, again["accepted"], again["duplicates"]) == (200, 1, 1)
+    assert _stored(console_server, "case_event") == before + 3
+
+
+def test_gzip_bodies_are_accepted_and_oversized_ones_get_413(
+    console_server: ConsoleServer, province_key: str
+) -> None:
+    operations = [
+        {"event_id": f"op-{n}", "ts": "2026-11-27T10:00:00+08:00", "tenant": "330000",
+         "actor": "clerk", "action": "受理", "object": "case", "outcome": "success"}
+        for n in range(500)
+    ]  # fmt: skip
+    status, report = _push(
+        console_server, "operation", _ndjson(*operations), province_key, gzipped=True
+    )
+    assert (status, report["accepted"]) == (200, 500)
+    too_big = _ndjson(*[_case(f"big-{n}", detail="x" * 1000) for n in range(1200)])
+    assert len(too_big) > 1024 * 1024
+    status, refused = _push(console_server, "case_event", too_big, province_key)
+    assert status == 413 and "上限" in refused["detail"]
+    status, refused = _push(console_server, "case_event", too_big, province_key, gzipped=True)
+    assert status == 413 and "解压后" in refused["detail"]
+
+
+def test_a_county_key_pushes_only_its_own_tenant_and_only_its_streams(
+    console_server: ConsoleServer,
+) -> None:
+    from console.core.db import session_scope
+    from console.tenancy.models import Tenant
+
+    with session_scope(console_server.db_url) as session:
+        for code, name in (("330106", "西湖区"), ("330108", "滨江区")):
+            if session.get(Tenant, code) is None:
+                session.add(Tenant(code=code, name=name, parent_code="330000"))
+    key = console_server.console(
+        "apikey", "create", "--tenant", "330106", "--streams", "logs.case_event"
+    ).strip()
+    status, report = _push(
+        console_server, "case_event", _ndjson(_case("x1", "330106"), _case("x2", "330108")), key
+    )
+    assert (status, report["accepted"]) == (200, 1)
+    assert "不能提交租户 330108" in report["rejected"][0]["reason"]
+    status, refused = _push(console_server, "operation", _ndjson(), key)
+    assert status == 403 and "推送操作日志" in refused["detail"]
+    assert _push(console_server, "metrics", _ndjson(), key)[0] == 404

@@ -1,0 +1,138 @@
+"""Sealing closed days into Parquet on an SM3 chain; late events; tampering is reported."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+from sqlmodel import Session
+
+from console.core.db import session_scope
+from console.core.settings import get_settings
+from console.logs.ingest import Sender, ingest_batch
+from console.logs.seal import read_chain, verify
+from console.logs.store import store_for
+from tests.support.world import World
+
+NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+PROVINCE = Sender(identity="330000:test", tenant_code="330000")
+
+
+def _case(event_id: str, ts: str, case_no: str = "C1", step: str = "accept") -> dict:
+    return {
+        "event_id": event_id, "ts": ts, "tenant": "330106", "case_no": case_no,
+        "business_code": "2000402", "registration_type": "200", "channel": "bank",
+        "step": step, "note": "kept",
+    }  # fmt: skip
+
+
+def _push(session: Session, *records: dict) -> dict:
+    body = b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in records)
+    report = ingest_batch(session=session, stream="case_event", body=body, sender=PROVINCE, now=NOW)
+    return report.as_dict()
+
+
+def _seal():
+    lake = get_settings().lake_dir
+    return store_for(lake).seal(lake=lake, now=NOW)
+
+
+@pytest.fixture
+def sealed_yesterday(world: World) -> None:
+    with session_scope() as session:
+        report = _push(
+            session,
+            _case("e1", "2026-11-26T09:00:00+08:00", "C1", "apply"),
+            _case("e2", "2026-11-26T10:00:00+08:00", "C1", "accept"),
+            _case("e3", "2026-11-26T23:59:59+08:00", "C2", "apply"),
+            _case("e4", "2026-11-27T08:00:00+08:00", "C2", "accept"),  # today: stays pending
+        )
+    assert report["accepted"] == 4
+    entries = _seal()
+    assert [(e.day, e.file, e.rows) for e in entries] == [
+        ("2026-11-26", "date=2026-11-26/part-0000.parquet", 3)
+    ]
+
+
+def test_a_closed_day_is_sealed_typed_and_sorted_with_unknown_fields_kept(
+    sealed_yesterday: None,
+) -> None:
+    lake = get_settings().lake_dir
+    frame = pl.read_parquet(lake / "case_event" / "date=2026-11-26" / "part-0000.parquet")
+    assert frame.get_column("event_id").to_list() == ["e1", "e2", "e3"]
+    assert frame.schema["ts"] == pl.Datetime("us", "UTC") and frame.schema["channel"] == pl.String
+    assert json.loads(frame.get_column("raw")[0])["note"] == "kept"
+    assert store_for(lake).count("case_event") == 1  # today's event is still pending
+    assert verify(lake) == []
+
+
+def test_late_events_go_into_a_new_part_and_resends_of_sealed_events_are_duplicates(
+    sealed_yesterday: None,
+) -> None:
+    with session_scope() as session:
+        report = _push(
+            session,
+            _case("e2", "2026-11-26T10:00:00+08:00"),  # already sealed
+            _case("late", "2026-11-26T11:00:00+08:00"),
+        )
+    assert (report["accepted"], report["duplicates"]) == (1, 1)
+    entries = _seal()
+    assert [(e.file, e.rows) for e in entries] == [("date=2026-11-26/part-0001.parquet", 1)]
+    chain = read_chain(get_settings().lake_dir, "case_event")
+    assert chain[1].prev == chain[0].link
+    assert verify(get_settings().lake_dir) == []
+
+
+def test_one_altered_byte_of_a_sealed_file_is_reported_with_its_day_and_file(
+    sealed_yesterday: None,
+) -> None:
+    lake = get_settings().lake_dir
+    path = lake / "case_event" / "date=2026-11-26" / "part-0000.parquet"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    breaks = verify(lake)
+    assert [(b.stream, b.day, b.file) for b in breaks] == [
+        ("case_event", "2026-11-26", "date=2026-11-26/part-0000.parquet")
+    ]
+    assert "SM3" in breaks[0].reason
+
+
+def test_a_removed_chain_line_or_an_extra_file_breaks_the_chain(sealed_yesterday: None) -> None:
+    lake = get_settings().lake_dir
+    with session_scope() as session:
+        _push(session, _case("late", "2026-11-26T11:00:00+08:00"))
+    _seal()
+    chain_file = lake / "case_event" / "_chain.jsonl"
+    _first, second = chain_file.read_text(encoding="utf-8").splitlines()
+    chain_file.write_text(second + "\n", encoding="utf-8")
+    reasons = {(b.file, b.reason) for b in verify(lake)}
+    assert ("date=2026-11-26/part-0001.parquet", "校验链断开（记录被改动、删除或重排）") in reasons
+    assert ("date=2026-11-26/part-0000.parquet", "文件不在校验链中") in reasons
+
+
+def test_the_consoles_own_committed_operations_and_errors_reach_the_lake(world: World) -> None:
+    from loguru import logger
+
+    from console.audit.models import Outcome
+    from console.audit.service import record
+    from console.core.logging import configure_logging
+
+    store = store_for(get_settings().lake_dir)
+    before = store.count("operation")
+    actor = world.actor("county_admin")
+    with session_scope() as session:
+        record(session, actor=actor, obj="iam.users", action="write", target="kept")
+    with pytest.raises(RuntimeError), session_scope() as session:
+        record(session, actor=actor, obj="iam.users", action="write", outcome=Outcome.FAILURE)
+        raise RuntimeError("rolled back")
+    assert store.count("operation") == before + 1  # the rolled-back one never appears
+    configure_logging(get_settings())
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logger.exception("a failing sharing call")
+    logger.complete()
+    assert store.count("exception") == 1
