@@ -38,6 +38,10 @@ from console.interfaces.registry_state import InterfacesState
 from console.interfaces.scheduler import run_scheduler
 from console.interfaces.task_pages import sharing_tasks_page
 from console.interfaces.task_state import SharingTasksState
+from console.logs.pages import audit_page
+from console.logs.retention_pages import retention_page
+from console.logs.retention_state import RetentionState
+from console.logs.state import AuditState
 from console.tenancy.pages import tenants_page
 from console.tenancy.state import TenantsState
 from console.ui import theme
@@ -91,6 +95,8 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "api_keys": (api_keys_page, ApiKeysState.load),
     "channels": (channels_page, ChannelsState.load),
     "sharing_tasks": (sharing_tasks_page, SharingTasksState.load),
+    "audit": (audit_page, AuditState.load),
+    "log_retention": (retention_page, RetentionState.load),
 }
 for _section in SECTIONS:
     if _section.key in BUILT:

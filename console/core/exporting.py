@@ -17,12 +17,23 @@ FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# A cell starting like this would be run as a formula by a spreadsheet (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Text that a spreadsheet would run as a formula, made plain text with a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """CSV text with a BOM so spreadsheet programs read Chinese without asking."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerows([neutralise(value) for value in row] for row in rows)
     return "\ufeff" + buffer.getvalue()
 
 
@@ -39,7 +50,12 @@ def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence[object]], *, sheet: 
         header_cells.append(cell)
     worksheet.append(header_cells)
     for row in rows:
-        worksheet.append(["" if value is None else str(value) for value in row])
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(worksheet, value="" if value is None else str(value))
+            cell.data_type = "s"  # always text: "=…" is shown, never run as a formula
+            cells.append(cell)
+        worksheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -36,6 +36,7 @@ _DESCRIPTIONS: dict[str, str] = {
     "probe_interval_seconds": "共享接口定时健康探测的间隔（秒）",
     "probe_failure_threshold": "连续探测失败多少次后标记接口异常",
     "rate_limit_window_seconds": "接口限流计数窗口（秒）；限额按每分钟配置，测试时可缩短",
+    "log_retention_days": "日志保留天数（不少于 365 天；更早的整日数据由清理任务删除并记录）",
     "ingest_max_body_mb": "日志推送单次请求体上限（MB，解压后计），超出返回 413",
     "scheduler_enabled": "是否在控制台后端运行定时探测与共享任务计划",
     "sm4_key": "个人信息加密密钥（SM4，32位十六进制）；留空则使用数据目录 keys/sm4.key",
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     rate_limit_window_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     ingest_max_body_mb: Annotated[int, Field(ge=1, le=256)] = 16
+    log_retention_days: Annotated[int, Field(ge=365, le=3650)] = 365
     sm4_key: SecretStr | None = None
     hmac_key: SecretStr | None = None
 

@@ -1,4 +1,4 @@
-"""The backend's scheduler: health probes, scheduled sharing tasks, sealing closed log days."""
+"""The backend's scheduler: health probes, sharing tasks, sealing and purging log days."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from datetime import datetime
 
 from loguru import logger
 
-from console.core.clock import utcnow
+from console.core.clock import CHINA_TZ, utcnow
 from console.core.db import session_scope
 from console.core.errors import UserError
 from console.core.settings import get_settings
 from console.interfaces import probe_service, task_service
+from console.logs.retention import purge_expired
 from console.logs.store import store_for
 
 TICK_SECONDS = 15
@@ -49,6 +50,13 @@ def tick(now: datetime | None = None) -> tuple[int, list[int]]:
     for run_id in runs:
         task_service.execute_run(run_id=run_id)
     store_for(settings.lake_dir).seal(lake=settings.lake_dir, now=now)
+    with session_scope() as session:
+        purge_expired(
+            session=session,
+            lake=settings.lake_dir,
+            today=now.astimezone(CHINA_TZ).date(),
+            retention_days=settings.log_retention_days,
+        )
     return probed, runs
 
 

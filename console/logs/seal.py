@@ -23,6 +23,7 @@ from console.core.crypto import sm3_hex
 from console.logs.contract import FIELDS, STREAMS
 
 GENESIS = "0" * 64
+PURGE_PREFIX = "purge:"  # chain lines recording that a whole day was deleted after retention
 _POLARS_TYPES = {"字符串": pl.String, "整数": pl.Int64, "布尔值（true/false）": pl.Boolean}
 
 
@@ -71,7 +72,7 @@ def read_chain(lake: Path, stream: str) -> list[ChainEntry]:
         return [ChainEntry(**json.loads(line)) for line in handle if line.strip()]
 
 
-def _frame(stream: str, rows: list[tuple[str, str, int, str, str]]) -> pl.DataFrame:
+def frame_of(stream: str, rows: list[tuple[str, str, int, str, str]]) -> pl.DataFrame:
     """Typed columns from the stored lines (unknown fields stay in ``raw``)."""
     frame = pl.DataFrame(
         rows,
@@ -158,12 +159,30 @@ def seal_closed_days(
     return sealed
 
 
+def record_purge(lake: Path, stream: str, day: str, rows: int) -> ChainEntry:
+    """Chain the deletion of a whole day (after retention) so verify expects its files gone."""
+    chain = read_chain(lake, stream)
+    prev = chain[-1].link if chain else GENESIS
+    file = f"{PURGE_PREFIX}date={day}"
+    entry = ChainEntry(
+        day=day,
+        file=file,
+        rows=rows,
+        file_sm3="",
+        prev=prev,
+        link=ChainEntry.link_of(prev, day, file, rows, ""),
+        sealed_at=utcnow().isoformat(),
+    )
+    _append_chain(lake, stream, entry)
+    return entry
+
+
 def _seal_day(lake: Path, db: sqlite3.Connection, stream: str, day: str, prev: str) -> ChainEntry:
     rows = db.execute(
         "SELECT event_id, sender, ts_us, tenant, line FROM pending WHERE stream = ? AND day = ?",
         (stream, day),
     ).fetchall()
-    path = _write_part(lake / stream / f"date={day}", _frame(stream, rows))
+    path = _write_part(lake / stream / f"date={day}", frame_of(stream, rows))
     relative = str(path.relative_to(lake / stream))
     digest = sm3_hex(path.read_bytes())
     entry = ChainEntry(
@@ -199,7 +218,9 @@ def verify(lake: Path) -> list[Break]:
     for stream in STREAMS:
         prev = GENESIS
         recorded: set[str] = set()
-        for entry in read_chain(lake, stream):
+        chain = read_chain(lake, stream)
+        purged = {e.day for e in chain if e.file.startswith(PURGE_PREFIX)}
+        for entry in chain:
             recorded.add(entry.file)
             path = lake / stream / entry.file
             if entry.prev != prev or entry.link != ChainEntry.link_of(
@@ -208,7 +229,9 @@ def verify(lake: Path) -> list[Break]:
                 breaks.append(
                     Break(stream, entry.day, entry.file, "校验链断开（记录被改动、删除或重排）")
                 )
-            if not path.exists():
+            if entry.day in purged:
+                pass  # deleted after retention, as the chain itself records
+            elif not path.exists():
                 breaks.append(Break(stream, entry.day, entry.file, "文件缺失"))
             elif sm3_hex(path.read_bytes()) != entry.file_sm3:
                 breaks.append(

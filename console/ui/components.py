@@ -135,10 +135,17 @@ def list_table(
     empty: tuple[str, str],
     paged: bool = True,
     size: str = "2",
+    leading_columns: rx.Var[list[str]] | None = None,
 ) -> rx.Component:
-    """A list page's table: rows, pager, spinner while loading, empty state when nothing."""
+    """A list page's table: rows, pager, spinner while loading, empty state when nothing.
+
+    ``leading_columns`` are headers that change with the data (before the fixed ``columns``).
+    """
+    headers = [rx.table.column_header_cell(c) for c in columns]
+    if leading_columns is not None:
+        headers.insert(0, rx.foreach(leading_columns, rx.table.column_header_cell))
     table = rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in columns])),
+        rx.table.header(rx.table.row(*headers)),
         rx.table.body(rx.foreach(state.rows, row)),  # type: ignore[attr-defined]
         width="100%",
         variant="surface",

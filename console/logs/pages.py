@@ -1,0 +1,190 @@
+"""日志审计 page: search the four log streams, trace a case, export the result."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from console.logs.contract import STREAM_LABELS
+from console.logs.state import AuditState, LogView, TraceView
+from console.ui.components import error_callout, list_table, page_heading, scroll_table
+from console.ui.navigation import section_by_key
+from console.ui.shell import shell
+
+SECTION = section_by_key("audit")
+
+
+def _cell(text: rx.Var[str]) -> rx.Component:
+    return rx.table.cell(rx.text(text, size="1"))
+
+
+def _row(row: LogView) -> rx.Component:
+    return rx.table.row(
+        rx.foreach(row.cells, _cell),
+        rx.table.cell(
+            rx.cond(
+                row.case_no != "",
+                rx.button(
+                    "追溯",
+                    size="1",
+                    variant="soft",
+                    on_click=AuditState.open_trace(row.case_no),
+                    data_testid=f"log-trace-{row.key}",
+                ),
+            )
+        ),
+        background=rx.cond(row.failed, "var(--red-2)", "transparent"),
+        data_testid=f"log-row-{row.key}",
+    )
+
+
+def _table() -> rx.Component:
+    return list_table(
+        AuditState,
+        ("",),
+        _row,
+        size="1",
+        leading_columns=AuditState.headers,
+        empty=("没有符合条件的日志", "放宽时间范围或筛选条件；登记系统推送的日志在几秒内可查。"),
+    )
+
+
+def _filter(name: str, placeholder: str, width: str = "160px", **props: object) -> rx.Component:
+    return rx.input(
+        name=name,
+        placeholder=placeholder,
+        width=width,
+        size="1",
+        data_testid=f"log-filter-{name}",
+        **props,
+    )
+
+
+def _filters() -> rx.Component:
+    return rx.form(
+        rx.flex(
+            _filter("start", "开始日期", type="date"),
+            _filter("end", "结束日期", type="date"),
+            _filter("case_no", "受理编号"),
+            _filter("trace_id", "追踪号"),
+            _filter("tenant", "租户代码", width="110px"),
+            _filter("actor", "操作人"),
+            _filter("department", "部门"),
+            _filter("interface_code", "接口代码"),
+            rx.select.root(
+                rx.select.trigger(placeholder="结果", size="1"),
+                rx.select.content(
+                    rx.select.item("成功", value="success"),
+                    rx.select.item("失败", value="failure"),
+                    rx.select.item("拒绝", value="denied"),
+                ),
+                name="result",
+            ),
+            _filter("text", "消息中的文字", width="200px"),
+            rx.button(rx.icon("search", size=14), "查询", type="submit", size="1"),
+            wrap="wrap",
+            spacing="2",
+            align="center",
+        ),
+        on_submit=AuditState.apply_filters,
+        reset_on_submit=False,
+    )
+
+
+def _trace_line(entry: TraceView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(entry.time, size="1")),
+        rx.table.cell(
+            rx.vstack(
+                rx.cond(entry.gap != "", rx.badge(entry.gap, color_scheme="amber", size="1")),
+                rx.text(
+                    entry.title,
+                    weight="medium",
+                    color=rx.cond(entry.failed, "var(--red-11)", "inherit"),
+                ),
+                spacing="1",
+            )
+        ),
+        rx.table.cell(rx.text(entry.detail, size="1")),
+    )
+
+
+def _trace_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("办件追溯：", AuditState.trace_case_no),
+            rx.text(
+                "按时间列出办件的每个环节、每次共享调用（含重试与耗时）、操作与异常；"
+                "失败标红，环节间隔超过 3 天标黄。",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.cond(
+                AuditState.trace_loading,
+                rx.center(rx.spinner(), padding="24px"),
+                rx.cond(
+                    AuditState.trace.length() > 0,
+                    scroll_table(
+                        ("时间", "事件", "详情"),
+                        AuditState.trace,
+                        _trace_line,
+                        testid="trace-timeline",
+                        max_height="60vh",
+                    ),
+                    rx.text("没有找到这个受理编号的记录（或不在您的数据范围内）。", size="2"),
+                ),
+            ),
+            rx.hstack(
+                rx.dialog.close(rx.button("关闭", variant="soft")), justify="end", margin_top="12px"
+            ),
+            max_width="960px",
+        ),
+        open=AuditState.trace_open,
+        on_open_change=AuditState.set_trace_open,
+    )
+
+
+def audit_page() -> rx.Component:
+    """The page."""
+    toolbar = rx.hstack(
+        rx.segmented_control.root(
+            *[rx.segmented_control.item(label, value=s) for s, label in STREAM_LABELS.items()],
+            value=AuditState.stream,
+            on_change=AuditState.set_stream,
+            data_testid="log-stream",
+        ),
+        rx.spacer(),
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    name="case_no", placeholder="受理编号", size="1", data_testid="trace-case-no"
+                ),
+                rx.button("办件追溯", size="1", type="submit", data_testid="trace-open"),
+            ),
+            on_submit=AuditState.trace_form,
+        ),
+        rx.cond(
+            AuditState.can_export,
+            rx.button(
+                rx.icon("download", size=14),
+                "导出 CSV",
+                size="1",
+                variant="soft",
+                loading=AuditState.exporting,
+                on_click=AuditState.export,
+                data_testid="log-export",
+            ),
+        ),
+        width="100%",
+        align="center",
+    )
+    body = rx.vstack(
+        page_heading(SECTION.label, SECTION.summary),
+        toolbar,
+        _filters(),
+        error_callout(AuditState.error),
+        _table(),
+        _trace_dialog(),
+        spacing="3",
+        width="100%",
+    )
+    return shell(body, title=SECTION.label, section=SECTION)

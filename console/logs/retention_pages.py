@@ -1,0 +1,105 @@
+"""日志保全 page: holdings per stream, monthly counts, missing days, next purge, integrity."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from console.logs.retention_state import BreakView, RetentionState, StreamView
+from console.ui.components import error_callout, list_table, page_heading, scroll_table
+from console.ui.navigation import section_by_key
+from console.ui.shell import shell
+
+SECTION = section_by_key("log_retention")
+COLUMNS = ("日志", "最早日期", "封存天数", "封存条数", "待封存", "缺失日期", "下一次清理")
+
+
+def _row(row: StreamView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.label),
+        rx.table.cell(row.earliest),
+        rx.table.cell(row.days_held),
+        rx.table.cell(row.rows),
+        rx.table.cell(row.pending),
+        rx.table.cell(rx.text(row.missing, size="1")),
+        rx.table.cell(row.next_purge),
+        data_testid=f"retention-{row.stream}",
+    )
+
+
+def _break_row(found: BreakView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(found.stream),
+        rx.table.cell(found.day),
+        rx.table.cell(rx.code(found.file)),
+        rx.table.cell(rx.text(found.reason, color="var(--red-11)")),
+    )
+
+
+def retention_page() -> rx.Component:
+    """The page."""
+    integrity = rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("防篡改校验", size="3"),
+                rx.spacer(),
+                rx.button(
+                    rx.icon("shield-check", size=14),
+                    "立即校验",
+                    loading=RetentionState.checking,
+                    on_click=RetentionState.check,
+                    data_testid="integrity-check",
+                ),
+                width="100%",
+            ),
+            rx.text(
+                "每个封存文件的 SM3 摘要与前一个文件的摘要相链；"
+                "改动、删除、重排任何文件都会在此报告。",
+                size="2",
+                color_scheme="gray",
+            ),
+            rx.cond(
+                RetentionState.checked != "",
+                rx.callout(
+                    RetentionState.checked,
+                    icon=rx.cond(RetentionState.breaks.length() > 0, "triangle-alert", "check"),
+                    color_scheme=rx.cond(RetentionState.breaks.length() > 0, "red", "green"),
+                    data_testid="integrity-result",
+                ),
+            ),
+            rx.cond(
+                RetentionState.breaks.length() > 0,
+                scroll_table(
+                    ("日志", "日期", "文件", "问题"),
+                    RetentionState.breaks,
+                    _break_row,
+                    testid="integrity-breaks",
+                ),
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )
+    body = rx.vstack(
+        page_heading(SECTION.label, SECTION.summary),
+        rx.text(
+            "保留期 ",
+            RetentionState.retention_days,
+            " 天（不少于 365 天）：只有早于保留期的整日数据会被清理，"
+            "每次清理都记入校验链与操作日志。",
+            size="2",
+        ),
+        error_callout(RetentionState.error),
+        list_table(
+            RetentionState,
+            COLUMNS,
+            _row,
+            size="1",
+            paged=False,
+            empty=("还没有日志", "登记系统通过接口推送日志后，这里显示各类日志的保存情况。"),
+        ),
+        rx.plotly(data=RetentionState.chart, width="100%"),
+        integrity,
+        spacing="4",
+        width="100%",
+    )
+    return shell(body, title=SECTION.label, section=SECTION)

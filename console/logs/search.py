@@ -1,0 +1,322 @@
+"""Search the lake (sealed Parquet days plus the events not sealed yet), trace a case, export.
+
+Everything is a Polars lazy query over the stream's files, narrowed by day partitions and
+row-group statistics, collected once; the tenant scope of the actor is part of every query.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+from sqlmodel import Session
+
+from console.audit.service import record
+from console.authz import service as authz
+from console.core.actor import Actor
+from console.core.clock import CHINA_TZ
+from console.core.errors import ValidationFailed
+from console.core.paging import Page, PageRequest
+from console.core.settings import get_settings
+from console.logs.contract import STREAMS
+from console.logs.seal import frame_of
+from console.tenancy.scope import scope_of
+
+OBJ = "audit.logs"
+MAX_RANGE_DAYS = 400
+# Text columns shown per stream, after time, tenant and event id.
+SUMMARY_COLUMNS = {
+    "operation": ("actor", "action", "object", "outcome", "case_no", "trace_id", "detail"),
+    "interface_call": (
+        "department", "interface_code", "case_no", "trace_id", "caller", "duration_ms",
+        "result_code", "success", "retry", "error",
+    ),
+    "exception": ("source", "level", "message", "trace_id"),
+    "case_event": ("case_no", "business_code", "registration_type", "channel", "step", "operator"),
+}  # fmt: skip
+_ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """What an auditor is looking for; every field but the stream is optional."""
+
+    stream: str
+    start: date | None = None  # Asia/Shanghai days, inclusive
+    end: date | None = None
+    tenant: str = ""
+    actor: str = ""
+    interface_code: str = ""
+    department: str = ""
+    result: str = ""  # success / failure (interface calls) or an operation outcome
+    case_no: str = ""
+    trace_id: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One event as the result table shows it (personal data masked)."""
+
+    time: str
+    tenant: str
+    event_id: str
+    fields: dict[str, str]
+
+
+def mask_text(text: str) -> str:
+    """Resident ID numbers and mobile numbers inside free text, masked as on every screen."""
+    return _PHONE.sub(r"\1****\2", _ID_NUMBER.sub(r"\1********\2", text))
+
+
+def _check(query: LogQuery) -> None:
+    if query.stream not in STREAMS:
+        raise ValidationFailed(f"应为 {'、'.join(STREAMS)} 之一", field="日志类型")
+    if query.start and query.end:
+        if query.end < query.start:
+            raise ValidationFailed("结束日期不能早于开始日期", field="时间范围")
+        if (query.end - query.start).days > MAX_RANGE_DAYS:
+            raise ValidationFailed(f"一次最多查询 {MAX_RANGE_DAYS} 天", field="时间范围")
+
+
+def _pending(lake: Path, stream: str, query: LogQuery) -> pl.LazyFrame | None:
+    path = lake / "ingest.db"
+    if not path.exists():
+        return None
+    sql = "SELECT event_id, sender, ts_us, tenant, line FROM pending WHERE stream = ?"
+    args: list[object] = [stream]
+    if query.start:
+        sql, args = sql + " AND day >= ?", [*args, query.start.isoformat()]
+    if query.end:
+        sql, args = sql + " AND day <= ?", [*args, query.end.isoformat()]
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+    return frame_of(stream, rows).lazy() if rows else None
+
+
+def _sealed(lake: Path, stream: str, query: LogQuery) -> pl.LazyFrame | None:
+    files = sorted((lake / stream).glob("date=*/part-*.parquet"))
+    if query.start or query.end:
+        low = (query.start or date.min).isoformat()
+        high = (query.end or date.max).isoformat()
+        files = [f for f in files if low <= f.parent.name.removeprefix("date=") <= high]
+    if not files:
+        return None
+    return pl.scan_parquet(files)
+
+
+def _source(lake: Path, query: LogQuery) -> pl.LazyFrame | None:
+    parts = [
+        p
+        for p in (_sealed(lake, query.stream, query), _pending(lake, query.stream, query))
+        if p is not None
+    ]
+    if not parts:
+        return None
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
+def _day_bounds(query: LogQuery) -> list[pl.Expr]:
+    bounds = []
+    if query.start:
+        start = datetime.combine(query.start, datetime.min.time(), CHINA_TZ).astimezone(UTC)
+        bounds.append(pl.col("ts") >= start)
+    if query.end:
+        next_day = query.end + timedelta(days=1)
+        end = datetime.combine(next_day, datetime.min.time(), CHINA_TZ).astimezone(UTC)
+        bounds.append(pl.col("ts") < end)
+    return bounds
+
+
+def _filters(query: LogQuery, actor: Actor, columns: list[str]) -> list[pl.Expr]:
+    scope = scope_of(actor)
+    exprs = _day_bounds(query)
+    if not scope.all_tenants:
+        exprs.append(pl.col("tenant").is_in(sorted(scope.codes)))
+    exact = {
+        "tenant": query.tenant,
+        "interface_code": query.interface_code,
+        "department": query.department,
+        "case_no": query.case_no,
+        "trace_id": query.trace_id,
+        "actor": query.actor,
+    }
+    for column, wanted in exact.items():
+        if wanted:
+            exprs.append(pl.col(column) == wanted if column in columns else pl.lit(False))
+    if query.result:
+        if "success" in columns:
+            exprs.append(pl.col("success") == (query.result == "success"))
+        elif "outcome" in columns:
+            exprs.append(pl.col("outcome") == query.result)
+    if query.text:
+        exprs.append(pl.col("raw").str.contains(query.text, literal=True))
+    return exprs
+
+
+def _filtered(lake: Path, query: LogQuery, actor: Actor) -> pl.LazyFrame | None:
+    source = _source(lake, query)
+    if source is None:
+        return None
+    columns = source.collect_schema().names()
+    for expr in _filters(query, actor, columns):
+        source = source.filter(expr)
+    return source
+
+
+def _rows(frame: pl.DataFrame, stream: str) -> list[LogRow]:
+    shown = [c for c in SUMMARY_COLUMNS[stream] if c in frame.columns]
+    rows = []
+    for item in frame.iter_rows(named=True):
+        fields = {c: mask_text("" if item[c] is None else str(item[c])) for c in shown}
+        rows.append(
+            LogRow(
+                time=item["ts"].astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S"),
+                tenant=item["tenant"],
+                event_id=item["event_id"],
+                fields=fields,
+            )
+        )
+    return rows
+
+
+def search_logs(
+    *, session: Session, actor: Actor, query: LogQuery, page: PageRequest | None = None
+) -> Page[LogRow]:
+    """Events of one stream matching the query, newest first, in the actor's tenant scope."""
+    authz.require(actor, OBJ, "read", target=query.stream)
+    _check(query)
+    page = page or PageRequest()
+    filtered = _filtered(get_settings().lake_dir, query, actor)
+    if filtered is None:
+        return Page([], 0, page.page, page.size)
+    total, window = pl.collect_all(
+        [
+            filtered.select(pl.len()),
+            filtered.sort("ts", descending=True).slice(page.offset, page.size),
+        ]
+    )
+    return Page(_rows(window, query.stream), int(total.item()), page.page, page.size)
+
+
+def export_rows(
+    *, session: Session, actor: Actor, query: LogQuery, limit: int
+) -> tuple[list[str], Iterator[list[str]]]:
+    """Header and rows of a search for export (masked; the export is logged by the caller)."""
+    authz.require(actor, OBJ, "export", target=query.stream)
+    _check(query)
+    filtered = _filtered(get_settings().lake_dir, query, actor)
+    columns = ["time", "tenant", "event_id", *SUMMARY_COLUMNS[query.stream]]
+    if filtered is None:
+        return columns, iter(())
+    frame = filtered.sort("ts", descending=True).head(limit).collect()
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action="export",
+        target=query.stream,
+        detail={"rows": frame.height, "query": {k: str(v) for k, v in query.__dict__.items() if v}},
+    )
+    return columns, (
+        [row.time, row.tenant, row.event_id, *row.fields.values()]
+        for row in _rows(frame, query.stream)
+    )
+
+
+GAP_DAYS = 3  # a case waiting longer than this between two steps is highlighted
+_STEP_LABELS = {
+    "apply": "申请", "accept": "受理", "review": "审核", "register": "登簿", "certify": "缮证",
+    "issue": "发证", "close": "办结", "reject": "不予受理/驳回", "supplement": "补正",
+    "withdraw": "撤回",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TraceEntry:
+    """One line of a case's timeline."""
+
+    time: str
+    stream: str
+    title: str
+    detail: str
+    failed: bool
+    gap_before: str  # "" or how long the case waited before this step
+
+
+def _title(stream: str, item: dict) -> tuple[str, str, bool]:
+    if stream == "case_event":
+        step = _STEP_LABELS.get(item["step"], item["step"])
+        operator = f"（{item['operator']}）" if item.get("operator") else ""
+        return (
+            f"办件：{step}",
+            f"{item['channel']} · 业务 {item['business_code']}{operator}",
+            item["step"] == "reject",
+        )
+    if stream == "interface_call":
+        retry = f" · 第 {item['retry']} 次重试" if item.get("retry") else ""
+        title = f"共享调用：{item['department']} {item['interface_code']}"
+        detail = f"{item['duration_ms']} 毫秒 · 结果 {item['result_code']}{retry}"
+        if item.get("error"):
+            detail += f" · {item['error']}"
+        return title, detail, not item["success"]
+    if stream == "operation":
+        title = f"操作：{item['actor']} {item['action']} {item['object']}"
+        return title, item.get("detail") or "", item["outcome"] != "success"
+    return f"异常：{item['source']} {item['level']}", item["message"], True
+
+
+def trace_case(*, session: Session, actor: Actor, case_no: str) -> list[TraceEntry]:
+    """Every step, sharing call, operator action and exception of one case, in time order."""
+    authz.require(actor, OBJ, "read", target=case_no)
+    case_no = case_no.strip()
+    if not case_no:
+        raise ValidationFailed("请输入受理编号", field="受理编号")
+    lake = get_settings().lake_dir
+    found: list[tuple[datetime, str, dict]] = []
+    trace_ids: set[str] = set()
+    for stream in ("case_event", "interface_call", "operation"):
+        filtered = _filtered(lake, LogQuery(stream=stream, case_no=case_no), actor)
+        if filtered is None:
+            continue
+        for item in filtered.collect().iter_rows(named=True):
+            found.append((item["ts"], stream, item))
+            if item.get("trace_id"):
+                trace_ids.add(item["trace_id"])
+    exceptions = _filtered(lake, LogQuery(stream="exception"), actor)
+    if exceptions is not None and trace_ids:
+        matched = exceptions.filter(pl.col("trace_id").is_in(sorted(trace_ids))).collect()
+        found += [(item["ts"], "exception", item) for item in matched.iter_rows(named=True)]
+    return _timeline(sorted(found, key=lambda entry: entry[0]))
+
+
+def _timeline(found: list[tuple[datetime, str, dict]]) -> list[TraceEntry]:
+    entries: list[TraceEntry] = []
+    last_step: datetime | None = None
+    for ts, stream, item in found:
+        title, detail, failed = _title(stream, item)
+        gap = ""
+        if stream == "case_event":
+            if last_step is not None and ts - last_step > timedelta(days=GAP_DAYS):
+                gap = f"距上一步 {(ts - last_step).days} 天"
+            last_step = ts
+        entries.append(
+            TraceEntry(
+                time=ts.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S"),
+                stream=stream,
+                title=mask_text(title),
+                detail=mask_text(detail),
+                failed=failed,
+                gap_before=gap,
+            )
+        )
+    return entries

@@ -1,0 +1,190 @@
+"""State of the 日志审计 page: search any stream, trace a case, export what was found."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import reflex as rx
+
+from console.authz.service import can
+from console.core.exporting import EXPORT_ROW_LIMIT, to_csv
+from console.core.paging import PageRequest
+from console.logs import search
+from console.logs.contract import STREAM_LABELS
+from console.ui.actions import call
+from console.ui.list_state import PagedListMixin
+
+PAGE_SIZE = 50
+COLUMN_LABELS = {
+    "actor": "操作人", "action": "操作", "object": "对象", "outcome": "结果", "case_no": "受理编号",
+    "trace_id": "追踪号", "detail": "详情", "department": "部门", "interface_code": "接口",
+    "caller": "调用方", "duration_ms": "耗时（毫秒）", "result_code": "结果码", "success": "成功",
+    "retry": "重试", "error": "错误", "source": "来源", "level": "级别", "message": "消息",
+    "business_code": "业务代码", "registration_type": "登记类型", "channel": "渠道",
+    "step": "环节", "operator": "经办人",
+}  # fmt: skip
+_FILTER_KEYS = ("case_no", "trace_id", "actor", "interface_code", "department", "text", "tenant")
+
+
+@dataclasses.dataclass(frozen=True)
+class LogView:
+    """One result row: its cells in the stream's column order, and its case number."""
+
+    key: str
+    cells: list[str]
+    case_no: str
+    failed: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class TraceView:
+    """One line of a case's timeline."""
+
+    time: str
+    title: str
+    detail: str
+    failed: bool
+    gap: str
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+class AuditState(PagedListMixin, rx.State):
+    """日志审计."""
+
+    stream: str = "case_event"
+    filters: dict[str, str] = {}
+    headers: list[str] = []
+    rows: list[LogView] = []
+    can_export: bool = False
+    exporting: bool = False
+
+    trace_open: bool = False
+    trace_case_no: str = ""
+    trace: list[TraceView] = []
+    trace_loading: bool = False
+
+    def _query(self) -> search.LogQuery:
+        values = self.filters
+        return search.LogQuery(
+            stream=self.stream,
+            start=_day(values.get("start", "")),
+            end=_day(values.get("end", "")),
+            result=values.get("result", ""),
+            **{key: values.get(key, "").strip() for key in _FILTER_KEYS},
+        )
+
+    @rx.event(background=True)
+    async def load(self):
+        """Run the search for the current page."""
+        async with self:
+            if not await self._may_load():
+                return
+            self.loading, self.error = True, ""
+            seq = self._next_load()
+            token, query, page = await self._token(), self._query(), self.page
+
+        def fetch(session, actor):
+            found = search.search_logs(
+                session=session, actor=actor, query=query, page=PageRequest(page, PAGE_SIZE)
+            )
+            return found, can(actor, search.OBJ, "export")
+
+        outcome = await call(token, fetch)
+        if outcome.relogin:
+            yield self._relogin(outcome)
+            return
+        async with self:
+            if self._stale(seq) or self._failed(outcome):
+                return
+            found, self.can_export = outcome.value
+            columns = search.SUMMARY_COLUMNS[query.stream]
+            self.headers = ["时间", "租户", *[COLUMN_LABELS.get(c, c) for c in columns]]
+            self.rows = [
+                LogView(
+                    key=row.event_id,
+                    cells=[row.time, row.tenant, *[row.fields.get(c, "") for c in columns]],
+                    case_no=row.fields.get("case_no", ""),
+                    failed=row.fields.get("success") == "False"
+                    or row.fields.get("outcome", "success") != "success"
+                    or query.stream == "exception",
+                )
+                for row in found.items
+            ]
+            self.total, self.pages = found.total, found.pages
+
+    @rx.event
+    def set_stream(self, stream: str | list[str]):
+        """Search another stream (the segmented control sends one value)."""
+        chosen = stream[0] if isinstance(stream, list) else stream
+        self.stream, self.page = chosen, 1
+        return AuditState.load
+
+    @rx.event
+    def apply_filters(self, form: dict[str, str]):
+        """Search with the filter form (from page 1)."""
+        self.filters = {k: v.strip() for k, v in form.items() if v and v.strip()}
+        self.page = 1
+        return AuditState.load
+
+    # --- trace ----------------------------------------------------------------------------
+
+    @rx.event(background=True)
+    async def open_trace(self, case_no: str):
+        """One case's steps, sharing calls, operator actions and exceptions on one timeline."""
+        async with self:
+            token = await self._token()
+            self.trace_case_no, self.trace, self.trace_open = case_no, [], True
+            self.trace_loading = True
+        outcome = await call(
+            token, lambda s, a: search.trace_case(session=s, actor=a, case_no=case_no)
+        )
+        async with self:
+            self.trace_loading = False
+            if not outcome.ok:
+                self.trace_open = False
+                yield rx.toast.error(outcome.error_text)
+                return
+            self.trace = [
+                TraceView(e.time, e.title, e.detail, e.failed, e.gap_before)
+                for e in outcome.value or []
+            ]
+
+    @rx.event
+    def trace_form(self, form: dict[str, str]):
+        """Trace the case number typed in the trace box."""
+        return AuditState.open_trace(form.get("case_no", "").strip())
+
+    @rx.event
+    def set_trace_open(self, value: bool) -> None:
+        """Close the timeline."""
+        self.trace_open = value
+
+    # --- export ---------------------------------------------------------------------------
+
+    @rx.event(background=True)
+    async def export(self):
+        """Download what the search found as CSV (masked, formulas neutralised, logged)."""
+        async with self:
+            token, query, self.exporting = await self._token(), self._query(), True
+
+        def build(session, actor):
+            header, rows = search.export_rows(
+                session=session, actor=actor, query=query, limit=EXPORT_ROW_LIMIT
+            )
+            labels = ["时间", "租户", "事件编号", *[COLUMN_LABELS.get(c, c) for c in header[3:]]]
+            return to_csv(labels, rows)
+
+        outcome = await call(token, build)
+        async with self:
+            self.exporting = False
+        if not outcome.ok or outcome.value is None:
+            yield rx.toast.error(outcome.error_text)
+            return
+        yield rx.download(data=outcome.value, filename=f"{STREAM_LABELS[query.stream]}.csv")

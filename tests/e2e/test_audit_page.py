@@ -1,0 +1,93 @@
+"""日志审计 in the browser: an auditor searches by case number, opens the trace, exports CSV."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import log_in
+from tests.support.server import ConsoleServer
+
+pytestmark = pytest.mark.e2e
+CASE = "330000-2026-E2E001"
+
+
+def _push(server: ConsoleServer, key: str, stream: str, *records: dict) -> None:
+    request = urllib.request.Request(
+        f"{server.base_url}/api/v1/logs/{stream}",
+        method="POST",
+        data=b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in records),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert json.loads(response.read())["rejected"] == []
+
+
+def _step(event_id: str, ts: str, step: str) -> dict:
+    return {
+        "event_id": event_id, "ts": ts, "tenant": "330000", "case_no": CASE,
+        "business_code": "2000402", "registration_type": "200", "channel": "online",
+        "step": step,
+    }  # fmt: skip
+
+
+def test_an_auditor_searches_a_case_opens_its_trace_and_exports_csv(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    key = console_server.console(
+        "apikey", "create", "--tenant", "330000", "--name", "审计测试",
+        "--streams", "logs.case_event,logs.interface_call",
+    ).strip()  # fmt: skip
+    _push(
+        console_server,
+        key,
+        "case_event",
+        _step("e2e-1", "2026-11-20T09:00:00+08:00", "apply"),
+        _step("e2e-2", "2026-11-20T09:30:00+08:00", "accept"),
+        _step("e2e-3", "2026-11-26T16:00:00+08:00", "register"),
+    )
+    _push(
+        console_server,
+        key,
+        "interface_call",
+        {"event_id": "e2e-c1", "ts": "2026-11-20T09:31:00+08:00", "tenant": "330000",
+         "case_no": CASE, "interface_code": "gab.sfhc", "department": "公安部",
+         "trace_id": "t-e2e", "caller": "reg", "duration_ms": 3000, "result_code": "TIMEOUT",
+         "success": False, "error": "超时"},
+    )  # fmt: skip
+    log_in(page, console_server.base_url, make_user("auditor_e2e", "audit_admin"))
+    page.get_by_test_id("nav-audit").click()
+    page.get_by_test_id("log-filter-case_no").fill(CASE)
+    page.get_by_test_id("log-filter-case_no").press("Enter")
+    expect(page.get_by_test_id("log-row-e2e-3")).to_contain_text("register")
+    expect(page.get_by_test_id("pager-text")).to_contain_text("共 3 条")
+
+    page.get_by_test_id("log-trace-e2e-1").click()
+    timeline = page.get_by_test_id("trace-timeline")
+    expect(timeline).to_contain_text("办件：受理")
+    expect(timeline).to_contain_text("共享调用：公安部 gab.sfhc")
+    expect(timeline).to_contain_text("距上一步 6 天")
+    page.keyboard.press("Escape")
+
+    with page.expect_download() as download_info:
+        page.get_by_test_id("log-export").click()
+    download = download_info.value
+    assert download.suggested_filename == "办件进度.csv"
+    lines = Path(download.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 4 and all(CASE in line for line in lines[1:])
+
+
+def test_the_retention_page_shows_holdings_and_a_clean_integrity_check(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    console_server.console("seal-logs")
+    log_in(page, console_server.base_url, make_user("retention_e2e", "audit_admin"))
+    page.get_by_test_id("nav-log_retention").click()
+    expect(page.get_by_test_id("retention-case_event")).to_contain_text("办件进度")
+    page.get_by_test_id("integrity-check").click()
+    expect(page.get_by_test_id("integrity-result")).to_contain_text("全部与 SM3 校验链一致")
