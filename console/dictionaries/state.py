@@ -135,49 +135,43 @@ class DictionaryState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def load(self):
         """Fetch the dictionaries and the current page of the chosen one."""
-        async with self:
-            if not await self._may_load():
-                return
-            self.loading, self.error = True, ""
-            seq = self._next_load()
-            token, type_code, keyword, page = (
-                await self._token(),
+
+        def prepare():  # inside the state lock: read what the fetch needs
+            type_code, keyword, page = (
                 self.type_code,
                 self.keyword,
                 self.page,
             )
             parent = self.crumbs[-1].code if self.crumbs else ""
 
-        def fetch(session, actor):
-            types = service.list_types(session=session, actor=actor)
-            tree = any(t.code == type_code and t.hierarchical for t in types)
-            items = service.list_items(
-                session=session,
-                actor=actor,
-                type_code=type_code,
-                search=keyword,
-                # Tree view shows one level; a search looks through every level.
-                parent_code=parent if tree and not keyword else None,
-                page=PageRequest(page, PAGE_SIZE),
-            )
-            rights = {act: can(actor, service.OBJ, act) for act in ("write", "delete", "export")}
-            return types, items, rights
+            def fetch(session, actor):
+                types = service.list_types(session=session, actor=actor)
+                tree = any(t.code == type_code and t.hierarchical for t in types)
+                items = service.list_items(
+                    session=session,
+                    actor=actor,
+                    type_code=type_code,
+                    search=keyword,
+                    # Tree view shows one level; a search looks through every level.
+                    parent_code=parent if tree and not keyword else None,
+                    page=PageRequest(page, PAGE_SIZE),
+                )
+                rights = {
+                    act: can(actor, service.OBJ, act) for act in ("write", "delete", "export")
+                }
+                return types, items, rights
 
-        outcome = await call(token, fetch)
-        if outcome.relogin:
-            yield self._relogin(outcome)
-            return
-        async with self:
-            if self._stale(seq) or self._failed(outcome):
-                return
-            types, items, rights = outcome.value
+            return fetch
+
+        def show(value):  # inside the state lock: what the page shows
+            types, items, rights = value
             self.can_write, self.can_delete = rights["write"], rights["delete"]
             self.can_export = rights["export"]
             self.types = [
                 TypeView(t.code, t.name, t.items, t.tenant_extensible, t.hierarchical, t.source)
                 for t in types
             ]
-            current = next((t for t in types if t.code == type_code), None)
+            current = next((t for t in types if t.code == self.type_code), None)
             if current is not None:
                 self.type_name, self.type_source = current.name, current.source
                 self.extensible, self.hierarchical = current.tenant_extensible, current.hierarchical
@@ -197,6 +191,9 @@ class DictionaryState(PagedListMixin, rx.State):
                 for i in items.items
             ]
             self.total, self.pages = items.total, items.pages
+
+        async for event in self._load_page(prepare, show):
+            yield event
 
     @rx.event
     def choose_type(self, code: str):

@@ -8,7 +8,6 @@ import reflex as rx
 
 from console.core.paging import PageRequest
 from console.iam import login_log_service as log_service
-from console.ui.actions import call
 from console.ui.list_state import PagedListMixin
 
 PAGE_SIZE = 50
@@ -38,31 +37,24 @@ class LoginLogState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def load(self):
         """Fetch the current page."""
-        async with self:
-            if not await self._may_load():
-                return
-            self.loading, self.error = True, ""
-            seq = self._next_load()
-            token, page = await self._token(), self.page
+
+        def prepare():  # inside the state lock: read what the fetch needs
+            page = self.page
             query = log_service.LoginQuery(
                 account=self.keyword,
                 outcome=None if self.outcome_filter == "*" else self.outcome_filter,
             )
-        outcome = await call(
-            token,
-            lambda s, a: log_service.list_login_events(
+            return lambda s, a: log_service.list_login_events(
                 session=s, actor=a, query=query, page=PageRequest(page, PAGE_SIZE)
-            ),
-        )
-        if outcome.relogin:
-            yield self._relogin(outcome)
-            return
-        async with self:
-            if self._stale(seq) or self._failed(outcome):
-                return
-            listing = outcome.value
+            )
+
+        def show(value):  # inside the state lock: what the page shows
+            listing = value
             self.rows = [LoginView(**dataclasses.asdict(row)) for row in listing.items]
             self.total, self.pages = listing.total, listing.pages
+
+        async for event in self._load_page(prepare, show):
+            yield event
 
     @rx.event
     def set_outcome_filter(self, value: str):

@@ -58,33 +58,25 @@ class OrgsState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def load(self):
         """Fetch the tree (a tenant has tens of organisations, shown whole)."""
-        async with self:
-            if not await self._may_load():
-                return
-            self.loading, self.error = True, ""
-            seq = self._next_load()
-            token = await self._token()
+
+        def prepare():  # inside the state lock: read what the fetch needs
             tenant = None if self.tenant_filter == "*" else self.tenant_filter
 
-        def fetch(session, actor):
-            nodes = org_service.org_tree(session=session, actor=actor, tenant_code=tenant)
-            choices = tenancy.tenant_choices(session=session, actor=actor)
-            if actor.tenant_code not in dict(choices):
-                own = tenancy.get_tenant_name(session, actor.tenant_code)
-                choices = [(actor.tenant_code, own), *choices]
-            rights = tuple(
-                can(actor, org_service.OBJ, act) for act in ("write", "delete", "export")
-            )
-            return nodes, choices, rights
+            def fetch(session, actor):
+                nodes = org_service.org_tree(session=session, actor=actor, tenant_code=tenant)
+                choices = tenancy.tenant_choices(session=session, actor=actor)
+                if actor.tenant_code not in dict(choices):
+                    own = tenancy.get_tenant_name(session, actor.tenant_code)
+                    choices = [(actor.tenant_code, own), *choices]
+                rights = tuple(
+                    can(actor, org_service.OBJ, act) for act in ("write", "delete", "export")
+                )
+                return nodes, choices, rights
 
-        outcome = await call(token, fetch)
-        if outcome.relogin:
-            yield self._relogin(outcome)
-            return
-        async with self:
-            if self._stale(seq) or self._failed(outcome):
-                return
-            nodes, choices, (self.can_write, self.can_delete, self.can_export) = outcome.value
+            return fetch
+
+        def show(value):  # inside the state lock: what the page shows
+            nodes, choices, (self.can_write, self.can_delete, self.can_export) = value
             self.rows = [
                 OrgView(
                     n.id,
@@ -102,6 +94,9 @@ class OrgsState(PagedListMixin, rx.State):
             ]
             self.total = len(self.rows)
             self.tenant_options = [TenantOption(code, name) for code, name in choices]
+
+        async for event in self._load_page(prepare, show):
+            yield event
 
     @rx.event(background=True)
     async def export(self):

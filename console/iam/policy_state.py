@@ -54,29 +54,23 @@ class PolicyState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def load(self):
         """Fetch the policy in force."""
-        async with self:
-            if not await self._may_load():
-                return
-            self.loading, self.error = True, ""
-            seq = self._next_load()
-            token = await self._token()
 
-        def fetch(session, actor):
-            values = policy_service.read_policy(session=session, actor=actor)
-            return values, can(actor, policy_service.OBJ, "write"), _facts()
+        def prepare():  # inside the state lock: read what the fetch needs
+            def fetch(session, actor):
+                values = policy_service.read_policy(session=session, actor=actor)
+                return values, can(actor, policy_service.OBJ, "write"), _facts()
 
-        outcome = await call(token, fetch)
-        if outcome.relogin:
-            yield self._relogin(outcome)
-            return
-        async with self:
-            if self._stale(seq) or self._failed(outcome):
-                return
-            values, self.can_write, self.facts = outcome.value
+            return fetch
+
+        def show(value):  # inside the state lock: what the page shows
+            values, self.can_write, self.facts = value
             self.rows = [
                 PolicyRow(name, label, str(getattr(values, name)), f"{low}–{high}")
                 for name, (label, low, high) in policy_service.RULES.items()
             ]
+
+        async for event in self._load_page(prepare, show):
+            yield event
 
     @rx.event(background=True)
     async def save(self, form: dict[str, str]):

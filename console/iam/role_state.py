@@ -81,30 +81,21 @@ class RolesState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def load(self):
         """Fetch every role (a province has tens of roles: no paging needed)."""
-        async with self:
-            if not await self._may_load():
-                return
-            self.loading, self.error = True, ""
-            seq = self._next_load()
-            token = await self._token()
 
-        def fetch(session, actor):
-            roles = role_service.list_roles(session=session, actor=actor)
-            names = dict(tenancy.tenant_choices(session=session, actor=actor))
-            rights = (
-                authz.can(actor, "iam.roles", "write"),
-                authz.can(actor, "iam.roles", "delete"),
-            )
-            return roles, rights, names
+        def prepare():  # inside the state lock: read what the fetch needs
+            def fetch(session, actor):
+                roles = role_service.list_roles(session=session, actor=actor)
+                names = dict(tenancy.tenant_choices(session=session, actor=actor))
+                rights = (
+                    authz.can(actor, "iam.roles", "write"),
+                    authz.can(actor, "iam.roles", "delete"),
+                )
+                return roles, rights, names
 
-        outcome = await call(token, fetch)
-        if outcome.relogin:
-            yield self._relogin(outcome)
-            return
-        async with self:
-            if self._stale(seq) or self._failed(outcome):
-                return
-            roles, (self.can_write, self.can_delete), names = outcome.value
+            return fetch
+
+        def show(value):  # inside the state lock: what the page shows
+            roles, (self.can_write, self.can_delete), names = value
             self.tenant_options = [TenantOption(code, name) for code, name in names.items()]
             self.rows = [
                 RoleView(
@@ -121,6 +112,9 @@ class RolesState(PagedListMixin, rx.State):
                 for r in roles
             ]
             self.total = len(self.rows)
+
+        async for event in self._load_page(prepare, show):
+            yield event
 
     @rx.event(background=True)
     async def open_editor(self, code: str, name: str, mode: str):

@@ -197,44 +197,40 @@ class UsersState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def load(self):
         """Fetch the current page with the current filters."""
-        async with self:
-            if not await self._may_load():
-                return
-            self.loading, self.error = True, ""
-            seq = self._next_load()
+
+        def prepare():  # inside the state lock: read what the fetch needs
             self.selected_ids = []  # a selection belongs to the rows it was made on
-            token, query, page = await self._token(), self._query(), self.page
+            query, page = self._query(), self.page
 
-        def fetch(session, actor):
-            listing = user_service.list_users(
-                session=session, actor=actor, query=query, page=PageRequest(page, PAGE_SIZE)
-            )
-            choices = tenancy.tenant_choices(session=session, actor=actor)
-            if actor.tenant_code not in dict(choices):
-                own = tenancy.get_tenant_name(session, actor.tenant_code)
-                choices = [(actor.tenant_code, own), *choices]
-            rights = {
-                act: can(actor, user_service.OBJ, act)
-                for act in ("write", "grant", "unlock", "unmask")
-            }
-            rights["explain"] = can(actor, "iam.roles", "read")
-            rights["export"] = can(actor, user_service.OBJ, "export")
-            return listing, choices, rights
+            def fetch(session, actor):
+                listing = user_service.list_users(
+                    session=session, actor=actor, query=query, page=PageRequest(page, PAGE_SIZE)
+                )
+                choices = tenancy.tenant_choices(session=session, actor=actor)
+                if actor.tenant_code not in dict(choices):
+                    own = tenancy.get_tenant_name(session, actor.tenant_code)
+                    choices = [(actor.tenant_code, own), *choices]
+                rights = {
+                    act: can(actor, user_service.OBJ, act)
+                    for act in ("write", "grant", "unlock", "unmask")
+                }
+                rights["explain"] = can(actor, "iam.roles", "read")
+                rights["export"] = can(actor, user_service.OBJ, "export")
+                return listing, choices, rights
 
-        outcome = await call(token, fetch)
-        if outcome.relogin:
-            yield self._relogin(outcome)
-            return
-        async with self:
-            if self._stale(seq) or self._failed(outcome):
-                return
-            listing, choices, rights = outcome.value
+            return fetch
+
+        def show(value):  # inside the state lock: what the page shows
+            listing, choices, rights = value
             self.rows = [_view(row) for row in listing.items]
             self.total, self.pages = listing.total, listing.pages
             self.tenant_options = [TenantOption(code, name) for code, name in choices]
             self.can_write, self.can_grant = rights["write"], rights["grant"]
             self.can_unlock, self.can_unmask = rights["unlock"], rights["unmask"]
             self.can_explain, self.can_export = rights["explain"], rights["export"]
+
+        async for event in self._load_page(prepare, show):
+            yield event
 
     @rx.event
     def set_tenant_filter(self, value: str):

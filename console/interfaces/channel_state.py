@@ -76,33 +76,26 @@ class ChannelsState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def load(self):
         """Fetch the current page."""
-        async with self:
-            if not await self._may_load():
-                return
-            self.loading, self.error = True, ""
-            seq = self._next_load()
-            token, keyword, page = await self._token(), self.keyword, self.page
+
+        def prepare():  # inside the state lock: read what the fetch needs
+            keyword, page = self.keyword, self.page
             state = None if self.state_filter == "*" else self.state_filter
 
-        def fetch(session, actor):
-            listing = channel_service.list_channels(
-                session=session,
-                actor=actor,
-                search=keyword,
-                state=state,
-                page=PageRequest(page, PAGE_SIZE),
-            )
-            rights = {a: can(actor, channel_service.OBJ, a) for a in ("write", "approve")}
-            return listing, rights
+            def fetch(session, actor):
+                listing = channel_service.list_channels(
+                    session=session,
+                    actor=actor,
+                    search=keyword,
+                    state=state,
+                    page=PageRequest(page, PAGE_SIZE),
+                )
+                rights = {a: can(actor, channel_service.OBJ, a) for a in ("write", "approve")}
+                return listing, rights
 
-        outcome = await call(token, fetch)
-        if outcome.relogin:
-            yield self._relogin(outcome)
-            return
-        async with self:
-            if self._stale(seq) or self._failed(outcome):
-                return
-            listing, rights = outcome.value
+            return fetch
+
+        def show(value):  # inside the state lock: what the page shows
+            listing, rights = value
             self.can_write, self.can_approve = rights["write"], rights["approve"]
             self.rows = [
                 ChannelView(
@@ -120,6 +113,9 @@ class ChannelsState(PagedListMixin, rx.State):
                 for r in listing.items
             ]
             self.total, self.pages = listing.total, listing.pages
+
+        async for event in self._load_page(prepare, show):
+            yield event
 
     @rx.event
     def set_state_filter(self, value: str):

@@ -58,36 +58,28 @@ class ApiKeysState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def load(self):
         """Fetch the current page."""
-        async with self:
-            if not await self._may_load():
-                return
-            self.loading, self.error = True, ""
-            seq = self._next_load()
-            token, keyword, page, active = (
-                await self._token(),
+
+        def prepare():  # inside the state lock: read what the fetch needs
+            keyword, page, active = (
                 self.keyword,
                 self.page,
                 self.active_only,
             )
 
-        def fetch(session, actor):
-            listing = key_service.list_keys(
-                session=session,
-                actor=actor,
-                search=keyword,
-                active_only=active,
-                page=PageRequest(page, PAGE_SIZE),
-            )
-            return listing, can(actor, key_service.OBJ, "write")
+            def fetch(session, actor):
+                listing = key_service.list_keys(
+                    session=session,
+                    actor=actor,
+                    search=keyword,
+                    active_only=active,
+                    page=PageRequest(page, PAGE_SIZE),
+                )
+                return listing, can(actor, key_service.OBJ, "write")
 
-        outcome = await call(token, fetch)
-        if outcome.relogin:
-            yield self._relogin(outcome)
-            return
-        async with self:
-            if self._stale(seq) or self._failed(outcome):
-                return
-            listing, self.can_write = outcome.value
+            return fetch
+
+        def show(value):  # inside the state lock: what the page shows
+            listing, self.can_write = value
             self.rows = [
                 KeyView(
                     r.key_id,
@@ -104,6 +96,9 @@ class ApiKeysState(PagedListMixin, rx.State):
                 for r in listing.items
             ]
             self.total, self.pages = listing.total, listing.pages
+
+        async for event in self._load_page(prepare, show):
+            yield event
 
     @rx.event
     def set_active_only(self, value: bool):

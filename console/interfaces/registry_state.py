@@ -88,38 +88,34 @@ class InterfacesState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def load(self):
         """Fetch the current page."""
-        async with self:
-            if not await self._may_load():
-                return
-            self.loading, self.error = True, ""
-            seq = self._next_load()
-            token, keyword, page = await self._token(), self.keyword, self.page
+
+        def prepare():  # inside the state lock: read what the fetch needs
+            keyword, page = self.keyword, self.page
             direction = None if self.direction_filter == "*" else self.direction_filter
             health = None if self.health_filter == "*" else self.health_filter
 
-        def fetch(session, actor):
-            listing = registry_service.list_interfaces(
-                session=session,
-                actor=actor,
-                search=keyword,
-                direction=direction,
-                health=health,
-                page=PageRequest(page, PAGE_SIZE),
-            )
-            rights = {a: can(actor, registry_service.OBJ, a) for a in ("write", "delete")}
-            return listing, rights
+            def fetch(session, actor):
+                listing = registry_service.list_interfaces(
+                    session=session,
+                    actor=actor,
+                    search=keyword,
+                    direction=direction,
+                    health=health,
+                    page=PageRequest(page, PAGE_SIZE),
+                )
+                rights = {a: can(actor, registry_service.OBJ, a) for a in ("write", "delete")}
+                return listing, rights
 
-        outcome = await call(token, fetch)
-        if outcome.relogin:
-            yield self._relogin(outcome)
-            return
-        async with self:
-            if self._stale(seq) or self._failed(outcome):
-                return
-            listing, rights = outcome.value
+            return fetch
+
+        def show(value):  # inside the state lock: what the page shows
+            listing, rights = value
             self.can_write, self.can_delete = rights["write"], rights["delete"]
             self.rows = [_view(r) for r in listing.items]
             self.total, self.pages = listing.total, listing.pages
+
+        async for event in self._load_page(prepare, show):
+            yield event
 
     @rx.event
     def set_direction_filter(self, value: str):

@@ -88,32 +88,28 @@ class SharingTasksState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def load(self):
         """Fetch the tasks and the executions."""
-        async with self:
-            if not await self._may_load():
-                return
-            self.loading, self.error = True, ""
-            seq = self._next_load()
-            token, keyword, page = await self._token(), self.keyword, self.page
+
+        def prepare():  # inside the state lock: read what the fetch needs
+            keyword, page = self.keyword, self.page
             run_page, status = self.run_page, None if self.run_status == "*" else self.run_status
 
-        def fetch(session, actor):
-            tasks = task_service.list_tasks(
-                session=session, actor=actor, search=keyword, page=PageRequest(page, PAGE_SIZE)
-            )
-            runs = task_service.list_runs(
-                session=session, actor=actor, status=status, page=PageRequest(run_page, PAGE_SIZE)
-            )
-            rights = {a: can(actor, task_service.OBJ, a) for a in ("write", "execute")}
-            return tasks, runs, rights
+            def fetch(session, actor):
+                tasks = task_service.list_tasks(
+                    session=session, actor=actor, search=keyword, page=PageRequest(page, PAGE_SIZE)
+                )
+                runs = task_service.list_runs(
+                    session=session,
+                    actor=actor,
+                    status=status,
+                    page=PageRequest(run_page, PAGE_SIZE),
+                )
+                rights = {a: can(actor, task_service.OBJ, a) for a in ("write", "execute")}
+                return tasks, runs, rights
 
-        outcome = await call(token, fetch)
-        if outcome.relogin:
-            yield self._relogin(outcome)
-            return
-        async with self:
-            if self._stale(seq) or self._failed(outcome):
-                return
-            tasks, runs, rights = outcome.value
+            return fetch
+
+        def show(value):  # inside the state lock: what the page shows
+            tasks, runs, rights = value
             self.can_write, self.can_execute = rights["write"], rights["execute"]
             self.rows = [
                 TaskView(
@@ -137,9 +133,12 @@ class SharingTasksState(PagedListMixin, rx.State):
             ]
             self.total, self.pages = tasks.total, tasks.pages
             self._show_runs(runs)
-            start_watch = not self.watching and any(r.status == "running" for r in self.runs)
-        if start_watch:
-            yield SharingTasksState.watch
+            # A run is going: keep its progress moving on screen.
+            running = any(r.status == "running" for r in self.runs)
+            return SharingTasksState.watch if running and not self.watching else None
+
+        async for event in self._load_page(prepare, show):
+            yield event
 
     def _show_runs(self, runs) -> None:
         self.runs = [

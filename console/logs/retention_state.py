@@ -49,24 +49,19 @@ class RetentionState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def load(self):
         """What each stream holds, month by month."""
-        async with self:
-            if not await self._may_load():
-                return
-            self.loading, self.error = True, ""
-            seq = self._next_load()
-            token = await self._token()
-        outcome = await call(token, lambda s, a: retention.retention_overview(session=s, actor=a))
-        if outcome.relogin:
-            yield self._relogin(outcome)
-            return
-        async with self:
-            if self._stale(seq) or self._failed(outcome):
-                return
-            overview = outcome.value
+
+        def prepare():  # inside the state lock: read what the fetch needs
+            return lambda s, a: retention.retention_overview(session=s, actor=a)
+
+        def show(value):  # inside the state lock: what the page shows
+            overview = value
             self.rows = [_view(o) for o in overview]
             self.total = len(self.rows)
             self.chart = _monthly_chart(overview)
             self.retention_days = retention.get_settings().log_retention_days
+
+        async for event in self._load_page(prepare, show):
+            yield event
 
     @rx.event(background=True)
     async def check(self):

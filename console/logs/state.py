@@ -83,28 +83,21 @@ class AuditState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def load(self):
         """Run the search for the current page."""
-        async with self:
-            if not await self._may_load():
-                return
-            self.loading, self.error = True, ""
-            seq = self._next_load()
-            token, query, page = await self._token(), self._query(), self.page
 
-        def fetch(session, actor):
-            found = search.search_logs(
-                session=session, actor=actor, query=query, page=PageRequest(page, PAGE_SIZE)
-            )
-            return found, can(actor, search.OBJ, "export")
+        def prepare():  # inside the state lock: read what the fetch needs
+            query, page = self._query(), self.page
 
-        outcome = await call(token, fetch)
-        if outcome.relogin:
-            yield self._relogin(outcome)
-            return
-        async with self:
-            if self._stale(seq) or self._failed(outcome):
-                return
-            found, self.can_export = outcome.value
-            columns = search.SUMMARY_COLUMNS[query.stream]
+            def fetch(session, actor):
+                found = search.search_logs(
+                    session=session, actor=actor, query=query, page=PageRequest(page, PAGE_SIZE)
+                )
+                return found, can(actor, search.OBJ, "export")
+
+            return fetch
+
+        def show(value):  # inside the state lock: what the page shows
+            found, self.can_export = value
+            columns = search.SUMMARY_COLUMNS[self.stream]
             self.headers = ["时间", "租户", *[COLUMN_LABELS.get(c, c) for c in columns]]
             self.rows = [
                 LogView(
@@ -113,11 +106,14 @@ class AuditState(PagedListMixin, rx.State):
                     case_no=row.fields.get("case_no", ""),
                     failed=row.fields.get("success") == "False"
                     or row.fields.get("outcome", "success") != "success"
-                    or query.stream == "exception",
+                    or self.stream == "exception",
                 )
                 for row in found.items
             ]
             self.total, self.pages = found.total, found.pages
+
+        async for event in self._load_page(prepare, show):
+            yield event
 
     @rx.event
     def set_stream(self, stream: str | list[str]):

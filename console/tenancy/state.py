@@ -53,32 +53,25 @@ class TenantsState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def load(self):
         """Fetch the current page."""
-        async with self:
-            if not await self._may_load():
-                return
-            self.loading, self.error = True, ""
-            seq = self._next_load()
-            token, keyword, page = await self._token(), self.keyword, self.page
+
+        def prepare():  # inside the state lock: read what the fetch needs
+            keyword, page = self.keyword, self.page
             status = None if self.status_filter == "*" else self.status_filter
 
-        def fetch(session, actor):
-            listing = service.list_tenants(
-                session=session,
-                actor=actor,
-                search=keyword,
-                status=status,
-                page=PageRequest(page, PAGE_SIZE),
-            )
-            return listing, can(actor, service.OBJ, "write")
+            def fetch(session, actor):
+                listing = service.list_tenants(
+                    session=session,
+                    actor=actor,
+                    search=keyword,
+                    status=status,
+                    page=PageRequest(page, PAGE_SIZE),
+                )
+                return listing, can(actor, service.OBJ, "write")
 
-        outcome = await call(token, fetch)
-        if outcome.relogin:
-            yield self._relogin(outcome)
-            return
-        async with self:
-            if self._stale(seq) or self._failed(outcome):
-                return
-            listing, self.can_write = outcome.value
+            return fetch
+
+        def show(value):  # inside the state lock: what the page shows
+            listing, self.can_write = value
             self.rows = [
                 TenantView(
                     r.code,
@@ -94,6 +87,9 @@ class TenantsState(PagedListMixin, rx.State):
                 for r in listing.items
             ]
             self.total, self.pages = listing.total, listing.pages
+
+        async for event in self._load_page(prepare, show):
+            yield event
 
     @rx.event
     def set_status_filter(self, value: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 from sqlmodel import Session
@@ -58,6 +59,33 @@ class PagedListMixin(rx.State, mixin=True):
         if hasattr(self, "rows"):
             self.rows = []
         return True
+
+    async def _load_page(
+        self,
+        prepare: Callable[[], Callable[[Session, Actor], object]],
+        show: Callable[[Any], rx.event.EventSpec | None],
+    ):
+        """Every page's load: guard, fetch off the event loop, show — newest fetch wins.
+
+        ``prepare`` runs inside the state lock and returns the fetch; ``show`` runs inside the
+        lock with the fetched value and may return an event to fire afterwards.
+        """
+        async with self:
+            if not await self._may_load():
+                return
+            self.loading, self.error = True, ""
+            seq = self._next_load()
+            token, fetch = await self._token(), prepare()
+        outcome = await call(token, fetch)
+        if outcome.relogin:
+            yield self._relogin(outcome)
+            return
+        async with self:
+            if self._stale(seq) or self._failed(outcome):
+                return
+            follow_up = show(outcome.value)
+        if follow_up is not None:
+            yield follow_up
 
     async def _act(self, operation: Callable[[Session, Actor], object], success: str):
         """Run a write for the page: toast the outcome and reload the list when it worked."""

@@ -6,10 +6,12 @@ import gzip
 import json
 import urllib.error
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from console.core.clock import CHINA_TZ
 from console.logs.store import IngestStore
 from tests.support.server import ConsoleServer
 
@@ -35,10 +37,14 @@ def _ndjson(*records: dict) -> bytes:
     return b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in records) + b"\n"
 
 
+# Today, so the server's scheduler does not seal these events while the test counts them.
+NOW = datetime.now(CHINA_TZ).replace(microsecond=0).isoformat()
+
+
 def _case(event_id: str, tenant: str = "330000", **changes: object) -> dict:
     return {
         "event_id": event_id,
-        "ts": "2026-11-27T09:30:00+08:00",
+        "ts": NOW,
         "tenant": tenant,
         "case_no": f"C-{event_id}",
         "business_code": "2000402",
@@ -92,7 +98,7 @@ def test_gzip_bodies_are_accepted_and_oversized_ones_get_413(
     console_server: ConsoleServer, province_key: str
 ) -> None:
     operations = [
-        {"event_id": f"op-{n}", "ts": "2026-11-27T10:00:00+08:00", "tenant": "330000",
+        {"event_id": f"op-{n}", "ts": NOW, "tenant": "330000",
          "actor": "clerk", "action": "受理", "object": "case", "outcome": "success"}
         for n in range(500)
     ]  # fmt: skip

@@ -12,9 +12,11 @@ class Receiver:
 
     def __init__(self) -> None:
         self.bodies: list[dict] = []
-        self.requests = 0
-        self.fail_from: int | None = None  # answer 500 from this request number (1-based) on
-        self.hold_from: int | None = None  # from this request on, wait for ``release`` first
+        self.requests = 0  # every request, health probes included
+        self.probes = 0  # requests without a body: connection tests and scheduled probes
+        self.pushes = 0  # requests carrying records
+        self.fail_from: int | None = None  # answer 500 from this push number (1-based) on
+        self.hold_from: int | None = None  # from this push on, wait for ``release`` first
         self.release = threading.Event()
         self._lock = threading.Lock()
         receiver = self
@@ -26,10 +28,17 @@ class Receiver:
                 body = json.loads(raw) if raw else {}  # a health probe posts nothing
                 with receiver._lock:
                     receiver.requests += 1
-                    number = receiver.requests
-                if receiver.hold_from is not None and number >= receiver.hold_from:
+                    if "records" not in body:
+                        receiver.probes += 1
+                        number = 0  # probes are never failed or held
+                    else:
+                        receiver.pushes += 1
+                        number = receiver.pushes
+                if number and receiver.hold_from is not None and number >= receiver.hold_from:
                     receiver.release.wait(10)
-                failing = receiver.fail_from is not None and number >= receiver.fail_from
+                failing = bool(number) and (
+                    receiver.fail_from is not None and number >= receiver.fail_from
+                )
                 if not failing:
                     with receiver._lock:
                         receiver.bodies.append(body)

@@ -232,7 +232,7 @@ def test_progress_shows_while_running_and_a_second_start_is_refused(
     worker.start()
     try:
         for _ in range(200):
-            if receiver.requests >= 2:
+            if receiver.pushes >= 2:
                 break
             threading.Event().wait(0.02)
         with session_scope() as session:
