@@ -169,6 +169,19 @@ def _apikey_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token_create(args: argparse.Namespace) -> int:
+    """Print a personal access token for a user's own tools (shown only this once)."""
+    from console.iam.token_service import create_token_for_account
+
+    migrate()
+    with session_scope() as session:
+        token = create_token_for_account(
+            session, account=args.user, name=args.name or "命令行创建", days=args.days
+        )
+    print(token)
+    return 0
+
+
 def _apikey_rotate(args: argparse.Namespace) -> int:
     """Print a new key; the old one keeps working for the grace period."""
     from console.interfaces.key_service import rotate_key_by_operator
@@ -308,6 +321,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate-limit", dest="rate_limit", type=int, default=600, help="每分钟最多调用次数"
     )
     key_create.set_defaults(handler=_apikey_create)
+    token = commands.add_parser("token", help="个人访问令牌（读取接口用）").add_subparsers(
+        dest="sub", required=True
+    )
+    token_create = token.add_parser("create", help="为账号创建个人访问令牌并打印（仅此一次）")
+    token_create.add_argument("--user", required=True, help="账号")
+    token_create.add_argument("--name", help="用途")
+    token_create.add_argument("--days", type=int, default=90, help="有效天数（1–365）")
+    token_create.set_defaults(handler=_token_create)
     key_rotate = apikey.add_parser(
         "rotate", help="轮换接入密钥：打印新密钥，旧密钥在宽限期内仍有效"
     )

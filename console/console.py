@@ -11,6 +11,8 @@ from console.core.logging import configure_logging, new_request_id
 from console.core.settings import get_settings
 from console.dictionaries.pages import dictionaries_page
 from console.dictionaries.state import DictionaryState
+from console.iam.account_pages import account_page
+from console.iam.account_state import AccountState
 from console.iam.login_log_pages import login_log_page
 from console.iam.login_log_state import LoginLogState
 from console.iam.org_pages import orgs_page
@@ -21,6 +23,7 @@ from console.iam.policy_state import PolicyState
 from console.iam.role_pages import roles_page
 from console.iam.role_state import RolesState
 from console.iam.state import (
+    ACCOUNT_ROUTE,
     CHANGE_PASSWORD_ROUTE,
     LOGIN_ROUTE,
     PAGE_LOADERS,
@@ -109,4 +112,11 @@ for _section in SECTIONS:
         title=f"{_section.label} · {theme.PRODUCT_NAME}",
         on_load=SessionState.guard,
     )
+PAGE_LOADERS[ACCOUNT_ROUTE] = AccountState.load
+app.add_page(
+    account_page,
+    route=ACCOUNT_ROUTE,
+    title=f"我的账号 · {theme.PRODUCT_NAME}",
+    on_load=SessionState.guard,
+)
 app.add_page(not_found, route="404", title=f"页面不存在 · {theme.PRODUCT_NAME}")

@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from console import __version__
 from console.api.gateway import GatewayRefusal, authorize
+from console.api.read_routes import mount_read_api
 from console.core.db import (
     backend_name,
     current_revision,
@@ -96,6 +97,7 @@ def create_api() -> FastAPI:
     _mount_whoami(api)
     _mount_iam_sync(api)
     _mount_log_ingestion(api)
+    mount_read_api(api)
     return api
 
 

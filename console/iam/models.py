@@ -142,6 +142,22 @@ class LoginSession(SQLModel, table=True):
     end_reason: str | None = Field(default=None, max_length=32)
 
 
+class PersonalToken(SQLModel, table=True):
+    """A personal access token: shown once; we keep its public id and its secret's SM3 digest."""
+
+    __tablename__ = "iam_personal_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: str = Field(max_length=16, unique=True, index=True)
+    secret_digest: str = Field(max_length=64)
+    user_id: int = Field(foreign_key="iam_user.id", index=True)
+    name: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    expires_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    last_used_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=_utc_column())
+
+
 class LoginEvent(SQLModel, table=True):
     """One login attempt or session end, kept for the auditors."""
 

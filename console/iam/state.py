@@ -29,6 +29,7 @@ SESSION_COOKIE = "bdc_session"
 PAGE_LOADERS: dict[str, object] = {}
 LOGIN_ROUTE = "/login"
 CHANGE_PASSWORD_ROUTE = "/change-password"
+ACCOUNT_ROUTE = "/account"
 
 
 def safe_next(target: str | None) -> str:
@@ -177,6 +178,9 @@ class SessionState(rx.State):
         section = section_for_path(route)
         if section is not None and not view.page_denied and section.key in PAGE_LOADERS:
             yield PAGE_LOADERS[section.key]
+        elif section is None and route.rstrip("/") in PAGE_LOADERS:
+            # Pages every signed-in user has (我的账号) are keyed by their route.
+            yield PAGE_LOADERS[route.rstrip("/")]
 
     @rx.event(background=True)
     async def switch_tenant(self, code: str):

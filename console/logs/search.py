@@ -163,7 +163,8 @@ def _filters(query: LogQuery, actor: Actor, columns: list[str]) -> list[pl.Expr]
     return exprs
 
 
-def _filtered(lake: Path, query: LogQuery, actor: Actor) -> pl.LazyFrame | None:
+def matching(lake: Path, query: LogQuery, actor: Actor) -> pl.LazyFrame | None:
+    """The lazy frame of events matching ``query`` in the actor's scope, or None when none."""
     source = _source(lake, query)
     if source is None:
         return None
@@ -196,7 +197,7 @@ def search_logs(
     authz.require(actor, OBJ, "read", target=query.stream)
     _check(query)
     page = page or PageRequest()
-    filtered = _filtered(get_settings().lake_dir, query, actor)
+    filtered = matching(get_settings().lake_dir, query, actor)
     if filtered is None:
         return Page([], 0, page.page, page.size)
     total, window = pl.collect_all(
@@ -214,7 +215,7 @@ def export_rows(
     """Header and rows of a search for export (masked; the export is logged by the caller)."""
     authz.require(actor, OBJ, "export", target=query.stream)
     _check(query)
-    filtered = _filtered(get_settings().lake_dir, query, actor)
+    filtered = matching(get_settings().lake_dir, query, actor)
     columns = ["time", "tenant", "event_id", *SUMMARY_COLUMNS[query.stream]]
     if filtered is None:
         return columns, iter(())
@@ -285,14 +286,14 @@ def trace_case(*, session: Session, actor: Actor, case_no: str) -> list[TraceEnt
     found: list[tuple[datetime, str, dict]] = []
     trace_ids: set[str] = set()
     for stream in ("case_event", "interface_call", "operation"):
-        filtered = _filtered(lake, LogQuery(stream=stream, case_no=case_no), actor)
+        filtered = matching(lake, LogQuery(stream=stream, case_no=case_no), actor)
         if filtered is None:
             continue
         for item in filtered.collect().iter_rows(named=True):
             found.append((item["ts"], stream, item))
             if item.get("trace_id"):
                 trace_ids.add(item["trace_id"])
-    exceptions = _filtered(lake, LogQuery(stream="exception"), actor)
+    exceptions = matching(lake, LogQuery(stream="exception"), actor)
     if exceptions is not None and trace_ids:
         matched = exceptions.filter(pl.col("trace_id").is_in(sorted(trace_ids))).collect()
         found += [(item["ts"], "exception", item) for item in matched.iter_rows(named=True)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from console.iam.state import CHANGE_PASSWORD_ROUTE, SessionState
+from console.iam.state import ACCOUNT_ROUTE, CHANGE_PASSWORD_ROUTE, SessionState
 from console.ui import theme
 from console.ui.navigation import GROUPS, SECTIONS, Section
 
@@ -141,6 +141,11 @@ def user_menu() -> rx.Component:
             rx.menu.content(
                 rx.menu.item(rx.text("账号：", SessionState.account), disabled=True),
                 rx.menu.separator(),
+                rx.menu.item(
+                    "我的账号与访问令牌",
+                    on_click=rx.redirect(ACCOUNT_ROUTE),
+                    data_testid="menu-account",
+                ),
                 rx.menu.item(
                     "修改密码", on_click=rx.redirect(CHANGE_PASSWORD_ROUTE), data_testid="menu-pw"
                 ),

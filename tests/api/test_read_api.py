@@ -1,0 +1,90 @@
+"""The read API over real HTTP: personal access tokens carry their owner's rights and scope."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from datetime import datetime
+
+import pytest
+
+from console.core.clock import CHINA_TZ
+from console.core.db import session_scope
+from console.tenancy.models import Tenant
+from tests.support.server import ConsoleServer
+
+TODAY = datetime.now(CHINA_TZ).replace(microsecond=0).isoformat()
+
+
+def _get(server: ConsoleServer, path: str, token: str | None) -> tuple[int, dict]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(f"{server.base_url}{path}", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _token(server: ConsoleServer, account: str, *roles: str, tenant: str) -> str:
+    role_args = [arg for role in roles for arg in ("--role", role)]
+    server.console(
+        "user", "create", "--account", account, "--name", "读取测试", "--tenant", tenant, *role_args
+    )
+    return server.console("token", "create", "--user", account).strip()
+
+
+@pytest.fixture(scope="module")
+def cases(console_server: ConsoleServer) -> None:
+    with session_scope(console_server.db_url) as session:
+        for code, name in (("330106", "西湖区"), ("330108", "滨江区")):
+            if session.get(Tenant, code) is None:
+                session.add(Tenant(code=code, name=name, parent_code="330000"))
+    key = console_server.console(
+        "apikey", "create", "--tenant", "330000", "--streams", "logs.case_event"
+    ).strip()
+    lines = [
+        json.dumps({
+            "event_id": f"read-{tenant}", "ts": TODAY, "tenant": tenant,
+            "case_no": f"READ-{tenant}", "business_code": "2000402", "registration_type": "200",
+            "channel": "online", "step": "accept",
+        })
+        for tenant in ("330106", "330108")
+    ]  # fmt: skip
+    request = urllib.request.Request(
+        f"{console_server.base_url}/api/v1/logs/case_event",
+        method="POST",
+        data="\n".join(lines).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert json.loads(response.read())["accepted"] == 2
+
+
+def test_a_token_reads_with_its_owners_scope(console_server: ConsoleServer, cases: None) -> None:
+    auditor = _token(console_server, "read_auditor", "audit_admin", tenant="330000")
+    county = _token(console_server, "read_county", "county_supervisor", tenant="330106")
+    status, body = _get(console_server, "/api/v1/logs/case_event?case_no=READ-330108", auditor)
+    assert (status, [i["event_id"] for i in body["items"]]) == (200, ["read-330108"])
+    status, body = _get(console_server, "/api/v1/logs/case_event?size=200", county)
+    assert status == 200 and {i["tenant"] for i in body["items"]} == {"330106"}
+    status, body = _get(console_server, "/api/v1/cases/READ-330108/trace", county)
+    assert (status, body["entries"]) == (200, [])
+    status, body = _get(console_server, "/api/v1/cases/READ-330106/trace", county)
+    assert status == 200 and body["entries"][0]["title"] == "办件：受理"
+
+
+def test_tokens_are_refused_without_rights_or_when_invalid(
+    console_server: ConsoleServer, cases: None
+) -> None:
+    clerk = _token(console_server, "read_clerk", "window_clerk", tenant="330106")
+    status, body = _get(console_server, "/api/v1/logs/case_event", clerk)
+    assert status == 403 and "日志审计" in body["detail"]
+    assert _get(console_server, "/api/v1/logs/case_event", None)[0] == 401
+    forged = "bdcp_000000000000_" + "A" * 43
+    assert _get(console_server, "/api/v1/logs/case_event", forged) == (
+        401,
+        {"detail": "访问令牌无效"},
+    )
+    assert _get(console_server, "/api/v1/logs/metrics", clerk)[0] == 404
