@@ -87,7 +87,8 @@ def main() -> None:
         server = subprocess.Popen(
             [sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
              "--host", "127.0.0.1", "--port", str(port), "console.api.app:create_api"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env, cwd=ROOT, stdout=subprocess.STDOUT if False else None,
+            stderr=open(Path(folder) / "server.log", "w"),  # noqa: SIM115
             start_new_session=True,
         )  # fmt: skip
         try:
@@ -125,6 +126,9 @@ def main() -> None:
                       f"= {args.events / elapsed:,.0f} events/s")  # fmt: skip
             print(f"median: {statistics.median(rates):,.0f} events/s "
                   f"(batch {args.batch:,}, {args.clients} clients, durable)")  # fmt: skip
+        except Exception:
+            print((Path(folder) / "server.log").read_text()[-3000:])
+            raise
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)

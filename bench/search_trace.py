@@ -55,7 +55,15 @@ def _write_year(lake: Path, events: int) -> str:
             ).alias("ts"),
         )
         frame = frame.with_columns(
-            pl.format('{"event_id":"{}","case_no":"{}"}', "event_id", "case_no").alias("raw")
+            pl.concat_str(
+                [
+                    pl.lit('{"event_id":"'),
+                    pl.col("event_id"),
+                    pl.lit('","case_no":"'),
+                    pl.col("case_no"),
+                    pl.lit('"}'),
+                ]
+            ).alias("raw")
         ).sort(["tenant", "case_no", "ts"])
         folder = lake / "case_event" / f"date={day.isoformat()}"
         folder.mkdir(parents=True, exist_ok=True)

@@ -18,11 +18,12 @@ from limits.strategies import MovingWindowRateLimiter
 
 from console.audit.service import record_anonymous_denial, record_denial
 from console.core.actor import Actor
+from console.core.clock import utcnow
 from console.core.db import session_scope
 from console.core.errors import AuthenticationFailed
 from console.core.settings import get_settings
 from console.interfaces import channel_service
-from console.interfaces.key_service import KNOWN_SCOPES, key_actor, verify_key
+from console.interfaces.key_service import KNOWN_SCOPES, key_actor, touch_key, verify_key
 from console.interfaces.models import Channel
 from console.tenancy.service import tenant_is_active
 
@@ -97,9 +98,10 @@ def authorize(
     """
     client_ip = _client_ip(request)
     target = request.url.path
+    # Reads first, in a transaction that writes nothing ...
     with session_scope() as session:
         try:
-            key = verify_key(session, bearer(request))
+            key = verify_key(session, bearer(request), touch=False)
         except AuthenticationFailed as refused:
             record_anonymous_denial(reason=refused.message, client_ip=client_ip, target=target)
             raise GatewayRefusal(401, refused.message, {"WWW-Authenticate": "Bearer"}) from None
@@ -112,35 +114,38 @@ def authorize(
             scope=scope,
             tenant=tenant,
         )
-        if not reason and channel is not None:
-            reason = channel_service.refusal_reason(
-                channel, business_code=business_code, interface_code=interface_code
-            )
-        limit = key.rate_limit_per_minute
-        if channel is not None:
-            limit = min(limit, channel_service.rate_limit_of(channel))
-        retry_after = 0
-        if not reason:
-            item = _limit_item(limit)
-            if not _limiter.hit(item, key.key_id):
-                retry_after = _retry_after(item, key.key_id)
-                reason = f"调用过于频繁：每分钟最多 {limit} 次，请 {retry_after} 秒后重试"
+    if not reason and channel is not None:
+        reason = channel_service.refusal_reason(
+            channel, business_code=business_code, interface_code=interface_code
+        )
+    limit = key.rate_limit_per_minute
+    if channel is not None:
+        limit = min(limit, channel_service.rate_limit_of(channel))
+    retry_after = 0
+    if not reason:
+        item = _limit_item(limit)
+        if not _limiter.hit(item, key.key_id):
+            retry_after = _retry_after(item, key.key_id)
+            reason = f"调用过于频繁：每分钟最多 {limit} 次，请 {retry_after} 秒后重试"
+    # ... then the bookkeeping in a transaction that starts with a write (see touch_key).
+    with session_scope() as session:
+        touch_key(session, key_id=key.key_id, now=utcnow())
         if channel is not None:
             channel_service.count_call(session, channel=channel, refusal=reason)
-        caller = Caller(
-            key_id=key.key_id,
-            tenant_code=key.tenant_code,
-            scopes=frozenset(key.scope_set),
-            org_id=key.org_id,
-            channel_id=key.channel_id,
-            channel_state=channel.state if channel else "",
-            channel_business_codes=frozenset(
-                code for code in (channel.business_codes if channel else "").split(",") if code
-            ),
-            rate_limit_per_minute=limit,
-            actor=actor,
-            sender=f"{key.tenant_code}:{key.org_id or key.name}",
-        )
+    caller = Caller(
+        key_id=key.key_id,
+        tenant_code=key.tenant_code,
+        scopes=frozenset(key.scope_set),
+        org_id=key.org_id,
+        channel_id=key.channel_id,
+        channel_state=channel.state if channel else "",
+        channel_business_codes=frozenset(
+            code for code in (channel.business_codes if channel else "").split(",") if code
+        ),
+        rate_limit_per_minute=limit,
+        actor=actor,
+        sender=f"{key.tenant_code}:{key.org_id or key.name}",
+    )
     if reason:
         record_denial(
             actor=actor,

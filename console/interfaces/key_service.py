@@ -227,8 +227,10 @@ def revoke_key(session: Session, *, key_id: str) -> None:
     session.add(key)
 
 
-def verify_key(session: Session, presented: str, *, now: datetime | None = None) -> ApiKey:
-    """The key behind a presented secret; notes its use.
+def verify_key(
+    session: Session, presented: str, *, now: datetime | None = None, touch: bool = True
+) -> ApiKey:
+    """The key behind a presented secret; notes its use unless ``touch`` is False.
 
     Raises:
         AuthenticationFailed: malformed, unknown, wrong secret, revoked or past its grace period.
@@ -245,10 +247,29 @@ def verify_key(session: Session, presented: str, *, now: datetime | None = None)
     now = now or utcnow()
     if key.expires_at is not None and now >= key.expires_at:
         raise AuthenticationFailed("接入密钥已轮换且宽限期已过，请使用新密钥")
-    if key.last_used_at is None or now - key.last_used_at >= _LAST_USED_RESOLUTION:
+    if touch and (key.last_used_at is None or now - key.last_used_at >= _LAST_USED_RESOLUTION):
         key.last_used_at = now
         session.add(key)
     return key
+
+
+def touch_key(session: Session, *, key_id: str, now: datetime) -> None:
+    """Note a key's use (at most once a minute) with one UPDATE.
+
+    The gateway calls this first thing in its own write transaction: on SQLite a transaction
+    that reads and then writes can be refused at once when another writer got in between.
+    """
+    session.execute(
+        sa.update(ApiKey)
+        .where(ApiKey.key_id == key_id)
+        .where(
+            sa.or_(
+                ApiKey.last_used_at.is_(None),  # type: ignore[union-attr]
+                ApiKey.last_used_at < now - _LAST_USED_RESOLUTION,  # type: ignore[operator]
+            )
+        )
+        .values(last_used_at=now)
+    )
 
 
 def key_actor(key: ApiKey, *, client_ip: str = "") -> Actor:

@@ -135,3 +135,25 @@ def test_a_county_key_pushes_only_its_own_tenant_and_only_its_streams(
     status, refused = _push(console_server, "operation", _ndjson(), key)
     assert status == 403 and "推送操作日志" in refused["detail"]
     assert _push(console_server, "metrics", _ndjson(), key)[0] == 404
+
+
+def test_concurrent_senders_are_all_acknowledged(
+    console_server: ConsoleServer, province_key: str
+) -> None:
+    # Regression: concurrent calls once collided on SQLite ("database is locked" → 500) when
+    # the gateway read the key and then wrote its last-used time in the same transaction.
+    import threading
+
+    statuses: list[int] = []
+
+    def send(worker: int) -> None:
+        for batch in range(3):
+            body = _ndjson(*[_case(f"cc-{worker}-{batch}-{n}") for n in range(200)])
+            statuses.append(_push(console_server, "case_event", body, province_key)[0])
+
+    threads = [threading.Thread(target=send, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 12
