@@ -23,8 +23,14 @@ from console.core.db import session_scope
 from console.core.errors import AuthenticationFailed
 from console.core.settings import get_settings
 from console.interfaces import channel_service
-from console.interfaces.key_service import KNOWN_SCOPES, key_actor, touch_key, verify_key
-from console.interfaces.models import Channel
+from console.interfaces.key_service import (
+    KNOWN_SCOPES,
+    channel_of,
+    key_actor,
+    sender_of,
+    touch_key,
+    verify_key,
+)
 from console.tenancy.service import tenant_is_active
 
 GATEWAY_OBJ = "api"
@@ -106,7 +112,8 @@ def authorize(
             record_anonymous_denial(reason=refused.message, client_ip=client_ip, target=target)
             raise GatewayRefusal(401, refused.message, {"WWW-Authenticate": "Bearer"}) from None
         actor = key_actor(key, client_ip=client_ip)
-        channel = session.get(Channel, key.channel_id) if key.channel_id else None
+        channel = channel_of(session, key)
+        sender = sender_of(session, key)
         reason = _forbidden_reason(
             key_scopes=key.scope_set,
             key_tenant=key.tenant_code,
@@ -137,14 +144,14 @@ def authorize(
         tenant_code=key.tenant_code,
         scopes=frozenset(key.scope_set),
         org_id=key.org_id,
-        channel_id=key.channel_id,
+        channel_id=channel.id if channel else None,
         channel_state=channel.state if channel else "",
         channel_business_codes=frozenset(
             code for code in (channel.business_codes if channel else "").split(",") if code
         ),
         rate_limit_per_minute=limit,
         actor=actor,
-        sender=f"{key.tenant_code}:{key.org_id or key.name}",
+        sender=sender,
     )
     if reason:
         record_denial(

@@ -373,3 +373,32 @@ def binding_choices(
         [(t.code, t.name) for t in tenants],
         [(o.id or 0, o.name, o.tenant_code) for o in orgs],
     )
+
+
+def channel_of(session: Session, key: ApiKey) -> Channel | None:
+    """The channel a key's calls go through: its organisation's, whenever it has one.
+
+    Looked up at every call, so a channel opened after the key was issued still governs it.
+    """
+    if key.org_id is not None:
+        found = session.exec(select(Channel).where(Channel.org_id == key.org_id)).first()
+        if found is not None:
+            return found
+    return session.get(Channel, key.channel_id) if key.channel_id else None
+
+
+def sender_of(session: Session, key: ApiKey) -> str:
+    """Who sent an event, for duplicate detection: stable across rotation, distinct per system.
+
+    An organisation's keys share its identity; otherwise a key and its rotations share the id
+    of the first key in the line.
+    """
+    if key.org_id is not None:
+        return f"{key.tenant_code}:org:{key.org_id}"
+    first = key
+    for _ in range(100):  # rotation lines are short; the bound only guards against a cycle
+        earlier = session.exec(select(ApiKey).where(ApiKey.replaced_by == first.key_id)).first()
+        if earlier is None:
+            break
+        first = earlier
+    return f"{key.tenant_code}:key:{first.key_id}"

@@ -259,11 +259,8 @@ def update_task(*, session: Session, actor: Actor, task_id: int, draft: TaskDraf
         # A new schedule counts from now; otherwise its latest past fire time would run at once.
         task.last_scheduled_at = utcnow()
     task.name, task.interface_id, task.schedule = draft.name.strip(), draft.interface_id, schedule
-    task.batch_size, task.enabled, task.description = (
-        draft.batch_size,
-        draft.enabled,
-        draft.description,
-    )
+    # Enabled state changes only through set_enabled: an edit never restarts a stopped task.
+    task.batch_size, task.description = draft.batch_size, draft.description
     session.add(task)
     _log(session, actor, task, "update", {"before": before, "after": _snapshot(task)})
     return _task_rows(session, [task])[0]

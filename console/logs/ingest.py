@@ -122,8 +122,11 @@ def _sealed_duplicates(
             late.setdefault(event.day, []).append(event.event_id)
     found: set[tuple[str, str]] = set()
     for day, ids in late.items():
+        parts = sorted((lake / stream / f"date={day}").glob("part-*.parquet"))
+        if not parts:
+            continue  # purged after retention: nothing left to be a duplicate of
         held = (
-            pl.scan_parquet(lake / stream / f"date={day}" / "*.parquet")
+            pl.scan_parquet(parts)
             .filter((pl.col("sender") == sender) & pl.col("event_id").is_in(ids))
             .select("event_id")
             .collect()

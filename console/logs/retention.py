@@ -19,10 +19,12 @@ from console.audit.service import record
 from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.clock import CHINA_TZ, utcnow
+from console.core.errors import Forbidden
 from console.core.settings import get_settings
 from console.logs.contract import STREAM_LABELS, STREAMS
-from console.logs.seal import PURGE_PREFIX, read_chain, record_purge, verify
+from console.logs.seal import PURGE_PREFIX, lake_lock, read_chain, record_purge, verify
 from console.logs.store import store_for
+from console.tenancy.scope import scope_of
 
 OBJ = "audit.logs"
 MISSING_DAYS_SHOWN = 31
@@ -60,6 +62,11 @@ def purge_expired(
     """
     if retention_days < 365:
         raise ValueError("retention below 365 days")
+    with lake_lock(lake):
+        return _purge(session, lake, today, retention_days)
+
+
+def _purge(session: Session, lake: Path, today: date, retention_days: int) -> list[Purged]:
     oldest_kept = (today - timedelta(days=retention_days)).isoformat()
     purged: list[Purged] = []
     for stream in STREAMS:
@@ -79,6 +86,12 @@ def purge_expired(
             )
             purged.append(Purged(stream, day, rows))
     return purged
+
+
+def _province_only(actor: Actor) -> None:
+    """Holdings and integrity cover every county's logs: province-wide readers only."""
+    if not scope_of(actor).all_tenants:
+        raise Forbidden("日志保全涵盖全省各区县的日志，仅限省级审计人员查看")
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,7 @@ def retention_overview(
 ) -> list[StreamRetention]:
     """Per stream: earliest day held, monthly counts, missing days, the next purge."""
     authz.require(actor, OBJ, "read", target="retention")
+    _province_only(actor)
     settings = get_settings()
     lake = settings.lake_dir
     today = (now or utcnow()).astimezone(CHINA_TZ).date()
@@ -162,6 +176,7 @@ class IntegrityReport:
 def check_integrity(*, session: Session, actor: Actor) -> IntegrityReport:
     """Recompute every sealed file's SM3 digest and the chain (the check is logged)."""
     authz.require(actor, OBJ, "read", target="integrity")
+    _province_only(actor)
     lake = get_settings().lake_dir
     breaks = verify(lake)
     parts = 0

@@ -9,9 +9,12 @@ sealed file (or the chain) is detected by ``verify``.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -154,9 +157,22 @@ def seal_closed_days(
         ]
         for day in days:
             entry = _seal_day(lake, db, stream, day, chain[-1].link if chain else GENESIS)
-            chain.append(entry)
-            sealed.append(entry)
+            if entry is not None:
+                chain.append(entry)
+                sealed.append(entry)
     return sealed
+
+
+@contextmanager
+def lake_lock(lake: Path) -> Iterator[None]:
+    """One sealing or purging process at a time per lake (the scheduler and the CLI alike)."""
+    lake.mkdir(parents=True, exist_ok=True)
+    with (lake / ".seal.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def record_purge(lake: Path, stream: str, day: str, rows: int) -> ChainEntry:
@@ -177,11 +193,37 @@ def record_purge(lake: Path, stream: str, day: str, rows: int) -> ChainEntry:
     return entry
 
 
-def _seal_day(lake: Path, db: sqlite3.Connection, stream: str, day: str, prev: str) -> ChainEntry:
-    rows = db.execute(
-        "SELECT event_id, sender, ts_us, tenant, line FROM pending WHERE stream = ? AND day = ?",
+def _drop_already_sealed(lake: Path, db: sqlite3.Connection, stream: str, day: str) -> None:
+    """Drop pending rows that a sealed part of the day already holds.
+
+    That happens after a seal crashed between its chain line and its delete; without this the
+    next seal would store those events a second time.
+    """
+    parts = sorted((lake / stream / f"date={day}").glob("part-*.parquet"))
+    if not parts:
+        return
+    held = pl.scan_parquet(parts).select("sender", "event_id").collect().rows()
+    db.execute("BEGIN IMMEDIATE")
+    db.executemany(
+        "DELETE FROM pending WHERE stream = ? AND sender = ? AND event_id = ?",
+        [(stream, sender, event_id) for sender, event_id in held],
+    )
+    db.execute("COMMIT")
+
+
+def _seal_day(
+    lake: Path, db: sqlite3.Connection, stream: str, day: str, prev: str
+) -> ChainEntry | None:
+    _drop_already_sealed(lake, db, stream, day)
+    selected = db.execute(
+        "SELECT rowid, event_id, sender, ts_us, tenant, line FROM pending"
+        " WHERE stream = ? AND day = ?",
         (stream, day),
     ).fetchall()
+    if not selected:
+        return None
+    last_rowid = max(row[0] for row in selected)
+    rows = [row[1:] for row in selected]
     path = _write_part(lake / stream / f"date={day}", frame_of(stream, rows))
     relative = str(path.relative_to(lake / stream))
     digest = sm3_hex(path.read_bytes())
@@ -195,9 +237,13 @@ def _seal_day(lake: Path, db: sqlite3.Connection, stream: str, day: str, prev: s
         sealed_at=utcnow().isoformat(),
     )
     _append_chain(lake, stream, entry)
-    # Only now, with the file and its chain line on disk, may the pending copies go.
+    # Only now, with the file and its chain line on disk, may the pending copies go — and only
+    # the rows read above: a late event stored meanwhile waits for the next seal.
     db.execute("BEGIN IMMEDIATE")
-    db.execute("DELETE FROM pending WHERE stream = ? AND day = ?", (stream, day))
+    db.execute(
+        "DELETE FROM pending WHERE stream = ? AND day = ? AND rowid <= ?",
+        (stream, day, last_rowid),
+    )
     db.execute("COMMIT")
     return entry
 

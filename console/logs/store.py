@@ -18,7 +18,7 @@ from pathlib import Path
 
 from console.core.clock import utcnow
 from console.logs.contract import CheckedEvent
-from console.logs.seal import ChainEntry, seal_closed_days
+from console.logs.seal import ChainEntry, lake_lock, seal_closed_days
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pending (
@@ -94,12 +94,13 @@ class IngestStore:
 
     def seal(self, *, lake: Path, now: datetime | None = None) -> list[ChainEntry]:
         """Seal closed days into Parquet (own connection: ingestion goes on meanwhile)."""
-        db = sqlite3.connect(self.path, isolation_level=None)
-        try:
-            db.execute("PRAGMA busy_timeout=30000")
-            return seal_closed_days(lake=lake, db=db, now=now)
-        finally:
-            db.close()
+        with lake_lock(lake):
+            db = sqlite3.connect(self.path, isolation_level=None)
+            try:
+                db.execute("PRAGMA busy_timeout=30000")
+                return seal_closed_days(lake=lake, db=db, now=now)
+            finally:
+                db.close()
 
     def close(self) -> None:
         """Close the database (tests and shutdown)."""

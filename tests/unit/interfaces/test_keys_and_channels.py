@@ -151,3 +151,33 @@ def test_counties_see_and_decide_only_their_own_channels(world: World, bank: int
         channel_service.change_state(
             session=session, actor=binjiang, channel_id=row.id, to_state="closed", reason="越权"
         )
+
+
+def test_a_page_issued_key_obeys_its_organisations_channel_and_senders_stay_apart(
+    world: World, bank: int
+) -> None:
+    admin = world.actor("sys_admin")
+    with session_scope() as session:
+        bank_key = key_service.issue_key(
+            session=session,
+            actor=admin,
+            draft=key_service.KeyDraft("银行", XIHU, frozenset({"logs.case_event"}), org_id=bank),
+        )
+        first = key_service.issue_key(
+            session=session,
+            actor=admin,
+            draft=key_service.KeyDraft("登记系统", XIHU, frozenset({"logs.case_event"})),
+        )
+        second = key_service.issue_key(
+            session=session,
+            actor=admin,
+            draft=key_service.KeyDraft("登记系统", XIHU, frozenset({"logs.case_event"})),
+        )
+    with session_scope() as session:  # the channel opens after the key was issued
+        row = channel_service.create_channel(session=session, actor=admin, draft=_draft(bank))
+        rotated = key_service.rotate_key(session=session, actor=admin, key_id=first.split("_")[1])
+    with session_scope() as session:
+        keys = {p: key_service.verify_key(session, p) for p in (bank_key, first, second, rotated)}
+        assert key_service.channel_of(session, keys[bank_key]).id == row.id
+        senders = {p: key_service.sender_of(session, k) for p, k in keys.items()}
+    assert senders[first] == senders[rotated] != senders[second]

@@ -377,3 +377,18 @@ def test_roles_without_the_permission_are_forbidden(world: World, tax: int) -> N
     with pytest.raises(Forbidden), session_scope() as session:
         tasks.start_run(session=session, actor=auditor, task_id=task_id)
     assert ("execute", "u_audit_admin", "denied") in _log_actions("tax.deeds")
+
+
+def test_editing_a_stopped_task_does_not_start_it(world: World, tax: int) -> None:
+    task_id = _create(world, tax, batch_size=100)
+    admin = world.actor("sys_admin")
+    with session_scope() as session:
+        tasks.set_enabled(session=session, actor=admin, task_id=task_id, enabled=False)
+    with session_scope() as session:
+        task = session.get(SharingTask, task_id)
+        assert task is not None
+        draft = tasks.TaskDraft(
+            code=task.code, name="改了名字", interface_id=task.interface_id, batch_size=50
+        )
+        row = tasks.update_task(session=session, actor=admin, task_id=task_id, draft=draft)
+    assert (row.name, row.enabled) == ("改了名字", False)

@@ -136,3 +136,59 @@ def test_the_consoles_own_committed_operations_and_errors_reach_the_lake(world: 
         logger.exception("a failing sharing call")
     logger.complete()
     assert store.count("exception") == 1
+
+
+def test_an_event_stored_while_its_day_is_being_sealed_waits_for_the_next_seal(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.logs import seal
+
+    with session_scope() as session:
+        _push(session, _case("e1", "2026-11-26T09:00:00+08:00"))
+    original = seal.frame_of
+
+    def frame_while_a_sender_pushes(stream, rows):
+        with session_scope() as session:
+            _push(session, _case("during", "2026-11-26T10:00:00+08:00"))
+        return original(stream, rows)
+
+    monkeypatch.setattr(seal, "frame_of", frame_while_a_sender_pushes)
+    assert [e.rows for e in _seal()] == [1]
+    monkeypatch.setattr(seal, "frame_of", original)
+    assert [e.rows for e in _seal()] == [1]  # the event stored meanwhile, not lost
+    lake = get_settings().lake_dir
+    frame = pl.read_parquet(lake / "case_event" / "date=2026-11-26" / "*.parquet")
+    assert sorted(frame.get_column("event_id").to_list()) == ["during", "e1"]
+
+
+def test_a_seal_that_crashed_before_its_delete_does_not_store_a_day_twice(
+    sealed_yesterday: None,
+) -> None:
+    import sqlite3
+
+    lake = get_settings().lake_dir
+    frame = pl.read_parquet(lake / "case_event" / "date=2026-11-26" / "part-0000.parquet")
+    db = sqlite3.connect(lake / "ingest.db")
+    db.executemany(  # the rows the crashed seal did not get to delete
+        "INSERT INTO pending (stream, sender, event_id, ts_us, day, tenant, received_us, line)"
+        " VALUES ('case_event', ?, ?, 0, '2026-11-26', ?, 0, ?)",
+        frame.select("sender", "event_id", "tenant", "raw").rows(),
+    )
+    db.commit()
+    db.close()
+    assert _seal() == []
+    assert store_for(lake).count("case_event") == 1  # only today's event is still pending
+    assert verify(lake) == []
+
+
+def test_an_event_for_a_purged_day_is_accepted_not_an_error(sealed_yesterday: None) -> None:
+    import shutil
+
+    from console.logs.seal import record_purge
+
+    lake = get_settings().lake_dir
+    shutil.rmtree(lake / "case_event" / "date=2026-11-26")
+    record_purge(lake, "case_event", "2026-11-26", 3)
+    with session_scope() as session:
+        report = _push(session, _case("after-purge", "2026-11-26T12:00:00+08:00"))
+    assert report["accepted"] == 1
