@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
@@ -11,6 +11,11 @@ CHINA_TZ = ZoneInfo("Asia/Shanghai")
 def utcnow() -> datetime:
     """Current time in UTC, timezone-aware."""
     return datetime.now(UTC)
+
+
+def local_day(moment: datetime | None = None) -> date:
+    """The Asia/Shanghai calendar day of ``moment`` (now by default): the day logs belong to."""
+    return (moment or utcnow()).astimezone(CHINA_TZ).date()
 
 
 def to_local_text(moment: datetime | None) -> str:

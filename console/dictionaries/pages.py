@@ -15,13 +15,17 @@ from console.dictionaries.state import (
     TypeView,
 )
 from console.ui.components import (
+    close_footer,
     confirm_dialog,
+    create_button,
     error_callout,
     file_picker,
+    form_footer,
     labelled,
     list_table,
     page_heading,
     scroll_table,
+    search_box,
 )
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
@@ -159,12 +163,7 @@ def _editor() -> rx.Component:
                 rx.input(name="remark", default_value=DictionaryState.edit_remark, width="100%"),
             ),
             error_callout(DictionaryState.edit_error, testid="dict-error"),
-            rx.hstack(
-                rx.dialog.close(rx.button("取消", variant="soft", type="button")),
-                rx.button("保存", type="submit", data_testid="dict-save"),
-                justify="end",
-                width="100%",
-            ),
+            form_footer(rx.button("保存", type="submit", data_testid="dict-save")),
             spacing="3",
         ),
         on_submit=DictionaryState.save,
@@ -200,9 +199,7 @@ def _history_dialog() -> rx.Component:
                 testid="dict-history",
                 max_height="60vh",
             ),
-            rx.hstack(
-                rx.dialog.close(rx.button("关闭", variant="soft")), justify="end", margin_top="12px"
-            ),
+            close_footer(),
             max_width="900px",
         ),
         open=DictionaryState.history_open,
@@ -397,18 +394,7 @@ def _export_menu() -> rx.Component:
 def dictionaries_page() -> rx.Component:
     """The page."""
     toolbar = rx.hstack(
-        rx.form(
-            rx.hstack(
-                rx.input(
-                    name="keyword",
-                    placeholder="代码或名称，如：西湖",
-                    width="240px",
-                    data_testid="dict-search",
-                ),
-                rx.button(rx.icon("search", size=14), "查询", type="submit", variant="soft"),
-            ),
-            on_submit=DictionaryState.search,
-        ),
+        search_box(DictionaryState.search, "代码或名称，如：西湖", "dict-search"),
         rx.spacer(),
         rx.cond(DictionaryState.can_export, _export_menu()),
         rx.cond(
@@ -430,14 +416,8 @@ def dictionaries_page() -> rx.Component:
                 data_testid="dict-add-local",
             ),
         ),
-        rx.cond(
-            DictionaryState.can_write,
-            rx.button(
-                rx.icon("plus", size=14),
-                "新增",
-                on_click=DictionaryState.open_add(False),
-                data_testid="dict-add",
-            ),
+        create_button(
+            DictionaryState.can_write, "新增", DictionaryState.open_add(False), "dict-add"
         ),
         width="100%",
     )

@@ -7,7 +7,9 @@ import reflex as rx
 from console.iam.org_state import KIND_OPTIONS, OrgsState, OrgView
 from console.ui.components import (
     confirm_dialog,
+    create_button,
     error_callout,
+    form_footer,
     labelled,
     list_table,
     page_heading,
@@ -130,12 +132,7 @@ def _editor() -> rx.Component:
                 OrgsState.uscc_error,
             ),
             error_callout(OrgsState.form_error, testid="org-error"),
-            rx.hstack(
-                rx.dialog.close(rx.button("取消", variant="soft", type="button")),
-                rx.button("保存", type="submit", data_testid="org-save"),
-                justify="end",
-                width="100%",
-            ),
+            form_footer(rx.button("保存", type="submit", data_testid="org-save")),
             spacing="3",
         ),
         on_submit=OrgsState.save,
@@ -185,15 +182,7 @@ def orgs_page() -> rx.Component:
                 data_testid="orgs-export",
             ),
         ),
-        rx.cond(
-            OrgsState.can_write,
-            rx.button(
-                rx.icon("plus", size=14),
-                "新增机构",
-                on_click=OrgsState.open_create(0, ""),
-                data_testid="orgs-create",
-            ),
-        ),
+        create_button(OrgsState.can_write, "新增机构", OrgsState.open_create(0, ""), "orgs-create"),
         width="100%",
     )
     table = list_table(

@@ -8,6 +8,7 @@ from console.iam.role_service import CATEGORIES
 from console.iam.role_state import PERMISSION_TREE, PermissionGroup, RolesState, RoleView
 from console.ui.components import (
     confirm_dialog,
+    create_button,
     error_callout,
     labelled,
     list_table,
@@ -208,15 +209,7 @@ def roles_page() -> rx.Component:
         page_heading(SECTION.label, "角色 × 权限目录（页面 × 操作）；三员职责不能合并到同一角色"),
         rx.hstack(
             rx.spacer(),
-            rx.cond(
-                RolesState.can_write,
-                rx.button(
-                    rx.icon("plus", size=14),
-                    "新建角色",
-                    on_click=RolesState.open_create,
-                    data_testid="roles-create",
-                ),
-            ),
+            create_button(RolesState.can_write, "新建角色", RolesState.open_create, "roles-create"),
         ),
         error_callout(RolesState.error),
         table,

@@ -15,9 +15,11 @@ from console.iam.user_state import (
     VerdictView,
 )
 from console.ui.components import (
+    close_footer,
     confirm_dialog,
     error_callout,
     file_picker,
+    form_footer,
     labelled,
     list_table,
     page_heading,
@@ -275,12 +277,7 @@ def _create_form() -> rx.Component:
             _field("phone", "手机号"),
             _field("post", "岗位"),
             error_callout(UsersState.create_error, testid="create-error"),
-            rx.hstack(
-                rx.dialog.close(rx.button("取消", variant="soft", type="button")),
-                rx.button("创建", type="submit", data_testid="new-submit"),
-                justify="end",
-                width="100%",
-            ),
+            form_footer(rx.button("创建", type="submit", data_testid="new-submit")),
             spacing="3",
         ),
         on_submit=UsersState.create,
@@ -337,12 +334,7 @@ def _edit_dialog() -> rx.Component:
                 rx.text("允许同时多处登录", size="2"),
             ),
             error_callout(UsersState.edit_error, testid="edit-error"),
-            rx.hstack(
-                rx.dialog.close(rx.button("取消", variant="soft", type="button")),
-                rx.button("保存", type="submit", data_testid="edit-save"),
-                justify="end",
-                width="100%",
-            ),
+            form_footer(rx.button("保存", type="submit", data_testid="edit-save")),
             spacing="3",
         ),
         on_submit=UsersState.save_edit,
@@ -547,9 +539,7 @@ def _explain_dialog() -> rx.Component:
                 max_height="60vh",
                 type="auto",
             ),
-            rx.hstack(
-                rx.dialog.close(rx.button("关闭", variant="soft")), justify="end", margin_top="12px"
-            ),
+            close_footer(),
             max_width="680px",
         ),
         open=UsersState.explain_open,

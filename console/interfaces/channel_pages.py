@@ -8,7 +8,10 @@ from console.interfaces.channel_state import ChannelsState, ChannelView, EventVi
 from console.interfaces.models import CHANNEL_STATES
 from console.ui.choice import Choice
 from console.ui.components import (
+    close_footer,
+    create_button,
     error_callout,
+    form_footer,
     labelled,
     list_table,
     option_select,
@@ -107,12 +110,7 @@ def _create_dialog() -> rx.Component:
                 ),
             ),
             error_callout(ChannelsState.create_error, testid="channel-error"),
-            rx.hstack(
-                rx.dialog.close(rx.button("取消", variant="soft", type="button")),
-                rx.button("开通", type="submit", data_testid="channel-create-submit"),
-                justify="end",
-                width="100%",
-            ),
+            form_footer(rx.button("开通", type="submit", data_testid="channel-create-submit")),
             spacing="3",
         ),
         on_submit=ChannelsState.create,
@@ -156,13 +154,10 @@ def _state_dialog() -> rx.Component:
                 size="1",
             ),
             error_callout(ChannelsState.state_error, testid="channel-state-error"),
-            rx.hstack(
-                rx.dialog.close(rx.button("取消", variant="soft", type="button")),
+            form_footer(
                 rx.button(
                     "确定", type="submit", color_scheme="red", data_testid="channel-state-submit"
-                ),
-                justify="end",
-                width="100%",
+                )
             ),
             spacing="3",
         ),
@@ -208,9 +203,7 @@ def _history_dialog() -> rx.Component:
                 testid="channel-history",
                 max_height="60vh",
             ),
-            rx.hstack(
-                rx.dialog.close(rx.button("关闭", variant="soft")), justify="end", margin_top="12px"
-            ),
+            close_footer(),
             max_width="960px",
         ),
         open=ChannelsState.history_open,
@@ -228,14 +221,8 @@ def channels_page() -> rx.Component:
             on_change=ChannelsState.set_state_filter,
         ),
         rx.spacer(),
-        rx.cond(
-            ChannelsState.can_write,
-            rx.button(
-                rx.icon("plus", size=14),
-                "开通通道",
-                on_click=ChannelsState.open_create,
-                data_testid="channels-create",
-            ),
+        create_button(
+            ChannelsState.can_write, "开通通道", ChannelsState.open_create, "channels-create"
         ),
         width="100%",
         align="center",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from console.audit.service import record
 from console.authz import service as authz
 from console.core.actor import Actor
-from console.core.clock import CHINA_TZ, to_local_text, utcnow
+from console.core.clock import local_day, to_local_text, utcnow
 from console.core.db import upsert_insert
 from console.core.errors import NotFound, ValidationFailed
 from console.core.paging import Page, PageRequest, contains, paginate
@@ -249,11 +249,6 @@ def rate_limit_of(channel: Channel) -> int:
     if channel.state == "probation":
         return channel.probation_rate_limit
     return channel.rate_limit_per_minute
-
-
-def local_day(moment: datetime | None = None) -> date:
-    """The Asia/Shanghai calendar day of ``moment`` (now by default)."""
-    return (moment or utcnow()).astimezone(CHINA_TZ).date()
 
 
 def count_call(session: Session, *, channel: Channel, refusal: str = "") -> None:

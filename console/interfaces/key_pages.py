@@ -9,7 +9,9 @@ from console.interfaces.key_state import ApiKeysState, KeyView
 from console.ui.choice import Choice
 from console.ui.components import (
     confirm_dialog,
+    create_button,
     error_callout,
+    form_footer,
     labelled,
     list_table,
     page_heading,
@@ -116,12 +118,7 @@ def _create_dialog() -> rx.Component:
                 rx.input(name="rate_limit", default_value="600", type="number", width="160px"),
             ),
             error_callout(ApiKeysState.create_error, testid="key-error"),
-            rx.hstack(
-                rx.dialog.close(rx.button("取消", variant="soft", type="button")),
-                rx.button("创建", type="submit", data_testid="key-create-submit"),
-                justify="end",
-                width="100%",
-            ),
+            form_footer(rx.button("创建", type="submit", data_testid="key-create-submit")),
             spacing="3",
         ),
         on_submit=ApiKeysState.create,
@@ -178,12 +175,7 @@ def _rotate_dialog() -> rx.Component:
                 rx.input(name="grace_hours", type="number", width="160px"),
             ),
             error_callout(ApiKeysState.rotate_error, testid="rotate-error"),
-            rx.hstack(
-                rx.dialog.close(rx.button("取消", variant="soft", type="button")),
-                rx.button("轮换", type="submit", data_testid="key-rotate-submit"),
-                justify="end",
-                width="100%",
-            ),
+            form_footer(rx.button("轮换", type="submit", data_testid="key-rotate-submit")),
             spacing="3",
         ),
         on_submit=ApiKeysState.rotate,
@@ -207,15 +199,7 @@ def api_keys_page() -> rx.Component:
             align="center",
         ),
         rx.spacer(),
-        rx.cond(
-            ApiKeysState.can_write,
-            rx.button(
-                rx.icon("plus", size=14),
-                "新建密钥",
-                on_click=ApiKeysState.open_create,
-                data_testid="keys-create",
-            ),
-        ),
+        create_button(ApiKeysState.can_write, "新建密钥", ApiKeysState.open_create, "keys-create"),
         width="100%",
         align="center",
     )

@@ -19,9 +19,12 @@ from console.interfaces.registry_state import (
     RevisionView,
 )
 from console.ui.components import (
+    close_footer,
     confirm_dialog,
+    create_button,
     error_callout,
     field_error,
+    form_footer,
     labelled,
     list_table,
     option_select,
@@ -172,12 +175,7 @@ def _editor() -> rx.Component:
             _field("response_fields", "响应字段（逗号分隔）"),
             _field("description", "说明"),
             error_callout(InterfacesState.edit_error, testid="iface-error"),
-            rx.hstack(
-                rx.dialog.close(rx.button("取消", variant="soft", type="button")),
-                rx.button("保存", type="submit", data_testid="iface-save"),
-                justify="end",
-                width="100%",
-            ),
+            form_footer(rx.button("保存", type="submit", data_testid="iface-save")),
             spacing="3",
         ),
         on_submit=InterfacesState.save,
@@ -265,9 +263,7 @@ def _detail_dialog() -> rx.Component:
                 ),
                 default_value="info",
             ),
-            rx.hstack(
-                rx.dialog.close(rx.button("关闭", variant="soft")), justify="end", margin_top="12px"
-            ),
+            close_footer(),
             max_width="960px",
         ),
         open=InterfacesState.detail_open,
@@ -290,14 +286,8 @@ def interfaces_page() -> rx.Component:
             on_change=InterfacesState.set_health_filter,
         ),
         rx.spacer(),
-        rx.cond(
-            InterfacesState.can_write,
-            rx.button(
-                rx.icon("plus", size=14),
-                "登记接口",
-                on_click=InterfacesState.open_create,
-                data_testid="ifaces-create",
-            ),
+        create_button(
+            InterfacesState.can_write, "登记接口", InterfacesState.open_create, "ifaces-create"
         ),
         width="100%",
         align="center",

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from loguru import logger
 
-from console.core.clock import CHINA_TZ, utcnow
+from console.core.clock import local_day, utcnow
 from console.core.db import session_scope
 from console.core.errors import UserError
 from console.core.settings import get_settings
@@ -54,7 +54,7 @@ def tick(now: datetime | None = None) -> tuple[int, list[int]]:
         purge_expired(
             session=session,
             lake=settings.lake_dir,
-            today=now.astimezone(CHINA_TZ).date(),
+            today=local_day(now),
             retention_days=settings.log_retention_days,
         )
     return probed, runs

@@ -8,8 +8,10 @@ from console.interfaces.models import TASK_STATUS
 from console.interfaces.task_state import RunView, SharingTasksState, TaskView
 from console.ui.choice import Choice
 from console.ui.components import (
+    create_button,
     error_callout,
     field_error,
+    form_footer,
     labelled,
     list_table,
     option_select,
@@ -259,12 +261,7 @@ def _editor() -> rx.Component:
                 ),
             ),
             error_callout(SharingTasksState.edit_error, testid="task-error"),
-            rx.hstack(
-                rx.dialog.close(rx.button("取消", variant="soft", type="button")),
-                rx.button("保存", type="submit", data_testid="task-save"),
-                justify="end",
-                width="100%",
-            ),
+            form_footer(rx.button("保存", type="submit", data_testid="task-save")),
             spacing="3",
         ),
         on_submit=SharingTasksState.save,
@@ -285,14 +282,8 @@ def sharing_tasks_page() -> rx.Component:
     toolbar = rx.hstack(
         search_box(SharingTasksState.search, "任务代码或名称", "tasks-keyword"),
         rx.spacer(),
-        rx.cond(
-            SharingTasksState.can_write,
-            rx.button(
-                rx.icon("plus", size=14),
-                "新建任务",
-                on_click=SharingTasksState.open_create,
-                data_testid="tasks-create",
-            ),
+        create_button(
+            SharingTasksState.can_write, "新建任务", SharingTasksState.open_create, "tasks-create"
         ),
         width="100%",
         align="center",

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from console.core.clock import CHINA_TZ
+from console.core.clock import local_day
 
 STREAMS = ("operation", "interface_call", "exception", "case_event")
 STREAM_LABELS = {
@@ -169,6 +169,6 @@ def check_line(stream: str, line: bytes, *, now: datetime) -> CheckedEvent:
     if not isinstance(tenant, str) or not _TENANT.fullmatch(tenant):
         raise Rejected("字段 tenant 应为 6 位行政区划代码")
     _check_fields(stream, record)
-    day = ts.astimezone(CHINA_TZ).date().isoformat()
+    day = local_day(ts).isoformat()
     business = record.get("business_code", "") if stream == "case_event" else ""
     return CheckedEvent(event_id, ts, day, tenant, line.decode("utf-8"), business)

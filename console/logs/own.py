@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from console.audit.models import OperationLog
-from console.core.clock import CHINA_TZ, utcnow
+from console.core.clock import local_day, utcnow
 from console.core.settings import get_settings
 from console.logs.contract import LEVELS, CheckedEvent
 from console.logs.store import store_for
@@ -36,7 +36,7 @@ def queue_operation(session: Session, entry: OperationLog) -> None:
 def _event(record: dict[str, Any]) -> CheckedEvent:
     ts = record["ts"]
     line = json.dumps({**record, "ts": ts.isoformat()}, ensure_ascii=False, default=str)
-    day = ts.astimezone(CHINA_TZ).date().isoformat()
+    day = local_day(ts).isoformat()
     return CheckedEvent(record["event_id"], ts, day, record["tenant"], line)
 
 

@@ -6,7 +6,13 @@ import reflex as rx
 
 from console.logs.contract import STREAM_LABELS
 from console.logs.state import AuditState, LogView, TraceView
-from console.ui.components import error_callout, list_table, page_heading, scroll_table
+from console.ui.components import (
+    close_footer,
+    error_callout,
+    list_table,
+    page_heading,
+    scroll_table,
+)
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
@@ -133,9 +139,7 @@ def _trace_dialog() -> rx.Component:
                     rx.text("没有找到这个受理编号的记录（或不在您的数据范围内）。", size="2"),
                 ),
             ),
-            rx.hstack(
-                rx.dialog.close(rx.button("关闭", variant="soft")), justify="end", margin_top="12px"
-            ),
+            close_footer(),
             max_width="960px",
         ),
         open=AuditState.trace_open,

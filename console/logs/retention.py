@@ -18,7 +18,7 @@ from sqlmodel import Session
 from console.audit.service import record
 from console.authz import service as authz
 from console.core.actor import Actor
-from console.core.clock import CHINA_TZ, utcnow
+from console.core.clock import local_day
 from console.core.errors import Forbidden
 from console.core.settings import get_settings
 from console.logs.contract import STREAM_LABELS, STREAMS
@@ -127,7 +127,7 @@ def retention_overview(
     _province_only(actor)
     settings = get_settings()
     lake = settings.lake_dir
-    today = (now or utcnow()).astimezone(CHINA_TZ).date()
+    today = local_day(now)
     store = store_for(lake)
     overview = []
     for stream in STREAMS:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from console.core.clock import CHINA_TZ, utcnow
+from console.core.clock import local_day, utcnow
 from console.core.crypto import sm3_hex
 from console.logs.contract import FIELDS, STREAMS
 
@@ -143,7 +143,7 @@ def seal_closed_days(
     *, lake: Path, db: sqlite3.Connection, now: datetime | None = None
 ) -> list[ChainEntry]:
     """Seal every pending event of days before today (Asia/Shanghai); returns the new parts."""
-    today = (now or utcnow()).astimezone(CHINA_TZ).date().isoformat()
+    today = local_day(now).isoformat()
     sealed: list[ChainEntry] = []
     for stream in STREAMS:
         chain = read_chain(lake, stream)

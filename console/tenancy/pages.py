@@ -6,10 +6,13 @@ import reflex as rx
 
 from console.tenancy.state import TenantsState, TenantView
 from console.ui.components import (
+    create_button,
     error_callout,
+    form_footer,
     labelled,
     list_table,
     page_heading,
+    search_box,
     status_badge,
 )
 from console.ui.navigation import section_by_key
@@ -22,18 +25,7 @@ STATUS_FILTERS = (("*", "全部状态"), ("active", "启用"), ("suspended", "�
 
 def _toolbar() -> rx.Component:
     return rx.hstack(
-        rx.form(
-            rx.hstack(
-                rx.input(
-                    name="keyword",
-                    placeholder="租户代码或名称",
-                    width="240px",
-                    data_testid="tenants-keyword",
-                ),
-                rx.button(rx.icon("search", size=14), "查询", type="submit", variant="soft"),
-            ),
-            on_submit=TenantsState.search,
-        ),
+        search_box(TenantsState.search, "租户代码或名称", "tenants-keyword"),
         rx.select.root(
             rx.select.trigger(),
             rx.select.content(*[rx.select.item(label, value=v) for v, label in STATUS_FILTERS]),
@@ -41,14 +33,8 @@ def _toolbar() -> rx.Component:
             on_change=TenantsState.set_status_filter,
         ),
         rx.spacer(),
-        rx.cond(
-            TenantsState.can_write,
-            rx.button(
-                rx.icon("plus", size=14),
-                "新增租户",
-                on_click=TenantsState.open_create,
-                data_testid="tenants-create",
-            ),
+        create_button(
+            TenantsState.can_write, "新增租户", TenantsState.open_create, "tenants-create"
         ),
         width="100%",
         align="center",
@@ -139,12 +125,7 @@ def _edit_dialog() -> rx.Component:
                 "联系电话", rx.input(name="contact_phone", width="100%"), _field_error("联系电话")
             ),
             error_callout(rx.cond(TenantsState.form_field == "", TenantsState.form_error, "")),
-            rx.hstack(
-                rx.dialog.close(rx.button("取消", variant="soft", type="button")),
-                rx.button("保存", type="submit", data_testid="tenant-save"),
-                justify="end",
-                width="100%",
-            ),
+            form_footer(rx.button("保存", type="submit", data_testid="tenant-save")),
             spacing="3",
         ),
         on_submit=TenantsState.save,

@@ -271,3 +271,30 @@ def option_select(
         value=value,
         on_change=on_change,
     )
+
+
+def form_footer(submit: rx.Component) -> rx.Component:
+    """A dialog form's buttons: 取消 (closes, changes nothing) and the submit button."""
+    return rx.hstack(
+        rx.dialog.close(rx.button("取消", variant="soft", type="button")),
+        submit,
+        justify="end",
+        width="100%",
+    )
+
+
+def close_footer() -> rx.Component:
+    """A read-only dialog's 关闭 button."""
+    return rx.hstack(
+        rx.dialog.close(rx.button("关闭", variant="soft")), justify="end", margin_top="12px"
+    )
+
+
+def create_button(
+    allowed: rx.Var[bool], label: str, on_click: rx.EventHandler, testid: str
+) -> rx.Component:
+    """A list's 新增 button, shown only to those who may write (the service checks anyway)."""
+    return rx.cond(
+        allowed,
+        rx.button(rx.icon("plus", size=14), label, on_click=on_click, data_testid=testid),
+    )
