@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from console.core.clock import utcnow
 from console.core.settings import get_settings
 from console.logs.contract import CheckedEvent, Rejected, check_line
-from console.logs.seal import read_chain
+from console.logs.seal import chain_days
 from console.logs.store import StoredCount, store_for
 from console.tenancy.models import Tenant
 
@@ -115,7 +115,7 @@ def _sealed_duplicates(
     lake: Path, stream: str, sender: str, events: list[CheckedEvent]
 ) -> set[tuple[str, str]]:
     """(day, event_id) of late events that a sealed day already holds for this sender."""
-    sealed_days = {entry.day for entry in read_chain(lake, stream)}
+    sealed_days = chain_days(lake, stream)
     late: dict[str, list[str]] = {}
     for event in events:
         if event.day in sealed_days:

@@ -10,6 +10,7 @@ sealed file (or the chain) is detected by ``verify``.
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import sqlite3
@@ -73,6 +74,24 @@ def read_chain(lake: Path, stream: str) -> list[ChainEntry]:
         return []
     with path.open(encoding="utf-8") as handle:
         return [ChainEntry(**json.loads(line)) for line in handle if line.strip()]
+
+
+def chain_days(lake: Path, stream: str) -> frozenset[str]:
+    """Days the chain records for a stream; re-read only when the chain file changed.
+
+    Ingestion asks on every batch, so the file is not parsed again each time.
+    """
+    path = chain_path(lake, stream)
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return frozenset()
+    return _chain_days(lake, stream, status.st_mtime_ns, status.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _chain_days(lake: Path, stream: str, _mtime_ns: int, _size: int) -> frozenset[str]:
+    return frozenset(entry.day for entry in read_chain(lake, stream))
 
 
 def frame_of(stream: str, rows: list[tuple[str, str, int, str, str]]) -> pl.DataFrame:
