@@ -95,20 +95,39 @@ def _create_admins(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _seed_demo(_args: argparse.Namespace) -> int:
-    """Demo counties, organisations and one account per built-in role (idempotent)."""
+def _seed_demo(args: argparse.Namespace) -> int:
+    """Demo counties, organisations, one account per built-in role, and simulated logs."""
     from console.simulate.demo import seed_demo
 
+    if args.days < 0 or args.scale <= 0:
+        print("参数错误：--days 不能为负，--scale 须大于 0", file=sys.stderr)
+        return 2
     migrate()
     with session_scope() as session:
         created = seed_demo(session)
     if not created:
-        print("演示数据已存在，未重复创建。")
-        return 0
-    print("演示账号已创建（每个内置角色一个；密码仅显示这一次，首次登录须修改）：")
-    for account, role, password in created:
-        print(f"  {role:<8} 账号：{account}  密码：{password}")
-    return 0
+        print("演示账号已存在，未重复创建。")
+    else:
+        print("演示账号已创建（每个内置角色一个；密码仅显示这一次，首次登录须修改）：")
+        for account, role, password in created:
+            print(f"  {role:<8} 账号：{account}  密码：{password}")
+    return _simulate(days=args.days, scale=args.scale, seed=args.seed) if args.days else 0
+
+
+def _simulate(*, days: int, scale: float, seed: int) -> int:
+    from console.simulate.service import simulate
+
+    print(f"模拟全省最近 {days} 天的办件与日志（规模 {scale}，种子 {seed}）…")
+    with session_scope() as session:
+        report = simulate(
+            session=session, days=days, scale=scale, seed=seed, progress=lambda m: print(m)
+        )
+    accepted = "，".join(f"{stream} {count:,}" for stream, count in report.accepted.items())
+    print(f"租户 {report.tenants} 个；新写入 {report.total:,} 条（{accepted}）")
+    print(f"已存在（重复）{report.duplicates:,} 条；封存 {report.sealed_parts} 个分区文件")
+    for problem in report.rejected[:20]:
+        print(f"  被拒：{problem}", file=sys.stderr)
+    return 1 if report.rejected else 0
 
 
 def _user_create(args: argparse.Namespace) -> int:
@@ -293,9 +312,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "create-admin", help="载入内置角色并创建三员账号（已存在则不动）"
     ).set_defaults(handler=_create_admins)
-    commands.add_parser("seed-demo", help="载入演示租户、机构与各内置角色的演示账号").set_defaults(
-        handler=_seed_demo
+    demo = commands.add_parser(
+        "seed-demo", help="载入演示租户、机构、演示账号，并模拟全省一段时间的日志"
     )
+    demo.add_argument("--days", type=int, default=365, help="模拟最近多少天（0 = 不模拟）")
+    demo.add_argument(
+        "--scale", type=float, default=0.002, help="规模：1 ≈ 每年 360 万件（约 5,000 万条日志）"
+    )
+    demo.add_argument("--seed", type=int, default=2026, help="随机种子：同一种子结果相同")
+    demo.set_defaults(handler=_seed_demo)
     user = commands.add_parser("user", help="用户（脚本用）").add_subparsers(
         dest="sub", required=True
     )

@@ -113,12 +113,17 @@ def test_reset_password_issues_a_new_one_time_password(tmp_path: Path) -> None:
 def test_seed_demo_creates_one_account_per_business_role_once(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     _console("init", data_dir=data_dir)
-    first = _console("seed-demo", data_dir=data_dir)
+    first = _console("seed-demo", "--days", "0", data_dir=data_dir)
     assert first.returncode == 0, first.stderr
     accounts = dict(ADMIN_LINE.findall(first.stdout))
     assert len(accounts) == 8 and "demo_county_admin" in accounts
-    second = _console("seed-demo", data_dir=data_dir)
+    assert "模拟" not in first.stdout
+    second = _console("seed-demo", "--days", "2", "--scale", "0.001", data_dir=data_dir)
+    assert second.returncode == 0, second.stderr
     assert "未重复创建" in second.stdout
+    assert re.search(r"租户 88 个；新写入 [1-9][\d,]* 条", second.stdout), second.stdout
+    refused = _console("seed-demo", "--days", "-1", data_dir=data_dir)
+    assert refused.returncode == 2 and "--days 不能为负" in refused.stderr
     with session_scope(f"sqlite:///{data_dir / 'console.db'}") as session:
         _, actor = service.authenticate(
             session=session, account="demo_county_admin", password=accounts["demo_county_admin"]
