@@ -22,6 +22,7 @@ from console.core.clock import local_day
 from console.core.errors import Forbidden
 from console.core.settings import get_settings
 from console.logs.contract import STREAM_LABELS, STREAMS
+from console.logs.rollup import drop_day
 from console.logs.seal import PURGE_PREFIX, lake_lock, read_chain, record_purge, verify
 from console.logs.store import store_for
 from console.tenancy.scope import scope_of
@@ -74,6 +75,7 @@ def _purge(session: Session, lake: Path, today: date, retention_days: int) -> li
             if day >= oldest_kept:
                 break
             shutil.rmtree(lake / stream / f"date={day}", ignore_errors=True)
+            drop_day(lake, stream, day)
             record_purge(lake, stream, day, rows)
             record(
                 session,

@@ -21,10 +21,12 @@ from datetime import datetime
 from pathlib import Path
 
 import polars as pl
+from loguru import logger
 
 from console.core.clock import local_day, utcnow
 from console.core.crypto import sm3_hex
 from console.logs.contract import FIELDS, STREAMS
+from console.logs.rollup import build_day
 
 GENESIS = "0" * 64
 PURGE_PREFIX = "purge:"  # chain lines recording that a whole day was deleted after retention
@@ -179,7 +181,16 @@ def seal_closed_days(
             if entry is not None:
                 chain.append(entry)
                 sealed.append(entry)
+                _roll_up(lake, stream, day)
     return sealed
+
+
+def _roll_up(lake: Path, stream: str, day: str) -> None:
+    """Refresh the day's rollups; a failure here leaves the sealed part intact and is logged."""
+    try:
+        build_day(lake, stream, day)
+    except Exception:  # derived data: `rebuild-rollups` recreates it from the sealed files
+        logger.exception(f"日志汇总失败：{stream} {day}（可运行 rebuild-rollups 重建）")
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from console.core.errors import SettingsError
 from console.core.settings import get_settings, load_settings
 from console.logs.ingest import Sender, ingest_batch
 from console.logs.retention import check_integrity, purge_expired, retention_overview
+from console.logs.rollup import rollup_file
 from console.logs.seal import verify
 from console.logs.store import store_for
 from tests.support.world import XIHU, World
@@ -68,6 +69,8 @@ def test_a_purge_deletes_only_whole_older_days_and_is_chained_and_logged(
     assert [(p.stream, p.day, p.rows) for p in purged] == [("exception", "2025-10-01", 1)]
     assert not (lake / "exception" / "date=2025-10-01").exists()
     assert (lake / "exception" / "date=2025-11-27").exists()
+    assert not rollup_file(lake, "exception_daily", "2025-10-01").exists()  # purged with it
+    assert rollup_file(lake, "exception_daily", "2025-11-27").exists()
     assert verify(lake) == []
     auditor = world.actor("audit_admin")
     with session_scope() as session:
