@@ -7,12 +7,15 @@ that user's permissions and tenant scope, checked at every call.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from console.api.gateway import GatewayRefusal, bearer
 from console.audit.service import record_anonymous_denial
@@ -23,6 +26,8 @@ from console.core.paging import MAX_PAGE_SIZE, PageRequest
 from console.iam.token_service import resolve_token
 from console.logs import search
 from console.logs.contract import STREAMS
+from console.logs.export import LogExport, export_logs, redeem_ticket
+from console.ui.actions import run_as
 
 
 def _user(request: Request) -> Actor:
@@ -50,6 +55,41 @@ def _as_user(request: Request, work: Any) -> Any:
         raise GatewayRefusal(400, str(bad)) from None
 
 
+def log_query(
+    stream: str,
+    from_: Annotated[
+        date | None, Query(alias="from", description="开始日期（含，北京时间）")
+    ] = None,
+    to: Annotated[date | None, Query(description="结束日期（含）")] = None,
+    tenant: str = "",
+    actor: str = "",
+    interface_code: str = "",
+    department: str = "",
+    result: str = "",
+    case_no: str = "",
+    trace_id: str = "",
+    text: str = "",
+) -> search.LogQuery:
+    """The 日志审计 page's filters from the query string."""
+    if stream not in STREAMS:
+        raise GatewayRefusal(404, f"没有日志流 {stream}；可用：{'、'.join(STREAMS)}")
+    return search.LogQuery(
+        stream=stream, start=from_, end=to, tenant=tenant, actor=actor,
+        interface_code=interface_code, department=department, result=result,
+        case_no=case_no, trace_id=trace_id, text=text,
+    )  # fmt: skip
+
+
+def streamed(export: LogExport) -> StreamingResponse:
+    """The export as a download, produced while it is sent."""
+    disposition = f"attachment; filename=\"export\"; filename*=UTF-8''{quote(export.filename)}"
+    return StreamingResponse(
+        export.chunks,
+        media_type=export.media_type,
+        headers={"Content-Disposition": disposition, "X-Export-Rows": str(export.rows)},
+    )
+
+
 def mount_read_api(api: FastAPI) -> None:
     """Add the read routes to the console's API."""
 
@@ -59,30 +99,11 @@ def mount_read_api(api: FastAPI) -> None:
         summary="检索日志（个人访问令牌；本人权限与数据范围）",
     )
     async def read_logs(
-        stream: str,
         request: Request,
-        from_: Annotated[
-            date | None, Query(alias="from", description="开始日期（含），北京时间")
-        ] = None,
-        to: Annotated[date | None, Query(description="结束日期（含）")] = None,
-        tenant: str = "",
-        actor: str = "",
-        interface_code: str = "",
-        department: str = "",
-        result: str = "",
-        case_no: str = "",
-        trace_id: str = "",
-        text: str = "",
+        query: Annotated[search.LogQuery, Depends(log_query)],
         page: Annotated[int, Query(ge=1)] = 1,
         size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     ) -> dict[str, Any]:
-        if stream not in STREAMS:
-            raise GatewayRefusal(404, f"没有日志流 {stream}；可用：{'、'.join(STREAMS)}")
-        query = search.LogQuery(
-            stream=stream, start=from_, end=to, tenant=tenant, actor=actor,
-            interface_code=interface_code, department=department, result=result,
-            case_no=case_no, trace_id=trace_id, text=text,
-        )  # fmt: skip
         found = await run_in_threadpool(
             _as_user,
             request,
@@ -96,6 +117,42 @@ def mount_read_api(api: FastAPI) -> None:
             "size": found.size,
             "items": [asdict(row) for row in found.items],
         }
+
+    @api.get(
+        "/api/v1/logs/{stream}/export",
+        tags=["logs"],
+        summary="导出检索结果：CSV、XLSX（超过 1,048,576 行分表）或 Parquet，流式下载",
+        response_class=StreamingResponse,
+    )
+    async def export_log_search(
+        request: Request,
+        query: Annotated[search.LogQuery, Depends(log_query)],
+        fmt: Annotated[str, Query(alias="format", description="csv、xlsx 或 parquet")] = "csv",
+    ) -> StreamingResponse:
+        export = await run_in_threadpool(
+            _as_user,
+            request,
+            lambda s, a: export_logs(session=s, actor=a, query=query, fmt=fmt),
+        )
+        return streamed(export)
+
+    @api.get("/api/v1/exports/logs", include_in_schema=False)
+    async def export_by_ticket(ticket: str) -> StreamingResponse:
+        """The 日志审计 page's download: a sealed ticket instead of a token in the URL."""
+        try:
+            token, query, fmt = redeem_ticket(ticket, now=time.time())
+            export = await run_in_threadpool(
+                run_as,
+                token,
+                lambda s, a: export_logs(session=s, actor=a, query=query, fmt=fmt),
+            )
+        except AuthenticationFailed as refused:
+            raise GatewayRefusal(401, refused.message) from None
+        except Forbidden as refused:
+            raise GatewayRefusal(403, refused.message) from None
+        except ValidationFailed as bad:
+            raise GatewayRefusal(400, str(bad)) from None
+        return streamed(export)
 
     @api.get(
         "/api/v1/cases/{case_no}/trace",

@@ -1,63 +1,98 @@
-"""Exports that open correctly in Excel — CSV (UTF-8 with BOM) or XLSX; values arrive masked."""
+"""Exports that open correctly in Excel — CSV (UTF-8 with BOM) or XLSX; values arrive masked.
+
+CSV is written by Polars (fast enough to stream a million rows a second); XLSX by XlsxWriter
+in constant-memory mode, every value as a text cell, a new sheet every 1,048,575 rows.
+"""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from pathlib import Path
+from typing import BinaryIO, Literal
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+import polars as pl
+import xlsxwriter
 
 EXPORT_ROW_LIMIT = 50_000
 ExportFormat = Literal["csv", "xlsx"]
 FORMATS: tuple[ExportFormat, ...] = ("csv", "xlsx")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
+XLSX_SHEET_ROWS = 1_048_576  # Excel's limit, header included
+BOM = "\ufeff".encode()
 
 # A cell starting like this would be run as a formula by a spreadsheet (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = r"^[=+\-@\t\r]"
 
 
-def neutralise(value: object) -> object:
+def neutralise_expr(text: pl.Expr) -> pl.Expr:
     """Text that a spreadsheet would run as a formula, made plain text with a leading quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    return pl.when(text.str.contains(_FORMULA_START)).then(pl.lit("'") + text).otherwise(text)
+
+
+def as_text_frame(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> pl.DataFrame:
+    """Rows of Python values as a frame of text columns named by ``headers``."""
+    data = [["" if value is None else str(value) for value in row] for row in rows]
+    return pl.DataFrame(data, schema=dict.fromkeys(headers, pl.String), orient="row")
+
+
+def csv_chunk(frame: pl.DataFrame, *, header: bool) -> bytes:
+    """One piece of a CSV export: every column as text with formulas neutralised."""
+    safe = frame.select(
+        neutralise_expr(pl.col(name).cast(pl.String)).alias(name) for name in frame.columns
+    )
+    return safe.write_csv(include_header=header).encode("utf-8")
 
 
 def to_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """CSV text with a BOM so spreadsheet programs read Chinese without asking."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(headers)
-    writer.writerows([neutralise(value) for value in row] for row in rows)
-    return "\ufeff" + buffer.getvalue()
+    return (BOM + csv_chunk(as_text_frame(headers, rows), header=True)).decode("utf-8")
+
+
+def write_xlsx(
+    target: str | Path | BinaryIO,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    sheet: str,
+) -> int:
+    """Write a workbook of text cells, continuing on a new sheet when one is full; rows written."""
+    in_memory = not isinstance(target, str | Path)
+    workbook = xlsxwriter.Workbook(
+        target if in_memory else str(target),
+        {
+            "constant_memory": not in_memory,
+            "in_memory": in_memory,
+            # Every value stays the text it was: never a formula, number or link.
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    bold = workbook.add_format({"bold": True})
+    written, worksheet, line = 0, None, XLSX_SHEET_ROWS
+    for row in rows:
+        if line == XLSX_SHEET_ROWS:
+            number = written // (XLSX_SHEET_ROWS - 1) + 1
+            name = sheet[:28] if number == 1 else f"{sheet[:24]}（{number}）"
+            worksheet = workbook.add_worksheet(name)
+            worksheet.freeze_panes(1, 0)
+            worksheet.write_row(0, 0, list(headers), bold)
+            line = 1
+        worksheet.write_row(line, 0, ["" if value is None else str(value) for value in row])
+        line += 1
+        written += 1
+    if worksheet is None:
+        worksheet = workbook.add_worksheet(sheet[:28])
+        worksheet.write_row(0, 0, list(headers), bold)
+    workbook.close()
+    return written
 
 
 def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence[object]], *, sheet: str) -> bytes:
-    """An XLSX workbook of one sheet; every value is written as text so codes keep leading zeros."""
-    workbook = Workbook(write_only=True)
-    worksheet = workbook.create_sheet(title=sheet[:31])
-    worksheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header_cells = []
-    for text in headers:
-        cell = WriteOnlyCell(worksheet, value=text)
-        cell.font = bold
-        header_cells.append(cell)
-    worksheet.append(header_cells)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(worksheet, value="" if value is None else str(value))
-            cell.data_type = "s"  # always text: "=…" is shown, never run as a formula
-            cells.append(cell)
-        worksheet.append(cells)
+    """An XLSX workbook in memory (small exports: dictionaries, users)."""
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx(buffer, headers, rows, sheet=sheet)
     return buffer.getvalue()
 
 

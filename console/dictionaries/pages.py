@@ -19,6 +19,7 @@ from console.ui.components import (
     confirm_dialog,
     create_button,
     error_callout,
+    export_menu,
     file_picker,
     form_footer,
     labelled,
@@ -367,36 +368,20 @@ def _delete_dialog() -> rx.Component:
     )
 
 
-def _export_menu() -> rx.Component:
-    return rx.menu.root(
-        rx.menu.trigger(
-            rx.button(
-                rx.icon("download", size=14),
-                "导出",
-                variant="soft",
-                loading=DictionaryState.exporting,
-                data_testid="dict-export",
-            )
-        ),
-        rx.menu.content(
-            rx.menu.item(
-                "Excel（XLSX）",
-                on_click=DictionaryState.export("xlsx"),
-                data_testid="dict-export-xlsx",
-            ),
-            rx.menu.item(
-                "CSV", on_click=DictionaryState.export("csv"), data_testid="dict-export-csv"
-            ),
-        ),
-    )
-
-
 def dictionaries_page() -> rx.Component:
     """The page."""
     toolbar = rx.hstack(
         search_box(DictionaryState.search, "代码或名称，如：西湖", "dict-search"),
         rx.spacer(),
-        rx.cond(DictionaryState.can_export, _export_menu()),
+        rx.cond(
+            DictionaryState.can_export,
+            export_menu(
+                (("xlsx", "Excel（XLSX）"), ("csv", "CSV")),
+                DictionaryState.export,
+                loading=DictionaryState.exporting,
+                testid="dict-export",
+            ),
+        ),
         rx.cond(
             DictionaryState.can_write,
             rx.button(

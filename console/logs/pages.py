@@ -9,6 +9,7 @@ from console.logs.state import AuditState, LogView, TraceView
 from console.ui.components import (
     close_footer,
     error_callout,
+    export_menu,
     list_table,
     page_heading,
     scroll_table,
@@ -17,6 +18,13 @@ from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
 SECTION = section_by_key("audit")
+
+
+EXPORT_CHOICES = (
+    ("csv", "CSV"),
+    ("xlsx", "Excel（XLSX，超过 1,048,576 行自动分表）"),
+    ("parquet", "Parquet（分析工具用）"),
+)
 
 
 def _cell(text: rx.Var[str]) -> rx.Component:
@@ -168,14 +176,15 @@ def audit_page() -> rx.Component:
         ),
         rx.cond(
             AuditState.can_export,
-            rx.button(
-                rx.icon("download", size=14),
-                "导出 CSV",
-                size="1",
-                variant="soft",
+            export_menu(
+                (
+                    ("csv", "CSV"),
+                    ("xlsx", "Excel（XLSX，超过 1,048,576 行分表）"),
+                    ("parquet", "Parquet"),
+                ),
+                AuditState.export,
                 loading=AuditState.exporting,
-                on_click=AuditState.export,
-                data_testid="log-export",
+                testid="log-export",
             ),
         ),
         width="100%",

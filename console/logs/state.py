@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from datetime import date
+from urllib.parse import quote
 
 import reflex as rx
 
 from console.authz.service import can
-from console.core.exporting import EXPORT_ROW_LIMIT, to_csv
 from console.core.paging import PageRequest
-from console.logs import search
+from console.logs import export, search
 from console.logs.contract import STREAM_LABELS
+from console.logs.search import COLUMN_LABELS
 from console.ui.actions import call
 from console.ui.list_state import PagedListMixin
 
 PAGE_SIZE = 50
-COLUMN_LABELS = {
-    "actor": "操作人", "action": "操作", "object": "对象", "outcome": "结果", "case_no": "受理编号",
-    "trace_id": "追踪号", "detail": "详情", "department": "部门", "interface_code": "接口",
-    "caller": "调用方", "duration_ms": "耗时（毫秒）", "result_code": "结果码", "success": "成功",
-    "retry": "重试", "error": "错误", "source": "来源", "level": "级别", "message": "消息",
-    "business_code": "业务代码", "registration_type": "登记类型", "channel": "渠道",
-    "step": "环节", "operator": "经办人",
-}  # fmt: skip
 _FILTER_KEYS = ("case_no", "trace_id", "actor", "interface_code", "department", "text", "tenant")
 
 
@@ -165,22 +159,25 @@ class AuditState(PagedListMixin, rx.State):
     # --- export ---------------------------------------------------------------------------
 
     @rx.event(background=True)
-    async def export(self):
-        """Download what the search found as CSV (masked, formulas neutralised, logged)."""
+    async def export(self, fmt: str):
+        """Download what the search found (masked, formulas neutralised, logged), streamed.
+
+        The export is checked here, then fetched by URL with a short-lived sealed ticket, so
+        a million rows never pass through the page's state.
+        """
         async with self:
             token, query, self.exporting = await self._token(), self._query(), True
-
-        def build(session, actor):
-            header, rows = search.export_rows(
-                session=session, actor=actor, query=query, limit=EXPORT_ROW_LIMIT
-            )
-            labels = ["时间", "租户", "事件编号", *[COLUMN_LABELS.get(c, c) for c in header[3:]]]
-            return to_csv(labels, rows)
-
-        outcome = await call(token, build)
+        outcome = await call(
+            token, lambda _s, actor: export.check_export(actor=actor, query=query, fmt=fmt)
+        )
         async with self:
             self.exporting = False
         if not outcome.ok or outcome.value is None:
             yield rx.toast.error(outcome.error_text)
             return
-        yield rx.download(data=outcome.value, filename=f"{STREAM_LABELS[query.stream]}.csv")
+        ticket = export.issue_ticket(session_token=token, query=query, fmt=fmt, now=time.time())
+        yield rx.toast.info(f"正在导出 {outcome.value:,} 条，浏览器将显示下载进度")
+        yield rx.download(
+            url=f"/api/v1/exports/logs?ticket={quote(ticket, safe='')}",
+            filename=f"{STREAM_LABELS[query.stream]}.{fmt}",
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import reflex as rx
 
@@ -297,4 +297,32 @@ def create_button(
     return rx.cond(
         allowed,
         rx.button(rx.icon("plus", size=14), label, on_click=on_click, data_testid=testid),
+    )
+
+
+def export_menu(
+    formats: Sequence[tuple[str, str]],
+    on_export: Callable[[str], rx.event.EventSpec],
+    *,
+    loading: rx.Var[bool] | bool,
+    testid: str,
+) -> rx.Component:
+    """An 导出 button opening one item per format (``(format, label)``)."""
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                rx.icon("download", size=14),
+                "导出",
+                size="1",
+                variant="soft",
+                loading=loading,
+                data_testid=testid,
+            )
+        ),
+        rx.menu.content(
+            *[
+                rx.menu.item(label, on_click=on_export(fmt), data_testid=f"{testid}-{fmt}")
+                for fmt, label in formats
+            ]
+        ),
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.error
 import urllib.request
 from datetime import datetime
 
+import polars as pl
 import pytest
 
 from console.core.clock import CHINA_TZ
@@ -88,3 +90,42 @@ def test_tokens_are_refused_without_rights_or_when_invalid(
         {"detail": "访问令牌无效"},
     )
     assert _get(console_server, "/api/v1/logs/metrics", clerk)[0] == 404
+
+
+def _download(server: ConsoleServer, path: str, token: str | None) -> tuple[int, dict, bytes]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(f"{server.base_url}{path}", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return (
+                response.status,
+                {k.lower(): v for k, v in response.headers.items()},
+                response.read(),
+            )
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+
+
+def test_exports_stream_over_http_in_each_format_within_the_tokens_scope(
+    console_server: ConsoleServer, cases: None
+) -> None:
+    auditor = _token(console_server, "export_auditor", "audit_admin", tenant="330000")
+    county = _token(console_server, "export_county", "audit_admin", tenant="330106")
+    path = "/api/v1/logs/case_event/export"
+    status, headers, body = _download(console_server, f"{path}?format=csv", auditor)
+    assert status == 200 and headers["content-type"].startswith("text/csv")
+    assert "UTF-8''%E5%8A%9E%E4%BB%B6%E8%BF%9B%E5%BA%A6.csv" in headers["content-disposition"]
+    text = body.decode("utf-8-sig")
+    assert "READ-330106" in text and "READ-330108" in text
+    status, _, body = _download(
+        console_server, "/api/v1/logs/case_event/export?format=parquet", county
+    )
+    frame = pl.read_parquet(io.BytesIO(body))
+    assert status == 200 and set(frame.get_column("tenant")) == {"330106"}
+    status, _, body = _download(
+        console_server, "/api/v1/logs/case_event/export?format=xlsx", county
+    )
+    assert status == 200 and body[:2] == b"PK"  # a zip: the XLSX container
+    clerk = _token(console_server, "export_clerk", "window_clerk", tenant="330106")
+    assert _download(console_server, path, clerk)[0] == 403
+    assert _download(console_server, "/api/v1/exports/logs?ticket=forged", None)[0] == 401

@@ -74,8 +74,9 @@ def test_an_auditor_searches_a_case_opens_its_trace_and_exports_csv(
     expect(timeline).to_contain_text("距上一步 6 天")
     page.keyboard.press("Escape")
 
+    page.get_by_test_id("log-export").click()
     with page.expect_download() as download_info:
-        page.get_by_test_id("log-export").click()
+        page.get_by_test_id("log-export-csv").click()
     download = download_info.value
     assert download.suggested_filename == "办件进度.csv"
     lines = Path(download.path()).read_text(encoding="utf-8-sig").splitlines()
