@@ -12,74 +12,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-TENANTS = [f"3301{n:02d}" for n in (2, 5, 6, 8, 9, 10, 11, 12, 22, 27, 82)]
-
-
-def _write_year(lake: Path, events: int) -> str:
-    """Write the year; return one case number to trace."""
-    per_day = events // 365
-    first = date(2025, 11, 27)
-    for offset in range(365):
-        day = first + timedelta(days=offset)
-        n = pl.int_range(0, per_day, eager=True)
-        frame = pl.DataFrame({"n": n}).select(
-            pl.format("e{}-{}", pl.lit(offset), pl.col("n")).alias("event_id"),
-            pl.lit("330000:bench").alias("sender"),
-            pl.lit(TENANTS).list.get(pl.col("n") % len(TENANTS)).alias("tenant"),
-            pl.format("{}-{}-{}", pl.lit(offset), pl.col("n") // 5, pl.col("n") % 7).alias(
-                "case_no"
-            ),
-            pl.lit("2000402").alias("business_code"),
-            pl.lit("200").alias("registration_type"),
-            pl.lit("online").alias("channel"),
-            pl.lit(["apply", "accept", "review", "register", "close"])
-            .list.get(pl.col("n") % 5)
-            .alias("step"),
-            pl.lit(None, pl.String).alias("operator"),
-            (
-                pl.lit(day).cast(pl.Datetime("us", "UTC"))
-                + pl.duration(seconds=(pl.col("n") * 86_400 // per_day))
-            ).alias("ts"),
-        )
-        frame = frame.with_columns(
-            pl.concat_str(
-                [
-                    pl.lit('{"event_id":"'),
-                    pl.col("event_id"),
-                    pl.lit('","case_no":"'),
-                    pl.col("case_no"),
-                    pl.lit('"}'),
-                ]
-            ).alias("raw")
-        ).sort(["tenant", "case_no", "ts"])
-        folder = lake / "case_event" / f"date={day.isoformat()}"
-        folder.mkdir(parents=True, exist_ok=True)
-        frame.write_parquet(folder / "part-0000.parquet", compression="zstd", row_group_size=65_536)
-    n = min(6170, per_day - 1)  # a case on day 200
-    return f"200-{n // 5}-{n % 7}"
-
-
-def _median_ms(run, repeat: int) -> float:
-    run()  # warm
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+from common import median_ms, write_year
 
 
 def main() -> None:
@@ -95,7 +39,7 @@ def main() -> None:
 
         lake = Path(folder) / "data" / "lake"
         started = time.perf_counter()
-        case_no = _write_year(lake, args.events)
+        case_no = write_year(lake, args.events)
         print(f"wrote {args.events:,} events in {time.perf_counter() - started:.1f} s")
         province = Actor(user_id=0, account="bench", display_name="", tenant_code="330000",
                          session_id=0)  # fmt: skip
@@ -137,7 +81,7 @@ def main() -> None:
               "DuckDB ms | ratio |")  # fmt: skip
         print("|---|---|---|---|")
         for name, ours, theirs in rows:
-            a, b = _median_ms(ours, args.repeat), _median_ms(theirs, args.repeat)
+            a, b = median_ms(ours, args.repeat), median_ms(theirs, args.repeat)
             print(f"| {name} | {a:.1f} | {b:.1f} | {b / a:.2f}× |")
 
 
