@@ -36,10 +36,9 @@ def write_year(lake: Path, events: int) -> str:
         frame = pl.DataFrame({"n": n}).select(
             pl.format("e{}-{}", pl.lit(offset), pl.col("n")).alias("event_id"),
             pl.lit("330000:bench").alias("sender"),
-            pl.lit(TENANTS).list.get(pl.col("n") % len(TENANTS)).alias("tenant"),
-            pl.format("{}-{}-{}", pl.lit(offset), pl.col("n") // 5, pl.col("n") % 7).alias(
-                "case_no"
-            ),
+            pl.lit(TENANTS).list.get(pl.col("n") // 15 % len(TENANTS)).alias("tenant"),
+            # About 15 events per case, as in the simulated province.
+            pl.format("{}-{}", pl.lit(offset), pl.col("n") // 15).alias("case_no"),
             pl.lit("2000402").alias("business_code"),
             pl.lit("200").alias("registration_type"),
             pl.lit("online").alias("channel"),
@@ -67,7 +66,7 @@ def write_year(lake: Path, events: int) -> str:
         folder.mkdir(parents=True, exist_ok=True)
         frame.write_parquet(folder / "part-0000.parquet", compression="zstd", row_group_size=65_536)
     n = min(6170, per_day - 1)  # a case on day 200
-    return f"200-{n // 5}-{n % 7}"
+    return f"200-{n // 15}"
 
 
 def median_ms(run: Callable[[], object], repeat: int) -> float:

@@ -35,7 +35,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         os.environ["BDC_DATA_DIR"] = str(Path(folder) / "data")
         from console.core.actor import Actor
-        from console.logs import search
+        from console.logs import case_index, search
 
         lake = Path(folder) / "data" / "lake"
         started = time.perf_counter()
@@ -43,13 +43,19 @@ def main() -> None:
         print(f"wrote {args.events:,} events in {time.perf_counter() - started:.1f} s")
         province = Actor(user_id=0, account="bench", display_name="", tenant_code="330000",
                          session_id=0)  # fmt: skip
-        search.scope_of = lambda actor: type("S", (), {"all_tenants": True, "codes": set()})()
+        # The province auditor's scope (all tenants) without a configuration database.
+        search.restrict_frame = lambda frame, actor: frame
         glob = str(lake / "case_event" / "*" / "*.parquet")
         con = duckdb.connect()
 
         def console_trace() -> int:
             query = search.LogQuery(stream="case_event", case_no=case_no)
             return search.matching(lake, query, province).collect().height
+
+        def indexed_trace() -> int:
+            query = search.LogQuery(stream="case_event", case_no=case_no)
+            days = case_index.days_of(lake, case_no)
+            return search.matching(lake, query, province, days=days).collect().height
 
         def duck_trace() -> int:
             sql = f"SELECT * FROM read_parquet('{glob}') WHERE case_no = ?"
@@ -72,9 +78,13 @@ def main() -> None:
             )
             return len(con.execute(sql).fetchall())
 
-        assert console_trace() == duck_trace() > 0
+        started = time.perf_counter()
+        pairs = case_index.rebuild(lake)
+        print(f"case index: {pairs:,} (case, day) pairs in {time.perf_counter() - started:.1f} s")
+        assert console_trace() == indexed_trace() == duck_trace() > 0
         rows = [
-            ("one case's events (trace)", console_trace, duck_trace),
+            ("one case's events (trace), scanning every day", console_trace, duck_trace),
+            ("one case's events (trace), days from the case index", indexed_trace, duck_trace),
             ("search: one county, one month, first page", console_page, duck_page),
         ]
         print(f"\n| query ({args.events:,} events, 365 days) | console (Polars) ms | "

@@ -56,13 +56,15 @@ def _seal_logs(_args: argparse.Namespace) -> int:
 
 def _rebuild_rollups(_args: argparse.Namespace) -> int:
     """Recreate the dashboards' daily rollups from the sealed files."""
+    from console.logs import case_index
     from console.logs.rollup import rebuild_all
     from console.logs.seal import lake_lock
 
     lake = get_settings().lake_dir
     with lake_lock(lake):
         days = rebuild_all(lake)
-    print(f"已重建 {days} 个日志日的汇总")
+        pairs = case_index.rebuild(lake)
+    print(f"已重建 {days} 个日志日的汇总，办件索引 {pairs} 条")
     return 0
 
 
@@ -316,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
         "seal-logs", help="把已结束的日子的日志封存为 Parquet（SM3 校验链）"
     ).set_defaults(handler=_seal_logs)
     commands.add_parser(
-        "rebuild-rollups", help="由封存的日志重建统计用的每日汇总（汇总定义变化后运行）"
+        "rebuild-rollups", help="由封存的日志重建每日汇总与办件索引（定义变化后运行）"
     ).set_defaults(handler=_rebuild_rollups)
     commands.add_parser("verify-logs", help="校验封存日志与 SM3 校验链，报告任何篡改").set_defaults(
         handler=_verify_logs

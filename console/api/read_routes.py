@@ -1,8 +1,10 @@
 """The read API for auditors' and supervisors' own tools: personal access tokens only.
 
-``GET /api/v1/logs/{stream}`` takes the same filters as the 日志审计 page and pages its JSON;
-``GET /api/v1/cases/{case_no}/trace`` returns a case's timeline. Both act as the token's owner:
-that user's permissions and tenant scope, checked at every call.
+``GET /api/v1/logs/{stream}`` takes the same filters as the 日志审计 page and pages its JSON
+(``…/export`` streams it as a file); ``GET /api/v1/cases/{case_no}/trace`` returns a case's
+timeline; ``GET /api/v1/stats/cases`` and ``/api/v1/stats/interfaces`` give the dashboards'
+figures. All act as the token's owner: that user's permissions and tenant scope, checked at
+every call.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from console.iam.token_service import resolve_token
 from console.logs import search
 from console.logs.contract import STREAMS
 from console.logs.export import LogExport, export_logs, redeem_ticket
+from console.stats import service as stats
+from console.stats.service import StatsQuery
 from console.ui.actions import run_as
 
 
@@ -78,6 +82,29 @@ def log_query(
         interface_code=interface_code, department=department, result=result,
         case_no=case_no, trace_id=trace_id, text=text,
     )  # fmt: skip
+
+
+def stats_query(
+    from_: Annotated[date, Query(alias="from", description="开始日期（含，北京时间）")],
+    to: Annotated[date, Query(description="结束日期（含）")],
+    group_by: Annotated[
+        list[str] | None, Query(description="分组维度，逗号分隔或重复给出，如 tenant,month")
+    ] = None,
+    tenant: Annotated[str, Query(description="只看一个区县（须在本人数据范围内）")] = "",
+) -> StatsQuery:
+    """Period, grouping and county of a statistics request."""
+    groups = tuple(g.strip() for item in group_by or [] for g in item.split(",") if g.strip())
+    return StatsQuery(start=from_, end=to, group_by=groups, tenant=tenant)
+
+
+async def _stats(request: Request, compute: Any, query: StatsQuery) -> dict[str, Any]:
+    frame = await run_in_threadpool(_as_user, request, lambda _s, a: compute(actor=a, query=query))
+    return {
+        "from": query.start.isoformat(),
+        "to": query.end.isoformat(),
+        "group_by": list(query.group_by),
+        "rows": stats.rows_of(frame),
+    }
 
 
 def streamed(export: LogExport) -> StreamingResponse:
@@ -135,6 +162,26 @@ def mount_read_api(api: FastAPI) -> None:
             lambda s, a: export_logs(session=s, actor=a, query=query, fmt=fmt),
         )
         return streamed(export)
+
+    @api.get(
+        "/api/v1/stats/cases",
+        tags=["stats"],
+        summary="办件统计：受理、办结、驳回件数与平均办理时长（个人访问令牌）",
+    )
+    async def read_case_stats(
+        request: Request, query: Annotated[StatsQuery, Depends(stats_query)]
+    ) -> dict[str, Any]:
+        return await _stats(request, stats.case_stats, query)
+
+    @api.get(
+        "/api/v1/stats/interfaces",
+        tags=["stats"],
+        summary="共享接口统计：调用量、失败数、成功率、p50/p95 时延（个人访问令牌）",
+    )
+    async def read_interface_stats(
+        request: Request, query: Annotated[StatsQuery, Depends(stats_query)]
+    ) -> dict[str, Any]:
+        return await _stats(request, stats.interface_stats, query)
 
     @api.get("/api/v1/exports/logs", include_in_schema=False)
     async def export_by_ticket(ticket: str) -> StreamingResponse:

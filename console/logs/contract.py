@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -147,12 +147,60 @@ def _check_fields(stream: str, record: dict[str, Any]) -> None:
             raise Rejected("字段 registration_type 应为 3 位数字")
 
 
+_PYTHON_TYPES = {_str: str, _int: Annotated[int, msgspec.Meta(ge=0)], _bool: bool}
+_PATTERNS = {
+    ("case_event", "business_code"): r"^\d{7}\Z",
+    ("case_event", "registration_type"): r"^\d{3}\Z",
+}
+
+
+def _typed_field(stream: str, name: str, expected: str, required: bool) -> tuple:
+    kind: Any = _PYTHON_TYPES[expected]
+    if (stream, name) in _CHOICES:
+        kind = Literal[_CHOICES[stream, name]]  # type: ignore[valid-type]
+    if (stream, name) in _PATTERNS:
+        kind = Annotated[str, msgspec.Meta(pattern=_PATTERNS[stream, name])]
+    return (name, kind) if required else (name, kind | None, None)
+
+
+def _typed_decoder(stream: str) -> msgspec.json.Decoder:
+    """A decoder that accepts only lines meeting the contract (unknown fields ignored).
+
+    It is the fast path of ``check_line``: validation in C instead of per-field Python. What it
+    refuses goes through the field-by-field checks, which word the reason.
+    """
+    common = [
+        ("event_id", Annotated[str, msgspec.Meta(min_length=1, max_length=128)]),
+        ("ts", str),
+        ("tenant", Annotated[str, msgspec.Meta(pattern=r"^\d{6}\Z")]),
+    ]
+    fields = [_typed_field(stream, *field) for field in FIELDS[stream]]
+    required = [f for f in fields if len(f) == 2]
+    optional = [f for f in fields if len(f) == 3]
+    return msgspec.json.Decoder(msgspec.defstruct(f"Typed_{stream}", common + required + optional))
+
+
+_TYPED = {stream: _typed_decoder(stream) for stream in STREAMS}
+
+
 def check_line(stream: str, line: bytes, *, now: datetime) -> CheckedEvent:
     """Check one NDJSON line of ``stream`` against the contract.
 
     Raises:
         Rejected: with the reason, naming the field.
     """
+    try:
+        typed = _TYPED[stream].decode(line)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return _check_slowly(stream, line, now=now)
+    ts = _timestamp(typed.ts, now)
+    business = typed.business_code if stream == "case_event" else ""
+    day = local_day(ts).isoformat()
+    return CheckedEvent(typed.event_id, ts, day, typed.tenant, line.decode("utf-8"), business)
+
+
+def _check_slowly(stream: str, line: bytes, *, now: datetime) -> CheckedEvent:
+    """Field by field, so a refused line gets the reason naming its first bad field."""
     try:
         record = _DECODER.decode(line)
     except msgspec.DecodeError as error:

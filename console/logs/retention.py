@@ -21,6 +21,7 @@ from console.core.actor import Actor
 from console.core.clock import local_day
 from console.core.errors import Forbidden
 from console.core.settings import get_settings
+from console.logs import case_index
 from console.logs.contract import STREAM_LABELS, STREAMS
 from console.logs.rollup import drop_day
 from console.logs.seal import PURGE_PREFIX, lake_lock, read_chain, record_purge, verify
@@ -76,6 +77,7 @@ def _purge(session: Session, lake: Path, today: date, retention_days: int) -> li
                 break
             shutil.rmtree(lake / stream / f"date={day}", ignore_errors=True)
             drop_day(lake, stream, day)
+            case_index.drop_day(lake, day)
             record_purge(lake, stream, day, rows)
             record(
                 session,

@@ -86,8 +86,9 @@ def _day_frame(lake: Path, stream: str, day: str) -> pl.LazyFrame | None:
     return pl.scan_parquet(parts) if parts else None
 
 
-def _day_column(day: str) -> pl.Expr:
-    return pl.lit(day).str.to_date().alias("day")
+def _local_day() -> pl.Expr:
+    """The Asia/Shanghai calendar day of each event: the day a log belongs to."""
+    return pl.col("ts").dt.convert_time_zone("Asia/Shanghai").dt.date().alias("day")
 
 
 def _accepts_in(files: list[Path], cases: pl.DataFrame) -> pl.DataFrame:
@@ -100,8 +101,8 @@ def _accepts_in(files: list[Path], cases: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _earlier_accepts(lake: Path, day: str, closes: pl.DataFrame) -> pl.DataFrame:
-    """受理 rows of the cases closed on ``day`` from earlier days' rollups.
+def _earlier_accepts(lake: Path, before: str | None, closes: pl.DataFrame) -> pl.DataFrame:
+    """受理 rows of the closed cases from the rollups of sealed days before ``before`` (or all).
 
     Nearly every case closes within weeks, so the last ``RECENT_DAYS`` files are searched
     first and the older ones only for the cases still unmatched — sealing a year in one go
@@ -112,7 +113,7 @@ def _earlier_accepts(lake: Path, day: str, closes: pl.DataFrame) -> pl.DataFrame
     files = sorted(
         path
         for path in (lake / ROLLUP_FOLDER / "case_steps").glob("date=*.parquet")
-        if path.stem.removeprefix("date=") < day
+        if before is None or path.stem.removeprefix("date=") < before
     )
     if closes.is_empty() or not files:
         return found[0]
@@ -124,7 +125,8 @@ def _earlier_accepts(lake: Path, day: str, closes: pl.DataFrame) -> pl.DataFrame
     return pl.concat(found)
 
 
-def _case_steps(lake: Path, events: pl.LazyFrame, day: str) -> pl.DataFrame:
+def _case_steps(lake: Path, events: pl.LazyFrame, before: str | None) -> pl.DataFrame:
+    """Key steps of the events' cases; 受理 times looked up in sealed days before ``before``."""
     steps = (
         events.filter(pl.col("step").is_in(KEY_STEPS))
         .select(
@@ -133,9 +135,10 @@ def _case_steps(lake: Path, events: pl.LazyFrame, day: str) -> pl.DataFrame:
             "step",
             "ts",
             pl.col("raw").str.json_path_match("$.institution").fill_null("").alias("institution"),
+            _local_day(),
         )
-        # A re-sent step (another event id) counts once: the first time it happened.
-        .group_by("tenant", "case_no", "step")
+        # A re-sent step (another event id) counts once a day: the first time it happened.
+        .group_by("tenant", "case_no", "step", "day")
         .agg(pl.all().sort_by("ts").first())
         .collect()
     )
@@ -143,9 +146,9 @@ def _case_steps(lake: Path, events: pl.LazyFrame, day: str) -> pl.DataFrame:
     closes = (
         steps.filter(pl.col("step") == "close")
         .select("tenant", "case_no")
-        .join(accepts, on=["tenant", "case_no"], how="anti")  # accepted the same day
+        .join(accepts, on=["tenant", "case_no"], how="anti")  # accepted in the same events
     )
-    accepts = pl.concat([_earlier_accepts(lake, day, closes), accepts])
+    accepts = pl.concat([_earlier_accepts(lake, before, closes), accepts])
     accepted = accepts.group_by("tenant", "case_no").agg(pl.col("ts").min().alias("accepted_at"))
     return (
         steps.join(accepted, on=["tenant", "case_no"], how="left")
@@ -156,9 +159,9 @@ def _case_steps(lake: Path, events: pl.LazyFrame, day: str) -> pl.DataFrame:
             .alias("accepted_at"),
         )
         .with_columns(
-            ((pl.col("ts") - pl.col("accepted_at")).dt.total_seconds() / 3600).alias("hours"),
-            _day_column(day),
+            ((pl.col("ts") - pl.col("accepted_at")).dt.total_microseconds() / 3.6e9).alias("hours"),
         )
+        .select(*_CASE_DIMS, "case_no", "step", "ts", "institution", "accepted_at", "hours", "day")
         .sort("tenant", "case_no", "step")
     )
 
@@ -176,40 +179,54 @@ def _cases_daily(steps: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _interface_daily(events: pl.LazyFrame, day: str) -> pl.DataFrame:
+def _interface_daily(events: pl.LazyFrame) -> pl.DataFrame:
     return (
-        events.group_by("tenant", "department", "interface_code", "result_code", "success")
+        events.with_columns(_local_day())
+        .group_by("day", "tenant", "department", "interface_code", "result_code", "success")
         .agg(
             pl.len().alias("calls"),
             (pl.col("retry").fill_null(0) > 0).sum().alias("retried"),
             pl.col("duration_ms").sum().alias("duration_sum"),
             pl.col("duration_ms").max().alias("duration_max"),
         )
-        .with_columns(_day_column(day))
         .sort("tenant", "interface_code")
         .collect()
     )
 
 
-def _interface_latency(events: pl.LazyFrame, day: str) -> pl.DataFrame:
+def _interface_latency(events: pl.LazyFrame) -> pl.DataFrame:
     return (
-        events.with_columns(latency_bucket(pl.col("duration_ms")).alias("bucket"))
-        .group_by("tenant", "department", "interface_code", "bucket")
+        events.with_columns(latency_bucket(pl.col("duration_ms")).alias("bucket"), _local_day())
+        .group_by("day", "tenant", "department", "interface_code", "bucket")
         .agg(pl.len().alias("calls"))
-        .with_columns(_day_column(day))
         .sort("tenant", "interface_code", "bucket")
         .collect()
     )
 
 
-def _counts(events: pl.LazyFrame, day: str, *keys: str) -> pl.DataFrame:
+def _counts(events: pl.LazyFrame, *keys: str) -> pl.DataFrame:
     return (
-        events.group_by("tenant", *keys)
+        events.with_columns(_local_day())
+        .group_by("day", "tenant", *keys)
         .agg(pl.len().alias("events"))
-        .with_columns(_day_column(day))
         .sort("tenant", *keys)
         .collect()
     )
+
+
+def _rollups(lake: Path, stream: str, events: pl.LazyFrame, before: str | None) -> dict:
+    """Every rollup of a stream's events, by name."""
+    if stream == "case_event":
+        steps = _case_steps(lake, events, before)
+        return {"case_steps": steps, "cases_daily": _cases_daily(steps)}
+    if stream == "interface_call":
+        return {
+            "interface_daily": _interface_daily(events),
+            "interface_latency": _interface_latency(events),
+        }
+    if stream == "operation":
+        return {"operation_daily": _counts(events, "action", "outcome")}
+    return {"exception_daily": _counts(events, "source", "level")}
 
 
 def build_day(lake: Path, stream: str, day: str) -> None:
@@ -218,17 +235,18 @@ def build_day(lake: Path, stream: str, day: str) -> None:
     if events is None:
         drop_day(lake, stream, day)
         return
-    if stream == "case_event":
-        steps = _case_steps(lake, events, day)
-        _write(lake, "case_steps", day, steps)
-        _write(lake, "cases_daily", day, _cases_daily(steps))
-    elif stream == "interface_call":
-        _write(lake, "interface_daily", day, _interface_daily(events, day))
-        _write(lake, "interface_latency", day, _interface_latency(events, day))
-    elif stream == "operation":
-        _write(lake, "operation_daily", day, _counts(events, day, "action", "outcome"))
-    elif stream == "exception":
-        _write(lake, "exception_daily", day, _counts(events, day, "source", "level"))
+    for name, frame in _rollups(lake, stream, events, day).items():
+        _write(lake, name, day, frame)
+
+
+def rollup_view(lake: Path, name: str, pending: pl.LazyFrame | None) -> pl.LazyFrame | None:
+    """A rollup over the sealed days and, computed now, the events not sealed yet."""
+    stream = next(s for s, names in ROLLUPS_OF.items() if name in names)
+    parts = [scan_rollup(lake, name)]
+    if pending is not None:
+        parts.append(_rollups(lake, stream, pending, None)[name].lazy())
+    present = [part for part in parts if part is not None]
+    return pl.concat(present, how="diagonal_relaxed") if present else None
 
 
 def drop_day(lake: Path, stream: str, day: str) -> None:

@@ -25,6 +25,7 @@ from loguru import logger
 
 from console.core.clock import local_day, utcnow
 from console.core.crypto import sm3_hex
+from console.logs.case_index import INDEXED_STREAMS, add_day
 from console.logs.contract import FIELDS, STREAMS
 from console.logs.rollup import build_day
 
@@ -254,7 +255,10 @@ def _seal_day(
         return None
     last_rowid = max(row[0] for row in selected)
     rows = [row[1:] for row in selected]
-    path = _write_part(lake / stream / f"date={day}", frame_of(stream, rows))
+    frame = frame_of(stream, rows)
+    if stream in INDEXED_STREAMS:
+        add_day(lake, day, frame.get_column("case_no"))  # before the part: never a day missing
+    path = _write_part(lake / stream / f"date={day}", frame)
     relative = str(path.relative_to(lake / stream))
     digest = sm3_hex(path.read_bytes())
     entry = ChainEntry(

@@ -20,9 +20,10 @@ from console.core.clock import CHINA_TZ
 from console.core.errors import ValidationFailed
 from console.core.paging import Page, PageRequest
 from console.core.settings import get_settings
+from console.logs import case_index
 from console.logs.contract import STREAMS
 from console.logs.seal import frame_of
-from console.tenancy.scope import scope_of
+from console.tenancy.scope import restrict_frame
 
 OBJ = "audit.logs"
 MAX_RANGE_DAYS = 400
@@ -135,6 +136,11 @@ def check_query(query: LogQuery) -> None:
             raise ValidationFailed(f"一次最多查询 {MAX_RANGE_DAYS} 天", field="时间范围")
 
 
+def pending_events(lake: Path, stream: str) -> pl.LazyFrame | None:
+    """Every event of a stream not sealed yet (today's, and late ones), typed like the lake."""
+    return _pending(lake, stream, LogQuery(stream=stream))
+
+
 def _pending(lake: Path, stream: str, query: LogQuery) -> pl.LazyFrame | None:
     path = lake / "ingest.db"
     if not path.exists():
@@ -153,8 +159,13 @@ def _pending(lake: Path, stream: str, query: LogQuery) -> pl.LazyFrame | None:
     return frame_of(stream, rows).lazy() if rows else None
 
 
-def _sealed(lake: Path, stream: str, query: LogQuery) -> pl.LazyFrame | None:
-    if query.start and query.end:
+def _sealed(
+    lake: Path, stream: str, query: LogQuery, days: list[str] | None = None
+) -> pl.LazyFrame | None:
+    if days is not None:
+        folders = [lake / stream / f"date={day}" for day in days]
+        files = sorted(f for folder in folders for f in folder.glob("part-*.parquet"))
+    elif query.start and query.end:
         # Only the folders of the range: listing a whole year for a day costs more than reading it.
         span = (query.end - query.start).days
         days = [query.start + timedelta(days=offset) for offset in range(span + 1)]
@@ -171,10 +182,10 @@ def _sealed(lake: Path, stream: str, query: LogQuery) -> pl.LazyFrame | None:
     return pl.scan_parquet(files)
 
 
-def _source(lake: Path, query: LogQuery) -> pl.LazyFrame | None:
+def _source(lake: Path, query: LogQuery, days: list[str] | None) -> pl.LazyFrame | None:
     parts = [
         p
-        for p in (_sealed(lake, query.stream, query), _pending(lake, query.stream, query))
+        for p in (_sealed(lake, query.stream, query, days), _pending(lake, query.stream, query))
         if p is not None
     ]
     if not parts:
@@ -194,11 +205,8 @@ def _day_bounds(query: LogQuery) -> list[pl.Expr]:
     return bounds
 
 
-def _filters(query: LogQuery, actor: Actor, columns: list[str]) -> list[pl.Expr]:
-    scope = scope_of(actor)
+def _filters(query: LogQuery, columns: list[str]) -> list[pl.Expr]:
     exprs = _day_bounds(query)
-    if not scope.all_tenants:
-        exprs.append(pl.col("tenant").is_in(sorted(scope.codes)))
     exact = {
         "tenant": query.tenant,
         "interface_code": query.interface_code,
@@ -220,15 +228,21 @@ def _filters(query: LogQuery, actor: Actor, columns: list[str]) -> list[pl.Expr]
     return exprs
 
 
-def matching(lake: Path, query: LogQuery, actor: Actor) -> pl.LazyFrame | None:
-    """The lazy frame of events matching ``query`` in the actor's scope, or None when none."""
-    source = _source(lake, query)
+def matching(
+    lake: Path, query: LogQuery, actor: Actor, *, days: list[str] | None = None
+) -> pl.LazyFrame | None:
+    """The lazy frame of events matching ``query`` in the actor's scope, or None when none.
+
+    ``days`` limits the sealed days read (a trace knows them from the case index); pending
+    events are always included.
+    """
+    source = _source(lake, query, days)
     if source is None:
         return None
     columns = source.collect_schema().names()
-    for expr in _filters(query, actor, columns):
+    for expr in _filters(query, columns):
         source = source.filter(expr)
-    return source
+    return restrict_frame(source, actor)
 
 
 def _rows(frame: pl.DataFrame, stream: str) -> list[LogRow]:
@@ -308,17 +322,19 @@ def trace_case(*, session: Session, actor: Actor, case_no: str) -> list[TraceEnt
     if not case_no:
         raise ValidationFailed("请输入受理编号", field="受理编号")
     lake = get_settings().lake_dir
+    days = case_index.days_of(lake, case_no)
     found: list[tuple[datetime, str, dict]] = []
     trace_ids: set[str] = set()
-    for stream in ("case_event", "interface_call", "operation"):
-        filtered = matching(lake, LogQuery(stream=stream, case_no=case_no), actor)
+    for stream in case_index.INDEXED_STREAMS:
+        filtered = matching(lake, LogQuery(stream=stream, case_no=case_no), actor, days=days)
         if filtered is None:
             continue
         for item in filtered.collect().iter_rows(named=True):
             found.append((item["ts"], stream, item))
             if item.get("trace_id"):
                 trace_ids.add(item["trace_id"])
-    exceptions = matching(lake, LogQuery(stream="exception"), actor)
+    # An exception is logged when its call fails: the case's days hold it.
+    exceptions = matching(lake, LogQuery(stream="exception"), actor, days=days)
     if exceptions is not None and trace_ids:
         matched = exceptions.filter(pl.col("trace_id").is_in(sorted(trace_ids))).collect()
         found += [(item["ts"], "exception", item) for item in matched.iter_rows(named=True)]

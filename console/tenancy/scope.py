@@ -1,9 +1,10 @@
-"""The data-scope helper: every query of tenant data goes through ``restrict``."""
+"""The data-scope helper: ``restrict`` for SQL, ``restrict_frame`` for the log lake's frames."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import polars as pl
 import sqlalchemy as sa
 
 from console.audit.service import record_denial
@@ -46,6 +47,14 @@ def restrict(statement: sa.Select, column: sa.ColumnElement, actor: Actor) -> sa
     if scope.all_tenants:
         return statement
     return statement.where(column.in_(sorted(scope.codes)))
+
+
+def restrict_frame(frame: pl.LazyFrame, actor: Actor, column: str = "tenant") -> pl.LazyFrame:
+    """Limit a log or statistics frame to the actor's tenants (``column`` holds the code)."""
+    scope = scope_of(actor)
+    if scope.all_tenants:
+        return frame
+    return frame.filter(pl.col(column).is_in(sorted(scope.codes)))
 
 
 def ensure_visible(

@@ -129,3 +129,23 @@ def test_exports_stream_over_http_in_each_format_within_the_tokens_scope(
     clerk = _token(console_server, "export_clerk", "window_clerk", tenant="330106")
     assert _download(console_server, path, clerk)[0] == 403
     assert _download(console_server, "/api/v1/exports/logs?ticket=forged", None)[0] == 401
+
+
+def test_stats_answer_with_the_tokens_scope_and_refuse_bad_groupings(
+    console_server: ConsoleServer, cases: None
+) -> None:
+    day = TODAY[:10]
+    supervisor = _token(console_server, "stats_province", "province_supervisor", tenant="330000")
+    county = _token(console_server, "stats_county", "county_supervisor", tenant="330106")
+    path = f"/api/v1/stats/cases?from={day}&to={day}&group_by=tenant"
+    status, body = _get(console_server, path, supervisor)
+    received = {row["tenant"]: row["received"] for row in body["rows"]}
+    assert status == 200 and received["330106"] >= 1 and received["330108"] >= 1
+    status, body = _get(console_server, path, county)
+    assert status == 200 and {row["tenant"] for row in body["rows"]} == {"330106"}
+    status, body = _get(console_server, f"/api/v1/stats/interfaces?from={day}&to={day}", county)
+    assert status == 200 and body["group_by"] == []
+    status, body = _get(console_server, f"{path},county", supervisor)
+    assert status == 400 and "不支持 county" in body["detail"]
+    clerk = _token(console_server, "stats_clerk", "window_clerk", tenant="330106")
+    assert _get(console_server, path, clerk)[0] == 403

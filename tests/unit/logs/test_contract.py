@@ -6,8 +6,10 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from console.logs.contract import Rejected, check_line
+from console.logs.contract import FIELDS, STREAMS, Rejected, _check_slowly, check_line
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 GOOD = {
@@ -71,3 +73,43 @@ def test_a_bad_line_is_rejected_naming_the_field(stream: str, line: bytes, reaso
     with pytest.raises(Rejected) as bad:
         check_line(stream, line, now=NOW)
     assert reason in bad.value.reason
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-3, max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(
+        ["", "x", "330106", "33010", "３３０１０６", "2000402", "200", "accept", "bank",
+         "success", "ERROR", "2026-11-27T09:00:00+08:00", "2026-11-27T09:00:00", "1234567\n"]
+    ),
+    st.text(max_size=8),
+)  # fmt: skip
+_NAMES = [
+    *sorted({name for fields in FIELDS.values() for name, _, _ in fields}),
+    "event_id", "ts", "tenant", "extra",
+]  # fmt: skip
+
+
+def _outcome(check, stream: str, line: bytes) -> object:
+    try:
+        return check(stream, line, now=NOW)
+    except Rejected as refused:
+        return refused.reason
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(STREAMS),
+    st.dictionaries(st.sampled_from(_NAMES), _VALUES, max_size=12),
+    st.booleans(),
+)
+def test_the_fast_typed_check_agrees_with_the_field_by_field_check(
+    stream: str, overrides: dict, start_valid: bool
+) -> None:
+    base = {"event_id": "e-1", "ts": "2026-11-27T19:59:00+08:00", "tenant": "330106"}
+    record = base | GOOD[stream] if start_valid else {}
+    record.update(overrides)
+    line = json.dumps(record, ensure_ascii=False).encode()
+    assert _outcome(check_line, stream, line) == _outcome(_check_slowly, stream, line)

@@ -1,0 +1,100 @@
+"""Which sealed days hold events of a case: a trace opens those days, not a year of files.
+
+A small SQLite table (case number, day), written when a part is sealed — before the part
+itself, so a crash can leave a day too many in the index but never one missing. Derived data:
+``rebuild-rollups`` recreates it from the sealed files; without it a trace scans every day.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+
+INDEXED_STREAMS = ("case_event", "interface_call", "operation")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS case_day (
+    case_no TEXT NOT NULL,
+    day     TEXT NOT NULL,
+    PRIMARY KEY (case_no, day)
+) WITHOUT ROWID;
+"""
+
+
+def index_path(lake: Path) -> Path:
+    """Where the index lives."""
+    return lake / "_index" / "cases.db"
+
+
+def _connect(lake: Path) -> sqlite3.Connection:
+    path = index_path(lake)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA busy_timeout=10000")
+    db.executescript(_SCHEMA)
+    return db
+
+
+def add_day(lake: Path, day: str, case_numbers: Iterable[str | None]) -> None:
+    """Record that ``day`` holds events of these cases."""
+    rows = [(case_no, day) for case_no in set(case_numbers) if case_no]
+    if not rows:
+        return
+    if not index_path(lake).exists():
+        _index_sealed(lake)  # a lake sealed before the index existed: cover its days first
+    db = _connect(lake)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany("INSERT OR IGNORE INTO case_day (case_no, day) VALUES (?, ?)", rows)
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+def days_of(lake: Path, case_no: str) -> list[str] | None:
+    """The sealed days holding the case, or None when there is no index to ask."""
+    path = index_path(lake)
+    if not path.exists():
+        return None
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT day FROM case_day WHERE case_no = ? ORDER BY day", (case_no,))
+        return [row[0] for row in rows]
+    finally:
+        db.close()
+
+
+def drop_day(lake: Path, day: str) -> None:
+    """Forget a purged day."""
+    if index_path(lake).exists():
+        db = _connect(lake)
+        try:
+            db.execute("DELETE FROM case_day WHERE day = ?", (day,))
+        finally:
+            db.close()
+
+
+def rebuild(lake: Path) -> int:
+    """Recreate the index from the sealed files; returns the (case, day) pairs."""
+    index_path(lake).unlink(missing_ok=True)
+    for suffix in ("-wal", "-shm"):
+        index_path(lake).with_name(f"cases.db{suffix}").unlink(missing_ok=True)
+    _index_sealed(lake)
+    db = _connect(lake)
+    try:
+        return int(db.execute("SELECT count(*) FROM case_day").fetchone()[0])
+    finally:
+        db.close()
+
+
+def _index_sealed(lake: Path) -> None:
+    _connect(lake).close()
+    for stream in INDEXED_STREAMS:
+        for folder in sorted((lake / stream).glob("date=*")):
+            parts = sorted(folder.glob("part-*.parquet"))
+            if parts:
+                cases = pl.scan_parquet(parts).select("case_no").unique().collect()
+                add_day(lake, folder.name.removeprefix("date="), cases.get_column("case_no"))

@@ -1,0 +1,1 @@
+"""Supervision statistics: dashboards, the stats API and reports."""
