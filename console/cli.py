@@ -29,6 +29,7 @@ def _load_dictionaries(_args: argparse.Namespace) -> int:
     """Load the seed dictionaries; report administrators' edits that were kept."""
     from console.dictionaries.seed import load_seed
     from console.interfaces.registry_service import load_national_interfaces
+    from console.stats.limits import load_time_limits
 
     migrate()
     with session_scope() as session:
@@ -39,6 +40,9 @@ def _load_dictionaries(_args: argparse.Namespace) -> int:
     with session_scope() as session:
         added = load_national_interfaces(session)
     print(f"国家共享接口：新增 {added}（已登记的不覆盖）")
+    with session_scope() as session:
+        limits = load_time_limits(session)
+    print(f"业务承诺时限：新增 {limits}（已设置的不覆盖）")
     return 0
 
 

@@ -5,4 +5,5 @@ import console.authz.models
 import console.dictionaries.models
 import console.iam.models
 import console.interfaces.models
+import console.stats.models
 import console.tenancy.models  # noqa: F401

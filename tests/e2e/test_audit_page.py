@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,14 +16,7 @@ CASE = "330000-2026-E2E001"
 
 
 def _push(server: ConsoleServer, key: str, stream: str, *records: dict) -> None:
-    request = urllib.request.Request(
-        f"{server.base_url}/api/v1/logs/{stream}",
-        method="POST",
-        data=b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in records),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert json.loads(response.read())["rejected"] == []
+    assert server.push_logs(key, stream, list(records))["rejected"] == []
 
 
 def _step(event_id: str, ts: str, step: str) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -38,6 +39,17 @@ class ConsoleServer:
             check=True,
         )
         return result.stdout
+
+    def push_logs(self, key: str, stream: str, records: list[dict]) -> dict:
+        """POST records to ``/api/v1/logs/{stream}`` with an API key; the answer's body."""
+        request = urllib.request.Request(
+            f"{self.base_url}/api/v1/logs/{stream}",
+            method="POST",
+            data=b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in records),
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
 
     @property
     def db_url(self) -> str:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
-import duckdb
 import polars as pl
 import pytest
 
-from console.core.db import session_scope
 from console.core.errors import Forbidden, ValidationFailed
-from console.core.settings import get_settings
-from console.simulate.service import simulate
 from console.stats.service import (
     CASE_GROUPS,
     INTERFACE_GROUPS,
@@ -20,33 +16,10 @@ from console.stats.service import (
     interface_stats,
 )
 from tests.support.world import XIHU, World
+from tests.unit.stats.conftest import duck
 
-NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
 SEALED = StatsQuery(start=date(2026, 11, 18), end=date(2026, 11, 26))
-_DAY = "CAST(timezone('Asia/Shanghai', ts) AS DATE)"
 _KEY_SQL = {"day": "day", "month": "strftime(day, '%Y-%m')"}
-
-
-@pytest.fixture
-def province(world: World) -> World:
-    with session_scope() as session:
-        report = simulate(session=session, days=10, scale=0.01, seed=11, now=NOW)
-    assert report.rejected == [] and report.accepted["case_event"] > 3000
-    return world
-
-
-def _duck(sql: str) -> pl.DataFrame:
-    lake = get_settings().lake_dir
-    connection = duckdb.connect()
-    connection.execute("SET TimeZone = 'UTC'")
-    for stream in ("case_event", "interface_call"):
-        connection.execute(
-            f"CREATE VIEW {stream} AS SELECT *, {_DAY} AS day "
-            f"FROM read_parquet('{lake}/{stream}/*/*.parquet')"
-        )
-    cursor = connection.execute(sql)
-    names = [column[0] for column in cursor.description]
-    return pl.DataFrame(cursor.fetchall(), schema=names, orient="row", infer_schema_length=None)
 
 
 def _keys(group: str) -> tuple[str, str]:
@@ -57,7 +30,7 @@ def _keys(group: str) -> tuple[str, str]:
 
 def _duck_cases(group: str, period: StatsQuery) -> pl.DataFrame:
     select, group_by = _keys(group)
-    return _duck(f"""
+    return duck(f"""
         WITH accepted AS (
             SELECT tenant, case_no, min(ts) AS accepted_at
             FROM case_event WHERE step = 'accept' GROUP BY tenant, case_no
@@ -78,7 +51,7 @@ def _duck_cases(group: str, period: StatsQuery) -> pl.DataFrame:
 def _duck_interfaces(group: str, period: StatsQuery) -> pl.DataFrame:
     select, group_by = _keys(group)
     rank = "list_sort(list(duration_ms))[CAST(ceil({q} * count(*)) AS BIGINT)]"
-    return _duck(f"""
+    return duck(f"""
         SELECT {select}
             count(*) AS calls,
             count(*) FILTER (WHERE NOT success) AS failures,

@@ -1,0 +1,338 @@
+"""概览: the key figures of the actor's scope, their change, their 30-day trend, and the text.
+
+Every figure comes from the case-step and interface rollups (plus the events not sealed yet)
+through the data-scope helper; the sentences are written from the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import polars as pl
+from sqlmodel import Session, select
+
+from console.authz import service as authz
+from console.core.actor import Actor
+from console.core.clock import local_day
+from console.core.settings import get_settings
+from console.logs.rollup import rollup_view
+from console.logs.search import pending_events
+from console.stats.limits import judge, time_limits
+from console.tenancy.models import Tenant
+from console.tenancy.scope import restrict_frame, scope_of
+
+OBJ = "dashboards.overview"
+TREND_DAYS = 30
+OUTAGE_FAILURE_RATE = 0.5  # a day on which an interface failed at least this often…
+OUTAGE_MIN_CALLS = 10  # …over at least this many calls is reported as an outage
+_CASE = pl.struct("tenant", "case_no")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Inclusive days, and the same span one period earlier to compare with."""
+
+    label: str
+    start: date
+    end: date
+    previous_start: date
+    previous_end: date
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One card: the figure, how it changed, and its daily values over the last 30 days."""
+
+    key: str
+    label: str
+    value: float | None
+    shown: str
+    change: str
+    trend_days: list[str] = field(default_factory=list)
+    trend: list[float | None] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The page: cards and the sentences that say what they mean."""
+
+    as_of: str
+    kpis: list[Kpi]
+    sentences: list[str]
+
+
+def periods(today: date) -> dict[str, Period]:
+    """Today, this month and this year so far, each against the same span before."""
+    month_start = today.replace(day=1)
+    previous_month_start = (month_start - timedelta(days=1)).replace(day=1)
+    span = today - month_start
+    previous_month_end = min(previous_month_start + span, month_start - timedelta(days=1))
+    year_start = today.replace(month=1, day=1)
+    last_year = year_start.replace(year=year_start.year - 1)
+    same_day_last_year = _same_day(today, year_start.year - 1)
+    yesterday = today - timedelta(days=1)
+    return {
+        "today": Period("今日", today, today, yesterday, yesterday),
+        "month": Period("本月", month_start, today, previous_month_start, previous_month_end),
+        "year": Period("本年", year_start, today, last_year, same_day_last_year),
+    }
+
+
+def _same_day(day: date, year: int) -> date:
+    try:
+        return day.replace(year=year)
+    except ValueError:  # 29 February
+        return day.replace(year=year, day=28)
+
+
+def _steps(actor: Actor, first: date, last: date) -> pl.DataFrame:
+    lake = get_settings().lake_dir
+    view = rollup_view(lake, "case_steps", pending_events(lake, "case_event"))
+    if view is None:
+        return pl.DataFrame()
+    return (
+        restrict_frame(view, actor)
+        .filter(pl.col("day").is_between(first, last))
+        .filter(pl.col("step").is_in(["accept", "close", "reject"]))
+        .collect()
+    )
+
+
+def _interfaces(actor: Actor, first: date, last: date) -> pl.DataFrame:
+    lake = get_settings().lake_dir
+    view = rollup_view(lake, "interface_daily", pending_events(lake, "interface_call"))
+    if view is None:
+        return pl.DataFrame()
+    return restrict_frame(view, actor).filter(pl.col("day").is_between(first, last)).collect()
+
+
+def _in(frame: pl.DataFrame, start: date, end: date, step: str | None = None) -> pl.DataFrame:
+    if frame.is_empty():
+        return frame
+    rows = frame.filter(pl.col("day").is_between(start, end))
+    return rows.filter(pl.col("step") == step) if step else rows
+
+
+def _cases(frame: pl.DataFrame) -> int:
+    return 0 if frame.is_empty() else int(frame.select(_CASE.n_unique()).item())
+
+
+def _mean(frame: pl.DataFrame, column: str) -> float | None:
+    if frame.is_empty():
+        return None
+    value = frame.get_column(column).drop_nulls().cast(pl.Float64).mean()
+    return None if value is None else float(value)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _success(calls: pl.DataFrame) -> float | None:
+    if calls.is_empty():
+        return None
+    total = int(calls.get_column("calls").sum())
+    failed = int(calls.filter(~pl.col("success")).get_column("calls").sum())
+    return _share(total - failed, total)
+
+
+def _measure(key: str, steps: pl.DataFrame, calls: pl.DataFrame, start: date, end: date):
+    """One figure of the period (None when there is nothing to measure)."""
+    if key in ("received", "completed"):
+        return _cases(_in(steps, start, end, "accept" if key == "received" else "close"))
+    if key == "avg_hours":
+        return _mean(_in(steps, start, end, "close"), "hours")
+    if key == "on_time":
+        return _mean(_in(steps, start, end, "close"), "on_time")
+    if key == "online_share":
+        accepted = _in(steps, start, end, "accept")
+        if accepted.is_empty():
+            return None
+        return _share(_cases(accepted.filter(pl.col("channel") == "online")), _cases(accepted))
+    return _success(_in(calls, start, end))
+
+
+def _daily(steps: pl.DataFrame, calls: pl.DataFrame, days: list[date]) -> dict[str, list]:
+    """Each figure per day over ``days`` (one grouping per source, not one filter per day)."""
+    frame = pl.DataFrame({"day": days})
+    online = pl.col("channel") == "online"
+    accept, close = pl.col("step") == "accept", pl.col("step") == "close"
+    if not steps.is_empty():
+        per_day = (
+            steps.filter(pl.col("day").is_between(days[0], days[-1]))
+            .group_by("day")
+            .agg(
+                _CASE.filter(accept).n_unique().alias("received"),
+                _CASE.filter(close).n_unique().alias("completed"),
+                pl.col("hours").filter(close).mean().alias("avg_hours"),
+                pl.col("on_time").filter(close).cast(pl.Float64).mean().alias("on_time"),
+                (_CASE.filter(accept & online).n_unique() / _CASE.filter(accept).n_unique()).alias(
+                    "online_share"
+                ),
+            )
+        )
+        frame = frame.join(per_day, on="day", how="left")
+    if not calls.is_empty():
+        per_day = calls.group_by("day").agg(
+            (1 - pl.col("calls").filter(~pl.col("success")).sum() / pl.col("calls").sum()).alias(
+                "success_rate"
+            )
+        )
+        frame = frame.join(per_day, on="day", how="left")
+    keys = ("received", "completed", "avg_hours", "on_time", "online_share", "success_rate")
+    counts = {"received", "completed"}
+    return {
+        key: (
+            [None] * len(days)
+            if key not in frame.columns
+            else (
+                frame.get_column(key).fill_null(0) if key in counts else frame.get_column(key)
+            ).to_list()
+        )
+        for key in keys
+    }
+
+
+_CARDS = (
+    # key, label, period, how the figure is written
+    ("received_today", "今日受理", "today", "count"),
+    ("received", "本月受理", "month", "count"),
+    ("received_year", "本年受理", "year", "count"),
+    ("completed", "本月办结", "month", "count"),
+    ("avg_hours", "本月平均办理时长", "month", "hours"),
+    ("on_time", "本月按时办结率", "month", "rate"),
+    ("online_share", "本月网上申请占比", "month", "rate"),
+    ("success_rate", "本月共享接口调用成功率", "month", "rate"),
+)
+_COMPARED_WITH = {"today": "较昨日", "month": "较上月同期", "year": "较上年同期"}
+
+
+def _shown(value: float | None, kind: str) -> str:
+    if value is None:
+        return "—"
+    if kind == "count":
+        return f"{int(value):,} 件"
+    if kind == "hours":
+        return f"{value:.1f} 小时"
+    return f"{value:.1%}"
+
+
+def _change(value: float | None, before: float | None, kind: str, period: str) -> str:
+    if value is None or before is None or (kind == "count" and not before):
+        return f"{_COMPARED_WITH[period]}：无可比数据"
+    if kind == "rate":
+        return f"{_COMPARED_WITH[period]} {(value - before) * 100:+.1f} 个百分点"
+    return f"{_COMPARED_WITH[period]} {(value - before) / before:+.1%}"
+
+
+def _base_key(key: str) -> str:
+    return key.removesuffix("_today").removesuffix("_year")
+
+
+def overview(*, session: Session, actor: Actor, now: datetime | None = None) -> Overview:
+    """The overview of the actor's scope as of ``now`` (Asia/Shanghai days)."""
+    authz.require(actor, OBJ, "read")
+    today = local_day(now)
+    spans = periods(today)
+    first = min(spans["year"].previous_start, today - timedelta(days=TREND_DAYS))
+    steps = _steps(actor, first, today)
+    if not steps.is_empty():
+        closes = judge(
+            steps.lazy().filter(pl.col("step") == "close"),
+            time_limits(session),
+            first=first - timedelta(days=400),  # a case may have been accepted long before
+            last=today,
+        ).collect()
+        steps = pl.concat([steps.filter(pl.col("step") != "close"), closes], how="diagonal")
+    calls = _interfaces(actor, first, today)
+    trend_days = [today - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
+    trends = _daily(steps, calls, trend_days)
+    kpis = []
+    for key, label, period_key, kind in _CARDS:
+        period, base = spans[period_key], _base_key(key)
+        value = _measure(base, steps, calls, period.start, period.end)
+        before = _measure(base, steps, calls, period.previous_start, period.previous_end)
+        trend = trends[base]
+        kpis.append(
+            Kpi(
+                key=key,
+                label=label,
+                value=None if value is None else float(value),
+                shown=_shown(value, kind),
+                change=_change(value, before, kind, period_key),
+                trend_days=[day.isoformat() for day in trend_days],
+                trend=[None if t is None else float(t) for t in trend],
+            )
+        )
+    by_key = {kpi.key: kpi for kpi in kpis}
+    sentences = _sentences(session, actor, by_key, steps, calls, spans["month"])
+    return Overview(as_of=today.isoformat(), kpis=kpis, sentences=sentences)
+
+
+def _sentences(
+    session: Session,
+    actor: Actor,
+    kpis: dict[str, Kpi],
+    steps: pl.DataFrame,
+    calls: pl.DataFrame,
+    month: Period,
+) -> list[str]:
+    """What the figures say, written from the figures themselves."""
+    day = f"{month.end.month}月{month.end.day}日"
+    if not kpis["received"].value and not kpis["completed"].value:
+        return [f"截至{day}，本月尚无办件数据。"]
+    sentences = [
+        f"截至{day}，本月受理 {kpis['received'].shown}、办结 {kpis['completed'].shown}，"
+        f"受理量{kpis['received'].change.replace('：', '')}。",
+        f"本月平均办理时长 {kpis['avg_hours'].shown}，按时办结率 {kpis['on_time'].shown}；"
+        f"网上申请占 {kpis['online_share'].shown}；共享接口调用成功率 "
+        f"{kpis['success_rate'].shown}。",
+    ]
+    ranking = _ranking(session, actor, _in(steps, month.start, month.end, "accept"))
+    if ranking:
+        sentences.append(ranking)
+    sentences += _outages(_in(calls, month.start, month.end))
+    return sentences
+
+
+def _ranking(session: Session, actor: Actor, accepted: pl.DataFrame) -> str:
+    """Busiest and quietest county of the month (province-wide readers only)."""
+    if not scope_of(actor).all_tenants or accepted.is_empty():
+        return ""
+    counts = (
+        accepted.group_by("tenant")
+        .agg(_CASE.n_unique().alias("cases"))
+        .sort(["cases", "tenant"], descending=[True, False])
+    )
+    if counts.height < 2:
+        return ""
+    names = dict(session.exec(select(Tenant.code, Tenant.name)).all())
+    top, bottom = counts.row(0, named=True), counts.row(-1, named=True)
+    return (
+        f"本月受理量最多的是{names.get(top['tenant'], top['tenant'])}（{top['cases']:,} 件），"
+        f"最少的是{names.get(bottom['tenant'], bottom['tenant'])}（{bottom['cases']:,} 件）。"
+    )
+
+
+def _outages(calls: pl.DataFrame) -> list[str]:
+    """Days on which an interface failed most of its calls: likely outages (worst three)."""
+    if calls.is_empty():
+        return []
+    daily = (
+        calls.group_by("day", "department", "interface_code")
+        .agg(
+            pl.col("calls").sum().alias("calls"),
+            pl.col("calls").filter(~pl.col("success")).sum().alias("failed"),
+        )
+        .with_columns((pl.col("failed") / pl.col("calls")).alias("rate"))
+        .filter((pl.col("calls") >= OUTAGE_MIN_CALLS) & (pl.col("rate") >= OUTAGE_FAILURE_RATE))
+        .sort(["rate", "calls"], descending=True)
+        .head(3)
+    )
+    return [
+        f"{row['day'].month}月{row['day'].day}日 {row['department']}接口 {row['interface_code']} "
+        f"调用失败 {row['failed']:,} 次（共 {row['calls']:,} 次，失败率 {row['rate']:.0%}），"
+        "疑似中断。"
+        for row in daily.iter_rows(named=True)
+    ]

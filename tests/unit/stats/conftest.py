@@ -1,0 +1,45 @@
+"""A simulated province for the statistics tests, sealed up to the day before NOW."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+import polars as pl
+import pytest
+
+from console.core.db import session_scope
+from console.core.settings import get_settings
+from console.simulate.service import simulate
+from console.stats.limits import load_time_limits
+from tests.support.world import World
+
+NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+
+
+@pytest.fixture
+def province(world: World) -> World:
+    with session_scope() as session:
+        load_time_limits(session)
+    with session_scope() as session:
+        report = simulate(session=session, days=30, scale=0.005, seed=11, now=NOW)
+    assert report.rejected == [] and report.accepted["case_event"] > 3000
+    return world
+
+
+_DAY = "CAST(timezone('Asia/Shanghai', ts) AS DATE)"
+
+
+def duck(sql: str) -> pl.DataFrame:
+    """Run SQL over the sealed Parquet files (views ``case_event``, ``interface_call``)."""
+    lake = get_settings().lake_dir
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    for stream in ("case_event", "interface_call"):
+        connection.execute(
+            f"CREATE VIEW {stream} AS SELECT *, {_DAY} AS day "
+            f"FROM read_parquet('{lake}/{stream}/*/*.parquet')"
+        )
+    cursor = connection.execute(sql)
+    names = [column[0] for column in cursor.description]
+    return pl.DataFrame(cursor.fetchall(), schema=names, orient="row", infer_schema_length=None)
