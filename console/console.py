@@ -47,6 +47,8 @@ from console.logs.retention_state import RetentionState
 from console.logs.state import AuditState
 from console.stats.overview_pages import overview_page
 from console.stats.overview_state import OverviewState
+from console.stats.statistics_pages import statistics_page
+from console.stats.statistics_state import StatisticsState
 from console.tenancy.pages import tenants_page
 from console.tenancy.state import TenantsState
 from console.ui import theme
@@ -90,6 +92,7 @@ app.add_page(
 # Sections built so far: page component and the loader the guard fires once it allowed the page.
 BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "overview": (overview_page, OverviewState.load),
+    "statistics": (statistics_page, StatisticsState.load),
     "users": (users_page, UsersState.load),
     "tenants": (tenants_page, TenantsState.load),
     "roles": (roles_page, RolesState.load),

@@ -57,6 +57,7 @@ class AuditState(PagedListMixin, rx.State):
     headers: list[str] = []
     rows: list[LogView] = []
     can_export: bool = False
+    _trace_from_url: str = ""
     exporting: bool = False
 
     trace_open: bool = False
@@ -98,7 +99,7 @@ class AuditState(PagedListMixin, rx.State):
                     key=row.event_id,
                     cells=[row.time, row.tenant, *[row.fields.get(c, "") for c in columns]],
                     case_no=row.fields.get("case_no", ""),
-                    failed=row.fields.get("success") == "False"
+                    failed=row.fields.get("success") == "false"
                     or row.fields.get("outcome", "success") != "success"
                     or self.stream == "exception",
                 )
@@ -108,6 +109,12 @@ class AuditState(PagedListMixin, rx.State):
 
         async for event in self._load_page(prepare, show):
             yield event
+        async with self:
+            # A case number handed over in the URL (统计分析's drill-down) opens its trace once.
+            wanted = self.router.url.query_parameters.get("trace", "")
+            opened, self._trace_from_url = self._trace_from_url, wanted
+        if wanted and wanted != opened:
+            yield AuditState.open_trace(wanted)
 
     @rx.event
     def set_stream(self, stream: str | list[str]):

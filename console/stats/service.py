@@ -20,17 +20,35 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+from sqlmodel import Session
 
+from console.audit.service import record
 from console.authz import service as authz
 from console.core.actor import Actor
+from console.core.clock import to_local_text
 from console.core.errors import ValidationFailed
+from console.core.paging import Page, PageRequest
 from console.core.settings import get_settings
+from console.dictionaries import lookup
+from console.dictionaries.lookup import DIVISION_TYPE
 from console.logs.rollup import LATENCY_GAMMA, rollup_view
 from console.logs.search import pending_events
 from console.tenancy.scope import restrict_frame
 
 OBJ = "dashboards.statistics"
-CASE_GROUPS = ("tenant", "registration_type", "business_code", "channel", "day", "month")
+CASE_GROUPS = (
+    "tenant", "registration_type", "business_code", "channel", "day", "month",
+    "city", "week", "quarter", "institution",
+)  # fmt: skip
+DIMENSION_LABELS = {
+    "city": "市", "tenant": "区县", "registration_type": "登记类型", "business_code": "业务",
+    "channel": "渠道", "institution": "机构", "day": "日", "week": "周", "month": "月",
+    "quarter": "季度", "department": "部门", "interface_code": "接口",
+}  # fmt: skip
+CHANNEL_LABELS = {
+    "window": "窗口", "online": "网上", "bank": "银行", "developer": "开发企业",
+    "broker": "经纪机构", "agent": "代理机构",
+}  # fmt: skip
 INTERFACE_GROUPS = ("tenant", "department", "interface_code", "day")
 MAX_DAYS = 800  # two years and a little: a year against the year before
 _CASE = pl.struct("tenant", "case_no")
@@ -68,7 +86,12 @@ def _view(lake: Path, name: str, stream: str, actor: Actor, query: StatsQuery) -
     frame = restrict_frame(frame, actor).filter(pl.col("day").is_between(query.start, query.end))
     if query.tenant:
         frame = frame.filter(pl.col("tenant") == query.tenant)
-    return frame.with_columns(pl.col("day").dt.strftime("%Y-%m").alias("month"))
+    return frame.with_columns(
+        pl.col("day").dt.strftime("%Y-%m").alias("month"),
+        (pl.col("tenant").str.slice(0, 4) + "00").alias("city"),
+        pl.col("day").dt.truncate("1w").dt.strftime("%Y-%m-%d").alias("week"),
+        pl.format("{}Q{}", pl.col("day").dt.year(), pl.col("day").dt.quarter()).alias("quarter"),
+    )
 
 
 def _grouped(frame: pl.LazyFrame, keys: list[str], *measures: pl.Expr) -> pl.LazyFrame:
@@ -184,3 +207,85 @@ def rows_of(frame: pl.DataFrame) -> list[dict[str, object]]:
                 row[key] = None if math.isnan(value) else round(value, 2)
         rows.append(row)
     return rows
+
+
+def label_of(dimension: str, code: object, names: dict[str, str]) -> str:
+    """How a dimension's value is shown: county and city names, dictionary labels, channels."""
+    text = "" if code is None else str(code)
+    if dimension == "tenant":
+        return names.get(text, text)
+    if dimension == "city":
+        return lookup.label(DIVISION_TYPE, text)
+    if dimension in ("registration_type", "business_code"):
+        return f"{lookup.label(dimension, text)}（{text}）"
+    if dimension == "channel":
+        return CHANNEL_LABELS.get(text, text)
+    return text or "（未填）"
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One case of a drill-down list."""
+
+    tenant: str
+    case_no: str
+    business_code: str
+    channel: str
+    time: str
+    hours: str
+
+
+def case_list(
+    *, actor: Actor, query: StatsQuery, step: str, where: dict[str, str], page: PageRequest
+) -> Page[CaseRow]:
+    """The cases behind a figure: their ``step`` events in the period matching ``where``."""
+    authz.require(actor, OBJ, "read", target="cases")
+    _check(query, CASE_GROUPS)
+    unknown = [k for k in where if k not in CASE_GROUPS]
+    if unknown or step not in ("accept", "close", "reject"):
+        raise ValidationFailed("下钻条件不正确", field="下钻")
+    steps = _view(get_settings().lake_dir, "case_steps", "case_event", actor, query)
+    if not steps.collect_schema().names():
+        return Page([], 0, page.page, page.size)
+    chosen = steps.filter(pl.col("step") == step)
+    for column, value in where.items():
+        chosen = chosen.filter(pl.col(column).cast(pl.String) == value)
+    total, window = pl.collect_all(
+        [
+            chosen.select(pl.len()),
+            chosen.sort("ts", descending=True).slice(page.offset, page.size),
+        ]
+    )
+    rows = [
+        CaseRow(
+            tenant=row["tenant"],
+            case_no=row["case_no"],
+            business_code=row["business_code"],
+            channel=CHANNEL_LABELS.get(row["channel"], row["channel"]),
+            time=to_local_text(row["ts"]),
+            hours="" if row["hours"] is None else f"{row['hours']:.1f}",
+        )
+        for row in window.iter_rows(named=True)
+    ]
+    return Page(rows, int(total.item()), page.page, page.size)
+
+
+def record_export(
+    *, session: Session, actor: Actor, query: StatsQuery, rows: int, fmt: str
+) -> None:
+    """Allow and log an export of a statistics table (``dashboards.statistics:export``)."""
+    authz.require(actor, OBJ, "export", target="cases")
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action="export",
+        target="cases",
+        detail={
+            "rows": rows,
+            "format": fmt,
+            "from": query.start.isoformat(),
+            "to": query.end.isoformat(),
+            "group_by": list(query.group_by),
+        },
+    )

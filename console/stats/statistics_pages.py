@@ -1,0 +1,209 @@
+"""统计分析 page: a figure broken down by region, time, type, channel or institution."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from console.stats.statistics_state import (
+    CROSS_CHOICES,
+    DIMENSION_CHOICES,
+    GRAINS,
+    MEASURES,
+    BreakdownRow,
+    DrillRow,
+    StatisticsState,
+)
+from console.ui.components import error_callout, export_menu, option_select, page_heading
+from console.ui.navigation import section_by_key
+from console.ui.shell import shell
+
+SECTION = section_by_key("statistics")
+
+
+def _controls() -> rx.Component:
+    return rx.flex(
+        rx.input(
+            type="date",
+            value=StatisticsState.start,
+            on_change=lambda v: StatisticsState.set_filter("start", v),
+            size="1",
+            data_testid="stats-start",
+        ),
+        rx.text("至", size="2"),
+        rx.input(
+            type="date",
+            value=StatisticsState.end,
+            on_change=lambda v: StatisticsState.set_filter("end", v),
+            size="1",
+            data_testid="stats-end",
+        ),
+        option_select(
+            list(MEASURES.items()),
+            value=StatisticsState.measure,
+            on_change=lambda v: StatisticsState.set_filter("measure", v),
+            testid="stats-measure",
+        ),
+        rx.segmented_control.root(
+            *[rx.segmented_control.item(label, value=value) for value, label in DIMENSION_CHOICES],
+            value=StatisticsState.dimension,
+            on_change=lambda v: StatisticsState.set_filter("dimension", v),
+            size="1",
+            data_testid="stats-dimension",
+        ),
+        rx.cond(
+            StatisticsState.dimension == "time",
+            option_select(
+                list(GRAINS),
+                value=StatisticsState.grain,
+                on_change=lambda v: StatisticsState.set_filter("grain", v),
+                testid="stats-grain",
+            ),
+        ),
+        option_select(
+            list(CROSS_CHOICES),
+            value=StatisticsState.cross,
+            on_change=lambda v: StatisticsState.set_filter("cross", v),
+            testid="stats-cross",
+        ),
+        rx.button(
+            rx.icon("refresh-cw", size=14),
+            "刷新",
+            size="1",
+            variant="soft",
+            loading=StatisticsState.loading,
+            on_click=StatisticsState.load,
+        ),
+        export_menu(
+            (("xlsx", "Excel（XLSX）"), ("csv", "CSV")),
+            StatisticsState.export,
+            loading=StatisticsState.exporting,
+            testid="stats-export",
+        ),
+        wrap="wrap",
+        spacing="2",
+        align="center",
+    )
+
+
+def _crumbs() -> rx.Component:
+    return rx.cond(
+        StatisticsState.city != "",
+        rx.hstack(
+            rx.link(
+                "全省", on_click=StatisticsState.back_to_province, data_testid="stats-province"
+            ),
+            rx.text("›"),
+            rx.text(StatisticsState.city_label, data_testid="stats-city"),
+            spacing="2",
+            font_size="14px",
+        ),
+    )
+
+
+def _row(row: BreakdownRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.link(
+                row.label,
+                on_click=StatisticsState.open_group(row.code, row.label),
+                data_testid=f"stats-group-{row.code}",
+            )
+        ),
+        rx.foreach(row.cells, lambda cell: rx.table.cell(cell)),
+    )
+
+
+def _table() -> rx.Component:
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(rx.foreach(StatisticsState.headers, rx.table.column_header_cell))
+        ),
+        rx.table.body(rx.foreach(StatisticsState.rows, _row)),
+        size="1",
+        width="100%",
+        data_testid="stats-table",
+    )
+
+
+def _drill_row(row: DrillRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.tenant),
+        rx.table.cell(row.case_no),
+        rx.table.cell(row.business_code),
+        rx.table.cell(row.channel),
+        rx.table.cell(row.time),
+        rx.table.cell(row.hours),
+        rx.table.cell(
+            rx.link("追溯", href=f"/audit?trace={row.case_no}", data_testid="stats-trace")
+        ),
+    )
+
+
+def _drill() -> rx.Component:
+    headers = ("区县", "受理编号", "业务", "渠道", "时间", "办理时长（小时）", "")
+    return rx.cond(
+        StatisticsState.drill_title != "",
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.text(StatisticsState.drill_title, weight="bold"),
+                    rx.text("共 ", StatisticsState.drill_total, " 件", size="2"),
+                    rx.spacer(),
+                    rx.button(
+                        "上一页", size="1", variant="soft", on_click=StatisticsState.drill_page(-1)
+                    ),
+                    rx.text("第 ", StatisticsState.page, " 页", size="2"),
+                    rx.button(
+                        "下一页", size="1", variant="soft", on_click=StatisticsState.drill_page(1)
+                    ),
+                    rx.icon_button(
+                        rx.icon("x", size=14),
+                        size="1",
+                        variant="ghost",
+                        on_click=StatisticsState.close_drill,
+                    ),
+                    width="100%",
+                    align="center",
+                ),
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
+                    ),
+                    rx.table.body(rx.foreach(StatisticsState.drill_rows, _drill_row)),
+                    size="1",
+                    width="100%",
+                ),
+                width="100%",
+            ),
+            width="100%",
+            data_testid="stats-drill",
+        ),
+    )
+
+
+def statistics_page() -> rx.Component:
+    """The page."""
+    body = rx.vstack(
+        page_heading(SECTION.label, SECTION.summary),
+        _controls(),
+        _crumbs(),
+        error_callout(StatisticsState.error),
+        rx.card(
+            rx.vstack(
+                rx.foreach(StatisticsState.sentences, lambda s: rx.text(s, size="2")),
+                spacing="1",
+            ),
+            width="100%",
+            data_testid="stats-text",
+        ),
+        rx.box(
+            rx.plotly(data=StatisticsState.chart, on_click=StatisticsState.drill, width="100%"),
+            width="100%",
+            data_testid="stats-chart",
+        ),
+        _drill(),
+        _table(),
+        spacing="4",
+        width="100%",
+    )
+    return shell(body, title=SECTION.label, section=SECTION)

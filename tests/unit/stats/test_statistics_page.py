@@ -1,0 +1,76 @@
+"""统计分析's pieces: the cases behind a figure, the sentences, labels, and logged exports."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from sqlmodel import select
+
+from console.audit.models import OperationLog
+from console.core.db import session_scope
+from console.core.errors import Forbidden
+from console.core.paging import PageRequest
+from console.stats.service import StatsQuery, case_list, case_stats, label_of, record_export
+from console.stats.statistics_state import describe
+from tests.support.world import World
+
+MONTH = StatsQuery(start=date(2026, 11, 1), end=date(2026, 11, 27))
+
+
+def _by(group: str) -> StatsQuery:
+    return StatsQuery(start=MONTH.start, end=MONTH.end, group_by=(group,))
+
+
+def test_the_cases_behind_a_figure_are_exactly_that_many(province: World) -> None:
+    supervisor = province.actor("province_supervisor")
+    cities = case_stats(actor=supervisor, query=_by("city")).sort("received", descending=True)
+    city, received = cities.row(0, named=True)["city"], cities.row(0, named=True)["received"]
+    found = case_list(
+        actor=supervisor, query=MONTH, step="accept", where={"city": city},
+        page=PageRequest(1, 10),
+    )  # fmt: skip
+    assert found.total == received and len(found.items) == 10
+    assert all(row.tenant.startswith(city[:4]) for row in found.items)
+    county = province.actor("county_supervisor")
+    mine = case_list(
+        actor=county, query=MONTH, step="accept", where={"city": city}, page=PageRequest(1, 10)
+    )
+    assert {row.tenant for row in mine.items} <= {"330106"}
+
+
+def test_the_sentences_state_the_largest_and_smallest_group() -> None:
+    frame = pl.DataFrame({"channel": ["bank", "window", "online"], "received": [50, 30, 20]})
+    labels = [label_of("channel", c, {}) for c in frame.get_column("channel")]
+    first, second = describe(frame, "channel", "received", labels)
+    assert first == "所选期间受理件数共 100 件，分布在 3 个渠道。"
+    assert second == "最多的是银行（50 件，占 50.0%），最少的是网上（20 件）。"
+    assert describe(frame.clear(), "channel", "received", []) == [
+        "所选期间没有办件数据，请调整时间范围或维度。"
+    ]
+
+
+def test_labels_name_counties_cities_and_dictionary_codes(province: World) -> None:
+    assert label_of("tenant", "330106", {"330106": "西湖区"}) == "西湖区"
+    assert label_of("channel", "developer", {}) == "开发企业"
+    assert label_of("month", "2026-11", {}) == "2026-11"
+
+
+def test_exporting_a_table_needs_the_export_permission_and_is_logged(province: World) -> None:
+    with session_scope() as session:
+        record_export(
+            session=session, actor=province.actor("county_supervisor"), query=MONTH, rows=3,
+            fmt="xlsx",
+        )  # fmt: skip
+    with session_scope() as session:
+        logged = session.exec(
+            select(OperationLog).where(
+                OperationLog.object == "dashboards.statistics", OperationLog.action == "export"
+            )
+        ).one()
+    assert '"rows": 3' in logged.detail
+    with pytest.raises(Forbidden), session_scope() as session:
+        record_export(
+            session=session, actor=province.actor("county_admin"), query=MONTH, rows=3, fmt="csv"
+        )
