@@ -45,6 +45,8 @@ from console.logs.pages import audit_page
 from console.logs.retention_pages import retention_page
 from console.logs.retention_state import RetentionState
 from console.logs.state import AuditState
+from console.stats.interfaces_pages import interface_monitor_page
+from console.stats.interfaces_state import InterfaceMonitorState
 from console.stats.overview_pages import overview_page
 from console.stats.overview_state import OverviewState
 from console.stats.statistics_pages import statistics_page
@@ -93,6 +95,7 @@ app.add_page(
 BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "overview": (overview_page, OverviewState.load),
     "statistics": (statistics_page, StatisticsState.load),
+    "interface_monitor": (interface_monitor_page, InterfaceMonitorState.load),
     "users": (users_page, UsersState.load),
     "tenants": (tenants_page, TenantsState.load),
     "roles": (roles_page, RolesState.load),

@@ -62,6 +62,7 @@ class StatsQuery:
     end: date
     group_by: tuple[str, ...] = ()
     tenant: str = ""
+    where: tuple[tuple[str, str], ...] = ()  # (column, value) pairs every row must match
 
 
 def _check(query: StatsQuery, allowed: tuple[str, ...]) -> None:
@@ -76,6 +77,8 @@ def _check(query: StatsQuery, allowed: tuple[str, ...]) -> None:
         )
     if len(set(query.group_by)) != len(query.group_by):
         raise ValidationFailed("分组维度不能重复", field="group_by")
+    if any(column not in allowed for column, _ in query.where):
+        raise ValidationFailed("筛选条件只能用分组维度", field="筛选")
 
 
 def _view(lake: Path, name: str, stream: str, actor: Actor, query: StatsQuery) -> pl.LazyFrame:
@@ -86,6 +89,8 @@ def _view(lake: Path, name: str, stream: str, actor: Actor, query: StatsQuery) -
     frame = restrict_frame(frame, actor).filter(pl.col("day").is_between(query.start, query.end))
     if query.tenant:
         frame = frame.filter(pl.col("tenant") == query.tenant)
+    for column, value in query.where:
+        frame = frame.filter(pl.col(column).cast(pl.String) == value)
     return frame.with_columns(
         pl.col("day").dt.strftime("%Y-%m").alias("month"),
         (pl.col("tenant").str.slice(0, 4) + "00").alias("city"),
@@ -194,6 +199,21 @@ def interface_stats(*, actor: Actor, query: StatsQuery) -> pl.DataFrame:
     return combined.with_columns(
         (1 - pl.col("failures") / pl.col("calls")).round(4).alias("success_rate")
     ).select(*keys, "calls", "failures", "success_rate", "p50_ms", "p95_ms")
+
+
+def result_codes(*, actor: Actor, query: StatsQuery) -> pl.DataFrame:
+    """Calls per result code (and whether the call succeeded), most frequent first."""
+    authz.require(actor, OBJ, "read", target="interfaces")
+    _check(query, INTERFACE_GROUPS)
+    daily = _view(get_settings().lake_dir, "interface_daily", "interface_call", actor, query)
+    if not daily.collect_schema().names():
+        return _empty(["result_code"], {"success": pl.Boolean, "calls": pl.Int64})
+    return (
+        daily.group_by("result_code", "success")
+        .agg(pl.col("calls").sum())
+        .sort(["calls", "result_code"], descending=[True, False])
+        .collect()
+    )
 
 
 def rows_of(frame: pl.DataFrame) -> list[dict[str, object]]:

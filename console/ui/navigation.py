@@ -54,6 +54,15 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section(
+        "interface_monitor",
+        "共享接口监测",
+        "/statistics/interfaces",
+        "activity",
+        "综合监管",
+        "各部门共享接口的调用量、成功率、时延与中断",
+        "dashboards.statistics",
+    ),
+    Section(
         "reports",
         "报表中心",
         "/reports",

@@ -14,12 +14,20 @@ from console.stats.service import (
     StatsQuery,
     case_stats,
     interface_stats,
+    result_codes,
 )
 from tests.support.world import XIHU, World
 from tests.unit.stats.conftest import duck
 
 SEALED = StatsQuery(start=date(2026, 11, 18), end=date(2026, 11, 26))
-_KEY_SQL = {"day": "day", "month": "strftime(day, '%Y-%m')"}
+_KEY_SQL = {
+    "day": "day",
+    "month": "strftime(day, '%Y-%m')",
+    "city": "substr(tenant, 1, 4) || '00'",
+    "week": "strftime(date_trunc('week', day), '%Y-%m-%d')",
+    "quarter": "year(day) || 'Q' || quarter(day)",
+    "institution": "coalesce(json_extract_string(raw, '$.institution'), '')",
+}
 
 
 def _keys(group: str) -> tuple[str, str]:
@@ -79,8 +87,9 @@ def test_case_figures_equal_duckdb(province: World, group: str) -> None:
             *([group] if group else []), *[pl.col(c).cast(pl.UInt32) for c in counts]
         ).to_dicts()
     )
-    assert ours.get_column("avg_hours").to_list() == pytest.approx(
-        theirs.get_column("avg_hours").to_list(), rel=1e-9, nan_ok=True
+    hours = [pl.col("avg_hours").cast(pl.Float64).fill_null(float("nan"))]
+    assert ours.select(hours).to_series().to_list() == pytest.approx(
+        theirs.select(hours).to_series().to_list(), rel=1e-9, nan_ok=True
     )
 
 
@@ -131,3 +140,25 @@ def test_bad_queries_name_the_field_and_clerks_are_refused(province: World) -> N
         case_stats(actor=supervisor, query=StatsQuery(SEALED.end, SEALED.start))
     with pytest.raises(Forbidden):
         interface_stats(actor=province.actor("window_clerk"), query=SEALED)
+
+
+def test_result_codes_and_one_interfaces_figures_equal_duckdb(province: World) -> None:
+    supervisor = province.actor("province_supervisor")
+    codes = result_codes(actor=supervisor, query=SEALED)
+    theirs = duck(
+        "SELECT result_code, success, count(*) AS calls FROM interface_call "
+        f"WHERE day BETWEEN '{SEALED.start}' AND '{SEALED.end}' GROUP BY ALL "
+        "ORDER BY calls DESC, result_code"
+    )
+    assert codes.rows() == theirs.rows()
+    one = StatsQuery(SEALED.start, SEALED.end, ("day",), where=(("interface_code", "gab.sfhc"),))
+    ours = interface_stats(actor=supervisor, query=one)
+    calls = duck(
+        "SELECT day, count(*) AS calls FROM interface_call WHERE interface_code = 'gab.sfhc' "
+        f"AND day BETWEEN '{SEALED.start}' AND '{SEALED.end}' GROUP BY day ORDER BY day"
+    )
+    assert ours.get_column("calls").to_list() == calls.get_column("calls").to_list()
+    with pytest.raises(ValidationFailed, match="筛选条件"):
+        interface_stats(
+            actor=supervisor, query=StatsQuery(SEALED.start, SEALED.end, where=(("x", "y"),))
+        )

@@ -1,0 +1,119 @@
+"""共享接口监测 page: calls, success rate and latency per interface, worst first; daily trend."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from console.stats.interfaces_state import CodeRow, InterfaceMonitorState, InterfaceRow
+from console.ui.components import error_callout, page_heading
+from console.ui.navigation import section_by_key
+from console.ui.shell import shell
+
+SECTION = section_by_key("interface_monitor")
+COLUMNS = ("部门", "接口", "调用次数", "失败次数", "成功率", "p50 时延", "p95 时延")
+
+
+def _row(row: InterfaceRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.department),
+        rx.table.cell(
+            rx.link(
+                row.name,
+                on_click=InterfaceMonitorState.select(row.code),
+                data_testid=f"monitor-select-{row.code}",
+            ),
+            rx.text(row.code, size="1", color_scheme="gray"),
+        ),
+        rx.table.cell(row.calls),
+        rx.table.cell(row.failures),
+        rx.table.cell(
+            rx.text(row.success_rate, color_scheme=rx.cond(row.worrying, "red", "green"))
+        ),
+        rx.table.cell(row.p50),
+        rx.table.cell(row.p95),
+        data_testid=f"monitor-row-{row.code}",
+    )
+
+
+def _code(row: CodeRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.result_code), rx.table.cell(row.outcome), rx.table.cell(row.calls)
+    )
+
+
+def _period() -> rx.Component:
+    return rx.hstack(
+        rx.input(
+            type="date",
+            value=InterfaceMonitorState.start,
+            on_change=lambda v: InterfaceMonitorState.set_period("start", v),
+            size="1",
+        ),
+        rx.text("至", size="2"),
+        rx.input(
+            type="date",
+            value=InterfaceMonitorState.end,
+            on_change=lambda v: InterfaceMonitorState.set_period("end", v),
+            size="1",
+        ),
+        rx.button(
+            rx.icon("refresh-cw", size=14),
+            "刷新",
+            size="1",
+            variant="soft",
+            loading=InterfaceMonitorState.loading,
+            on_click=InterfaceMonitorState.load,
+        ),
+        align="center",
+        spacing="2",
+    )
+
+
+def interface_monitor_page() -> rx.Component:
+    """The page."""
+    body = rx.vstack(
+        page_heading(SECTION.label, SECTION.summary),
+        _period(),
+        error_callout(InterfaceMonitorState.error),
+        rx.card(
+            rx.vstack(
+                rx.foreach(InterfaceMonitorState.sentences, lambda s: rx.text(s, size="2")),
+                spacing="1",
+            ),
+            width="100%",
+            data_testid="monitor-text",
+        ),
+        rx.box(
+            rx.plotly(data=InterfaceMonitorState.chart, width="100%"),
+            width="100%",
+            data_testid="monitor-chart",
+        ),
+        rx.grid(
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in COLUMNS])),
+                rx.table.body(rx.foreach(InterfaceMonitorState.rows, _row)),
+                size="1",
+                width="100%",
+                data_testid="monitor-table",
+            ),
+            rx.card(
+                rx.text("结果码（点击接口名查看单个接口）", weight="bold", size="2"),
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[rx.table.column_header_cell(c) for c in ("结果码", "结果", "次数")]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(InterfaceMonitorState.codes, _code)),
+                    size="1",
+                    data_testid="monitor-codes",
+                ),
+            ),
+            columns=rx.breakpoints(initial="1", lg="3fr 1fr"),
+            spacing="3",
+            width="100%",
+        ),
+        spacing="4",
+        width="100%",
+    )
+    return shell(body, title=SECTION.label, section=SECTION)

@@ -1,0 +1,47 @@
+"""共享接口监测 in the browser: the worst interface first, its result codes and daily chart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from console.core.clock import CHINA_TZ
+from tests.e2e.conftest import log_in
+from tests.support.server import ConsoleServer
+
+pytestmark = pytest.mark.e2e
+
+
+def _call(n: int, code: str, department: str, ok: bool, moment: datetime) -> dict:
+    return {
+        "event_id": f"mon-{code}-{n}", "ts": moment.isoformat(), "tenant": "330000",
+        "interface_code": code, "department": department, "trace_id": f"mon-{code}-{n}",
+        "caller": "reg", "duration_ms": 150 + n, "result_code": "000" if ok else "504",
+        "success": ok,
+    }  # fmt: skip
+
+
+def test_a_supervisor_sees_the_failing_interface_first_with_its_codes(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    key = console_server.console(
+        "apikey", "create", "--tenant", "330000", "--name", "监测测试",
+        "--streams", "logs.interface_call",
+    ).strip()  # fmt: skip
+    moment = (datetime.now(CHINA_TZ) - timedelta(minutes=3)).replace(microsecond=0)
+    calls = [_call(n, "mzb.hyhy.sf", "民政部", n % 2 == 0, moment) for n in range(10)]
+    calls += [_call(n, "zbb.sydw", "中编办", True, moment) for n in range(10)]
+    assert console_server.push_logs(key, "interface_call", calls)["accepted"] == 20
+    log_in(page, console_server.base_url, make_user("monitor_e2e", "province_supervisor"))
+    page.get_by_test_id("nav-interface_monitor").click()
+    expect(page.get_by_test_id("monitor-text")).to_contain_text("成功率最低的是")
+    expect(page.get_by_test_id("monitor-row-mzb.hyhy.sf")).to_contain_text("50.00%")
+    expect(page.get_by_test_id("monitor-chart").locator(".main-svg").first).to_be_visible()
+    page.get_by_test_id("monitor-select-mzb.hyhy.sf").click()
+    codes = page.get_by_test_id("monitor-codes")
+    expect(codes).to_contain_text("504")
+    expect(codes).to_contain_text("失败")
+    expect(page.get_by_test_id("monitor-chart")).to_contain_text("婚姻核验（双方）")
