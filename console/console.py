@@ -51,6 +51,8 @@ from console.stats.overview_pages import overview_page
 from console.stats.overview_state import OverviewState
 from console.stats.statistics_pages import statistics_page
 from console.stats.statistics_state import StatisticsState
+from console.stats.timeliness_pages import timeliness_page
+from console.stats.timeliness_state import TimelinessState
 from console.tenancy.pages import tenants_page
 from console.tenancy.state import TenantsState
 from console.ui import theme
@@ -96,6 +98,7 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "overview": (overview_page, OverviewState.load),
     "statistics": (statistics_page, StatisticsState.load),
     "interface_monitor": (interface_monitor_page, InterfaceMonitorState.load),
+    "timeliness": (timeliness_page, TimelinessState.load),
     "users": (users_page, UsersState.load),
     "tenants": (tenants_page, TenantsState.load),
     "roles": (roles_page, RolesState.load),

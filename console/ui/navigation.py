@@ -54,6 +54,15 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section(
+        "timeliness",
+        "办理时效",
+        "/statistics/timeliness",
+        "timer",
+        "综合监管",
+        "各业务办理时长、按时办结率、超期办结与超期未办结办件",
+        "dashboards.statistics",
+    ),
+    Section(
         "interface_monitor",
         "共享接口监测",
         "/statistics/interfaces",

@@ -10,6 +10,7 @@ import pytest
 
 from console.core.db import session_scope
 from console.core.settings import get_settings
+from console.dictionaries.seed import load_seed
 from console.simulate.service import simulate
 from console.stats.limits import load_time_limits
 from tests.support.world import World
@@ -20,6 +21,7 @@ NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 @pytest.fixture
 def province(world: World) -> World:
     with session_scope() as session:
+        load_seed(session)
         load_time_limits(session)
     with session_scope() as session:
         report = simulate(session=session, days=30, scale=0.005, seed=11, now=NOW)

@@ -1,0 +1,115 @@
+"""办理时效 page: time per business, on-time rate, and the late cases with their traces."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from console.stats.timeliness_state import BusinessView, LateView, TimelinessState
+from console.ui.components import error_callout, page_heading
+from console.ui.navigation import section_by_key
+from console.ui.shell import shell
+
+SECTION = section_by_key("timeliness")
+BUSINESS_COLUMNS = (
+    "业务",
+    "承诺时限",
+    "办结",
+    "按时办结",
+    "按时办结率",
+    "p50（小时）",
+    "p90（小时）",
+)
+LATE_COLUMNS = ("区县", "受理编号", "业务", "受理时间", "已用/承诺工作日", "")
+
+
+def _business(row: BusinessView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.label, rx.text(row.code, size="1", color_scheme="gray")),
+        rx.table.cell(row.limit),
+        rx.table.cell(row.completed),
+        rx.table.cell(row.on_time),
+        rx.table.cell(rx.text(row.rate, color_scheme=rx.cond(row.worrying, "red", "green"))),
+        rx.table.cell(row.p50),
+        rx.table.cell(row.p90),
+        data_testid=f"timeliness-{row.code}",
+    )
+
+
+def _late(row: LateView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.tenant),
+        rx.table.cell(row.case_no),
+        rx.table.cell(row.business_code),
+        rx.table.cell(row.accepted),
+        rx.table.cell(rx.text(row.workdays, color_scheme="red")),
+        rx.table.cell(rx.link("追溯", href=f"/audit?trace={row.case_no}")),
+    )
+
+
+def _table(columns: tuple[str, ...], items, row, testid: str) -> rx.Component:
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in columns])),
+        rx.table.body(rx.foreach(items, row)),
+        size="1",
+        width="100%",
+        data_testid=testid,
+    )
+
+
+def timeliness_page() -> rx.Component:
+    """The page."""
+    period = rx.hstack(
+        rx.input(
+            type="date",
+            value=TimelinessState.start,
+            size="1",
+            on_change=lambda v: TimelinessState.set_period("start", v),
+        ),
+        rx.text("至", size="2"),
+        rx.input(
+            type="date",
+            value=TimelinessState.end,
+            size="1",
+            on_change=lambda v: TimelinessState.set_period("end", v),
+        ),
+        rx.button(
+            rx.icon("refresh-cw", size=14),
+            "刷新",
+            size="1",
+            variant="soft",
+            loading=TimelinessState.loading,
+            on_click=TimelinessState.load,
+        ),
+        rx.text(
+            "承诺时限随业务定义维护（默认取 dictionaries/time_limits.csv，"
+            "未设置的按法定 30 个工作日）",
+            size="1",
+            color_scheme="gray",
+        ),
+        align="center",
+        spacing="2",
+        wrap="wrap",
+    )
+    body = rx.vstack(
+        page_heading(SECTION.label, SECTION.summary),
+        period,
+        error_callout(TimelinessState.error),
+        rx.card(
+            rx.vstack(rx.foreach(TimelinessState.sentences, lambda s: rx.text(s, size="2"))),
+            width="100%",
+            data_testid="timeliness-text",
+        ),
+        rx.box(
+            rx.plotly(data=TimelinessState.chart, width="100%"),
+            width="100%",
+            data_testid="timeliness-chart",
+        ),
+        _table(BUSINESS_COLUMNS, TimelinessState.businesses, _business, "timeliness-table"),
+        rx.heading("超期办结（最多 50 件，超期最久的在前）", size="3"),
+        _table(LATE_COLUMNS, TimelinessState.late, _late, "timeliness-late"),
+        rx.heading("超过承诺时限仍未办结（请督办）", size="3"),
+        _table(LATE_COLUMNS, TimelinessState.open_overdue, _late, "timeliness-open"),
+        spacing="4",
+        width="100%",
+    )
+    return shell(body, title=SECTION.label, section=SECTION)

@@ -1,0 +1,123 @@
+"""State of the 办理时效 page."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import plotly.graph_objects as go
+import reflex as rx
+
+from console.core.clock import local_day
+from console.stats.service import StatsQuery
+from console.stats.timeliness_service import LateCase, Timeliness, timeliness
+from console.ui.list_state import PagedListMixin
+
+
+@dataclasses.dataclass(frozen=True)
+class BusinessView:
+    """One business's row."""
+
+    code: str
+    label: str
+    limit: str
+    completed: str
+    on_time: str
+    rate: str
+    p50: str
+    p90: str
+    worrying: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class LateView:
+    """A late case's row; its number opens the trace."""
+
+    tenant: str
+    case_no: str
+    business_code: str
+    accepted: str
+    workdays: str
+
+
+def _hours(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _business(b) -> BusinessView:
+    rate = "—" if b.on_time_rate is None else f"{b.on_time_rate:.1%}"
+    return BusinessView(
+        b.business_code, b.label, f"{b.limit_workdays} 个工作日", f"{b.completed:,}",
+        f"{b.on_time:,}", rate, _hours(b.p50_hours), _hours(b.p90_hours),
+        b.on_time_rate is not None and b.on_time_rate < 0.95,
+    )  # fmt: skip
+
+
+def _late(case: LateCase) -> LateView:
+    used = f"{case.workdays} / {case.limit_workdays}"
+    return LateView(case.tenant, case.case_no, case.business_code, case.accepted, used)
+
+
+def _box(result: Timeliness) -> go.Figure:
+    figure = go.Figure()
+    for b in result.businesses:
+        if b.p50_hours is None:
+            continue
+        figure.add_box(
+            name=b.label,
+            q1=[b.q1_hours],
+            median=[b.p50_hours],
+            q3=[b.q3_hours],
+            lowerfence=[b.min_hours],
+            upperfence=[b.max_hours],
+            showlegend=False,
+        )
+    figure.update_layout(
+        title="各业务办理时长分布（小时，受理至办结）",
+        height=380,
+        margin={"l": 50, "r": 10, "t": 40, "b": 100},
+        yaxis={"type": "log"},
+    )
+    return figure
+
+
+class TimelinessState(PagedListMixin, rx.State):
+    """办理时效."""
+
+    start: str = ""
+    end: str = ""
+    businesses: list[BusinessView] = []
+    late: list[LateView] = []
+    open_overdue: list[LateView] = []
+    sentences: list[str] = []
+    chart: go.Figure = go.Figure()
+
+    @rx.event(background=True)
+    async def load(self):
+        """Compute the page off the event loop."""
+
+        def prepare():
+            today = local_day()
+            if not self.start:
+                self.start, self.end = today.replace(day=1).isoformat(), today.isoformat()
+            query = StatsQuery(
+                start=date.fromisoformat(self.start), end=date.fromisoformat(self.end)
+            )
+            return lambda s, a: timeliness(session=s, actor=a, query=query)
+
+        def show(result: Timeliness):
+            self.businesses = [_business(b) for b in result.businesses]
+            self.late = [_late(c) for c in result.late]
+            self.open_overdue = [_late(c) for c in result.open_overdue]
+            self.sentences = result.sentences
+            self.chart = _box(result)
+            self.total = len(self.businesses)
+
+        async for event in self._load_page(prepare, show):
+            yield event
+
+    @rx.event
+    def set_period(self, name: str, value: str):
+        """Change the start or end day."""
+        setattr(self, "start" if name == "start" else "end", value)
+        return TimelinessState.load
