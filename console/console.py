@@ -45,6 +45,8 @@ from console.logs.pages import audit_page
 from console.logs.retention_pages import retention_page
 from console.logs.retention_state import RetentionState
 from console.logs.state import AuditState
+from console.stats.channels_pages import channel_stats_page
+from console.stats.channels_state import ChannelStatsState
 from console.stats.interfaces_pages import interface_monitor_page
 from console.stats.interfaces_state import InterfaceMonitorState
 from console.stats.overview_pages import overview_page
@@ -99,6 +101,7 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "statistics": (statistics_page, StatisticsState.load),
     "interface_monitor": (interface_monitor_page, InterfaceMonitorState.load),
     "timeliness": (timeliness_page, TimelinessState.load),
+    "channel_stats": (channel_stats_page, ChannelStatsState.load),
     "users": (users_page, UsersState.load),
     "tenants": (tenants_page, TenantsState.load),
     "roles": (roles_page, RolesState.load),

@@ -39,6 +39,8 @@ _DESCRIPTIONS: dict[str, str] = {
     "log_retention_days": "日志保留天数（不少于 365 天；更早的整日数据由清理任务删除并记录）",
     "ingest_max_body_mb": "日志推送单次请求体上限（MB，解压后计），超出返回 413",
     "scheduler_enabled": "是否在控制台后端运行定时探测与共享任务计划",
+    "channel_alert_rejection_rate": "机构通道驳回率超过此值（0–1）时在机构通道统计中标红提醒",
+    "channel_alert_refusal_rate": "机构通道调用被拒率超过此值（0–1）时在机构通道统计中标红提醒",
     "sm4_key": "个人信息加密密钥（SM4，32位十六进制）；留空则使用数据目录 keys/sm4.key",
     "hmac_key": "个人信息检索摘要密钥（HMAC-SM3，64位十六进制）；留空则使用 keys/hmac.key",
 }
@@ -74,6 +76,8 @@ class Settings(BaseSettings):
     rate_limit_window_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     ingest_max_body_mb: Annotated[int, Field(ge=1, le=256)] = 16
     log_retention_days: Annotated[int, Field(ge=365, le=3650)] = 365
+    channel_alert_rejection_rate: Annotated[float, Field(ge=0, le=1)] = 0.05
+    channel_alert_refusal_rate: Annotated[float, Field(ge=0, le=1)] = 0.1
     sm4_key: SecretStr | None = None
     hmac_key: SecretStr | None = None
 

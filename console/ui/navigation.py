@@ -72,6 +72,15 @@ SECTIONS: tuple[Section, ...] = (
         "dashboards.statistics",
     ),
     Section(
+        "channel_stats",
+        "机构通道统计",
+        "/statistics/channels",
+        "landmark",
+        "综合监管",
+        "银行、开发企业、经纪与代理机构的办件量、驳回率与调用被拒率",
+        "dashboards.statistics",
+    ),
+    Section(
         "reports",
         "报表中心",
         "/reports",

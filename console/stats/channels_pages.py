@@ -1,0 +1,107 @@
+"""机构通道统计 page: institutions' cases and rejections, channels' calls and refusals."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from console.stats.channels_state import ChannelStatsState, ChannelView, InstitutionView
+from console.ui.components import error_callout, page_heading
+from console.ui.navigation import section_by_key
+from console.ui.shell import shell
+
+SECTION = section_by_key("channel_stats")
+INSTITUTION_COLUMNS = ("渠道", "机构", "受理", "办结", "驳回", "驳回率", "平均时长（小时）")
+CHANNEL_COLUMNS = ("区县", "通道", "类型", "调用", "被拒", "被拒率")
+
+
+def _flag(text, flagged) -> rx.Component:
+    return rx.text(text, color_scheme=rx.cond(flagged, "red", "gray"))
+
+
+def _institution(row: InstitutionView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.channel),
+        rx.table.cell(row.institution),
+        rx.table.cell(row.received),
+        rx.table.cell(row.completed),
+        rx.table.cell(row.rejected),
+        rx.table.cell(_flag(row.rate, row.flagged)),
+        rx.table.cell(row.hours),
+    )
+
+
+def _channel(row: ChannelView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row.tenant),
+        rx.table.cell(row.name),
+        rx.table.cell(row.kind),
+        rx.table.cell(row.calls),
+        rx.table.cell(row.refusals),
+        rx.table.cell(_flag(row.rate, row.flagged)),
+    )
+
+
+def _table(columns: tuple[str, ...], items, row, testid: str) -> rx.Component:
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in columns])),
+        rx.table.body(rx.foreach(items, row)),
+        size="1",
+        width="100%",
+        data_testid=testid,
+    )
+
+
+def channel_stats_page() -> rx.Component:
+    """The page."""
+    period = rx.hstack(
+        rx.input(
+            type="date",
+            value=ChannelStatsState.start,
+            size="1",
+            on_change=lambda v: ChannelStatsState.set_period("start", v),
+        ),
+        rx.text("至", size="2"),
+        rx.input(
+            type="date",
+            value=ChannelStatsState.end,
+            size="1",
+            on_change=lambda v: ChannelStatsState.set_period("end", v),
+        ),
+        rx.button(
+            rx.icon("refresh-cw", size=14),
+            "刷新",
+            size="1",
+            variant="soft",
+            loading=ChannelStatsState.loading,
+            on_click=ChannelStatsState.load,
+        ),
+        align="center",
+        spacing="2",
+    )
+    body = rx.vstack(
+        page_heading(SECTION.label, SECTION.summary),
+        period,
+        error_callout(ChannelStatsState.error),
+        rx.card(
+            rx.vstack(rx.foreach(ChannelStatsState.sentences, lambda s: rx.text(s, size="2"))),
+            width="100%",
+            data_testid="channel-stats-text",
+        ),
+        rx.box(
+            rx.plotly(data=ChannelStatsState.chart, width="100%"),
+            width="100%",
+            data_testid="channel-stats-chart",
+        ),
+        rx.heading("机构办件", size="3"),
+        _table(
+            INSTITUTION_COLUMNS,
+            ChannelStatsState.institutions,
+            _institution,
+            "channel-stats-institutions",
+        ),
+        rx.heading("机构通道调用（被拒率高的在前）", size="3"),
+        _table(CHANNEL_COLUMNS, ChannelStatsState.channels, _channel, "channel-stats-channels"),
+        spacing="4",
+        width="100%",
+    )
+    return shell(body, title=SECTION.label, section=SECTION)

@@ -1,0 +1,126 @@
+"""State of the 机构通道统计 page."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import plotly.graph_objects as go
+import reflex as rx
+
+from console.core.clock import local_day
+from console.stats.channels_service import ChannelStats, channel_stats
+from console.stats.service import StatsQuery
+from console.ui.list_state import PagedListMixin
+
+TOP_INSTITUTIONS = 15
+
+
+@dataclasses.dataclass(frozen=True)
+class InstitutionView:
+    """An institution's row."""
+
+    channel: str
+    institution: str
+    received: str
+    completed: str
+    rejected: str
+    rate: str
+    hours: str
+    flagged: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ChannelView:
+    """A channel's row."""
+
+    tenant: str
+    name: str
+    kind: str
+    calls: str
+    refusals: str
+    rate: str
+    flagged: bool
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _chart(stats: ChannelStats) -> go.Figure:
+    top = stats.institutions[:TOP_INSTITUTIONS]
+    figure = go.Figure()
+    figure.add_bar(
+        x=[i.institution for i in top],
+        y=[i.received for i in top],
+        name="受理件数",
+        marker_color=["#e5484d" if i.flagged else "#3e63dd" for i in top],
+    )
+    figure.update_layout(
+        title=f"受理量前 {TOP_INSTITUTIONS} 的机构（红色：驳回率超过提醒阈值）",
+        height=360,
+        margin={"l": 40, "r": 10, "t": 40, "b": 120},
+    )
+    return figure
+
+
+class ChannelStatsState(PagedListMixin, rx.State):
+    """机构通道统计."""
+
+    start: str = ""
+    end: str = ""
+    institutions: list[InstitutionView] = []
+    channels: list[ChannelView] = []
+    sentences: list[str] = []
+    chart: go.Figure = go.Figure()
+
+    @rx.event(background=True)
+    async def load(self):
+        """Compute the page off the event loop."""
+
+        def prepare():
+            today = local_day()
+            if not self.start:
+                self.start, self.end = today.replace(day=1).isoformat(), today.isoformat()
+            start, end = date.fromisoformat(self.start), date.fromisoformat(self.end)
+            query = StatsQuery(start=start, end=end)
+            return lambda s, a: channel_stats(session=s, actor=a, query=query)
+
+        def show(stats: ChannelStats):
+            self.institutions = [
+                InstitutionView(
+                    i.channel,
+                    i.institution,
+                    f"{i.received:,}",
+                    f"{i.completed:,}",
+                    f"{i.rejected:,}",
+                    _rate(i.rejection_rate),
+                    "—" if i.avg_hours is None else f"{i.avg_hours:.1f}",
+                    i.flagged,
+                )
+                for i in stats.institutions
+            ]
+            self.channels = [
+                ChannelView(
+                    c.tenant_code,
+                    c.name,
+                    c.kind,
+                    f"{c.calls:,}",
+                    f"{c.refusals:,}",
+                    _rate(c.refusal_rate),
+                    c.flagged,
+                )
+                for c in stats.channels
+            ]
+            self.sentences = stats.sentences
+            self.chart = _chart(stats)
+            self.total = len(self.institutions)
+
+        async for event in self._load_page(prepare, show):
+            yield event
+
+    @rx.event
+    def set_period(self, name: str, value: str):
+        """Change the start or end day."""
+        setattr(self, "start" if name == "start" else "end", value)
+        return ChannelStatsState.load
