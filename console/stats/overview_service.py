@@ -1,7 +1,10 @@
 """概览: the key figures of the actor's scope, their change, their 30-day trend, and the text.
 
-Every figure comes from the case-step and interface rollups (plus the events not sealed yet)
-through the data-scope helper; the sentences are written from the same numbers.
+Counts, times and shares come from the small daily rollups (``cases_daily``,
+``interface_daily``; a case counts on the day of its 受理 or 办结 event, so a case accepted
+twice on different days would count twice); the on-time rate judges the 办结 rows of the
+last two months only. All of it plus the events not sealed yet, through the data-scope
+helper; the sentences are written from the same numbers.
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ OBJ = "dashboards.overview"
 TREND_DAYS = 30
 OUTAGE_FAILURE_RATE = 0.5  # a day on which an interface failed at least this often…
 OUTAGE_MIN_CALLS = 10  # …over at least this many calls is reported as an outage
-_CASE = pl.struct("tenant", "case_no")
 
 
 @dataclass(frozen=True)
@@ -86,25 +88,54 @@ def _same_day(day: date, year: int) -> date:
         return day.replace(year=year, day=28)
 
 
-def _steps(actor: Actor, first: date, last: date) -> pl.DataFrame:
+@dataclass(frozen=True)
+class _Data:
+    """What the overview reads: daily case counts, judged 办结 rows, daily interface calls."""
+
+    daily: pl.DataFrame  # day, tenant, channel, step, cases, hours_sum, hours_count
+    closes: pl.DataFrame  # day, on_time — only the days the on-time figures need
+    calls: pl.DataFrame  # day, department, interface_code, success, calls
+
+
+def _view(actor: Actor, name: str, stream: str, first: date, last: date) -> pl.LazyFrame | None:
     lake = get_settings().lake_dir
-    view = rollup_view(lake, "case_steps", pending_events(lake, "case_event"))
+    view = rollup_view(lake, name, pending_events(lake, stream))
     if view is None:
-        return pl.DataFrame()
-    return (
-        restrict_frame(view, actor)
-        .filter(pl.col("day").is_between(first, last))
-        .filter(pl.col("step").is_in(["accept", "close", "reject"]))
-        .collect()
+        return None
+    return restrict_frame(view, actor).filter(pl.col("day").is_between(first, last))
+
+
+def _data(session: Session, actor: Actor, first: date, on_time_from: date, today: date) -> _Data:
+    """Two years of daily counts (small), and 办结 rows only for the on-time figures."""
+    daily = _view(actor, "cases_daily", "case_event", first, today)
+    steps = _view(actor, "case_steps", "case_event", on_time_from, today)
+    calls = _view(actor, "interface_daily", "interface_call", first, today)
+    empty = pl.DataFrame()
+    closes = empty
+    if steps is not None:
+        closes = (
+            judge(
+                steps.filter(pl.col("step") == "close"),
+                time_limits(session),
+                first=on_time_from - timedelta(days=400),  # accepted up to a year before
+                last=today,
+            )
+            .select("day", "on_time")
+            .collect()
+        )
+    return _Data(
+        daily=empty
+        if daily is None
+        else daily.group_by("day", "tenant", "channel", "step")
+        .agg(pl.col("cases", "hours_sum", "hours_count").sum())
+        .collect(),
+        closes=closes,
+        calls=empty
+        if calls is None
+        else calls.group_by("day", "department", "interface_code", "success")
+        .agg(pl.col("calls").sum())
+        .collect(),
     )
-
-
-def _interfaces(actor: Actor, first: date, last: date) -> pl.DataFrame:
-    lake = get_settings().lake_dir
-    view = rollup_view(lake, "interface_daily", pending_events(lake, "interface_call"))
-    if view is None:
-        return pl.DataFrame()
-    return restrict_frame(view, actor).filter(pl.col("day").is_between(first, last)).collect()
 
 
 def _in(frame: pl.DataFrame, start: date, end: date, step: str | None = None) -> pl.DataFrame:
@@ -114,67 +145,69 @@ def _in(frame: pl.DataFrame, start: date, end: date, step: str | None = None) ->
     return rows.filter(pl.col("step") == step) if step else rows
 
 
-def _cases(frame: pl.DataFrame) -> int:
-    return 0 if frame.is_empty() else int(frame.select(_CASE.n_unique()).item())
+def _sum(frame: pl.DataFrame, column: str) -> float:
+    return 0 if frame.is_empty() else float(frame.get_column(column).sum())
 
 
-def _mean(frame: pl.DataFrame, column: str) -> float | None:
-    if frame.is_empty():
-        return None
-    value = frame.get_column(column).drop_nulls().cast(pl.Float64).mean()
-    return None if value is None else float(value)
-
-
-def _share(part: int, whole: int) -> float | None:
+def _share(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
 def _success(calls: pl.DataFrame) -> float | None:
     if calls.is_empty():
         return None
-    total = int(calls.get_column("calls").sum())
-    failed = int(calls.filter(~pl.col("success")).get_column("calls").sum())
-    return _share(total - failed, total)
+    total = _sum(calls, "calls")
+    return _share(total - _sum(calls.filter(~pl.col("success")), "calls"), total)
 
 
-def _measure(key: str, steps: pl.DataFrame, calls: pl.DataFrame, start: date, end: date):
+def _measure(key: str, data: _Data, start: date, end: date) -> float | None:
     """One figure of the period (None when there is nothing to measure)."""
     if key in ("received", "completed"):
-        return _cases(_in(steps, start, end, "accept" if key == "received" else "close"))
+        return _sum(
+            _in(data.daily, start, end, "accept" if key == "received" else "close"), "cases"
+        )
     if key == "avg_hours":
-        return _mean(_in(steps, start, end, "close"), "hours")
+        closed = _in(data.daily, start, end, "close")
+        return _share(_sum(closed, "hours_sum"), _sum(closed, "hours_count"))
     if key == "on_time":
-        return _mean(_in(steps, start, end, "close"), "on_time")
-    if key == "online_share":
-        accepted = _in(steps, start, end, "accept")
-        if accepted.is_empty():
+        judged = _in(data.closes, start, end)
+        if judged.is_empty():
             return None
-        return _share(_cases(accepted.filter(pl.col("channel") == "online")), _cases(accepted))
-    return _success(_in(calls, start, end))
+        rate = judged.get_column("on_time").drop_nulls().cast(pl.Float64).mean()
+        return None if rate is None else float(rate)
+    if key == "online_share":
+        accepted = _in(data.daily, start, end, "accept")
+        online = (
+            accepted.filter(pl.col("channel") == "online") if not accepted.is_empty() else accepted
+        )
+        return _share(_sum(online, "cases"), _sum(accepted, "cases"))
+    return _success(_in(data.calls, start, end))
 
 
-def _daily(steps: pl.DataFrame, calls: pl.DataFrame, days: list[date]) -> dict[str, list]:
+def _daily(data: _Data, days: list[date]) -> dict[str, list]:
     """Each figure per day over ``days`` (one grouping per source, not one filter per day)."""
     frame = pl.DataFrame({"day": days})
-    online = pl.col("channel") == "online"
     accept, close = pl.col("step") == "accept", pl.col("step") == "close"
-    if not steps.is_empty():
-        per_day = (
-            steps.filter(pl.col("day").is_between(days[0], days[-1]))
-            .group_by("day")
-            .agg(
-                _CASE.filter(accept).n_unique().alias("received"),
-                _CASE.filter(close).n_unique().alias("completed"),
-                pl.col("hours").filter(close).mean().alias("avg_hours"),
-                pl.col("on_time").filter(close).cast(pl.Float64).mean().alias("on_time"),
-                (_CASE.filter(accept & online).n_unique() / _CASE.filter(accept).n_unique()).alias(
-                    "online_share"
-                ),
-            )
+    if not data.daily.is_empty():
+        per_day = data.daily.group_by("day").agg(
+            pl.col("cases").filter(accept).sum().alias("received"),
+            pl.col("cases").filter(close).sum().alias("completed"),
+            (
+                pl.col("hours_sum").filter(close).sum() / pl.col("hours_count").filter(close).sum()
+            ).alias("avg_hours"),
+            (
+                pl.col("cases").filter(accept & (pl.col("channel") == "online")).sum()
+                / pl.col("cases").filter(accept).sum()
+            ).alias("online_share"),
         )
         frame = frame.join(per_day, on="day", how="left")
-    if not calls.is_empty():
-        per_day = calls.group_by("day").agg(
+    if not data.closes.is_empty():
+        on_time = data.closes.group_by("day").agg(
+            pl.col("on_time").cast(pl.Float64).mean().alias("on_time")
+        )
+        frame = frame.join(on_time, on="day", how="left")
+    if not data.calls.is_empty():
+        per_day = data.calls.group_by("day").agg(
             (1 - pl.col("calls").filter(~pl.col("success")).sum() / pl.col("calls").sum()).alias(
                 "success_rate"
             )
@@ -186,9 +219,9 @@ def _daily(steps: pl.DataFrame, calls: pl.DataFrame, days: list[date]) -> dict[s
         key: (
             [None] * len(days)
             if key not in frame.columns
-            else (
-                frame.get_column(key).fill_null(0) if key in counts else frame.get_column(key)
-            ).to_list()
+            else (frame.get_column(key).fill_null(0) if key in counts else frame.get_column(key))
+            .fill_nan(None)
+            .to_list()
         )
         for key in keys
     }
@@ -236,23 +269,15 @@ def overview(*, session: Session, actor: Actor, now: datetime | None = None) -> 
     today = local_day(now)
     spans = periods(today)
     first = min(spans["year"].previous_start, today - timedelta(days=TREND_DAYS))
-    steps = _steps(actor, first, today)
-    if not steps.is_empty():
-        closes = judge(
-            steps.lazy().filter(pl.col("step") == "close"),
-            time_limits(session),
-            first=first - timedelta(days=400),  # a case may have been accepted long before
-            last=today,
-        ).collect()
-        steps = pl.concat([steps.filter(pl.col("step") != "close"), closes], how="diagonal")
-    calls = _interfaces(actor, first, today)
+    on_time_from = min(spans["month"].previous_start, today - timedelta(days=TREND_DAYS))
+    data = _data(session, actor, first, on_time_from, today)
     trend_days = [today - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
-    trends = _daily(steps, calls, trend_days)
+    trends = _daily(data, trend_days)
     kpis = []
     for key, label, period_key, kind in _CARDS:
         period, base = spans[period_key], _base_key(key)
-        value = _measure(base, steps, calls, period.start, period.end)
-        before = _measure(base, steps, calls, period.previous_start, period.previous_end)
+        value = _measure(base, data, period.start, period.end)
+        before = _measure(base, data, period.previous_start, period.previous_end)
         trend = trends[base]
         kpis.append(
             Kpi(
@@ -266,7 +291,7 @@ def overview(*, session: Session, actor: Actor, now: datetime | None = None) -> 
             )
         )
     by_key = {kpi.key: kpi for kpi in kpis}
-    sentences = _sentences(session, actor, by_key, steps, calls, spans["month"])
+    sentences = _sentences(session, actor, by_key, data, spans["month"])
     return Overview(as_of=today.isoformat(), kpis=kpis, sentences=sentences)
 
 
@@ -274,8 +299,7 @@ def _sentences(
     session: Session,
     actor: Actor,
     kpis: dict[str, Kpi],
-    steps: pl.DataFrame,
-    calls: pl.DataFrame,
+    data: _Data,
     month: Period,
 ) -> list[str]:
     """What the figures say, written from the figures themselves."""
@@ -289,10 +313,10 @@ def _sentences(
         f"网上申请占 {kpis['online_share'].shown}；共享接口调用成功率 "
         f"{kpis['success_rate'].shown}。",
     ]
-    ranking = _ranking(session, actor, _in(steps, month.start, month.end, "accept"))
+    ranking = _ranking(session, actor, _in(data.daily, month.start, month.end, "accept"))
     if ranking:
         sentences.append(ranking)
-    sentences += _outages(_in(calls, month.start, month.end))
+    sentences += _outages(_in(data.calls, month.start, month.end))
     return sentences
 
 
@@ -302,7 +326,7 @@ def _ranking(session: Session, actor: Actor, accepted: pl.DataFrame) -> str:
         return ""
     counts = (
         accepted.group_by("tenant")
-        .agg(_CASE.n_unique().alias("cases"))
+        .agg(pl.col("cases").sum().cast(pl.Int64))
         .sort(["cases", "tenant"], descending=[True, False])
     )
     if counts.height < 2:

@@ -1,0 +1,126 @@
+"""Dashboard views and the stats API's queries over a synthetic year; DuckDB alongside.
+
+    .venv/bin/python bench/dashboards.py --events 10000000 --repeat 5
+
+Writes a sealed year of ``case_event`` (``common.write_year``), builds the daily rollups from
+it (``rebuild_all``, timed), then times the console's own code — the 概览 computation and the
+case statistics the stats API and 统计分析 run — as a province supervisor: the first call in
+the process ("cold": caches empty, files in the OS cache) and the median of warm calls.
+DuckDB answers the same question from the raw Parquet files in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from datetime import time as day_time
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import FIRST_DAY, ROOT, median_ms, write_year
+
+
+def _timed(run, repeat: int) -> tuple[float, float]:
+    started = time.perf_counter()
+    run()
+    cold = (time.perf_counter() - started) * 1000
+    return cold, median_ms(run, repeat)
+
+
+def main() -> None:
+    """Run the benchmark and print a Markdown table."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["BDC_DATA_DIR"] = str(Path(folder) / "data")
+        env = {k: v for k, v in os.environ.items()}
+        subprocess.run([sys.executable, "-m", "console", "init"], env=env, cwd=ROOT,
+                       check=True, capture_output=True)  # fmt: skip
+        created = subprocess.run(
+            [sys.executable, "-m", "console", "user", "create", "--account", "bench_sup",
+             "--name", "基准", "--tenant", "330000", "--role", "province_supervisor"],
+            env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        password = re.search(r"一次性密码：(\S+?)（", created).group(1)
+        from console.core.clock import CHINA_TZ
+        from console.core.db import session_scope
+        from console.iam import service
+        from console.logs.rollup import rebuild_all
+        from console.stats.overview_service import overview
+        from console.stats.service import StatsQuery, case_stats
+        from console.tenancy.scope import scope_of
+
+        lake = Path(folder) / "data" / "lake"
+        started = time.perf_counter()
+        write_year(lake, args.events)
+        print(f"wrote {args.events:,} events in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        days = rebuild_all(lake)
+        print(f"rollups for {days} days in {time.perf_counter() - started:.1f} s")
+        with session_scope() as session:
+            _, supervisor = service.authenticate(
+                session=session, account="bench_sup", password=password
+            )
+        assert scope_of(supervisor).all_tenants
+        last = FIRST_DAY + timedelta(days=364)
+        now = datetime.combine(last, day_time(18), CHINA_TZ)
+        month = StatsQuery(last.replace(day=1), last, ("tenant",))
+        year = StatsQuery(FIRST_DAY, last, ("month",))
+        glob = str(lake / "case_event" / "*" / "*.parquet")
+        duck = duckdb.connect()
+        duck.execute("SET TimeZone = 'UTC'")
+        day_sql = "CAST(timezone('Asia/Shanghai', ts) AS DATE)"
+
+        def ours_overview() -> object:
+            with session_scope() as session:
+                return overview(session=session, actor=supervisor, now=now)
+
+        def duck_overview() -> object:
+            return duck.execute(
+                f"SELECT {day_sql} >= DATE '{last.replace(day=1)}' AS this_month, "
+                "count(DISTINCT (tenant, case_no)) FILTER (WHERE step = 'accept'), "
+                "count(DISTINCT (tenant, case_no)) FILTER (WHERE step = 'close') "
+                f"FROM read_parquet('{glob}') "
+                f"WHERE {day_sql} >= DATE '{last.replace(day=1) - timedelta(days=31)}' "
+                "GROUP BY 1"
+            ).fetchall()
+
+        def stats_sql(period: StatsQuery, key: str) -> str:
+            return (
+                f"SELECT {key}, count(DISTINCT (tenant, case_no)) FILTER (WHERE step = 'accept'), "
+                "count(DISTINCT (tenant, case_no)) FILTER (WHERE step = 'close') "
+                f"FROM read_parquet('{glob}') WHERE {day_sql} BETWEEN DATE '{period.start}' "
+                f"AND DATE '{period.end}' GROUP BY 1"
+            )
+
+        rows = [
+            ("概览 (all cards, text, 30-day trends)", ours_overview, duck_overview),
+            ("stats/cases, one month by tenant",
+             lambda: case_stats(actor=supervisor, query=month),
+             lambda: duck.execute(stats_sql(month, "tenant")).fetchall()),
+            ("stats/cases, the year by month",
+             lambda: case_stats(actor=supervisor, query=year),
+             lambda: duck.execute(stats_sql(year, f"strftime({day_sql}, '%Y-%m')")).fetchall()),
+        ]  # fmt: skip
+        print(f"\n| view ({args.events:,} events) | console cold ms | console warm ms | "
+              "DuckDB warm ms | ratio (warm) |")  # fmt: skip
+        print("|---|---|---|---|---|")
+        for name, ours, theirs in rows:
+            cold, warm = _timed(ours, args.repeat)
+            duck_ms = median_ms(theirs, args.repeat)
+            print(f"| {name} | {cold:.0f} | {warm:.0f} | {duck_ms:.0f} | {duck_ms / warm:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()
