@@ -201,6 +201,23 @@ def interface_stats(*, actor: Actor, query: StatsQuery) -> pl.DataFrame:
     ).select(*keys, "calls", "failures", "success_rate", "p50_ms", "p95_ms")
 
 
+def accept_heatmap(*, actor: Actor, query: StatsQuery) -> pl.DataFrame:
+    """Cases received per weekday (1 = Monday) and hour (Beijing time) of the 受理 event."""
+    authz.require(actor, OBJ, "read", target="cases")
+    _check(query, CASE_GROUPS)
+    steps = _view(get_settings().lake_dir, "case_steps", "case_event", actor, query)
+    if not steps.collect_schema().names():
+        return _empty(["weekday", "hour"], {"cases": pl.UInt32})
+    local = pl.col("ts").dt.convert_time_zone("Asia/Shanghai")
+    return (
+        steps.filter(pl.col("step") == "accept")
+        .group_by(local.dt.weekday().alias("weekday"), local.dt.hour().alias("hour"))
+        .agg(_CASE.n_unique().alias("cases"))
+        .sort("weekday", "hour")
+        .collect()
+    )
+
+
 def result_codes(*, actor: Actor, query: StatsQuery) -> pl.DataFrame:
     """Calls per result code (and whether the call succeeded), most frequent first."""
     authz.require(actor, OBJ, "read", target="interfaces")

@@ -201,6 +201,14 @@ def statistics_page() -> rx.Component:
             width="100%",
             data_testid="stats-chart",
         ),
+        rx.cond(
+            StatisticsState.show_heatmap,
+            rx.box(
+                rx.plotly(data=StatisticsState.heatmap, width="100%"),
+                width="100%",
+                data_testid="stats-heatmap",
+            ),
+        ),
         _drill(),
         _table(),
         spacing="4",

@@ -90,6 +90,27 @@ def describe(frame: pl.DataFrame, key: str, measure: str, labels: list[str]) -> 
     return sentences
 
 
+TIME_KEYS = ("day", "week", "month", "quarter")
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def _heatmap(hours: pl.DataFrame) -> go.Figure:
+    """受理 by weekday × hour: when people come."""
+    grid = [[0] * 24 for _ in WEEKDAYS]
+    for weekday, hour, cases in hours.iter_rows():
+        grid[weekday - 1][hour] = cases
+    figure = go.Figure(
+        go.Heatmap(z=grid, x=[f"{h}时" for h in range(24)], y=list(WEEKDAYS), colorscale="Blues")
+    )
+    figure.update_layout(
+        title="受理时段分布（星期 × 小时，北京时间）",
+        height=300,
+        margin={"l": 50, "r": 10, "t": 40, "b": 40},
+        yaxis={"autorange": "reversed"},
+    )
+    return figure
+
+
 class StatisticsState(PagedListMixin, rx.State):
     """统计分析 (the mixin gives loading, errors, the session and the drill list's paging)."""
 
@@ -102,6 +123,8 @@ class StatisticsState(PagedListMixin, rx.State):
     city: str = ""  # the city a province reader drilled into
     city_label: str = ""
     chart: go.Figure = go.Figure()
+    heatmap: go.Figure = go.Figure()
+    show_heatmap: bool = False
     headers: list[str] = []
     rows: list[BreakdownRow] = []
     sentences: list[str] = []
@@ -142,13 +165,18 @@ class StatisticsState(PagedListMixin, rx.State):
                 frame = service.case_stats(actor=actor, query=query)
                 if city:
                     frame = frame.filter(pl.col("tenant").str.starts_with(city[:4]))
-                return frame, _names(session), key, cross, measure
+                hours = (
+                    service.accept_heatmap(actor=actor, query=query) if key in TIME_KEYS else None
+                )
+                return frame, _names(session), key, cross, measure, hours
 
             return fetch
 
         def show(value):
-            frame, names, key, cross, measure = value
+            frame, names, key, cross, measure, hours = value
             self._show(frame, names, key, cross, measure)
+            self.heatmap = _heatmap(hours) if hours is not None else go.Figure()
+            self.show_heatmap = hours is not None
 
         async for event in self._load_page(prepare, show):
             yield event
@@ -214,7 +242,7 @@ class StatisticsState(PagedListMixin, rx.State):
 
     def _figure(self, labels: list[str], values: list, key: str) -> go.Figure:
         figure = go.Figure()
-        if key in ("day", "week", "month", "quarter"):
+        if key in TIME_KEYS:
             figure.add_scatter(
                 x=labels, y=values, mode="lines+markers", name=MEASURES[self.measure]
             )

@@ -55,3 +55,14 @@ def test_a_supervisor_drills_from_a_city_bar_to_a_case_trace(
     drill.get_by_test_id("stats-trace").first.click()
     expect(page).to_have_url(re.compile(r"/audit\?trace=ST-"))
     expect(page.get_by_test_id("trace-timeline")).to_contain_text("办件：受理")
+
+
+def test_the_time_view_draws_the_trend_and_the_weekday_hour_heatmap(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    log_in(page, console_server.base_url, make_user("stats_time_e2e", "province_supervisor"))
+    page.get_by_test_id("nav-statistics").click()
+    expect(page.get_by_test_id("stats-chart").locator(".main-svg").first).to_be_visible()
+    page.get_by_test_id("stats-dimension").get_by_role("radio", name="时间").click()
+    expect(page.get_by_test_id("stats-heatmap").locator(".main-svg").first).to_be_visible()
+    expect(page.get_by_test_id("stats-table")).to_contain_text("月")

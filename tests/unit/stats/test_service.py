@@ -12,6 +12,7 @@ from console.stats.service import (
     CASE_GROUPS,
     INTERFACE_GROUPS,
     StatsQuery,
+    accept_heatmap,
     case_stats,
     interface_stats,
     result_codes,
@@ -162,3 +163,15 @@ def test_result_codes_and_one_interfaces_figures_equal_duckdb(province: World) -
         interface_stats(
             actor=supervisor, query=StatsQuery(SEALED.start, SEALED.end, where=(("x", "y"),))
         )
+
+
+def test_the_weekday_hour_heatmap_equals_duckdb(province: World) -> None:
+    ours = accept_heatmap(actor=province.actor("province_supervisor"), query=SEALED)
+    theirs = duck(
+        "SELECT isodow(timezone('Asia/Shanghai', ts)) AS weekday, "
+        "hour(timezone('Asia/Shanghai', ts)) AS hour, count(DISTINCT (tenant, case_no)) AS cases "
+        f"FROM case_event WHERE step = 'accept' AND day BETWEEN '{SEALED.start}' "
+        f"AND '{SEALED.end}' GROUP BY ALL ORDER BY 1, 2"
+    )
+    assert ours.rows() == theirs.rows()
+    assert {row[1] for row in ours.rows()} <= set(range(7, 24))  # halls and online hours
