@@ -5,10 +5,13 @@ from __future__ import annotations
 import reflex as rx
 
 from console.stats.statistics_state import (
+    CHANNEL_FILTER,
+    CHART_CHOICES,
     CROSS_CHOICES,
     DIMENSION_CHOICES,
     GRAINS,
     MEASURES,
+    SHARE_CHOICES,
     BreakdownRow,
     DrillRow,
     StatisticsState,
@@ -65,6 +68,18 @@ def _controls() -> rx.Component:
             on_change=lambda v: StatisticsState.set_filter("cross", v),
             testid="stats-cross",
         ),
+        option_select(
+            list(CHANNEL_FILTER),
+            value=StatisticsState.channel,
+            on_change=lambda v: StatisticsState.set_filter("channel", v),
+            testid="stats-channel",
+        ),
+        option_select(
+            list(CHART_CHOICES),
+            value=StatisticsState.chart_kind,
+            on_change=lambda v: StatisticsState.set_filter("chart_kind", v),
+            testid="stats-chart-type",
+        ),
         rx.button(
             rx.icon("refresh-cw", size=14),
             "刷新",
@@ -83,6 +98,60 @@ def _controls() -> rx.Component:
         spacing="2",
         align="center",
     )
+
+
+def _views() -> rx.Component:
+    """Open a saved view; save the current one under a name, shared with a role."""
+    picker = rx.select.root(
+        rx.select.trigger(placeholder="打开已保存的视图", data_testid="stats-views"),
+        rx.select.content(
+            rx.foreach(
+                StatisticsState.views,
+                lambda v: rx.select.item(v.label, value=v.id),
+            )
+        ),
+        on_change=StatisticsState.open_view,
+    )
+    save = rx.popover.root(
+        rx.popover.trigger(
+            rx.button(
+                rx.icon("save", size=14),
+                "保存视图",
+                size="1",
+                variant="soft",
+                data_testid="stats-save-open",
+            )
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.input(
+                    placeholder="视图名称，如：本月各渠道办结",
+                    value=StatisticsState.view_name,
+                    on_change=StatisticsState.set_view_name,
+                    max_length=40,
+                    data_testid="stats-view-name",
+                ),
+                rx.text("共享给角色（对方只看到其本人数据范围内的数字）", size="1"),
+                option_select(
+                    list(SHARE_CHOICES),
+                    value=StatisticsState.share_role,
+                    on_change=StatisticsState.set_share_role,
+                    testid="stats-view-share",
+                ),
+                rx.popover.close(
+                    rx.button(
+                        "保存",
+                        size="1",
+                        loading=StatisticsState.saving,
+                        on_click=StatisticsState.save_view,
+                        data_testid="stats-view-save",
+                    )
+                ),
+                spacing="2",
+            )
+        ),
+    )
+    return rx.hstack(picker, save, spacing="2", align="center")
 
 
 def _crumbs() -> rx.Component:
@@ -186,6 +255,7 @@ def statistics_page() -> rx.Component:
     body = rx.vstack(
         page_heading(SECTION.label, SECTION.summary),
         _controls(),
+        _views(),
         _crumbs(),
         error_callout(StatisticsState.error),
         rx.card(
@@ -197,7 +267,16 @@ def statistics_page() -> rx.Component:
             data_testid="stats-text",
         ),
         rx.box(
-            rx.plotly(data=StatisticsState.chart, on_click=StatisticsState.drill, width="100%"),
+            rx.plotly(
+                data=StatisticsState.chart,
+                on_click=StatisticsState.drill,
+                width="100%",
+                # The camera button saves the chart as PNG.
+                config={
+                    "displaylogo": False,
+                    "toImageButtonOptions": {"format": "png", "filename": "统计分析"},
+                },
+            ),
             width="100%",
             data_testid="stats-chart",
         ),

@@ -14,7 +14,7 @@ from console.core.actor import Actor
 from console.core.clock import local_day
 from console.core.exporting import XLSX_MIME, render
 from console.core.paging import PageRequest
-from console.stats import service
+from console.stats import service, views_service
 from console.stats.service import DIMENSION_LABELS, StatsQuery, label_of
 from console.tenancy.models import Tenant
 from console.ui.actions import call
@@ -42,6 +42,24 @@ class BreakdownRow:
     code: str
     label: str
     cells: list[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class ViewChoice:
+    """A saved view in the picker."""
+
+    id: str
+    label: str
+    mine: bool
+
+
+CHART_CHOICES = (("auto", "自动"), ("bar", "柱状图"), ("line", "折线图"), ("pie", "饼图"))
+CHANNEL_FILTER = (
+    ("all", "全部渠道"), ("window", "窗口"), ("online", "网上"), ("bank", "银行"),
+    ("developer", "开发企业"), ("broker", "经纪机构"), ("agent", "代理机构"),
+)  # fmt: skip
+SHARE_CHOICES = (("none", "不共享"), ("province_supervisor", "省级监管"),
+                 ("county_supervisor", "区县监管"), ("county_admin", "区县管理员"))  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,6 +138,12 @@ class StatisticsState(PagedListMixin, rx.State):
     dimension: str = "region"
     grain: str = "month"
     cross: str = "none"
+    chart_kind: str = "auto"  # auto (bars, lines over time) / bar / line / pie
+    channel: str = "all"  # only cases of one channel
+    views: list[ViewChoice] = []
+    view_name: str = ""
+    share_role: str = "none"
+    saving: bool = False
     city: str = ""  # the city a province reader drilled into
     city_label: str = ""
     chart: go.Figure = go.Figure()
@@ -144,7 +168,8 @@ class StatisticsState(PagedListMixin, rx.State):
         today = local_day()
         start = date.fromisoformat(self.start) if self.start else today.replace(day=1)
         end = date.fromisoformat(self.end) if self.end else today
-        return StatsQuery(start=start, end=end, group_by=(self._key(), *extra))
+        where = () if self.channel == "all" else (("channel", self.channel),)
+        return StatsQuery(start=start, end=end, group_by=(self._key(), *extra), where=where)
 
     @rx.event(background=True)
     async def load(self):
@@ -180,6 +205,7 @@ class StatisticsState(PagedListMixin, rx.State):
 
         async for event in self._load_page(prepare, show):
             yield event
+        yield StatisticsState.load_views
 
     def _show(self, frame: pl.DataFrame, names: dict, key: str, cross: str, measure: str) -> None:
         if cross:
@@ -242,7 +268,9 @@ class StatisticsState(PagedListMixin, rx.State):
 
     def _figure(self, labels: list[str], values: list, key: str) -> go.Figure:
         figure = go.Figure()
-        if key in TIME_KEYS:
+        if self.chart_kind == "pie":
+            figure.add_pie(labels=labels, values=values, sort=False, hole=0.35)
+        elif self.chart_kind == "line" or (self.chart_kind == "auto" and key in TIME_KEYS):
             figure.add_scatter(
                 x=labels, y=values, mode="lines+markers", name=MEASURES[self.measure]
             )
@@ -260,7 +288,7 @@ class StatisticsState(PagedListMixin, rx.State):
     @rx.event
     def set_filter(self, name: str, value: str):
         """Change one control and recompute."""
-        if name in ("start", "end", "measure", "grain", "cross"):
+        if name in ("start", "end", "measure", "grain", "cross", "chart_kind", "channel"):
             setattr(self, name, value)
         if name == "dimension" and value in DIMENSIONS:
             self.dimension, self.city, self.city_label = value, "", ""
@@ -349,3 +377,62 @@ class StatisticsState(PagedListMixin, rx.State):
             return
         mime = XLSX_MIME if fmt == "xlsx" else "text/csv"
         yield rx.download(data=outcome.value, filename=f"统计分析.{fmt}", mime_type=mime)
+
+    # --- saved views ----------------------------------------------------------------------
+
+    def _settings(self) -> dict[str, str]:
+        return {key: getattr(self, key) for key in views_service.SETTING_KEYS}
+
+    @rx.event(background=True)
+    async def load_views(self):
+        """The user's views and those shared with their roles."""
+        async with self:
+            token = await self._token()
+        outcome = await call(token, lambda s, a: views_service.list_views(session=s, actor=a))
+        async with self:
+            self._saved = {str(v.id): v.settings for v in outcome.value or []}
+            self.views = [
+                ViewChoice(str(v.id), v.name if v.mine else f"{v.name}（{v.owner} 共享）", v.mine)
+                for v in outcome.value or []
+            ]
+
+    @rx.event
+    def set_view_name(self, value: str) -> None:
+        """Name of the view to save."""
+        self.view_name = value
+
+    @rx.event
+    def set_share_role(self, value: str) -> None:
+        """Role the view is shared with."""
+        self.share_role = value
+
+    @rx.event(background=True)
+    async def save_view(self):
+        """Save the current controls under the typed name."""
+        async with self:
+            token, settings, self.saving = await self._token(), self._settings(), True
+            name, role = self.view_name, "" if self.share_role == "none" else self.share_role
+        outcome = await call(
+            token,
+            lambda s, a: views_service.save_view(
+                session=s, actor=a, name=name, settings=settings, shared_role=role
+            ),
+        )
+        async with self:
+            self.saving = False
+        if not outcome.ok:
+            yield rx.toast.error(outcome.error_text)
+            return
+        yield rx.toast.success(f"已保存视图「{name}」")
+        yield StatisticsState.load_views
+
+    @rx.event
+    def open_view(self, view_id: str):
+        """Restore a saved view's controls and recompute."""
+        for key, value in self._saved.get(view_id, {}).items():
+            if key in views_service.SETTING_KEYS:
+                setattr(self, key, value)
+        self.city, self.city_label, self.drill_rows, self.drill_title = "", "", [], ""
+        return StatisticsState.load
+
+    _saved: dict[str, dict[str, str]] = {}

@@ -66,3 +66,26 @@ def test_the_time_view_draws_the_trend_and_the_weekday_hour_heatmap(
     page.get_by_test_id("stats-dimension").get_by_role("radio", name="时间").click()
     expect(page.get_by_test_id("stats-heatmap").locator(".main-svg").first).to_be_visible()
     expect(page.get_by_test_id("stats-table")).to_contain_text("月")
+
+
+def test_a_supervisor_saves_a_custom_view_and_reopens_it(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    log_in(page, console_server.base_url, make_user("stats_view_e2e", "province_supervisor"))
+    page.get_by_test_id("nav-statistics").click()
+    expect(page.get_by_test_id("stats-chart").locator(".main-svg").first).to_be_visible()
+    page.get_by_test_id("stats-dimension").get_by_role("radio", name="渠道").click()
+    page.get_by_test_id("stats-chart-type").click()
+    page.get_by_role("option", name="饼图").click()
+    expect(page.get_by_test_id("stats-chart").locator(".pielayer .slice").first).to_be_visible()
+    page.get_by_test_id("stats-save-open").click()
+    page.get_by_test_id("stats-view-name").fill("各渠道饼图")
+    page.get_by_test_id("stats-view-save").click()
+    expect(page.get_by_text("已保存视图「各渠道饼图」")).to_be_visible()
+    page.get_by_test_id("stats-chart-type").click()
+    page.get_by_role("option", name="柱状图").click()
+    expect(page.get_by_test_id("stats-chart").locator(".pielayer .slice")).to_have_count(0)
+    page.get_by_test_id("stats-views").click()
+    page.get_by_role("option", name="各渠道饼图").click()
+    expect(page.get_by_test_id("stats-chart").locator(".pielayer .slice").first).to_be_visible()
+    expect(page.get_by_test_id("stats-dimension").get_by_role("radio", name="渠道")).to_be_checked()
