@@ -11,6 +11,7 @@ import functools
 from datetime import date, datetime, time, timedelta
 
 import holidays
+import polars as pl
 
 from console.core.clock import CHINA_TZ
 
@@ -75,3 +76,34 @@ def add_office_hours(moment: datetime, hours: float) -> datetime:
             remaining -= end - start
             local = end
         local = datetime.combine(day + timedelta(days=1), time(0), CHINA_TZ)
+
+
+@functools.lru_cache(maxsize=16)
+def workday_numbers(first: date, last: date) -> pl.DataFrame:
+    """Each calendar day from ``first`` to ``last`` with the count of working days up to it."""
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    counted = [int(is_workday(day)) for day in days]
+    return pl.DataFrame({"day": days, "workday_no": pl.Series(counted, dtype=pl.Int32).cum_sum()})
+
+
+def with_workdays_used(
+    frame: pl.LazyFrame, *, start: str, end: str, first: date, last: date
+) -> pl.LazyFrame:
+    """Add ``workdays_used``: working days after the ``start`` moment's day up to ``end``'s.
+
+    ``first``/``last`` bound the days involved; a working-day number per calendar day turns
+    the count into a subtraction (no per-row Python).
+    """
+    numbers = workday_numbers(first, last).lazy()
+    local = {"_start_day": start, "_end_day": end}
+    counted = frame.with_columns(
+        pl.col(column).dt.convert_time_zone("Asia/Shanghai").dt.date().alias(name)
+        for name, column in local.items()
+    )
+    for name in local:
+        counted = counted.join(
+            numbers.rename({"day": name, "workday_no": f"{name}_no"}), on=name, how="left"
+        )
+    return counted.with_columns(
+        (pl.col("_end_day_no") - pl.col("_start_day_no")).alias("workdays_used")
+    ).drop("_start_day", "_end_day", "_start_day_no", "_end_day_no")

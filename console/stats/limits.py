@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import functools
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 from sqlmodel import Session, select
 
-from console.core.workdays import is_workday
+from console.core.workdays import with_workdays_used
 from console.dictionaries.seed import SEED_DIR
 from console.stats.models import LEGAL_LIMIT_WORKDAYS, BusinessTimeLimit
 
@@ -46,36 +45,20 @@ def time_limits(session: Session) -> pl.DataFrame:
     )
 
 
-@functools.lru_cache(maxsize=16)
-def _workday_numbers(first: date, last: date) -> pl.DataFrame:
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    counted = [int(is_workday(day)) for day in days]
-    return pl.DataFrame({"day": days, "workday_no": pl.Series(counted).cum_sum()})
-
-
 def judge(closes: pl.LazyFrame, limits: pl.DataFrame, *, first: date, last: date) -> pl.LazyFrame:
     """Add ``workdays_used``, ``limit_workdays`` and ``on_time`` to 办结 rows.
 
-    ``workdays_used`` counts working days after the 受理 day up to and including the 办结 day;
-    a working-day number per calendar day (``first``..``last``) turns it into a subtraction.
+    ``workdays_used`` counts working days after the 受理 day up to and including the 办结 day.
     A business without its own limit is held to the legal 30 working days.
     """
-    numbers = _workday_numbers(first, last).lazy()
-    local = {"accept_day": "accepted_at", "close_day": "ts"}
-    judged = closes.with_columns(
-        pl.col(column).dt.convert_time_zone("Asia/Shanghai").dt.date().alias(name)
-        for name, column in local.items()
-    )
-    for name in local:
-        judged = judged.join(
-            numbers.rename({"day": name, "workday_no": f"{name}_no"}), on=name, how="left"
-        )
+    counted = with_workdays_used(closes, start="accepted_at", end="ts", first=first, last=last)
+    return with_limits(counted, limits)
+
+
+def with_limits(frame: pl.LazyFrame, limits: pl.DataFrame) -> pl.LazyFrame:
+    """Add ``limit_workdays`` (the legal 30 where none is set) and ``on_time``."""
     return (
-        judged.join(limits.lazy(), on="business_code", how="left")
-        .with_columns(
-            (pl.col("close_day_no") - pl.col("accept_day_no")).alias("workdays_used"),
-            pl.col("limit_workdays").fill_null(LEGAL_LIMIT_WORKDAYS),
-        )
+        frame.join(limits.lazy(), on="business_code", how="left")
+        .with_columns(pl.col("limit_workdays").fill_null(LEGAL_LIMIT_WORKDAYS))
         .with_columns((pl.col("workdays_used") <= pl.col("limit_workdays")).alias("on_time"))
-        .drop("accept_day_no", "close_day_no")
     )

@@ -2,9 +2,9 @@
 
 Counts, times and shares come from the small daily rollups (``cases_daily``,
 ``interface_daily``; a case counts on the day of its 受理 or 办结 event, so a case accepted
-twice on different days would count twice); the on-time rate judges the 办结 rows of the
-last two months only. All of it plus the events not sealed yet, through the data-scope
-helper; the sentences are written from the same numbers.
+twice on different days would count twice); the on-time rate joins ``closes_daily`` (cases
+by working days taken) with the limits. All of it plus the events not sealed yet, through
+the data-scope helper; the sentences are written from the same numbers.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from console.core.clock import local_day
 from console.core.settings import get_settings
 from console.logs.rollup import rollup_view
 from console.logs.search import pending_events
-from console.stats.limits import judge, time_limits
+from console.stats.limits import time_limits, with_limits
 from console.tenancy.models import Tenant
 from console.tenancy.scope import restrict_frame, scope_of
 
@@ -90,10 +90,10 @@ def _same_day(day: date, year: int) -> date:
 
 @dataclass(frozen=True)
 class _Data:
-    """What the overview reads: daily case counts, judged 办结 rows, daily interface calls."""
+    """What the overview reads: daily case counts, on-time counts, daily interface calls."""
 
     daily: pl.DataFrame  # day, tenant, channel, step, cases, hours_sum, hours_count
-    closes: pl.DataFrame  # day, on_time — only the days the on-time figures need
+    closes: pl.DataFrame  # day, cases, on_time_cases — only the days the on-time figures need
     calls: pl.DataFrame  # day, department, interface_code, success, calls
 
 
@@ -106,21 +106,20 @@ def _view(actor: Actor, name: str, stream: str, first: date, last: date) -> pl.L
 
 
 def _data(session: Session, actor: Actor, first: date, on_time_from: date, today: date) -> _Data:
-    """Two years of daily counts (small), and 办结 rows only for the on-time figures."""
+    """Daily counts for two years and on-time counts for two months: small frames."""
     daily = _view(actor, "cases_daily", "case_event", first, today)
-    steps = _view(actor, "case_steps", "case_event", on_time_from, today)
+    judged = _view(actor, "closes_daily", "case_event", on_time_from, today)
     calls = _view(actor, "interface_daily", "interface_call", first, today)
     empty = pl.DataFrame()
     closes = empty
-    if steps is not None:
+    if judged is not None:
         closes = (
-            judge(
-                steps.filter(pl.col("step") == "close"),
-                time_limits(session),
-                first=on_time_from - timedelta(days=400),  # accepted up to a year before
-                last=today,
+            with_limits(judged, time_limits(session))
+            .group_by("day")
+            .agg(
+                pl.col("cases").sum().alias("cases"),
+                pl.col("cases").filter(pl.col("on_time")).sum().alias("on_time_cases"),
             )
-            .select("day", "on_time")
             .collect()
         )
     return _Data(
@@ -171,10 +170,7 @@ def _measure(key: str, data: _Data, start: date, end: date) -> float | None:
         return _share(_sum(closed, "hours_sum"), _sum(closed, "hours_count"))
     if key == "on_time":
         judged = _in(data.closes, start, end)
-        if judged.is_empty():
-            return None
-        rate = judged.get_column("on_time").drop_nulls().cast(pl.Float64).mean()
-        return None if rate is None else float(rate)
+        return _share(_sum(judged, "on_time_cases"), _sum(judged, "cases"))
     if key == "online_share":
         accepted = _in(data.daily, start, end, "accept")
         online = (
@@ -203,7 +199,7 @@ def _daily(data: _Data, days: list[date]) -> dict[str, list]:
         frame = frame.join(per_day, on="day", how="left")
     if not data.closes.is_empty():
         on_time = data.closes.group_by("day").agg(
-            pl.col("on_time").cast(pl.Float64).mean().alias("on_time")
+            (pl.col("on_time_cases").sum() / pl.col("cases").sum()).alias("on_time")
         )
         frame = frame.join(on_time, on="day", how="left")
     if not data.calls.is_empty():
