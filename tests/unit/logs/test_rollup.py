@@ -144,3 +144,11 @@ def test_interface_latency_quantiles_are_within_one_percent(world: World) -> Non
         exact = ordered[math.ceil(q * len(ordered)) - 1]
         estimate = bucket_quantile(_rollup("interface_latency"), q)
         assert estimate == pytest.approx(exact, rel=0.01)
+
+
+def test_closes_daily_counts_completed_cases_by_working_days_taken(three_cases: None) -> None:
+    closes = _rollup("closes_daily").sort("workdays_used")
+    assert closes.select("tenant", "business_code", "workdays_used", "cases").rows() == [
+        (XIHU, "9000101", 0, 1),  # C2: accepted and completed the same day
+        (XIHU, "9000101", 2, 1),  # C1: accepted Tuesday, completed Thursday
+    ]
