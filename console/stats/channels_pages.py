@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from console.stats.channels_state import ChannelStatsState, ChannelView, InstitutionView
-from console.ui.components import error_callout, page_heading
+from console.ui.components import error_callout, page_heading, period_picker, simple_table
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
@@ -41,43 +41,9 @@ def _channel(row: ChannelView) -> rx.Component:
     )
 
 
-def _table(columns: tuple[str, ...], items, row, testid: str) -> rx.Component:
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in columns])),
-        rx.table.body(rx.foreach(items, row)),
-        size="1",
-        width="100%",
-        data_testid=testid,
-    )
-
-
 def channel_stats_page() -> rx.Component:
     """The page."""
-    period = rx.hstack(
-        rx.input(
-            type="date",
-            value=ChannelStatsState.start,
-            size="1",
-            on_change=lambda v: ChannelStatsState.set_period("start", v),
-        ),
-        rx.text("至", size="2"),
-        rx.input(
-            type="date",
-            value=ChannelStatsState.end,
-            size="1",
-            on_change=lambda v: ChannelStatsState.set_period("end", v),
-        ),
-        rx.button(
-            rx.icon("refresh-cw", size=14),
-            "刷新",
-            size="1",
-            variant="soft",
-            loading=ChannelStatsState.loading,
-            on_click=ChannelStatsState.load,
-        ),
-        align="center",
-        spacing="2",
-    )
+    period = period_picker(ChannelStatsState)
     body = rx.vstack(
         page_heading(SECTION.label, SECTION.summary),
         period,
@@ -93,14 +59,16 @@ def channel_stats_page() -> rx.Component:
             data_testid="channel-stats-chart",
         ),
         rx.heading("机构办件", size="3"),
-        _table(
+        simple_table(
             INSTITUTION_COLUMNS,
             ChannelStatsState.institutions,
             _institution,
-            "channel-stats-institutions",
+            testid="channel-stats-institutions",
         ),
         rx.heading("机构通道调用（被拒率高的在前）", size="3"),
-        _table(CHANNEL_COLUMNS, ChannelStatsState.channels, _channel, "channel-stats-channels"),
+        simple_table(
+            CHANNEL_COLUMNS, ChannelStatsState.channels, _channel, testid="channel-stats-channels"
+        ),
         spacing="4",
         width="100%",
     )

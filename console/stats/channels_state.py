@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 
 import plotly.graph_objects as go
 import reflex as rx
 
-from console.core.clock import local_day
 from console.stats.channels_service import ChannelStats, channel_stats
+from console.stats.period import PeriodMixin
 from console.stats.service import StatsQuery
 from console.ui.list_state import PagedListMixin
 
@@ -64,11 +63,9 @@ def _chart(stats: ChannelStats) -> go.Figure:
     return figure
 
 
-class ChannelStatsState(PagedListMixin, rx.State):
+class ChannelStatsState(PeriodMixin, PagedListMixin, rx.State):
     """机构通道统计."""
 
-    start: str = ""
-    end: str = ""
     institutions: list[InstitutionView] = []
     channels: list[ChannelView] = []
     sentences: list[str] = []
@@ -79,11 +76,7 @@ class ChannelStatsState(PagedListMixin, rx.State):
         """Compute the page off the event loop."""
 
         def prepare():
-            today = local_day()
-            if not self.start:
-                self.start, self.end = today.replace(day=1).isoformat(), today.isoformat()
-            start, end = date.fromisoformat(self.start), date.fromisoformat(self.end)
-            query = StatsQuery(start=start, end=end)
+            query = StatsQuery(*self._period())
             return lambda s, a: channel_stats(session=s, actor=a, query=query)
 
         def show(stats: ChannelStats):
@@ -118,9 +111,3 @@ class ChannelStatsState(PagedListMixin, rx.State):
 
         async for event in self._load_page(prepare, show):
             yield event
-
-    @rx.event
-    def set_period(self, name: str, value: str):
-        """Change the start or end day."""
-        setattr(self, "start" if name == "start" else "end", value)
-        return ChannelStatsState.load

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from console.stats.interfaces_state import CodeRow, InterfaceMonitorState, InterfaceRow
-from console.ui.components import error_callout, page_heading
+from console.ui.components import error_callout, page_heading, period_picker, simple_table
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
@@ -41,39 +41,11 @@ def _code(row: CodeRow) -> rx.Component:
     )
 
 
-def _period() -> rx.Component:
-    return rx.hstack(
-        rx.input(
-            type="date",
-            value=InterfaceMonitorState.start,
-            on_change=lambda v: InterfaceMonitorState.set_period("start", v),
-            size="1",
-        ),
-        rx.text("至", size="2"),
-        rx.input(
-            type="date",
-            value=InterfaceMonitorState.end,
-            on_change=lambda v: InterfaceMonitorState.set_period("end", v),
-            size="1",
-        ),
-        rx.button(
-            rx.icon("refresh-cw", size=14),
-            "刷新",
-            size="1",
-            variant="soft",
-            loading=InterfaceMonitorState.loading,
-            on_click=InterfaceMonitorState.load,
-        ),
-        align="center",
-        spacing="2",
-    )
-
-
 def interface_monitor_page() -> rx.Component:
     """The page."""
     body = rx.vstack(
         page_heading(SECTION.label, SECTION.summary),
-        _period(),
+        period_picker(InterfaceMonitorState),
         error_callout(InterfaceMonitorState.error),
         rx.card(
             rx.vstack(
@@ -89,24 +61,14 @@ def interface_monitor_page() -> rx.Component:
             data_testid="monitor-chart",
         ),
         rx.grid(
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in COLUMNS])),
-                rx.table.body(rx.foreach(InterfaceMonitorState.rows, _row)),
-                size="1",
-                width="100%",
-                data_testid="monitor-table",
-            ),
+            simple_table(COLUMNS, InterfaceMonitorState.rows, _row, testid="monitor-table"),
             rx.card(
                 rx.text("结果码（点击接口名查看单个接口）", weight="bold", size="2"),
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[rx.table.column_header_cell(c) for c in ("结果码", "结果", "次数")]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(InterfaceMonitorState.codes, _code)),
-                    size="1",
-                    data_testid="monitor-codes",
+                simple_table(
+                    ("结果码", "结果", "次数"),
+                    InterfaceMonitorState.codes,
+                    _code,
+                    testid="monitor-codes",
                 ),
             ),
             columns=rx.breakpoints(initial="1", lg="3fr 1fr"),

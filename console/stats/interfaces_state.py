@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 
 import plotly.graph_objects as go
 import polars as pl
@@ -11,9 +10,9 @@ import reflex as rx
 from sqlmodel import Session, select
 
 from console.core.actor import Actor
-from console.core.clock import local_day
 from console.interfaces.models import InterfaceDef
 from console.stats import service
+from console.stats.period import PeriodMixin
 from console.stats.service import StatsQuery
 from console.ui.list_state import PagedListMixin
 
@@ -74,11 +73,9 @@ def describe(frame: pl.DataFrame, names: dict[str, str], outages: pl.DataFrame) 
     return sentences
 
 
-class InterfaceMonitorState(PagedListMixin, rx.State):
+class InterfaceMonitorState(PeriodMixin, PagedListMixin, rx.State):
     """共享接口监测."""
 
-    start: str = ""
-    end: str = ""
     selected: str = ""  # interface code whose trend and result codes are shown
     rows: list[InterfaceRow] = []
     codes: list[CodeRow] = []
@@ -86,19 +83,13 @@ class InterfaceMonitorState(PagedListMixin, rx.State):
     chart: go.Figure = go.Figure()
 
     def _query(self, **extra) -> StatsQuery:
-        today = local_day()
-        start = date.fromisoformat(self.start) if self.start else today.replace(day=1)
-        end = date.fromisoformat(self.end) if self.end else today
-        return StatsQuery(start=start, end=end, **extra)
+        return StatsQuery(*self._period(), **extra)
 
     @rx.event(background=True)
     async def load(self):
         """Figures per interface, worst first; the selected one's days and result codes."""
 
         def prepare():
-            if not self.start:
-                self.start = local_day().replace(day=1).isoformat()
-                self.end = local_day().isoformat()
             per_interface = self._query(group_by=("department", "interface_code"))
             selected = self.selected
             where = (("interface_code", selected),) if selected else ()
@@ -137,12 +128,6 @@ class InterfaceMonitorState(PagedListMixin, rx.State):
 
         async for event in self._load_page(prepare, show):
             yield event
-
-    @rx.event
-    def set_period(self, name: str, value: str):
-        """Change the start or end day."""
-        setattr(self, "start" if name == "start" else "end", value)
-        return InterfaceMonitorState.load
 
     @rx.event
     def select(self, code: str):

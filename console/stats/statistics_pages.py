@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from console.stats.service import CaseRow
 from console.stats.statistics_state import (
     CHANNEL_FILTER,
     CHART_CHOICES,
@@ -13,7 +14,6 @@ from console.stats.statistics_state import (
     MEASURES,
     SHARE_CHOICES,
     BreakdownRow,
-    DrillRow,
     StatisticsState,
 )
 from console.ui.components import error_callout, export_menu, option_select, page_heading
@@ -194,7 +194,7 @@ def _table() -> rx.Component:
     )
 
 
-def _drill_row(row: DrillRow) -> rx.Component:
+def _drill_row(row: CaseRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row.tenant),
         rx.table.cell(row.case_no),

@@ -15,7 +15,7 @@ from console.core.clock import local_day
 from console.core.exporting import XLSX_MIME, render
 from console.core.paging import PageRequest
 from console.stats import service, views_service
-from console.stats.service import DIMENSION_LABELS, StatsQuery, label_of
+from console.stats.service import DIMENSION_LABELS, CaseRow, StatsQuery, label_of
 from console.tenancy.models import Tenant
 from console.ui.actions import call
 from console.ui.list_state import PagedListMixin
@@ -60,18 +60,6 @@ CHANNEL_FILTER = (
 )  # fmt: skip
 SHARE_CHOICES = (("none", "不共享"), ("province_supervisor", "省级监管"),
                  ("county_supervisor", "区县监管"), ("county_admin", "区县管理员"))  # fmt: skip
-
-
-@dataclasses.dataclass(frozen=True)
-class DrillRow:
-    """One case behind a clicked figure."""
-
-    tenant: str
-    case_no: str
-    business_code: str
-    channel: str
-    time: str
-    hours: str
 
 
 def _names(session: Session) -> dict[str, str]:
@@ -153,7 +141,7 @@ class StatisticsState(PagedListMixin, rx.State):
     rows: list[BreakdownRow] = []
     sentences: list[str] = []
     drill_title: str = ""
-    drill_rows: list[DrillRow] = []
+    drill_rows: list[CaseRow] = []
     drill_total: int = 0
     _drill_where: dict[str, str] = {}
     exporting: bool = False
@@ -340,7 +328,7 @@ class StatisticsState(PagedListMixin, rx.State):
                 self.error = outcome.error_text
                 return
             found = outcome.value
-            self.drill_rows = [DrillRow(**dataclasses.asdict(r)) for r in found.items]
+            self.drill_rows = list(found.items)
             self.drill_total = found.total
 
     @rx.event

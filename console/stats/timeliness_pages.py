@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from console.stats.timeliness_state import BusinessView, LateView, TimelinessState
-from console.ui.components import error_callout, page_heading
+from console.ui.components import error_callout, page_heading, period_picker, simple_table
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
@@ -46,50 +46,9 @@ def _late(row: LateView) -> rx.Component:
     )
 
 
-def _table(columns: tuple[str, ...], items, row, testid: str) -> rx.Component:
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in columns])),
-        rx.table.body(rx.foreach(items, row)),
-        size="1",
-        width="100%",
-        data_testid=testid,
-    )
-
-
 def timeliness_page() -> rx.Component:
     """The page."""
-    period = rx.hstack(
-        rx.input(
-            type="date",
-            value=TimelinessState.start,
-            size="1",
-            on_change=lambda v: TimelinessState.set_period("start", v),
-        ),
-        rx.text("至", size="2"),
-        rx.input(
-            type="date",
-            value=TimelinessState.end,
-            size="1",
-            on_change=lambda v: TimelinessState.set_period("end", v),
-        ),
-        rx.button(
-            rx.icon("refresh-cw", size=14),
-            "刷新",
-            size="1",
-            variant="soft",
-            loading=TimelinessState.loading,
-            on_click=TimelinessState.load,
-        ),
-        rx.text(
-            "承诺时限随业务定义维护（默认取 dictionaries/time_limits.csv，"
-            "未设置的按法定 30 个工作日）",
-            size="1",
-            color_scheme="gray",
-        ),
-        align="center",
-        spacing="2",
-        wrap="wrap",
-    )
+    period = period_picker(TimelinessState)
     body = rx.vstack(
         page_heading(SECTION.label, SECTION.summary),
         period,
@@ -104,11 +63,13 @@ def timeliness_page() -> rx.Component:
             width="100%",
             data_testid="timeliness-chart",
         ),
-        _table(BUSINESS_COLUMNS, TimelinessState.businesses, _business, "timeliness-table"),
+        simple_table(
+            BUSINESS_COLUMNS, TimelinessState.businesses, _business, testid="timeliness-table"
+        ),
         rx.heading("超期办结（最多 50 件，超期最久的在前）", size="3"),
-        _table(LATE_COLUMNS, TimelinessState.late, _late, "timeliness-late"),
+        simple_table(LATE_COLUMNS, TimelinessState.late, _late, testid="timeliness-late"),
         rx.heading("超过承诺时限仍未办结（请督办）", size="3"),
-        _table(LATE_COLUMNS, TimelinessState.open_overdue, _late, "timeliness-open"),
+        simple_table(LATE_COLUMNS, TimelinessState.open_overdue, _late, testid="timeliness-open"),
         spacing="4",
         width="100%",
     )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 
 import plotly.graph_objects as go
 import reflex as rx
 
-from console.core.clock import local_day
+from console.stats.period import PeriodMixin
 from console.stats.service import StatsQuery
 from console.stats.timeliness_service import LateCase, Timeliness, timeliness
 from console.ui.list_state import PagedListMixin
@@ -81,11 +80,9 @@ def _box(result: Timeliness) -> go.Figure:
     return figure
 
 
-class TimelinessState(PagedListMixin, rx.State):
+class TimelinessState(PeriodMixin, PagedListMixin, rx.State):
     """办理时效."""
 
-    start: str = ""
-    end: str = ""
     businesses: list[BusinessView] = []
     late: list[LateView] = []
     open_overdue: list[LateView] = []
@@ -97,12 +94,7 @@ class TimelinessState(PagedListMixin, rx.State):
         """Compute the page off the event loop."""
 
         def prepare():
-            today = local_day()
-            if not self.start:
-                self.start, self.end = today.replace(day=1).isoformat(), today.isoformat()
-            query = StatsQuery(
-                start=date.fromisoformat(self.start), end=date.fromisoformat(self.end)
-            )
+            query = StatsQuery(*self._period())
             return lambda s, a: timeliness(session=s, actor=a, query=query)
 
         def show(result: Timeliness):
@@ -115,9 +107,3 @@ class TimelinessState(PagedListMixin, rx.State):
 
         async for event in self._load_page(prepare, show):
             yield event
-
-    @rx.event
-    def set_period(self, name: str, value: str):
-        """Change the start or end day."""
-        setattr(self, "start" if name == "start" else "end", value)
-        return TimelinessState.load

@@ -326,3 +326,45 @@ def export_menu(
             ]
         ),
     )
+
+
+def period_picker(state: type[rx.State]) -> rx.Component:
+    """Start and end day of a dashboard page, and a refresh button (``PeriodMixin`` states)."""
+
+    def day(name: str, value: rx.Var) -> rx.Component:
+        return rx.input(
+            type="date",
+            value=value,
+            size="1",
+            on_change=lambda v: state.set_period(name, v),  # type: ignore[attr-defined]
+            data_testid=f"period-{name}",
+        )
+
+    return rx.hstack(
+        day("start", state.start),  # type: ignore[attr-defined]
+        rx.text("至", size="2"),
+        day("end", state.end),  # type: ignore[attr-defined]
+        rx.button(
+            rx.icon("refresh-cw", size=14),
+            "刷新",
+            size="1",
+            variant="soft",
+            loading=state.loading,  # type: ignore[attr-defined]
+            on_click=state.load,  # type: ignore[attr-defined]
+        ),
+        align="center",
+        spacing="2",
+    )
+
+
+def simple_table(
+    columns: Sequence[str], items: rx.Var, row: Callable[[rx.Var], rx.Component], *, testid: str
+) -> rx.Component:
+    """A plain table of fixed columns (a dashboard's breakdown; no paging)."""
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in columns])),
+        rx.table.body(rx.foreach(items, row)),
+        size="1",
+        width="100%",
+        data_testid=testid,
+    )
