@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 
 import plotly.graph_objects as go
 import polars as pl
@@ -11,10 +10,10 @@ import reflex as rx
 from sqlmodel import Session, select
 
 from console.core.actor import Actor
-from console.core.clock import local_day
 from console.core.exporting import XLSX_MIME, render
 from console.core.paging import PageRequest
 from console.stats import service, views_service
+from console.stats.period import PeriodMixin
 from console.stats.service import DIMENSION_LABELS, CaseRow, StatsQuery, label_of
 from console.tenancy.models import Tenant
 from console.ui.actions import call
@@ -117,11 +116,9 @@ def _heatmap(hours: pl.DataFrame) -> go.Figure:
     return figure
 
 
-class StatisticsState(PagedListMixin, rx.State):
-    """统计分析 (the mixin gives loading, errors, the session and the drill list's paging)."""
+class StatisticsState(PeriodMixin, PagedListMixin, rx.State):
+    """统计分析 (the mixins give the period, loading, errors, the session and paging)."""
 
-    start: str = ""
-    end: str = ""
     measure: str = "received"
     dimension: str = "region"
     grain: str = "month"
@@ -153,9 +150,7 @@ class StatisticsState(PagedListMixin, rx.State):
         return self.grain if self.dimension == "time" else self.dimension
 
     def _query(self, *extra: str) -> StatsQuery:
-        today = local_day()
-        start = date.fromisoformat(self.start) if self.start else today.replace(day=1)
-        end = date.fromisoformat(self.end) if self.end else today
+        start, end = self._period()
         where = () if self.channel == "all" else (("channel", self.channel),)
         return StatsQuery(start=start, end=end, group_by=(self._key(), *extra), where=where)
 
@@ -164,11 +159,6 @@ class StatisticsState(PagedListMixin, rx.State):
         """Compute the breakdown off the event loop."""
 
         def prepare():
-            if not self.start:
-                self.start, self.end = (
-                    local_day().replace(day=1).isoformat(),
-                    local_day().isoformat(),
-                )
             query, key, city, measure = self._query(), self._key(), self.city, self.measure
             cross = "" if self.cross in ("none", key) else self.cross
             if cross:

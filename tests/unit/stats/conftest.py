@@ -8,6 +8,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from console.core import db as core_db
 from console.core.db import session_scope
 from console.core.settings import get_settings
 from console.dictionaries.seed import load_seed
@@ -16,6 +17,17 @@ from console.stats.limits import load_time_limits
 from tests.support.world import World
 
 NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+
+
+@pytest.fixture
+def database_url(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """SQLite only: these figures come from the log lake; the configuration database (roles,
+    tenants) is exercised on PostgreSQL by the IAM and tenancy tests."""
+    url = f"sqlite:///{tmp_path / 'console.db'}"
+    monkeypatch.setenv("BDC_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    core_db.engine_for(url).dispose()
 
 
 @pytest.fixture
