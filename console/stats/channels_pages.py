@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from console.stats.channels_state import ChannelStatsState, ChannelView, InstitutionView
-from console.ui.components import error_callout, page_heading, period_picker, simple_table
+from console.stats.components import dashboard_head
+from console.ui.components import simple_table
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
@@ -43,21 +44,8 @@ def _channel(row: ChannelView) -> rx.Component:
 
 def channel_stats_page() -> rx.Component:
     """The page."""
-    period = period_picker(ChannelStatsState)
     body = rx.vstack(
-        page_heading(SECTION.label, SECTION.summary),
-        period,
-        error_callout(ChannelStatsState.error),
-        rx.card(
-            rx.vstack(rx.foreach(ChannelStatsState.sentences, lambda s: rx.text(s, size="2"))),
-            width="100%",
-            data_testid="channel-stats-text",
-        ),
-        rx.box(
-            rx.plotly(data=ChannelStatsState.chart, width="100%"),
-            width="100%",
-            data_testid="channel-stats-chart",
-        ),
+        *dashboard_head(SECTION, ChannelStatsState, testid="channel-stats"),
         rx.heading("机构办件", size="3"),
         simple_table(
             INSTITUTION_COLUMNS,

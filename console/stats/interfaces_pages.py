@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from console.stats.components import dashboard_head
 from console.stats.interfaces_state import CodeRow, InterfaceMonitorState, InterfaceRow
-from console.ui.components import error_callout, page_heading, period_picker, simple_table
+from console.ui.components import simple_table
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
@@ -44,22 +45,7 @@ def _code(row: CodeRow) -> rx.Component:
 def interface_monitor_page() -> rx.Component:
     """The page."""
     body = rx.vstack(
-        page_heading(SECTION.label, SECTION.summary),
-        period_picker(InterfaceMonitorState),
-        error_callout(InterfaceMonitorState.error),
-        rx.card(
-            rx.vstack(
-                rx.foreach(InterfaceMonitorState.sentences, lambda s: rx.text(s, size="2")),
-                spacing="1",
-            ),
-            width="100%",
-            data_testid="monitor-text",
-        ),
-        rx.box(
-            rx.plotly(data=InterfaceMonitorState.chart, width="100%"),
-            width="100%",
-            data_testid="monitor-chart",
-        ),
+        *dashboard_head(SECTION, InterfaceMonitorState, testid="monitor"),
         rx.grid(
             simple_table(COLUMNS, InterfaceMonitorState.rows, _row, testid="monitor-table"),
             rx.card(

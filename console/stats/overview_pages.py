@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from console.stats.components import chart_box
 from console.stats.overview_state import CardView, OverviewState
 from console.ui.components import error_callout, page_heading
 from console.ui.navigation import section_by_key
@@ -80,11 +81,7 @@ def overview_page() -> rx.Component:
             ),
             width="100%",
         ),
-        rx.box(
-            rx.plotly(data=OverviewState.chart, width="100%"),
-            width="100%",
-            data_testid="overview-chart",
-        ),
+        chart_box(OverviewState.chart, testid="overview-chart"),
         spacing="4",
         width="100%",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from console.stats.components import chart_box, sentences_card
 from console.stats.service import CaseRow
 from console.stats.statistics_state import (
     CHANNEL_FILTER,
@@ -258,35 +259,20 @@ def statistics_page() -> rx.Component:
         _views(),
         _crumbs(),
         error_callout(StatisticsState.error),
-        rx.card(
-            rx.vstack(
-                rx.foreach(StatisticsState.sentences, lambda s: rx.text(s, size="2")),
-                spacing="1",
-            ),
-            width="100%",
-            data_testid="stats-text",
-        ),
-        rx.box(
-            rx.plotly(
-                data=StatisticsState.chart,
-                on_click=StatisticsState.drill,
-                width="100%",
-                # The camera button saves the chart as PNG.
-                config={
-                    "displaylogo": False,
-                    "toImageButtonOptions": {"format": "png", "filename": "统计分析"},
-                },
-            ),
-            width="100%",
-            data_testid="stats-chart",
+        sentences_card(StatisticsState.sentences, testid="stats-text"),
+        chart_box(
+            StatisticsState.chart,
+            testid="stats-chart",
+            on_click=StatisticsState.drill,
+            # The camera button saves the chart as PNG.
+            config={
+                "displaylogo": False,
+                "toImageButtonOptions": {"format": "png", "filename": "统计分析"},
+            },
         ),
         rx.cond(
             StatisticsState.show_heatmap,
-            rx.box(
-                rx.plotly(data=StatisticsState.heatmap, width="100%"),
-                width="100%",
-                data_testid="stats-heatmap",
-            ),
+            chart_box(StatisticsState.heatmap, testid="stats-heatmap"),
         ),
         _drill(),
         _table(),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from console.stats.components import dashboard_head
 from console.stats.timeliness_state import BusinessView, LateView, TimelinessState
-from console.ui.components import error_callout, page_heading, period_picker, simple_table
+from console.ui.components import simple_table
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
@@ -48,21 +49,8 @@ def _late(row: LateView) -> rx.Component:
 
 def timeliness_page() -> rx.Component:
     """The page."""
-    period = period_picker(TimelinessState)
     body = rx.vstack(
-        page_heading(SECTION.label, SECTION.summary),
-        period,
-        error_callout(TimelinessState.error),
-        rx.card(
-            rx.vstack(rx.foreach(TimelinessState.sentences, lambda s: rx.text(s, size="2"))),
-            width="100%",
-            data_testid="timeliness-text",
-        ),
-        rx.box(
-            rx.plotly(data=TimelinessState.chart, width="100%"),
-            width="100%",
-            data_testid="timeliness-chart",
-        ),
+        *dashboard_head(SECTION, TimelinessState, testid="timeliness"),
         simple_table(
             BUSINESS_COLUMNS, TimelinessState.businesses, _business, testid="timeliness-table"
         ),
