@@ -162,6 +162,9 @@ def test_idle_session_sends_the_next_click_to_login_with_the_reason(
     account = make_user("e2e_idle", "sys_admin")
     log_in(page, console_server.base_url, account)
     expect(page.get_by_role("heading", name="概览", level=1)).to_be_visible()
+    # Let 概览 finish loading first: its figures arrive from a background event, and one still
+    # running when the session ages would send the page to the login form on its own.
+    expect(page.get_by_test_id("overview-text")).to_contain_text("截至")
     with session_scope(console_server.db_url) as session:
         user = session.exec(select(User).where(User.account == account)).one()
         for login in session.exec(select(LoginSession).where(LoginSession.user_id == user.id)):
