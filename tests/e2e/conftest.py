@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
+from console.core.clock import CHINA_TZ
 from console.core.db import session_scope
 from console.iam.models import User
 from console.iam.passwords import hash_password
@@ -80,3 +82,10 @@ def log_in(page: Page, base_url: str, account: str, password: str = USER_PASSWOR
     page.get_by_test_id("login-account").fill(account)
     page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()
+
+
+def just_now() -> datetime:
+    """A moment a few seconds ago that is still today in Shanghai (tests run past midnight too)."""
+    now = datetime.now(CHINA_TZ).replace(microsecond=0)
+    midnight = now.replace(hour=0, minute=0, second=0)
+    return max(midnight, now - timedelta(seconds=5))

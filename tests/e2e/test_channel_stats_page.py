@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from console.core.clock import CHINA_TZ
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import just_now, log_in
 from tests.support.server import ConsoleServer
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +20,7 @@ def test_a_supervisor_sees_institutions_and_their_rejections(
         "apikey", "create", "--tenant", "330000", "--name", "通道统计测试",
         "--streams", "logs.case_event",
     ).strip()  # fmt: skip
-    moment = (datetime.now(CHINA_TZ) - timedelta(minutes=4)).replace(microsecond=0)
+    moment = just_now()
     records = [
         {"event_id": f"cs-{n}-{step}", "ts": moment.isoformat(), "tenant": "330000",
          "case_no": f"CS-{n}", "business_code": "9000101", "registration_type": "900",

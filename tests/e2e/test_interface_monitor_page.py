@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from console.core.clock import CHINA_TZ
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import just_now, log_in
 from tests.support.server import ConsoleServer
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +30,7 @@ def test_a_supervisor_sees_the_failing_interface_first_with_its_codes(
         "apikey", "create", "--tenant", "330000", "--name", "监测测试",
         "--streams", "logs.interface_call",
     ).strip()  # fmt: skip
-    moment = (datetime.now(CHINA_TZ) - timedelta(minutes=3)).replace(microsecond=0)
+    moment = just_now()
     calls = [_call(n, "mzb.hyhy.sf", "民政部", n % 2 == 0, moment) for n in range(10)]
     calls += [_call(n, "zbb.sydw", "中编办", True, moment) for n in range(10)]
     assert console_server.push_logs(key, "interface_call", calls)["accepted"] == 20

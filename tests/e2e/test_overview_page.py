@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from console.core.clock import CHINA_TZ
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import just_now, log_in
 from tests.support.server import ConsoleServer
 
 pytestmark = pytest.mark.e2e
@@ -22,7 +20,7 @@ def test_a_supervisor_sees_todays_cards_the_text_and_the_charts(
         "apikey", "create", "--tenant", "330000", "--name", "概览测试",
         "--streams", "logs.case_event",
     ).strip()  # fmt: skip
-    moment = (datetime.now(CHINA_TZ) - timedelta(minutes=1)).replace(microsecond=0)
+    moment = just_now()
     answer = console_server.push_logs(
         key,
         "case_event",

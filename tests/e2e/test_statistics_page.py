@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from console.core.clock import CHINA_TZ
 from console.core.db import session_scope
 from console.tenancy.models import Tenant
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import just_now, log_in
 from tests.support.server import ConsoleServer
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +27,7 @@ def test_a_supervisor_drills_from_a_city_bar_to_a_case_trace(
         "apikey", "create", "--tenant", "330000", "--name", "统计测试",
         "--streams", "logs.case_event",
     ).strip()  # fmt: skip
-    moment = (datetime.now(CHINA_TZ) - timedelta(minutes=2)).replace(microsecond=0)
+    moment = just_now()
     records = [
         {"event_id": f"st-{n}", "ts": moment.isoformat(), "tenant": tenant,
          "case_no": f"ST-{n}", "business_code": "2000402", "registration_type": "200",

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from console.core.clock import CHINA_TZ
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import just_now, log_in
 from tests.support.server import ConsoleServer
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +25,7 @@ def test_a_supervisor_sees_a_late_case_and_opens_its_trace(
     now = datetime.now(CHINA_TZ).replace(microsecond=0)
     base = {"tenant": "330000", "case_no": "LATE-1", "business_code": "4000101",
             "registration_type": "400", "channel": "bank"}  # fmt: skip
-    accepted, closed = now - timedelta(days=8), now - timedelta(minutes=5)
+    accepted, closed = now - timedelta(days=8), just_now()
     records = [
         base | {"event_id": "late-1", "ts": accepted.isoformat(), "step": "accept"},
         base | {"event_id": "late-2", "ts": closed.isoformat(), "step": "close"},
