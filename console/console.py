@@ -113,7 +113,7 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "api_keys": (api_keys_page, ApiKeysState.load),
     "channels": (channels_page, ChannelsState.load),
     "sharing_tasks": (sharing_tasks_page, SharingTasksState.load),
-    "audit": (audit_page, AuditState.load),
+    "audit": (audit_page, AuditState.enter),
     "log_retention": (retention_page, RetentionState.load),
 }
 for _section in SECTIONS:

@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import polars as pl
 from sqlmodel import Session
@@ -88,6 +89,11 @@ class LogRow:
     fields: dict[str, str]
 
 
+def trace_url(case_no: str) -> str:
+    """Where a case's timeline opens: 日志审计 with the case number handed over."""
+    return f"/audit?trace={quote(case_no, safe='')}"
+
+
 def mask_expr(text: pl.Expr) -> pl.Expr:
     """Resident ID numbers and mobile numbers inside free text, masked as on every screen."""
     for pattern, replacement in (_ID_NUMBER, _ID_NUMBER, _PHONE, _PHONE):
@@ -111,7 +117,7 @@ def display_columns(stream: str, columns: list[str]) -> list[pl.Expr]:
     shown = [c for c in SUMMARY_COLUMNS[stream] if c in columns]
     return [
         pl.col("ts")
-        .dt.convert_time_zone("Asia/Shanghai")
+        .dt.convert_time_zone(CHINA_TZ.key)
         .dt.strftime("%Y-%m-%d %H:%M:%S")
         .alias("time"),
         pl.col("tenant"),

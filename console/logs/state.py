@@ -57,7 +57,6 @@ class AuditState(PagedListMixin, rx.State):
     headers: list[str] = []
     rows: list[LogView] = []
     can_export: bool = False
-    _trace_from_url: str = ""
     exporting: bool = False
 
     trace_open: bool = False
@@ -93,7 +92,7 @@ class AuditState(PagedListMixin, rx.State):
         def show(value):  # inside the state lock: what the page shows
             found, self.can_export = value
             columns = search.SUMMARY_COLUMNS[self.stream]
-            self.headers = ["时间", "租户", *[COLUMN_LABELS.get(c, c) for c in columns]]
+            self.headers = [COLUMN_LABELS.get(c, c) for c in ("time", "tenant", *columns)]
             self.rows = [
                 LogView(
                     key=row.event_id,
@@ -109,12 +108,12 @@ class AuditState(PagedListMixin, rx.State):
 
         async for event in self._load_page(prepare, show):
             yield event
-        async with self:
-            # A case number handed over in the URL (统计分析's drill-down) opens its trace once.
-            wanted = self.router.url.query_parameters.get("trace", "")
-            opened, self._trace_from_url = self._trace_from_url, wanted
-        if wanted and wanted != opened:
-            yield AuditState.open_trace(wanted)
+
+    @rx.event
+    def enter(self):
+        """The page opened: search, and open the trace of a case handed over in the URL."""
+        wanted = self.router.url.query_parameters.get("trace", "")
+        return [AuditState.load, *([AuditState.open_trace(wanted)] if wanted else [])]
 
     @rx.event
     def set_stream(self, stream: str | list[str]):
