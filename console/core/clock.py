@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import polars as pl
+
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -23,3 +25,8 @@ def to_local_text(moment: datetime | None) -> str:
     if moment is None:
         return "—"
     return moment.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def local_day_expr(column: str = "ts") -> pl.Expr:
+    """``local_day`` for a column of UTC moments in a Polars frame (named ``day``)."""
+    return pl.col(column).dt.convert_time_zone(CHINA_TZ.key).dt.date().alias("day")

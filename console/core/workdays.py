@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 import holidays
 import polars as pl
 
-from console.core.clock import CHINA_TZ
+from console.core.clock import CHINA_TZ, local_day, local_day_expr
 
 # Office hours of a registration hall (morning and afternoon sessions), Beijing time.
 OFFICE_SESSIONS: tuple[tuple[time, time], ...] = (
@@ -78,27 +78,28 @@ def add_office_hours(moment: datetime, hours: float) -> datetime:
         local = datetime.combine(day + timedelta(days=1), time(0), CHINA_TZ)
 
 
-@functools.lru_cache(maxsize=16)
-def workday_numbers(first: date, last: date) -> pl.DataFrame:
-    """Each calendar day from ``first`` to ``last`` with the count of working days up to it."""
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+CALENDAR_START = date(2000, 1, 1)
+
+
+@functools.lru_cache(maxsize=4)
+def workday_numbers(last_year: int) -> pl.DataFrame:
+    """Each calendar day from 2000 to the end of ``last_year`` with the working days up to it."""
+    last = date(last_year, 12, 31)
+    days = [CALENDAR_START + timedelta(days=n) for n in range((last - CALENDAR_START).days + 1)]
     counted = [int(is_workday(day)) for day in days]
     return pl.DataFrame({"day": days, "workday_no": pl.Series(counted, dtype=pl.Int32).cum_sum()})
 
 
-def with_workdays_used(
-    frame: pl.LazyFrame, *, start: str, end: str, first: date, last: date
-) -> pl.LazyFrame:
+def with_workdays_used(frame: pl.LazyFrame, *, start: str, end: str) -> pl.LazyFrame:
     """Add ``workdays_used``: working days after the ``start`` moment's day up to ``end``'s.
 
-    ``first``/``last`` bound the days involved; a working-day number per calendar day turns
-    the count into a subtraction (no per-row Python).
+    A working-day number per calendar day (2000 to next year) turns the count into a
+    subtraction, with no per-row Python.
     """
-    numbers = workday_numbers(first, last).lazy()
+    numbers = workday_numbers(local_day().year + 1).lazy()
     local = {"_start_day": start, "_end_day": end}
     counted = frame.with_columns(
-        pl.col(column).dt.convert_time_zone("Asia/Shanghai").dt.date().alias(name)
-        for name, column in local.items()
+        local_day_expr(column).alias(name) for name, column in local.items()
     )
     for name in local:
         counted = counted.join(

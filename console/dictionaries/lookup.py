@@ -73,6 +73,11 @@ def label(type_code: str, code: str) -> str:
     return entry.label if entry else code
 
 
+def labels(type_code: str) -> dict[str, str]:
+    """Every code of a dictionary with its label (one snapshot for a whole table of labels)."""
+    return {code: entry.label for code, entry in _current().types.get(type_code, {}).items()}
+
+
 def is_known(type_code: str, code: str) -> bool:
     """Whether ``code`` exists (at any time) in the dictionary."""
     return code in _current().types.get(type_code, {})

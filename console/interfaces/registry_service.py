@@ -199,6 +199,12 @@ def visible_to(actor: Actor) -> sa.ColumnElement[bool]:
     return InterfaceDef.tenant_code.in_([PROVINCE_WIDE, *sorted(scope.codes)])  # type: ignore[attr-defined]
 
 
+def interface_names(*, session: Session, actor: Actor) -> dict[str, str]:
+    """Code → name of the interfaces the actor's tenants may see (labels for statistics)."""
+    statement = select(InterfaceDef.code, InterfaceDef.name).where(visible_to(actor))
+    return dict(session.exec(statement).all())
+
+
 def _list_statement(
     actor: Actor, search: str, direction: str | None, department: str | None, health: str | None
 ) -> sa.Select:

@@ -7,7 +7,7 @@ the sealed files, which stay the record the integrity chain protects.
 
 - ``case_steps``: one row per case and key step (受理, 办结, 驳回, 撤回, 补正) with the case's
   dimensions; 办结 rows carry the case's 受理 time and the hours in between.
-- ``cases_daily``: tenant × business × registration type × channel × step: events, cases,
+- ``cases_daily``: tenant × business × registration type × channel × step: cases,
   summed hours of the completed ones.
 - ``closes_daily``: tenant × business × working days taken (受理 day to 办结 day): completed
   cases — so an on-time rate is a join with the limits, whatever the limits are.
@@ -22,13 +22,13 @@ the sealed files, which stay the record the integrity chain protects.
 
 from __future__ import annotations
 
-import math
 import os
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import polars as pl
 
-from console.core.clock import CHINA_TZ
+from console.core.clock import local_day_expr
 from console.core.workdays import with_workdays_used
 
 ROLLUP_FOLDER = "_rollups"
@@ -40,6 +40,7 @@ ROLLUPS_OF: dict[str, tuple[str, ...]] = {
     "operation": ("operation_daily",),
     "exception": ("exception_daily",),
 }
+STREAM_OF = {name: stream for stream, names in ROLLUPS_OF.items() for name in names}
 RECENT_DAYS = 62
 _CASE_DIMS = ("tenant", "business_code", "registration_type", "channel")
 
@@ -67,15 +68,30 @@ def bucket_value(bucket: pl.Expr) -> pl.Expr:
     return 2 * pl.lit(LATENCY_GAMMA).pow(bucket) / (LATENCY_GAMMA + 1)
 
 
-def bucket_quantile(buckets: pl.DataFrame, q: float) -> float | None:
-    """The q-quantile from (bucket, calls) rows: lowest bucket whose cumulative share ≥ q."""
-    if buckets.is_empty():
-        return None
-    ordered = buckets.group_by("bucket").agg(pl.col("calls").sum()).sort("bucket")
-    total = ordered.get_column("calls").sum()
-    rank = max(1, math.ceil(q * total))
-    hit = ordered.filter(pl.col("calls").cum_sum() >= rank).row(0, named=True)
-    return float(2 * LATENCY_GAMMA ** hit["bucket"] / (LATENCY_GAMMA + 1))
+def bucket_quantiles(latency: pl.LazyFrame, keys: list[str], qs: dict[str, float]) -> pl.LazyFrame:
+    """Per group of ``keys``, the value of the bucket holding the call of rank ⌈q·n⌉, per q.
+
+    ``latency`` has (``keys``…, ``bucket``, ``calls``) rows from ``interface_latency``.
+    """
+
+    def per_group(expr: pl.Expr) -> pl.Expr:
+        return expr.over(keys) if keys else expr
+
+    ranked = (
+        latency.group_by([*keys, "bucket"])
+        .agg(pl.col("calls").sum())
+        .sort([*keys, "bucket"])
+        .with_columns(
+            per_group(pl.col("calls").cum_sum()).alias("running"),
+            per_group(pl.col("calls").sum()).alias("total"),
+        )
+    )
+    firsts = [
+        pl.col("bucket").filter(pl.col("running") >= (pl.col("total") * q).ceil()).min().alias(name)
+        for name, q in qs.items()
+    ]
+    found = ranked.group_by(keys).agg(*firsts) if keys else ranked.select(*firsts)
+    return found.with_columns(bucket_value(pl.col(name)).alias(name) for name in qs)
 
 
 def _write(lake: Path, name: str, day: str, frame: pl.DataFrame) -> None:
@@ -89,11 +105,6 @@ def _write(lake: Path, name: str, day: str, frame: pl.DataFrame) -> None:
 def _day_frame(lake: Path, stream: str, day: str) -> pl.LazyFrame | None:
     parts = sorted((lake / stream / f"date={day}").glob("part-*.parquet"))
     return pl.scan_parquet(parts) if parts else None
-
-
-def _local_day() -> pl.Expr:
-    """The Asia/Shanghai calendar day of each event: the day a log belongs to."""
-    return pl.col("ts").dt.convert_time_zone("Asia/Shanghai").dt.date().alias("day")
 
 
 def _accepts_in(files: list[Path], cases: pl.DataFrame) -> pl.DataFrame:
@@ -140,7 +151,7 @@ def _case_steps(lake: Path, events: pl.LazyFrame, before: str | None) -> pl.Data
             "step",
             "ts",
             pl.col("raw").str.json_path_match("$.institution").fill_null("").alias("institution"),
-            _local_day(),
+            local_day_expr(),
         )
         # A re-sent step (another event id) counts once a day: the first time it happened.
         .group_by("tenant", "case_no", "step", "day")
@@ -175,7 +186,6 @@ def _cases_daily(steps: pl.DataFrame) -> pl.DataFrame:
     return (
         steps.group_by("day", *_CASE_DIMS, "step")
         .agg(
-            pl.len().alias("events"),
             pl.col("case_no").n_unique().alias("cases"),
             pl.col("hours").sum().alias("hours_sum"),
             pl.col("hours").count().alias("hours_count"),
@@ -191,10 +201,8 @@ def _closes_daily(steps: pl.DataFrame) -> pl.DataFrame:
         schema = {"day": pl.Date, "tenant": pl.String, "business_code": pl.String,
                   "workdays_used": pl.Int32, "cases": pl.UInt32}  # fmt: skip
         return pl.DataFrame(schema=schema)
-    first = closes.get_column("accepted_at").min().astimezone(CHINA_TZ).date()
-    last = closes.get_column("ts").max().astimezone(CHINA_TZ).date()
     return (
-        with_workdays_used(closes.lazy(), start="accepted_at", end="ts", first=first, last=last)
+        with_workdays_used(closes.lazy(), start="accepted_at", end="ts")
         .group_by("day", "tenant", "business_code", "workdays_used")
         .agg(pl.col("case_no").n_unique().alias("cases"))
         .sort("tenant", "business_code", "workdays_used")
@@ -204,7 +212,7 @@ def _closes_daily(steps: pl.DataFrame) -> pl.DataFrame:
 
 def _interface_daily(events: pl.LazyFrame) -> pl.DataFrame:
     return (
-        events.with_columns(_local_day())
+        events.with_columns(local_day_expr())
         .group_by("day", "tenant", "department", "interface_code", "result_code", "success")
         .agg(
             pl.len().alias("calls"),
@@ -219,7 +227,7 @@ def _interface_daily(events: pl.LazyFrame) -> pl.DataFrame:
 
 def _interface_latency(events: pl.LazyFrame) -> pl.DataFrame:
     return (
-        events.with_columns(latency_bucket(pl.col("duration_ms")).alias("bucket"), _local_day())
+        events.with_columns(latency_bucket(pl.col("duration_ms")).alias("bucket"), local_day_expr())
         .group_by("day", "tenant", "department", "interface_code", "bucket")
         .agg(pl.len().alias("calls"))
         .sort("tenant", "interface_code", "bucket")
@@ -229,7 +237,7 @@ def _interface_latency(events: pl.LazyFrame) -> pl.DataFrame:
 
 def _counts(events: pl.LazyFrame, *keys: str) -> pl.DataFrame:
     return (
-        events.with_columns(_local_day())
+        events.with_columns(local_day_expr())
         .group_by("day", "tenant", *keys)
         .agg(pl.len().alias("events"))
         .sort("tenant", *keys)
@@ -237,23 +245,33 @@ def _counts(events: pl.LazyFrame, *keys: str) -> pl.DataFrame:
     )
 
 
-def _rollups(lake: Path, stream: str, events: pl.LazyFrame, before: str | None) -> dict:
-    """Every rollup of a stream's events, by name."""
+def _rollups(
+    lake: Path,
+    stream: str,
+    events: pl.LazyFrame,
+    before: str | None,
+    names: Collection[str] = (),
+) -> dict[str, pl.DataFrame]:
+    """The rollups of a stream's events by name: ``names`` only, or all of them."""
+    wanted = set(names or ROLLUPS_OF[stream])
+    builders: dict[str, Callable[[], pl.DataFrame]]
     if stream == "case_event":
         steps = _case_steps(lake, events, before)
-        return {
-            "case_steps": steps,
-            "cases_daily": _cases_daily(steps),
-            "closes_daily": _closes_daily(steps),
+        builders = {
+            "case_steps": lambda: steps,
+            "cases_daily": lambda: _cases_daily(steps),
+            "closes_daily": lambda: _closes_daily(steps),
         }
-    if stream == "interface_call":
-        return {
-            "interface_daily": _interface_daily(events),
-            "interface_latency": _interface_latency(events),
+    elif stream == "interface_call":
+        builders = {
+            "interface_daily": lambda: _interface_daily(events),
+            "interface_latency": lambda: _interface_latency(events),
         }
-    if stream == "operation":
-        return {"operation_daily": _counts(events, "action", "outcome")}
-    return {"exception_daily": _counts(events, "source", "level")}
+    elif stream == "operation":
+        builders = {"operation_daily": lambda: _counts(events, "action", "outcome")}
+    else:
+        builders = {"exception_daily": lambda: _counts(events, "source", "level")}
+    return {name: build() for name, build in builders.items() if name in wanted}
 
 
 def build_day(lake: Path, stream: str, day: str) -> None:
@@ -266,14 +284,24 @@ def build_day(lake: Path, stream: str, day: str) -> None:
         _write(lake, name, day, frame)
 
 
-def rollup_view(lake: Path, name: str, pending: pl.LazyFrame | None) -> pl.LazyFrame | None:
-    """A rollup over the sealed days and, computed now, the events not sealed yet."""
-    stream = next(s for s, names in ROLLUPS_OF.items() if name in names)
-    parts = [scan_rollup(lake, name)]
-    if pending is not None:
-        parts.append(_rollups(lake, stream, pending, None)[name].lazy())
-    present = [part for part in parts if part is not None]
-    return pl.concat(present, how="diagonal_relaxed") if present else None
+def rollup_views(
+    lake: Path, names: Collection[str], pending: Callable[[str], pl.LazyFrame | None]
+) -> dict[str, pl.LazyFrame | None]:
+    """Rollups over the sealed days plus, computed now, the events not sealed yet.
+
+    ``pending(stream)`` gives a stream's unsealed events; it is asked once per stream, and
+    only the rollups named are built from them.
+    """
+    views: dict[str, pl.LazyFrame | None] = {}
+    for stream in dict.fromkeys(STREAM_OF[name] for name in names):
+        wanted = [name for name in names if STREAM_OF[name] == stream]
+        events = pending(stream)
+        built = {} if events is None else _rollups(lake, stream, events, None, wanted)
+        for name in wanted:
+            parts = [scan_rollup(lake, name), None if name not in built else built[name].lazy()]
+            present = [part for part in parts if part is not None]
+            views[name] = pl.concat(present, how="diagonal_relaxed") if present else None
+    return views
 
 
 def drop_day(lake: Path, stream: str, day: str) -> None:

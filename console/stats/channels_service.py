@@ -85,24 +85,24 @@ def _institutions(actor: Actor, query: StatsQuery, threshold: float) -> list[Ins
 def _channels(
     session: Session, actor: Actor, query: StatsQuery, threshold: float
 ) -> list[ChannelFigures]:
-    totals = (
-        select(
-            ChannelCounter.channel_id,
-            func.sum(ChannelCounter.calls),
-            func.sum(ChannelCounter.refusals),
-        )
-        .where(col(ChannelCounter.day) >= query.start)
-        .where(col(ChannelCounter.day) <= query.end)
-        .group_by(ChannelCounter.channel_id)
+    # Each channel in scope with its calls and refusals of the period (calls include refusals).
+    in_period = (
+        (ChannelCounter.channel_id == Channel.id)
+        & (col(ChannelCounter.day) >= query.start)
+        & (col(ChannelCounter.day) <= query.end)
     )
-    counted = {cid: (int(c or 0), int(r or 0)) for cid, c, r in session.exec(totals).all()}
-    ordered = select(Channel).order_by(Channel.tenant_code, Channel.name)
-    channels = session.exec(restrict(ordered, Channel.tenant_code, actor)).all()  # type: ignore[arg-type]
+    statement = (
+        select(Channel, func.sum(ChannelCounter.calls), func.sum(ChannelCounter.refusals))
+        .join(ChannelCounter, in_period, isouter=True)
+        .group_by(Channel.id)
+        .order_by(Channel.tenant_code, Channel.name)
+    )
+    if query.tenant:
+        statement = statement.where(Channel.tenant_code == query.tenant)
+    found = session.exec(restrict(statement, Channel.tenant_code, actor)).all()  # type: ignore[arg-type]
     rows = []
-    for channel in channels:
-        if query.tenant and channel.tenant_code != query.tenant:
-            continue
-        calls, refusals = counted.get(channel.id or 0, (0, 0))  # calls include the refused
+    for channel, summed_calls, summed_refusals in found:
+        calls, refusals = int(summed_calls or 0), int(summed_refusals or 0)
         rate = refusals / calls if calls else None
         rows.append(
             ChannelFigures(

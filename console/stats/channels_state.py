@@ -107,7 +107,6 @@ class ChannelStatsState(PeriodMixin, PagedListMixin, rx.State):
             ]
             self.sentences = stats.sentences
             self.chart = _chart(stats)
-            self.total = len(self.institutions)
 
         async for event in self._load_page(prepare, show):
             yield event

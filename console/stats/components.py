@@ -8,10 +8,11 @@ from console.ui.components import error_callout, page_heading, period_picker
 from console.ui.navigation import Section
 
 
-def sentences_card(sentences: rx.Var, *, testid: str) -> rx.Component:
-    """The generated sentences that say what the figures show."""
+def sentences_card(sentences: rx.Var, *, testid: str, title: str = "") -> rx.Component:
+    """The generated sentences that say what the figures show (under an optional title)."""
+    heading = [rx.text(title, weight="bold")] if title else []
     return rx.card(
-        rx.vstack(rx.foreach(sentences, lambda s: rx.text(s, size="2")), spacing="1"),
+        rx.vstack(*heading, rx.foreach(sentences, lambda s: rx.text(s, size="2")), spacing="1"),
         width="100%",
         data_testid=testid,
     )

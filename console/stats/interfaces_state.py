@@ -7,16 +7,14 @@ import dataclasses
 import plotly.graph_objects as go
 import polars as pl
 import reflex as rx
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from console.core.actor import Actor
-from console.interfaces.models import InterfaceDef
+from console.interfaces.registry_service import interface_names
 from console.stats import service
 from console.stats.period import PeriodMixin
 from console.stats.service import StatsQuery
 from console.ui.list_state import PagedListMixin
-
-OUTAGE_RATE = 0.5  # a day failing at least this share of its calls is marked as an outage
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,34 +41,43 @@ class CodeRow:
     calls: str
 
 
-def _names(session: Session) -> dict[str, str]:
-    return dict(session.exec(select(InterfaceDef.code, InterfaceDef.name)).all())
-
-
 def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f} ms"
 
 
-def describe(frame: pl.DataFrame, names: dict[str, str], outages: pl.DataFrame) -> list[str]:
-    """What the table says: the worst interface, the overall rate, the outage days."""
-    if frame.is_empty():
-        return ["所选期间没有共享接口调用记录。"]
-    calls, failures = int(frame.get_column("calls").sum()), int(frame.get_column("failures").sum())
-    worst = frame.row(0, named=True)
-    worst_name = names.get(worst["interface_code"], worst["interface_code"])
-    sentences = [
-        f"所选期间共调用共享接口 {calls:,} 次，失败 {failures:,} 次，"
-        f"成功率 {(calls - failures) / calls:.2%}。",
-        f"成功率最低的是{worst['department']}「{worst_name}」"
-        f"（{worst['success_rate']:.2%}，p95 时延 {_ms(worst['p95_ms'])}）。",
-    ]
-    for row in outages.head(3).iter_rows(named=True):
-        sentences.append(
-            f"{row['day'].month}月{row['day'].day}日 {row['department']}「"
-            f"{names.get(row['interface_code'], row['interface_code'])}」失败率 {row['rate']:.0%}"
-            f"（{row['calls']:,} 次调用），疑似中断。"
-        )
-    return sentences
+@dataclasses.dataclass(frozen=True)
+class Monitor:
+    """Everything the page shows, built in the worker thread."""
+
+    rows: list[InterfaceRow]
+    codes: list[CodeRow]
+    sentences: list[str]
+    chart: go.Figure
+
+
+def monitor(session: Session, actor: Actor, query: StatsQuery, selected: str) -> Monitor:
+    """Every interface worst first; the selected one's (or all) days and result codes."""
+    where = (("interface_code", selected),) if selected else ()
+    per_interface = dataclasses.replace(query, group_by=("department", "interface_code"))
+    per_day = dataclasses.replace(
+        query, group_by=("day", "department", "interface_code"), where=where
+    )
+    table = service.interface_stats(actor=actor, query=per_interface).sort(
+        ["success_rate", "calls"], descending=[False, True]
+    )
+    days = service.interface_stats(actor=actor, query=per_day, latency=False)
+    codes = service.result_codes(actor=actor, query=dataclasses.replace(query, where=where))
+    names = interface_names(session=session, actor=actor)
+    outages = service.outage_days(days)
+    return Monitor(
+        rows=[_row(r, names) for r in table.iter_rows(named=True)],
+        codes=[
+            CodeRow(r["result_code"], "成功" if r["success"] else "失败", f"{r['calls']:,}")
+            for r in codes.iter_rows(named=True)
+        ],
+        sentences=service.describe_interfaces(table, names, outages),
+        chart=_trend(days, outages, names.get(selected, selected) if selected else "全部接口"),
+    )
 
 
 class InterfaceMonitorState(PeriodMixin, PagedListMixin, rx.State):
@@ -82,49 +89,17 @@ class InterfaceMonitorState(PeriodMixin, PagedListMixin, rx.State):
     sentences: list[str] = []
     chart: go.Figure = go.Figure()
 
-    def _query(self, **extra) -> StatsQuery:
-        return StatsQuery(*self._period(), **extra)
-
     @rx.event(background=True)
     async def load(self):
         """Figures per interface, worst first; the selected one's days and result codes."""
 
         def prepare():
-            per_interface = self._query(group_by=("department", "interface_code"))
-            selected = self.selected
-            where = (("interface_code", selected),) if selected else ()
-            per_day = self._query(group_by=("day", "department", "interface_code"), where=where)
-            codes = self._query(where=where)
+            query, selected = StatsQuery(*self._period()), self.selected
+            return lambda s, a: monitor(s, a, query, selected)
 
-            def fetch(session: Session, actor: Actor):
-                table = service.interface_stats(actor=actor, query=per_interface)
-                days = service.interface_stats(actor=actor, query=per_day)
-                return (
-                    table.sort(["success_rate", "calls"], descending=[False, True]),
-                    days,
-                    service.result_codes(actor=actor, query=codes),
-                    _names(session),
-                )
-
-            return fetch
-
-        def show(value):
-            table, days, codes, names = value
-            outages = (
-                days.with_columns((pl.col("failures") / pl.col("calls")).alias("rate"))
-                .filter(pl.col("rate") >= OUTAGE_RATE)
-                .sort(["rate", "calls"], descending=True)
-                if not days.is_empty()
-                else days
-            )
-            self.rows = [_row(r, names) for r in table.iter_rows(named=True)]
-            self.codes = [
-                CodeRow(r["result_code"], "成功" if r["success"] else "失败", f"{r['calls']:,}")
-                for r in codes.iter_rows(named=True)
-            ]
-            self.sentences = describe(table, names, outages)
-            self.chart = _trend(days, self.selected, names)
-            self.total = len(self.rows)
+        def show(result: Monitor):
+            self.rows, self.codes = result.rows, result.codes
+            self.sentences, self.chart = result.sentences, result.chart
 
         async for event in self._load_page(prepare, show):
             yield event
@@ -150,7 +125,8 @@ def _row(row: dict, names: dict[str, str]) -> InterfaceRow:
     )
 
 
-def _trend(days: pl.DataFrame, selected: str, names: dict[str, str]) -> go.Figure:
+def _trend(days: pl.DataFrame, outages: pl.DataFrame, title: str) -> go.Figure:
+    """Daily calls and failure rate; a day with an outage is a red point."""
     figure = go.Figure()
     if days.is_empty():
         return figure
@@ -160,23 +136,23 @@ def _trend(days: pl.DataFrame, selected: str, names: dict[str, str]) -> go.Figur
         .sort("day")
         .with_columns((pl.col("failures") / pl.col("calls")).alias("rate"))
     )
-    x = [d.isoformat() for d in daily.get_column("day")]
-    rates = daily.get_column("rate").to_list()
+    down = set() if outages.is_empty() else set(outages.get_column("day").to_list())
+    days_shown = daily.get_column("day").to_list()
+    x = [d.isoformat() for d in days_shown]
     figure.add_bar(
         x=x, y=daily.get_column("calls").to_list(), name="调用次数", marker_color="#8da4ef"
     )
     figure.add_scatter(
         x=x,
-        y=rates,
+        y=daily.get_column("rate").to_list(),
         name="失败率",
         yaxis="y2",
         mode="lines+markers",
-        marker={"color": ["#e5484d" if r >= OUTAGE_RATE else "#30a46c" for r in rates], "size": 8},
+        marker={"color": ["#e5484d" if d in down else "#30a46c" for d in days_shown], "size": 8},
         line={"color": "#e5484d"},
     )
-    title = names.get(selected, selected) if selected else "全部接口"
     figure.update_layout(
-        title=f"{title} · 每日调用与失败率（红点：失败率 ≥ {OUTAGE_RATE:.0%}，疑似中断）",
+        title=f"{title} · 每日调用与失败率（红点：疑似中断）",
         yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "rangemode": "tozero"},
         height=360,
         margin={"l": 50, "r": 50, "t": 40, "b": 50},

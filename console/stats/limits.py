@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
 
 import polars as pl
 from sqlmodel import Session, select
@@ -45,14 +44,13 @@ def time_limits(session: Session) -> pl.DataFrame:
     )
 
 
-def judge(closes: pl.LazyFrame, limits: pl.DataFrame, *, first: date, last: date) -> pl.LazyFrame:
+def judge(closes: pl.LazyFrame, limits: pl.DataFrame) -> pl.LazyFrame:
     """Add ``workdays_used``, ``limit_workdays`` and ``on_time`` to 办结 rows.
 
     ``workdays_used`` counts working days after the 受理 day up to and including the 办结 day.
     A business without its own limit is held to the legal 30 working days.
     """
-    counted = with_workdays_used(closes, start="accepted_at", end="ts", first=first, last=last)
-    return with_limits(counted, limits)
+    return with_limits(with_workdays_used(closes, start="accepted_at", end="ts"), limits)
 
 
 def with_limits(frame: pl.LazyFrame, limits: pl.DataFrame) -> pl.LazyFrame:

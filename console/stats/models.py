@@ -37,6 +37,7 @@ class StatsView(SQLModel, table=True):
     name: str = Field(max_length=40)
     owner_id: int = Field(foreign_key="iam_user.id", index=True)
     owner_account: str = Field(max_length=64)
+    tenant_code: str = Field(max_length=6, index=True)  # the owner's tenant when saved
     shared_role: str = Field(default="", max_length=64, index=True)
     settings: str = Field(default="{}", max_length=2000)  # JSON of the page's controls
     created_at: datetime = Field(

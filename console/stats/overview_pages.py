@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from console.stats.components import chart_box
+from console.stats.components import chart_box, sentences_card
 from console.stats.overview_state import CardView, OverviewState
 from console.ui.components import error_callout, page_heading
 from console.ui.navigation import section_by_key
@@ -69,18 +69,7 @@ def overview_page() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.card(
-            rx.vstack(
-                rx.text("情况说明", weight="bold"),
-                rx.foreach(
-                    OverviewState.sentences,
-                    lambda sentence: rx.text(sentence, size="2"),
-                ),
-                spacing="1",
-                data_testid="overview-text",
-            ),
-            width="100%",
-        ),
+        sentences_card(OverviewState.sentences, testid="overview-text", title="情况说明"),
         chart_box(OverviewState.chart, testid="overview-chart"),
         spacing="4",
         width="100%",

@@ -13,29 +13,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import polars as pl
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.clock import local_day
-from console.core.settings import get_settings
-from console.logs.rollup import rollup_view
-from console.logs.search import pending_events
+from console.interfaces.registry_service import interface_names
 from console.stats.limits import time_limits, with_limits
-from console.tenancy.models import Tenant
-from console.tenancy.scope import restrict_frame, scope_of
+from console.stats.service import StatsQuery, lake_views, outage_days, outage_sentence
+from console.tenancy.scope import scope_of
+from console.tenancy.service import tenant_names
 
 OBJ = "dashboards.overview"
 TREND_DAYS = 30
-OUTAGE_FAILURE_RATE = 0.5  # a day on which an interface failed at least this often…
-OUTAGE_MIN_CALLS = 10  # …over at least this many calls is reported as an outage
 
 
 @dataclass(frozen=True)
 class Period:
     """Inclusive days, and the same span one period earlier to compare with."""
 
-    label: str
     start: date
     end: date
     previous_start: date
@@ -51,7 +47,7 @@ class Kpi:
     value: float | None
     shown: str
     change: str
-    trend_days: list[str] = field(default_factory=list)
+    direction: int  # +1 up, -1 down, 0 unchanged or nothing to compare with
     trend: list[float | None] = field(default_factory=list)
 
 
@@ -62,6 +58,7 @@ class Overview:
     as_of: str
     kpis: list[Kpi]
     sentences: list[str]
+    trend_days: list[str]
 
 
 def periods(today: date) -> dict[str, Period]:
@@ -75,9 +72,9 @@ def periods(today: date) -> dict[str, Period]:
     same_day_last_year = _same_day(today, year_start.year - 1)
     yesterday = today - timedelta(days=1)
     return {
-        "today": Period("今日", today, today, yesterday, yesterday),
-        "month": Period("本月", month_start, today, previous_month_start, previous_month_end),
-        "year": Period("本年", year_start, today, last_year, same_day_last_year),
+        "today": Period(today, today, yesterday, yesterday),
+        "month": Period(month_start, today, previous_month_start, previous_month_end),
+        "year": Period(year_start, today, last_year, same_day_last_year),
     }
 
 
@@ -94,45 +91,38 @@ class _Data:
 
     daily: pl.DataFrame  # day, tenant, channel, step, cases, hours_sum, hours_count
     closes: pl.DataFrame  # day, cases, on_time_cases — only the days the on-time figures need
-    calls: pl.DataFrame  # day, department, interface_code, success, calls
-
-
-def _view(actor: Actor, name: str, stream: str, first: date, last: date) -> pl.LazyFrame | None:
-    lake = get_settings().lake_dir
-    view = rollup_view(lake, name, pending_events(lake, stream))
-    if view is None:
-        return None
-    return restrict_frame(view, actor).filter(pl.col("day").is_between(first, last))
+    calls: pl.DataFrame  # day, department, interface_code, calls, failures
 
 
 def _data(session: Session, actor: Actor, first: date, on_time_from: date, today: date) -> _Data:
     """Daily counts for two years and on-time counts for two months: small frames."""
-    daily = _view(actor, "cases_daily", "case_event", first, today)
-    judged = _view(actor, "closes_daily", "case_event", on_time_from, today)
-    calls = _view(actor, "interface_daily", "interface_call", first, today)
+    views = lake_views(
+        actor, StatsQuery(first, today), "cases_daily", "closes_daily", "interface_daily"
+    )
     empty = pl.DataFrame()
-    closes = empty
-    if judged is not None:
-        closes = (
-            with_limits(judged, time_limits(session))
-            .group_by("day")
-            .agg(
-                pl.col("cases").sum().alias("cases"),
-                pl.col("cases").filter(pl.col("on_time")).sum().alias("on_time_cases"),
-            )
-            .collect()
-        )
+    daily, judged, calls = (views[n] for n in ("cases_daily", "closes_daily", "interface_daily"))
     return _Data(
         daily=empty
-        if daily is None
+        if not daily.collect_schema().names()
         else daily.group_by("day", "tenant", "channel", "step")
         .agg(pl.col("cases", "hours_sum", "hours_count").sum())
         .collect(),
-        closes=closes,
+        closes=empty
+        if not judged.collect_schema().names()
+        else with_limits(judged.filter(pl.col("day") >= on_time_from), time_limits(session))
+        .group_by("day")
+        .agg(
+            pl.col("cases").sum().alias("cases"),
+            pl.col("cases").filter(pl.col("on_time")).sum().alias("on_time_cases"),
+        )
+        .collect(),
         calls=empty
-        if calls is None
-        else calls.group_by("day", "department", "interface_code", "success")
-        .agg(pl.col("calls").sum())
+        if not calls.collect_schema().names()
+        else calls.group_by("day", "department", "interface_code")
+        .agg(
+            pl.col("calls").sum().alias("calls"),
+            pl.col("calls").filter(~pl.col("success")).sum().alias("failures"),
+        )
         .collect(),
     )
 
@@ -153,10 +143,8 @@ def _share(part: float, whole: float) -> float | None:
 
 
 def _success(calls: pl.DataFrame) -> float | None:
-    if calls.is_empty():
-        return None
     total = _sum(calls, "calls")
-    return _share(total - _sum(calls.filter(~pl.col("success")), "calls"), total)
+    return _share(total - _sum(calls, "failures"), total)
 
 
 def _measure(key: str, data: _Data, start: date, end: date) -> float | None:
@@ -198,15 +186,11 @@ def _daily(data: _Data, days: list[date]) -> dict[str, list]:
         )
         frame = frame.join(per_day, on="day", how="left")
     if not data.closes.is_empty():
-        on_time = data.closes.group_by("day").agg(
-            (pl.col("on_time_cases").sum() / pl.col("cases").sum()).alias("on_time")
-        )
-        frame = frame.join(on_time, on="day", how="left")
+        on_time = (pl.col("on_time_cases") / pl.col("cases")).alias("on_time")
+        frame = frame.join(data.closes.select("day", on_time), on="day", how="left")
     if not data.calls.is_empty():
         per_day = data.calls.group_by("day").agg(
-            (1 - pl.col("calls").filter(~pl.col("success")).sum() / pl.col("calls").sum()).alias(
-                "success_rate"
-            )
+            (1 - pl.col("failures").sum() / pl.col("calls").sum()).alias("success_rate")
         )
         frame = frame.join(per_day, on="day", how="left")
     keys = ("received", "completed", "avg_hours", "on_time", "online_share", "success_rate")
@@ -247,12 +231,24 @@ def _shown(value: float | None, kind: str) -> str:
     return f"{value:.1%}"
 
 
+def _comparable(value: float | None, before: float | None, kind: str) -> bool:
+    return value is not None and before is not None and (kind != "count" or bool(before))
+
+
 def _change(value: float | None, before: float | None, kind: str, period: str) -> str:
-    if value is None or before is None or (kind == "count" and not before):
+    if not _comparable(value, before, kind):
         return f"{_COMPARED_WITH[period]}：无可比数据"
+    assert value is not None and before is not None
     if kind == "rate":
         return f"{_COMPARED_WITH[period]} {(value - before) * 100:+.1f} 个百分点"
     return f"{_COMPARED_WITH[period]} {(value - before) / before:+.1%}"
+
+
+def _direction(value: float | None, before: float | None, kind: str) -> int:
+    if not _comparable(value, before, kind):
+        return 0
+    assert value is not None and before is not None
+    return (value > before) - (value < before)
 
 
 def _base_key(key: str) -> str:
@@ -282,13 +278,14 @@ def overview(*, session: Session, actor: Actor, now: datetime | None = None) -> 
                 value=None if value is None else float(value),
                 shown=_shown(value, kind),
                 change=_change(value, before, kind, period_key),
-                trend_days=[day.isoformat() for day in trend_days],
+                direction=_direction(value, before, kind),
                 trend=[None if t is None else float(t) for t in trend],
             )
         )
     by_key = {kpi.key: kpi for kpi in kpis}
     sentences = _sentences(session, actor, by_key, data, spans["month"])
-    return Overview(as_of=today.isoformat(), kpis=kpis, sentences=sentences)
+    days = [day.isoformat() for day in trend_days]
+    return Overview(as_of=today.isoformat(), kpis=kpis, sentences=sentences, trend_days=days)
 
 
 def _sentences(
@@ -312,7 +309,10 @@ def _sentences(
     ranking = _ranking(session, actor, _in(data.daily, month.start, month.end, "accept"))
     if ranking:
         sentences.append(ranking)
-    sentences += _outages(_in(data.calls, month.start, month.end))
+    outages = outage_days(_in(data.calls, month.start, month.end)).head(3)
+    if not outages.is_empty():
+        names = interface_names(session=session, actor=actor)
+        sentences += [outage_sentence(row, names) for row in outages.iter_rows(named=True)]
     return sentences
 
 
@@ -327,32 +327,9 @@ def _ranking(session: Session, actor: Actor, accepted: pl.DataFrame) -> str:
     )
     if counts.height < 2:
         return ""
-    names = dict(session.exec(select(Tenant.code, Tenant.name)).all())
+    names = tenant_names(session=session, actor=actor)
     top, bottom = counts.row(0, named=True), counts.row(-1, named=True)
     return (
         f"本月受理量最多的是{names.get(top['tenant'], top['tenant'])}（{top['cases']:,} 件），"
         f"最少的是{names.get(bottom['tenant'], bottom['tenant'])}（{bottom['cases']:,} 件）。"
     )
-
-
-def _outages(calls: pl.DataFrame) -> list[str]:
-    """Days on which an interface failed most of its calls: likely outages (worst three)."""
-    if calls.is_empty():
-        return []
-    daily = (
-        calls.group_by("day", "department", "interface_code")
-        .agg(
-            pl.col("calls").sum().alias("calls"),
-            pl.col("calls").filter(~pl.col("success")).sum().alias("failed"),
-        )
-        .with_columns((pl.col("failed") / pl.col("calls")).alias("rate"))
-        .filter((pl.col("calls") >= OUTAGE_MIN_CALLS) & (pl.col("rate") >= OUTAGE_FAILURE_RATE))
-        .sort(["rate", "calls"], descending=True)
-        .head(3)
-    )
-    return [
-        f"{row['day'].month}月{row['day'].day}日 {row['department']}接口 {row['interface_code']} "
-        f"调用失败 {row['failed']:,} 次（共 {row['calls']:,} 次，失败率 {row['rate']:.0%}），"
-        "疑似中断。"
-        for row in daily.iter_rows(named=True)
-    ]

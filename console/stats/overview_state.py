@@ -7,7 +7,9 @@ from datetime import date, datetime, time, timedelta
 
 import plotly.graph_objects as go
 import reflex as rx
+from sqlmodel import Session
 
+from console.core.actor import Actor
 from console.core.clock import CHINA_TZ, local_day, utcnow
 from console.stats.overview_service import Kpi, Overview, overview
 from console.ui.list_state import PagedListMixin
@@ -22,22 +24,22 @@ class CardView:
     shown: str
     change: str
     tone: str  # green / red / gray: whether the change is good news
-    trend: list[dict[str, float]]
+    trend: list[dict[str, float | None]]
 
 
 _LOWER_IS_BETTER = {"avg_hours"}
 
 
 def _tone(kpi: Kpi) -> str:
-    sign = "+" if " +" in kpi.change else "-" if " -" in kpi.change else ""
-    if not sign or "无可比数据" in kpi.change:
+    if not kpi.direction:
         return "gray"
-    better = (sign == "+") != (kpi.key in _LOWER_IS_BETTER)
+    better = (kpi.direction > 0) != (kpi.key in _LOWER_IS_BETTER)
     return "green" if better else "red"
 
 
 def _card(kpi: Kpi) -> CardView:
-    trend = [{"v": round(v, 4)} for v in kpi.trend if v is not None]
+    # A day without a figure stays a gap in the line, not a squeezed axis.
+    trend = [{"v": None if v is None else round(v, 4)} for v in kpi.trend]
     return CardView(kpi.key, kpi.label, kpi.shown, kpi.change, _tone(kpi), trend)
 
 
@@ -45,7 +47,7 @@ def _trend_chart(result: Overview) -> go.Figure:
     cards = {kpi.key: kpi for kpi in result.kpis}
     figure = go.Figure()
     for key, name, colour in (("received", "受理", "#3e63dd"), ("completed", "办结", "#30a46c")):
-        figure.add_bar(x=cards[key].trend_days, y=cards[key].trend, name=name, marker_color=colour)
+        figure.add_bar(x=result.trend_days, y=cards[key].trend, name=name, marker_color=colour)
     figure.update_layout(
         title="近 30 天每日受理与办结（件）",
         barmode="group",
@@ -54,6 +56,13 @@ def _trend_chart(result: Overview) -> go.Figure:
         legend={"orientation": "h", "y": -0.2},
     )
     return figure
+
+
+def _page(session: Session, actor: Actor, moment: datetime) -> tuple:
+    """Cards, sentences, chart and day, built in the worker thread."""
+    result = overview(session=session, actor=actor, now=moment)
+    cards = [_card(kpi) for kpi in result.kpis]
+    return cards, result.sentences, _trend_chart(result), result.as_of
 
 
 class OverviewState(PagedListMixin, rx.State):
@@ -71,14 +80,10 @@ class OverviewState(PagedListMixin, rx.State):
 
         def prepare():
             moment = _moment_of(self.picked_day)
-            return lambda s, a: overview(session=s, actor=a, now=moment)
+            return lambda s, a: _page(s, a, moment)
 
-        def show(result: Overview):
-            self.cards = [_card(kpi) for kpi in result.kpis]
-            self.sentences = result.sentences
-            self.chart = _trend_chart(result)
-            self.as_of = result.as_of
-            self.total = len(self.cards)
+        def show(built: tuple):
+            self.cards, self.sentences, self.chart, self.as_of = built
 
         async for event in self._load_page(prepare, show):
             yield event

@@ -18,9 +18,9 @@ Definitions (the stats API and every dashboard use these):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 from sqlmodel import Session
@@ -28,15 +28,17 @@ from sqlmodel import Session
 from console.audit.service import record
 from console.authz import service as authz
 from console.core.actor import Actor
-from console.core.clock import to_local_text
+from console.core.clock import CHINA_TZ, to_local_text
 from console.core.errors import ValidationFailed
+from console.core.exporting import FORMATS
 from console.core.paging import Page, PageRequest
 from console.core.settings import get_settings
 from console.dictionaries import lookup
 from console.dictionaries.lookup import DIVISION_TYPE
-from console.logs.rollup import LATENCY_GAMMA, rollup_view
-from console.logs.search import pending_events
+from console.logs.rollup import bucket_quantiles, rollup_views
+from console.logs.search import pending_events, trace_url
 from console.tenancy.scope import restrict_frame
+from console.tenancy.service import tenant_names
 
 OBJ = "dashboards.statistics"
 CASE_GROUPS = (
@@ -52,11 +54,29 @@ CHANNEL_LABELS = {
     "window": "窗口", "online": "网上", "bank": "银行", "developer": "开发企业",
     "broker": "经纪机构", "agent": "代理机构",
 }  # fmt: skip
+MEASURES = {"received": "受理件数", "completed": "办结件数", "rejected": "驳回件数",
+            "avg_hours": "平均办理时长（小时）"}  # fmt: skip
+MEASURE_STEP = {"received": "accept", "completed": "close", "rejected": "reject",
+                "avg_hours": "close"}  # fmt: skip
+TIME_KEYS = ("day", "week", "month", "quarter")
+# The controls of 统计分析, as (value, label): what a saved view may hold.
+DIMENSION_CHOICES = (
+    ("region", "地区"), ("time", "时间"), ("registration_type", "登记类型"),
+    ("business_code", "业务"), ("channel", "渠道"), ("institution", "机构"),
+)  # fmt: skip
+GRAINS = (("day", "日"), ("week", "周"), ("month", "月"), ("quarter", "季"))
+CROSS_CHOICES = (("none", "不交叉"), ("channel", "渠道"), ("registration_type", "登记类型"),
+                 ("business_code", "业务"), ("tenant", "区县"), ("month", "月"))  # fmt: skip
+CHART_CHOICES = (("auto", "自动"), ("bar", "柱状图"), ("line", "折线图"), ("pie", "饼图"))
+CHANNEL_FILTER = (("all", "全部渠道"), *CHANNEL_LABELS.items())
+# A day on which an interface failed at least this share of at least this many calls.
+OUTAGE_FAILURE_RATE = 0.5
+OUTAGE_MIN_CALLS = 10
 # Dimensions the daily case rollup holds (institution needs the per-case rows).
 DAILY_DIMENSIONS = frozenset(CASE_GROUPS) - {"institution"}
 INTERFACE_GROUPS = ("tenant", "department", "interface_code", "day")
 MAX_DAYS = 800  # two years and a little: a year against the year before
-_CASE = pl.struct("tenant", "case_no")
+CASE_KEY = pl.struct("tenant", "case_no")  # a case is known by its tenant and number
 
 
 @dataclass(frozen=True)
@@ -86,22 +106,36 @@ def _check(query: StatsQuery, allowed: tuple[str, ...]) -> None:
         raise ValidationFailed("筛选条件只能用分组维度", field="筛选")
 
 
-def _view(lake: Path, name: str, stream: str, actor: Actor, query: StatsQuery) -> pl.LazyFrame:
-    """A rollup in the actor's scope, within the period (and the chosen county)."""
-    frame = rollup_view(lake, name, pending_events(lake, stream))
+def lake_views(actor: Actor, query: StatsQuery, *names: str) -> dict[str, pl.LazyFrame]:
+    """The named rollups in the actor's scope, the period, the chosen county and filters.
+
+    Each stream's unsealed events are read once, and only the named rollups built from them.
+    The derived dimensions (month, city, week, quarter) exist before ``query.where`` applies.
+    """
+    lake = get_settings().lake_dir
+    views = rollup_views(lake, names, lambda stream: pending_events(lake, stream))
+    return {name: _scoped(views[name], actor, query) for name in names}
+
+
+def _scoped(frame: pl.LazyFrame | None, actor: Actor, query: StatsQuery) -> pl.LazyFrame:
     if frame is None:
         return pl.LazyFrame()
     frame = restrict_frame(frame, actor).filter(pl.col("day").is_between(query.start, query.end))
-    if query.tenant:
-        frame = frame.filter(pl.col("tenant") == query.tenant)
-    for column, value in query.where:
-        frame = frame.filter(pl.col(column).cast(pl.String) == value)
-    return frame.with_columns(
+    frame = frame.with_columns(
         pl.col("day").dt.strftime("%Y-%m").alias("month"),
         (pl.col("tenant").str.slice(0, 4) + "00").alias("city"),
         pl.col("day").dt.truncate("1w").dt.strftime("%Y-%m-%d").alias("week"),
         pl.format("{}Q{}", pl.col("day").dt.year(), pl.col("day").dt.quarter()).alias("quarter"),
     )
+    if query.tenant:
+        frame = frame.filter(pl.col("tenant") == query.tenant)
+    for column, value in query.where:
+        frame = frame.filter(pl.col(column).cast(pl.String) == value)
+    return frame
+
+
+def _empty_frame(frame: pl.LazyFrame) -> bool:
+    return not frame.collect_schema().names()
 
 
 def _grouped(frame: pl.LazyFrame, keys: list[str], *measures: pl.Expr) -> pl.LazyFrame:
@@ -128,16 +162,17 @@ def case_stats(*, actor: Actor, query: StatsQuery) -> pl.DataFrame:
     keys = list(query.group_by)
     daily = set(keys) | {column for column, _ in query.where} <= DAILY_DIMENSIONS
     name = "cases_daily" if daily else "case_steps"
-    rows = _view(get_settings().lake_dir, name, "case_event", actor, query)
-    if not rows.collect_schema().names():
+    rows = lake_views(actor, query, name)[name]
+    if _empty_frame(rows):
         return _empty(keys, {"received": pl.UInt32, "completed": pl.UInt32, "rejected": pl.UInt32,
                              "avg_hours": pl.Float64})  # fmt: skip
     of = {step: rows.filter(pl.col("step") == step) for step in ("accept", "close", "reject")}
     if daily:  # the day's distinct cases, added up: a few thousand rows instead of millions
         count = pl.col("cases").sum().cast(pl.UInt32)
-        hours = pl.col("hours_sum").sum() / pl.col("hours_count").sum()
+        counted = pl.col("hours_count").sum()
+        hours = pl.when(counted > 0).then(pl.col("hours_sum").sum() / counted)
     else:
-        count, hours = _CASE.n_unique(), pl.col("hours").mean()
+        count, hours = CASE_KEY.n_unique(), pl.col("hours").mean()
     parts = [
         _grouped(of["accept"], keys, count.alias("received")),
         _grouped(of["close"], keys, count.alias("completed"), hours.alias("avg_hours")),
@@ -153,73 +188,90 @@ def _empty(keys: list[str], measures: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(schema={**dict.fromkeys(keys, pl.String), **measures})
 
 
-def _quantiles(latency: pl.LazyFrame, keys: list[str], qs: dict[str, float]) -> pl.LazyFrame:
-    """Per group, the value of the bucket holding the q-th call (rank ⌈q·n⌉), for each q."""
-
-    def per_group(expr: pl.Expr) -> pl.Expr:
-        return expr.over(keys) if keys else expr
-
-    ranked = (
-        latency.group_by([*keys, "bucket"])
-        .agg(pl.col("calls").sum())
-        .sort([*keys, "bucket"])
-        .with_columns(
-            per_group(pl.col("calls").cum_sum()).alias("running"),
-            per_group(pl.col("calls").sum()).alias("total"),
-        )
-    )
-    found = _grouped(
-        ranked,
-        keys,
-        *[
-            pl.col("bucket")
-            .filter(pl.col("running") >= (pl.col("total") * q).ceil())
-            .min()
-            .alias(name)
-            for name, q in qs.items()
-        ],
-    )
-    middle = 2 / (LATENCY_GAMMA + 1)
-    return found.with_columns(
-        (middle * pl.lit(LATENCY_GAMMA).pow(pl.col(name))).alias(name) for name in qs
-    )
-
-
-def interface_stats(*, actor: Actor, query: StatsQuery) -> pl.DataFrame:
-    """calls, failures, success_rate, p50_ms and p95_ms per group of the period."""
+def interface_stats(*, actor: Actor, query: StatsQuery, latency: bool = True) -> pl.DataFrame:
+    """calls, failures, success_rate (and, with ``latency``, p50_ms and p95_ms) per group."""
     authz.require(actor, OBJ, "read", target="interfaces")
     _check(query, INTERFACE_GROUPS)
-    lake = get_settings().lake_dir
-    daily = _view(lake, "interface_daily", "interface_call", actor, query)
+    names = ("interface_daily", "interface_latency") if latency else ("interface_daily",)
+    views = lake_views(actor, query, *names)
     keys = list(query.group_by)
-    if not daily.collect_schema().names():
-        return _empty(keys, {"calls": pl.Int64, "failures": pl.Int64, "success_rate": pl.Float64,
-                             "p50_ms": pl.Float64, "p95_ms": pl.Float64})  # fmt: skip
-    latency = _view(lake, "interface_latency", "interface_call", actor, query)
-    counts = _grouped(
-        daily,
-        keys,
-        pl.col("calls").sum().alias("calls"),
-        pl.col("calls").filter(~pl.col("success")).sum().alias("failures"),
+    measures = ["calls", "failures", "success_rate", *(["p50_ms", "p95_ms"] if latency else [])]
+    if _empty_frame(views["interface_daily"]):
+        return _empty(keys, {m: pl.Int64 if m in ("calls", "failures") else pl.Float64
+                             for m in measures})  # fmt: skip
+    parts = [
+        _grouped(
+            views["interface_daily"],
+            keys,
+            pl.col("calls").sum().alias("calls"),
+            pl.col("calls").filter(~pl.col("success")).sum().alias("failures"),
+        )
+    ]
+    if latency:
+        quantiles = {"p50_ms": 0.5, "p95_ms": 0.95}
+        parts.append(bucket_quantiles(views["interface_latency"], keys, quantiles))
+    return (
+        _combine(parts, keys)
+        .with_columns((1 - pl.col("failures") / pl.col("calls")).round(4).alias("success_rate"))
+        .select(*keys, *measures)
     )
-    combined = _combine([counts, _quantiles(latency, keys, {"p50_ms": 0.5, "p95_ms": 0.95})], keys)
-    return combined.with_columns(
-        (1 - pl.col("failures") / pl.col("calls")).round(4).alias("success_rate")
-    ).select(*keys, "calls", "failures", "success_rate", "p50_ms", "p95_ms")
+
+
+def outage_days(daily_calls: pl.DataFrame) -> pl.DataFrame:
+    """Days an interface failed at least ``OUTAGE_FAILURE_RATE`` of ``OUTAGE_MIN_CALLS`` or more.
+
+    ``daily_calls`` has day, department, interface_code, calls and failures; the worst first.
+    """
+    if daily_calls.is_empty():
+        return daily_calls
+    return (
+        daily_calls.with_columns((pl.col("failures") / pl.col("calls")).alias("rate"))
+        .filter((pl.col("calls") >= OUTAGE_MIN_CALLS) & (pl.col("rate") >= OUTAGE_FAILURE_RATE))
+        .sort(["rate", "calls", "day"], descending=[True, True, False])
+    )
+
+
+def describe_interfaces(
+    table: pl.DataFrame, names: dict[str, str], outages: pl.DataFrame
+) -> list[str]:
+    """What 共享接口监测 says: overall rate, worst interface (``table`` is worst first), outages."""
+    if table.is_empty():
+        return ["所选期间没有共享接口调用记录。"]
+    calls, failures = int(table.get_column("calls").sum()), int(table.get_column("failures").sum())
+    worst = table.row(0, named=True)
+    code = worst["interface_code"]
+    p95 = "—" if worst["p95_ms"] is None else f"{worst['p95_ms']:,.0f} ms"
+    return [
+        f"所选期间共调用共享接口 {calls:,} 次，失败 {failures:,} 次，"
+        f"成功率 {(calls - failures) / calls:.2%}。",
+        f"成功率最低的是{worst['department']}「{names.get(code, code)}」"
+        f"（{worst['success_rate']:.2%}，p95 时延 {p95}）。",
+        *[outage_sentence(row, names) for row in outages.head(3).iter_rows(named=True)],
+    ]
+
+
+def outage_sentence(row: dict[str, object], names: dict[str, str]) -> str:
+    """One outage day as the dashboards say it."""
+    day, code = row["day"], str(row["interface_code"])
+    assert isinstance(day, date)
+    return (
+        f"{day.month}月{day.day}日 {row['department']}「{names.get(code, code)}」调用失败 "
+        f"{row['failures']:,} 次（共 {row['calls']:,} 次，失败率 {row['rate']:.0%}），疑似中断。"
+    )
 
 
 def accept_heatmap(*, actor: Actor, query: StatsQuery) -> pl.DataFrame:
     """Cases received per weekday (1 = Monday) and hour (Beijing time) of the 受理 event."""
     authz.require(actor, OBJ, "read", target="cases")
     _check(query, CASE_GROUPS)
-    steps = _view(get_settings().lake_dir, "case_steps", "case_event", actor, query)
-    if not steps.collect_schema().names():
+    steps = lake_views(actor, query, "case_steps")["case_steps"]
+    if _empty_frame(steps):
         return _empty(["weekday", "hour"], {"cases": pl.UInt32})
-    local = pl.col("ts").dt.convert_time_zone("Asia/Shanghai")
+    local = pl.col("ts").dt.convert_time_zone(CHINA_TZ.key)
     return (
         steps.filter(pl.col("step") == "accept")
         .group_by(local.dt.weekday().alias("weekday"), local.dt.hour().alias("hour"))
-        .agg(_CASE.n_unique().alias("cases"))
+        .agg(CASE_KEY.n_unique().alias("cases"))
         .sort("weekday", "hour")
         .collect()
     )
@@ -229,8 +281,8 @@ def result_codes(*, actor: Actor, query: StatsQuery) -> pl.DataFrame:
     """Calls per result code (and whether the call succeeded), most frequent first."""
     authz.require(actor, OBJ, "read", target="interfaces")
     _check(query, INTERFACE_GROUPS)
-    daily = _view(get_settings().lake_dir, "interface_daily", "interface_call", actor, query)
-    if not daily.collect_schema().names():
+    daily = lake_views(actor, query, "interface_daily")["interface_daily"]
+    if _empty_frame(daily):
         return _empty(["result_code"], {"success": pl.Boolean, "calls": pl.Int64})
     return (
         daily.group_by("result_code", "success")
@@ -253,18 +305,50 @@ def rows_of(frame: pl.DataFrame) -> list[dict[str, object]]:
     return rows
 
 
-def label_of(dimension: str, code: object, names: dict[str, str]) -> str:
-    """How a dimension's value is shown: county and city names, dictionary labels, channels."""
-    text = "" if code is None else str(code)
+def labeller(*, session: Session, actor: Actor, dimension: str) -> Callable[[object], str]:
+    """How a dimension's values are shown: county and city names, dictionary labels, channels.
+
+    Every label is looked up once, for a whole table.
+    """
+    known: dict[str, str] = {}
     if dimension == "tenant":
-        return names.get(text, text)
-    if dimension == "city":
-        return lookup.label(DIVISION_TYPE, text)
-    if dimension in ("registration_type", "business_code"):
-        return f"{lookup.label(dimension, text)}（{text}）"
-    if dimension == "channel":
-        return CHANNEL_LABELS.get(text, text)
-    return text or "（未填）"
+        known = tenant_names(session=session, actor=actor)
+    elif dimension == "city":
+        known = lookup.labels(DIVISION_TYPE)
+    elif dimension in ("registration_type", "business_code"):
+        known = {code: f"{name}（{code}）" for code, name in lookup.labels(dimension).items()}
+    elif dimension == "channel":
+        known = CHANNEL_LABELS
+
+    def label(code: object) -> str:
+        text = "" if code is None else str(code)
+        return known.get(text, text) or "（未填）"
+
+    return label
+
+
+def describe_breakdown(
+    frame: pl.DataFrame, key: str, measure: str, label: Callable[[object], str]
+) -> list[str]:
+    """Sentences stating what a breakdown shows: total, largest and smallest group."""
+    values = frame.select(key, measure).drop_nulls(measure) if not frame.is_empty() else frame
+    if values.is_empty():
+        return ["所选期间没有办件数据，请调整时间范围或维度。"]
+    name, noun = MEASURES[measure].removesuffix("（小时）"), DIMENSION_LABELS.get(key, key)
+    ordered = values.sort([measure, key], descending=[True, False], nulls_last=True)
+    (top, high), (bottom, low) = ordered.row(0), ordered.row(-1)
+    if measure == "avg_hours":
+        return [
+            f"{name}最长的{noun}是{label(top)}（{high:.1f} 小时），"
+            f"最短的是{label(bottom)}（{low:.1f} 小时）。"
+        ]
+    total = int(values.get_column(measure).sum())
+    share = high / total if total else 0
+    return [
+        f"所选期间{name}共 {total:,} 件，分布在 {values.height} 个{noun}。",
+        f"最多的是{label(top)}（{int(high):,} 件，占 {share:.1%}），"
+        f"最少的是{label(bottom)}（{int(low):,} 件）。",
+    ]
 
 
 @dataclass(frozen=True)
@@ -277,23 +361,19 @@ class CaseRow:
     channel: str
     time: str
     hours: str
+    trace_url: str
 
 
-def case_list(
-    *, actor: Actor, query: StatsQuery, step: str, where: dict[str, str], page: PageRequest
-) -> Page[CaseRow]:
-    """The cases behind a figure: their ``step`` events in the period matching ``where``."""
+def case_list(*, actor: Actor, query: StatsQuery, step: str, page: PageRequest) -> Page[CaseRow]:
+    """The cases behind a figure: their ``step`` events in the period matching ``query.where``."""
     authz.require(actor, OBJ, "read", target="cases")
     _check(query, CASE_GROUPS)
-    unknown = [k for k in where if k not in CASE_GROUPS]
-    if unknown or step not in ("accept", "close", "reject"):
+    if step not in ("accept", "close", "reject"):
         raise ValidationFailed("下钻条件不正确", field="下钻")
-    steps = _view(get_settings().lake_dir, "case_steps", "case_event", actor, query)
-    if not steps.collect_schema().names():
+    steps = lake_views(actor, query, "case_steps")["case_steps"]
+    if _empty_frame(steps):
         return Page([], 0, page.page, page.size)
     chosen = steps.filter(pl.col("step") == step)
-    for column, value in where.items():
-        chosen = chosen.filter(pl.col(column).cast(pl.String) == value)
     total, window = pl.collect_all(
         [
             chosen.select(pl.len()),
@@ -308,6 +388,7 @@ def case_list(
             channel=CHANNEL_LABELS.get(row["channel"], row["channel"]),
             time=to_local_text(row["ts"]),
             hours="" if row["hours"] is None else f"{row['hours']:.1f}",
+            trace_url=trace_url(row["case_no"]),
         )
         for row in window.iter_rows(named=True)
     ]
@@ -319,6 +400,8 @@ def record_export(
 ) -> None:
     """Allow and log an export of a statistics table (``dashboards.statistics:export``)."""
     authz.require(actor, OBJ, "export", target="cases")
+    if fmt not in FORMATS:
+        raise ValidationFailed(f"应为 {'、'.join(FORMATS)} 之一", field="导出格式")
     record(
         session,
         actor=actor,

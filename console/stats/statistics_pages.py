@@ -5,48 +5,45 @@ from __future__ import annotations
 import reflex as rx
 
 from console.stats.components import chart_box, sentences_card
-from console.stats.service import CaseRow
-from console.stats.statistics_state import (
+from console.stats.service import (
     CHANNEL_FILTER,
     CHART_CHOICES,
     CROSS_CHOICES,
     DIMENSION_CHOICES,
     GRAINS,
     MEASURES,
-    SHARE_CHOICES,
-    BreakdownRow,
-    StatisticsState,
+    CaseRow,
 )
-from console.ui.components import error_callout, export_menu, option_select, page_heading
+from console.stats.statistics_state import BreakdownRow, StatisticsState
+from console.ui.components import (
+    error_callout,
+    export_menu,
+    option_select,
+    page_heading,
+    pager,
+    period_picker,
+    simple_table,
+)
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
 SECTION = section_by_key("statistics")
 
 
+def _control(choices, name: str, testid: str) -> rx.Component:
+    """A select of one control; a choice reloads the page."""
+    return option_select(
+        list(choices),
+        value=getattr(StatisticsState, name),
+        on_change=lambda v: StatisticsState.set_filter(name, v),
+        testid=testid,
+    )
+
+
 def _controls() -> rx.Component:
     return rx.flex(
-        rx.input(
-            type="date",
-            value=StatisticsState.start,
-            on_change=lambda v: StatisticsState.set_filter("start", v),
-            size="1",
-            data_testid="stats-start",
-        ),
-        rx.text("至", size="2"),
-        rx.input(
-            type="date",
-            value=StatisticsState.end,
-            on_change=lambda v: StatisticsState.set_filter("end", v),
-            size="1",
-            data_testid="stats-end",
-        ),
-        option_select(
-            list(MEASURES.items()),
-            value=StatisticsState.measure,
-            on_change=lambda v: StatisticsState.set_filter("measure", v),
-            testid="stats-measure",
-        ),
+        period_picker(StatisticsState),
+        _control(MEASURES.items(), "measure", "stats-measure"),
         rx.segmented_control.root(
             *[rx.segmented_control.item(label, value=value) for value, label in DIMENSION_CHOICES],
             value=StatisticsState.dimension,
@@ -54,46 +51,18 @@ def _controls() -> rx.Component:
             size="1",
             data_testid="stats-dimension",
         ),
+        rx.cond(StatisticsState.dimension == "time", _control(GRAINS, "grain", "stats-grain")),
+        _control(CROSS_CHOICES, "cross", "stats-cross"),
+        _control(CHANNEL_FILTER, "channel", "stats-channel"),
+        _control(CHART_CHOICES, "chart_kind", "stats-chart-type"),
         rx.cond(
-            StatisticsState.dimension == "time",
-            option_select(
-                list(GRAINS),
-                value=StatisticsState.grain,
-                on_change=lambda v: StatisticsState.set_filter("grain", v),
-                testid="stats-grain",
+            StatisticsState.can_export,
+            export_menu(
+                (("xlsx", "Excel（XLSX）"), ("csv", "CSV")),
+                StatisticsState.export,
+                loading=StatisticsState.exporting,
+                testid="stats-export",
             ),
-        ),
-        option_select(
-            list(CROSS_CHOICES),
-            value=StatisticsState.cross,
-            on_change=lambda v: StatisticsState.set_filter("cross", v),
-            testid="stats-cross",
-        ),
-        option_select(
-            list(CHANNEL_FILTER),
-            value=StatisticsState.channel,
-            on_change=lambda v: StatisticsState.set_filter("channel", v),
-            testid="stats-channel",
-        ),
-        option_select(
-            list(CHART_CHOICES),
-            value=StatisticsState.chart_kind,
-            on_change=lambda v: StatisticsState.set_filter("chart_kind", v),
-            testid="stats-chart-type",
-        ),
-        rx.button(
-            rx.icon("refresh-cw", size=14),
-            "刷新",
-            size="1",
-            variant="soft",
-            loading=StatisticsState.loading,
-            on_click=StatisticsState.load,
-        ),
-        export_menu(
-            (("xlsx", "Excel（XLSX）"), ("csv", "CSV")),
-            StatisticsState.export,
-            loading=StatisticsState.exporting,
-            testid="stats-export",
         ),
         wrap="wrap",
         spacing="2",
@@ -108,7 +77,7 @@ def _views() -> rx.Component:
         rx.select.content(
             rx.foreach(
                 StatisticsState.views,
-                lambda v: rx.select.item(v.label, value=v.id),
+                lambda v: rx.select.item(v.label, value=v.value),
             )
         ),
         on_change=StatisticsState.open_view,
@@ -133,11 +102,16 @@ def _views() -> rx.Component:
                     data_testid="stats-view-name",
                 ),
                 rx.text("共享给角色（对方只看到其本人数据范围内的数字）", size="1"),
-                option_select(
-                    list(SHARE_CHOICES),
+                rx.select.root(
+                    rx.select.trigger(data_testid="stats-view-share"),
+                    rx.select.content(
+                        rx.foreach(
+                            StatisticsState.share_choices,
+                            lambda c: rx.select.item(c.label, value=c.value),
+                        )
+                    ),
                     value=StatisticsState.share_role,
                     on_change=StatisticsState.set_share_role,
-                    testid="stats-view-share",
                 ),
                 rx.popover.close(
                     rx.button(
@@ -203,9 +177,7 @@ def _drill_row(row: CaseRow) -> rx.Component:
         rx.table.cell(row.channel),
         rx.table.cell(row.time),
         rx.table.cell(row.hours),
-        rx.table.cell(
-            rx.link("追溯", href=f"/audit?trace={row.case_no}", data_testid="stats-trace")
-        ),
+        rx.table.cell(rx.link("追溯", href=row.trace_url, data_testid="stats-trace")),
     )
 
 
@@ -217,15 +189,7 @@ def _drill() -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.text(StatisticsState.drill_title, weight="bold"),
-                    rx.text("共 ", StatisticsState.drill_total, " 件", size="2"),
                     rx.spacer(),
-                    rx.button(
-                        "上一页", size="1", variant="soft", on_click=StatisticsState.drill_page(-1)
-                    ),
-                    rx.text("第 ", StatisticsState.page, " 页", size="2"),
-                    rx.button(
-                        "下一页", size="1", variant="soft", on_click=StatisticsState.drill_page(1)
-                    ),
                     rx.icon_button(
                         rx.icon("x", size=14),
                         size="1",
@@ -235,13 +199,15 @@ def _drill() -> rx.Component:
                     width="100%",
                     align="center",
                 ),
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(*[rx.table.column_header_cell(h) for h in headers])
-                    ),
-                    rx.table.body(rx.foreach(StatisticsState.drill_rows, _drill_row)),
-                    size="1",
-                    width="100%",
+                simple_table(
+                    headers, StatisticsState.drill_rows, _drill_row, testid="stats-drill-table"
+                ),
+                pager(
+                    page=StatisticsState.page,
+                    pages=StatisticsState.pages,
+                    total=StatisticsState.total,
+                    on_prev=StatisticsState.drill_page(-1),
+                    on_next=StatisticsState.drill_page(1),
                 ),
                 width="100%",
             ),
@@ -271,7 +237,7 @@ def statistics_page() -> rx.Component:
             },
         ),
         rx.cond(
-            StatisticsState.show_heatmap,
+            StatisticsState.dimension == "time",
             chart_box(StatisticsState.heatmap, testid="stats-heatmap"),
         ),
         _drill(),

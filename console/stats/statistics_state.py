@@ -3,35 +3,33 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import plotly.graph_objects as go
 import polars as pl
 import reflex as rx
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from console.authz.service import can
 from console.core.actor import Actor
 from console.core.exporting import XLSX_MIME, render
 from console.core.paging import PageRequest
 from console.stats import service, views_service
 from console.stats.period import PeriodMixin
-from console.stats.service import DIMENSION_LABELS, CaseRow, StatsQuery, label_of
-from console.tenancy.models import Tenant
+from console.stats.service import (
+    DIMENSION_LABELS,
+    MEASURE_STEP,
+    MEASURES,
+    TIME_KEYS,
+    CaseRow,
+    StatsQuery,
+)
 from console.ui.actions import call
+from console.ui.choice import Choice
 from console.ui.list_state import PagedListMixin
 
-MEASURES = {"received": "受理件数", "completed": "办结件数", "rejected": "驳回件数",
-            "avg_hours": "平均办理时长（小时）"}  # fmt: skip
-_MEASURE_STEP = {"received": "accept", "completed": "close", "rejected": "reject",
-                 "avg_hours": "close"}  # fmt: skip
-DIMENSIONS = ("region", "time", "registration_type", "business_code", "channel", "institution")
-DIMENSION_CHOICES = (
-    ("region", "地区"), ("time", "时间"), ("registration_type", "登记类型"),
-    ("business_code", "业务"), ("channel", "渠道"), ("institution", "机构"),
-)  # fmt: skip
-GRAINS = (("day", "日"), ("week", "周"), ("month", "月"), ("quarter", "季"))
-CROSS_CHOICES = (("none", "不交叉"), ("channel", "渠道"), ("registration_type", "登记类型"),
-                 ("business_code", "业务"), ("tenant", "区县"), ("month", "月"))  # fmt: skip
 DRILL_PAGE = 20
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,59 +42,32 @@ class BreakdownRow:
 
 
 @dataclasses.dataclass(frozen=True)
-class ViewChoice:
-    """A saved view in the picker."""
+class Controls:
+    """What the page asks for, read inside the state lock and handed to the worker."""
 
-    id: str
-    label: str
-    mine: bool
-
-
-CHART_CHOICES = (("auto", "自动"), ("bar", "柱状图"), ("line", "折线图"), ("pie", "饼图"))
-CHANNEL_FILTER = (
-    ("all", "全部渠道"), ("window", "窗口"), ("online", "网上"), ("bank", "银行"),
-    ("developer", "开发企业"), ("broker", "经纪机构"), ("agent", "代理机构"),
-)  # fmt: skip
-SHARE_CHOICES = (("none", "不共享"), ("province_supervisor", "省级监管"),
-                 ("county_supervisor", "区县监管"), ("county_admin", "区县管理员"))  # fmt: skip
+    query: StatsQuery
+    key: str  # the column grouped by
+    cross: str  # a second column, or ""
+    measure: str
+    chart_kind: str
 
 
-def _names(session: Session) -> dict[str, str]:
-    return dict(session.exec(select(Tenant.code, Tenant.name)).all())
+@dataclasses.dataclass(frozen=True)
+class Breakdown:
+    """Everything the page shows, built in the worker thread."""
+
+    headers: list[str]
+    rows: list[BreakdownRow]
+    sentences: list[str]
+    chart: go.Figure
+    heatmap: go.Figure | None
+    can_export: bool
 
 
 def _cell(value: object, measure: str) -> str:
     if value is None:
         return "—"
     return f"{value:.1f}" if measure == "avg_hours" else f"{int(value):,}"
-
-
-def describe(frame: pl.DataFrame, key: str, measure: str, labels: list[str]) -> list[str]:
-    """Sentences stating what a breakdown shows, from the figures themselves."""
-    if frame.is_empty() or frame.get_column(measure).drop_nulls().is_empty():
-        return ["所选期间没有办件数据，请调整时间范围或维度。"]
-    name, noun = MEASURES[measure].removesuffix("（小时）"), DIMENSION_LABELS.get(key, key)
-    values = frame.get_column(measure)
-    order = values.fill_null(-1).arg_sort(descending=True)
-    top, bottom = order[0], order[len(order) - 1]
-    if measure == "avg_hours":
-        sentences = [
-            f"{name}最长的{noun}是{labels[top]}（{values[top]:.1f} 小时），"
-            f"最短的是{labels[bottom]}（{values[bottom]:.1f} 小时）。"
-        ]
-    else:
-        total = int(values.sum())
-        share = values[top] / total if total else 0
-        sentences = [
-            f"所选期间{name}共 {total:,} 件，分布在 {frame.height} 个{noun}。",
-            f"最多的是{labels[top]}（{int(values[top]):,} 件，占 {share:.1%}），"
-            f"最少的是{labels[bottom]}（{int(values[bottom]):,} 件）。",
-        ]
-    return sentences
-
-
-TIME_KEYS = ("day", "week", "month", "quarter")
-WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
 def _heatmap(hours: pl.DataFrame) -> go.Figure:
@@ -116,8 +87,86 @@ def _heatmap(hours: pl.DataFrame) -> go.Figure:
     return figure
 
 
+def _figure(labels: list[str], values: list, controls: Controls) -> go.Figure:
+    figure, name = go.Figure(), MEASURES[controls.measure]
+    if controls.chart_kind == "pie":
+        figure.add_pie(labels=labels, values=values, sort=False, hole=0.35)
+    elif controls.chart_kind == "line" or (
+        controls.chart_kind == "auto" and controls.key in TIME_KEYS
+    ):
+        figure.add_scatter(x=labels, y=values, mode="lines+markers", name=name)
+    else:
+        figure.add_bar(x=labels, y=values, name=name, marker_color="#3e63dd")
+    figure.update_layout(
+        title=f"{name} · 按{DIMENSION_LABELS.get(controls.key, controls.key)}（点击柱形下钻）",
+        height=380,
+        margin={"l": 40, "r": 10, "t": 40, "b": 80},
+    )
+    return figure
+
+
+def _single(frame: pl.DataFrame, controls: Controls, label: Callable[[object], str]) -> tuple:
+    """Headers, rows and chart of a breakdown by one dimension."""
+    codes = ["" if c is None else str(c) for c in frame.get_column(controls.key).to_list()]
+    labels = [label(code) for code in codes]
+    rows = [
+        BreakdownRow(code, text, [_cell(row[m], m) for m in MEASURES])
+        for code, text, row in zip(codes, labels, frame.iter_rows(named=True), strict=True)
+    ]
+    headers = [DIMENSION_LABELS.get(controls.key, controls.key), *MEASURES.values()]
+    values = frame.get_column(controls.measure).to_list()
+    return headers, rows, _figure(labels, values, controls)
+
+
+def _crossed(
+    frame: pl.DataFrame, controls: Controls, label: Callable[[object], str], across: Callable
+) -> tuple:
+    """Headers, rows and stacked chart of a breakdown by two dimensions."""
+    key, measure = controls.key, controls.measure
+    pivot = frame.pivot(on=controls.cross, index=key, values=measure, aggregate_function="sum")
+    pivot = pivot.sort(key)
+    columns = [c for c in pivot.columns if c != key]
+    headers = [DIMENSION_LABELS.get(key, key), *[across(c) for c in columns]]
+    rows = [
+        BreakdownRow(str(row[key]), label(row[key]), [_cell(row[c], measure) for c in columns])
+        for row in pivot.iter_rows(named=True)
+    ]
+    figure = go.Figure()
+    x = [label(v) for v in pivot.get_column(key).to_list()]
+    for column in columns:
+        figure.add_bar(x=x, y=pivot.get_column(column).to_list(), name=across(column))
+    figure.update_layout(barmode="stack", height=380, margin={"l": 40, "r": 10, "t": 30, "b": 80})
+    return headers, rows, figure
+
+
+def breakdown(session: Session, actor: Actor, controls: Controls) -> Breakdown:
+    """The page's figures, table, sentences and charts (runs in the worker thread)."""
+    query, key = controls.query, controls.key
+    label = service.labeller(session=session, actor=actor, dimension=key)
+    totals = service.case_stats(actor=actor, query=query)
+    sentences = service.describe_breakdown(totals, key, controls.measure, label)
+    if totals.is_empty():
+        headers, rows, chart = [], [], go.Figure()
+    elif controls.cross:
+        crossed = dataclasses.replace(query, group_by=(key, controls.cross))
+        across = service.labeller(session=session, actor=actor, dimension=controls.cross)
+        frame = service.case_stats(actor=actor, query=crossed)
+        headers, rows, chart = _crossed(frame, controls, label, across)
+    else:
+        headers, rows, chart = _single(totals, controls, label)
+    hours = service.accept_heatmap(actor=actor, query=query) if key in TIME_KEYS else None
+    return Breakdown(
+        headers,
+        rows,
+        sentences,
+        chart,
+        None if hours is None else _heatmap(hours),
+        can(actor, service.OBJ, "export"),
+    )
+
+
 class StatisticsState(PeriodMixin, PagedListMixin, rx.State):
-    """统计分析 (the mixins give the period, loading, errors, the session and paging)."""
+    """统计分析 (the mixins give the period, loading, errors, the session and drill paging)."""
 
     measure: str = "received"
     dimension: str = "region"
@@ -125,23 +174,25 @@ class StatisticsState(PeriodMixin, PagedListMixin, rx.State):
     cross: str = "none"
     chart_kind: str = "auto"  # auto (bars, lines over time) / bar / line / pie
     channel: str = "all"  # only cases of one channel
-    views: list[ViewChoice] = []
-    view_name: str = ""
-    share_role: str = "none"
-    saving: bool = False
     city: str = ""  # the city a province reader drilled into
     city_label: str = ""
     chart: go.Figure = go.Figure()
     heatmap: go.Figure = go.Figure()
-    show_heatmap: bool = False
     headers: list[str] = []
     rows: list[BreakdownRow] = []
     sentences: list[str] = []
+    can_export: bool = False
+    exporting: bool = False
     drill_title: str = ""
     drill_rows: list[CaseRow] = []
-    drill_total: int = 0
-    _drill_where: dict[str, str] = {}
-    exporting: bool = False
+    _drill_code: str = ""
+    views: list[Choice] = []
+    share_choices: list[Choice] = []
+    view_name: str = ""
+    share_role: str = "none"
+    saving: bool = False
+    _views_loaded: bool = False
+    _saved: dict[str, dict[str, str]] = {}
 
     def _key(self) -> str:
         """The column grouped by: region → city or county, time → the grain."""
@@ -149,134 +200,54 @@ class StatisticsState(PeriodMixin, PagedListMixin, rx.State):
             return "tenant" if self.city else "city"
         return self.grain if self.dimension == "time" else self.dimension
 
-    def _query(self, *extra: str) -> StatsQuery:
+    def _query(self, *where: tuple[str, str]) -> StatsQuery:
         start, end = self._period()
-        where = () if self.channel == "all" else (("channel", self.channel),)
-        return StatsQuery(start=start, end=end, group_by=(self._key(), *extra), where=where)
+        chosen = [("channel", self.channel)] if self.channel != "all" else []
+        if self.city:
+            chosen.append(("city", self.city))
+        return StatsQuery(start, end, (self._key(),), where=(*chosen, *where))
+
+    def _controls(self) -> Controls:
+        key = self._key()
+        cross = "" if self.cross in ("none", key) else self.cross
+        return Controls(self._query(), key, cross, self.measure, self.chart_kind)
 
     @rx.event(background=True)
     async def load(self):
         """Compute the breakdown off the event loop."""
 
         def prepare():
-            query, key, city, measure = self._query(), self._key(), self.city, self.measure
-            cross = "" if self.cross in ("none", key) else self.cross
-            if cross:
-                query = self._query(cross)
+            controls = self._controls()
+            return lambda s, a: breakdown(s, a, controls)
 
-            def fetch(session: Session, actor: Actor):
-                frame = service.case_stats(actor=actor, query=query)
-                if city:
-                    frame = frame.filter(pl.col("tenant").str.starts_with(city[:4]))
-                hours = (
-                    service.accept_heatmap(actor=actor, query=query) if key in TIME_KEYS else None
-                )
-                return frame, _names(session), key, cross, measure, hours
-
-            return fetch
-
-        def show(value):
-            frame, names, key, cross, measure, hours = value
-            self._show(frame, names, key, cross, measure)
-            self.heatmap = _heatmap(hours) if hours is not None else go.Figure()
-            self.show_heatmap = hours is not None
+        def show(result: Breakdown):
+            self.headers, self.rows, self.sentences = result.headers, result.rows, result.sentences
+            self.chart = result.chart
+            self.heatmap = result.heatmap or go.Figure()
+            self.can_export = result.can_export
+            self.drill_rows, self.drill_title = [], ""
+            if not self._views_loaded:
+                return StatisticsState.load_views
+            return None
 
         async for event in self._load_page(prepare, show):
             yield event
-        yield StatisticsState.load_views
-
-    def _show(self, frame: pl.DataFrame, names: dict, key: str, cross: str, measure: str) -> None:
-        if cross:
-            self._show_cross(frame, names, key, cross, measure)
-            return
-        codes = (
-            ["" if c is None else str(c) for c in frame.get_column(key).to_list()]
-            if not frame.is_empty()
-            else []
-        )
-        labels = [label_of(key, code, names) for code in codes]
-        figures = [MEASURES[m] for m in MEASURES]
-        self.headers = [DIMENSION_LABELS.get(key, key), *figures]
-        self.rows = [
-            BreakdownRow(code, label, [_cell(row[m], m) for m in MEASURES])
-            for code, label, row in zip(codes, labels, frame.iter_rows(named=True), strict=True)
-        ]
-        self.sentences = describe(frame, key, measure, labels)
-        self.chart = self._figure(labels, frame.get_column(measure).to_list() if codes else [], key)
-        self.total = len(self.rows)
-
-    def _show_cross(self, frame, names: dict, key: str, cross: str, measure: str) -> None:
-        if frame.is_empty():
-            self.headers, self.rows, self.chart = [], [], go.Figure()
-            self.sentences = describe(frame, key, measure, [])
-            return
-        pivot = frame.pivot(on=cross, index=key, values=measure, aggregate_function="sum").sort(key)
-        columns = [c for c in pivot.columns if c != key]
-        self.headers = [
-            DIMENSION_LABELS.get(key, key),
-            *[label_of(cross, c, names) for c in columns],
-        ]
-        self.rows = [
-            BreakdownRow(
-                str(row[key]),
-                label_of(key, row[key], names),
-                [_cell(row[c], measure) for c in columns],
-            )
-            for row in pivot.iter_rows(named=True)
-        ]
-        figure = go.Figure()
-        for column in columns:
-            figure.add_bar(
-                x=[label_of(key, v, names) for v in pivot.get_column(key).to_list()],
-                y=pivot.get_column(column).to_list(),
-                name=label_of(cross, column, names),
-            )
-        figure.update_layout(
-            barmode="stack", height=380, margin={"l": 40, "r": 10, "t": 30, "b": 80}
-        )
-        self.chart = figure
-        totals = frame.group_by(key).agg(pl.col(measure).sum()).sort(key)
-        self.sentences = describe(
-            totals,
-            key,
-            measure,
-            [label_of(key, v, names) for v in totals.get_column(key).to_list()],
-        )
-        self.total = len(self.rows)
-
-    def _figure(self, labels: list[str], values: list, key: str) -> go.Figure:
-        figure = go.Figure()
-        if self.chart_kind == "pie":
-            figure.add_pie(labels=labels, values=values, sort=False, hole=0.35)
-        elif self.chart_kind == "line" or (self.chart_kind == "auto" and key in TIME_KEYS):
-            figure.add_scatter(
-                x=labels, y=values, mode="lines+markers", name=MEASURES[self.measure]
-            )
-        else:
-            figure.add_bar(x=labels, y=values, name=MEASURES[self.measure], marker_color="#3e63dd")
-        figure.update_layout(
-            title=f"{MEASURES[self.measure]} · 按{DIMENSION_LABELS.get(key, key)}（点击柱形下钻）",
-            height=380,
-            margin={"l": 40, "r": 10, "t": 40, "b": 80},
-        )
-        return figure
 
     # --- controls -------------------------------------------------------------------------
 
     @rx.event
     def set_filter(self, name: str, value: str):
-        """Change one control and recompute."""
-        if name in ("start", "end", "measure", "grain", "cross", "chart_kind", "channel"):
+        """Change one control and recompute (values the page does not offer are ignored)."""
+        if value in views_service.SETTING_CHOICES.get(name, ()):
             setattr(self, name, value)
-        if name == "dimension" and value in DIMENSIONS:
-            self.dimension, self.city, self.city_label = value, "", ""
-        self.drill_rows, self.drill_title = [], ""
+            if name == "dimension":
+                self.city, self.city_label = "", ""
         return StatisticsState.load
 
     @rx.event
     def back_to_province(self):
         """Leave a city for the whole province."""
-        self.city, self.city_label, self.drill_rows, self.drill_title = "", "", [], ""
+        self.city, self.city_label = "", ""
         return StatisticsState.load
 
     @rx.event
@@ -296,7 +267,7 @@ class StatisticsState(PeriodMixin, PagedListMixin, rx.State):
         if self._key() == "city":
             self.city, self.city_label = code, label
             return StatisticsState.load
-        self._drill_where = {self._key(): code}
+        self._drill_code = code
         self.drill_title = f"{label} · {MEASURES[self.measure]}"
         self.page = 1
         return StatisticsState.load_drill
@@ -305,27 +276,25 @@ class StatisticsState(PeriodMixin, PagedListMixin, rx.State):
     async def load_drill(self):
         """The cases behind the opened group, a page at a time."""
         async with self:
-            token, query, where = await self._token(), self._query(), dict(self._drill_where)
-            step, page = _MEASURE_STEP[self.measure], PageRequest(self.page, DRILL_PAGE)
+            token, query = await self._token(), self._query((self._key(), self._drill_code))
+            step, page = MEASURE_STEP[self.measure], PageRequest(self.page, DRILL_PAGE)
         outcome = await call(
-            token,
-            lambda _s, a: service.case_list(
-                actor=a, query=query, step=step, where=where, page=page
-            ),
+            token, lambda _s, a: service.case_list(actor=a, query=query, step=step, page=page)
         )
+        if outcome.relogin:
+            yield self._relogin(outcome)
+            return
         async with self:
             if not outcome.ok or outcome.value is None:
                 self.error = outcome.error_text
                 return
             found = outcome.value
-            self.drill_rows = list(found.items)
-            self.drill_total = found.total
+            self.drill_rows, self.total, self.pages = list(found.items), found.total, found.pages
 
     @rx.event
     def drill_page(self, delta: int):
         """Next or previous page of the case list."""
-        pages = max(1, -(-self.drill_total // DRILL_PAGE))
-        self.page = min(max(1, self.page + delta), pages)
+        self.page = min(max(1, self.page + delta), self.pages)
         return StatisticsState.load_drill
 
     @rx.event
@@ -345,7 +314,7 @@ class StatisticsState(PeriodMixin, PagedListMixin, rx.State):
             service.record_export(
                 session=session, actor=actor, query=query, rows=len(rows), fmt=fmt
             )
-            return render(headers, rows, fmt="xlsx" if fmt == "xlsx" else "csv", sheet="统计分析")
+            return render(headers, rows, fmt=fmt, sheet="统计分析")  # type: ignore[arg-type]
 
         outcome = await call(token, build)
         async with self:
@@ -359,20 +328,32 @@ class StatisticsState(PeriodMixin, PagedListMixin, rx.State):
     # --- saved views ----------------------------------------------------------------------
 
     def _settings(self) -> dict[str, str]:
-        return {key: getattr(self, key) for key in views_service.SETTING_KEYS}
+        start, end = self._chosen_period()
+        chosen = {key: getattr(self, key) for key in views_service.SETTING_CHOICES}
+        return {**chosen, "start": start, "end": end}
 
     @rx.event(background=True)
     async def load_views(self):
-        """The user's views and those shared with their roles."""
+        """The user's views and those shared with their roles, and the roles to share with."""
         async with self:
             token = await self._token()
-        outcome = await call(token, lambda s, a: views_service.list_views(session=s, actor=a))
+
+        def fetch(session: Session, actor: Actor):
+            views = views_service.list_views(session=session, actor=actor)
+            return views, views_service.share_roles(session=session)
+
+        outcome = await call(token, fetch)
+        if not outcome.ok or outcome.value is None:
+            return
+        views, roles = outcome.value
         async with self:
-            self._saved = {str(v.id): v.settings for v in outcome.value or []}
+            self._views_loaded = True
+            self._saved = {str(v.id): v.settings for v in views}
             self.views = [
-                ViewChoice(str(v.id), v.name if v.mine else f"{v.name}（{v.owner} 共享）", v.mine)
-                for v in outcome.value or []
+                Choice(str(v.id), v.name if v.mine else f"{v.name}（{v.owner} 共享）")
+                for v in views
             ]
+            self.share_choices = [Choice("none", "不共享"), *[Choice(*r) for r in roles]]
 
     @rx.event
     def set_view_name(self, value: str) -> None:
@@ -407,10 +388,10 @@ class StatisticsState(PeriodMixin, PagedListMixin, rx.State):
     @rx.event
     def open_view(self, view_id: str):
         """Restore a saved view's controls and recompute."""
-        for key, value in self._saved.get(view_id, {}).items():
-            if key in views_service.SETTING_KEYS:
-                setattr(self, key, value)
-        self.city, self.city_label, self.drill_rows, self.drill_title = "", "", [], ""
+        settings = self._saved.get(view_id, {})
+        for key, allowed in views_service.SETTING_CHOICES.items():
+            if settings.get(key) in allowed:
+                setattr(self, key, settings[key])
+        self._choose_period(settings.get("start", ""), settings.get("end", ""))
+        self.city, self.city_label = "", ""
         return StatisticsState.load
-
-    _saved: dict[str, dict[str, str]] = {}

@@ -43,7 +43,7 @@ def _late(row: LateView) -> rx.Component:
         rx.table.cell(row.business_code),
         rx.table.cell(row.accepted),
         rx.table.cell(rx.text(row.workdays, color_scheme="red")),
-        rx.table.cell(rx.link("追溯", href=f"/audit?trace={row.case_no}")),
+        rx.table.cell(rx.link("追溯", href=row.trace_url)),
     )
 
 

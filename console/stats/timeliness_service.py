@@ -6,7 +6,7 @@ Late means completed after the limit, or still open beyond it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import polars as pl
 from sqlmodel import Session
@@ -16,18 +16,15 @@ from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.clock import local_day, to_local_text, utcnow
 from console.core.errors import Forbidden, ValidationFailed
-from console.core.settings import get_settings
+from console.core.workdays import CALENDAR_START
 from console.dictionaries import lookup
-from console.logs.rollup import rollup_view
-from console.logs.search import pending_events
 from console.stats.limits import judge, time_limits
 from console.stats.models import LEGAL_LIMIT_WORKDAYS, BusinessTimeLimit
-from console.stats.service import OBJ, StatsQuery
-from console.tenancy.scope import restrict_frame, scope_of
+from console.stats.service import CASE_KEY, OBJ, StatsQuery, lake_views
+from console.tenancy.scope import scope_of
 
 LIMITS_OBJ = "workflows.definitions"  # limits belong to the business definitions
 LIST_SIZE = 50
-_CASE = pl.struct("tenant", "case_no")
 
 
 @dataclass(frozen=True)
@@ -70,12 +67,6 @@ class Timeliness:
     sentences: list[str]
 
 
-def _steps(actor: Actor) -> pl.LazyFrame | None:
-    lake = get_settings().lake_dir
-    view = rollup_view(lake, "case_steps", pending_events(lake, "case_event"))
-    return None if view is None else restrict_frame(view, actor)
-
-
 def _late(frame: pl.DataFrame) -> list[LateCase]:
     return [
         LateCase(
@@ -97,21 +88,14 @@ def timeliness(
     authz.require(actor, OBJ, "read", target="timeliness")
     if query.end < query.start:
         raise ValidationFailed("结束日期不能早于开始日期", field="时间范围")
-    steps = _steps(actor)
-    if steps is None:
-        return Timeliness([], [], [], ["所选期间没有办结的办件。"])
-    limits = time_limits(session)
     now = now or utcnow()
     today = local_day(now)
-    first = query.start - timedelta(days=400)
-    closes = judge(
-        steps.filter(
-            (pl.col("step") == "close") & pl.col("day").is_between(query.start, query.end)
-        ),
-        limits,
-        first=first,
-        last=max(query.end, today),
-    ).collect()
+    steps = lake_views(actor, StatsQuery(CALENDAR_START, today), "case_steps")["case_steps"]
+    if not steps.collect_schema().names():
+        return Timeliness([], [], [], ["所选期间没有办结的办件。"])
+    limits = time_limits(session)
+    period = pl.col("day").is_between(query.start, query.end)
+    closes = judge(steps.filter((pl.col("step") == "close") & period), limits).collect()
     businesses = _per_business(closes)
     late = closes.filter(~pl.col("on_time")).sort("workdays_used", descending=True).head(LIST_SIZE)
     open_overdue = _open_overdue(steps, limits, now)
@@ -130,8 +114,8 @@ def _per_business(closes: pl.DataFrame) -> list[BusinessTime]:
         closes.group_by("business_code")
         .agg(
             pl.col("limit_workdays").first(),
-            _CASE.n_unique().alias("completed"),
-            pl.col("on_time").sum().alias("on_time"),
+            CASE_KEY.n_unique().alias("completed"),
+            CASE_KEY.filter(pl.col("on_time")).n_unique().alias("on_time"),
             pl.col("on_time").drop_nulls().mean().alias("on_time_rate"),
             *[
                 pl.col("hours").quantile(q, interpolation="nearest").alias(name)
@@ -142,10 +126,11 @@ def _per_business(closes: pl.DataFrame) -> list[BusinessTime]:
         )
         .sort("completed", descending=True)
     )
+    labels = lookup.labels("business_code")
     return [
         BusinessTime(
             business_code=r["business_code"],
-            label=lookup.label("business_code", r["business_code"]),
+            label=labels.get(r["business_code"], r["business_code"]),
             limit_workdays=int(r["limit_workdays"]),
             completed=int(r["completed"]),
             on_time=int(r["on_time"] or 0),
@@ -163,7 +148,6 @@ def _per_business(closes: pl.DataFrame) -> list[BusinessTime]:
 
 def _open_overdue(steps: pl.LazyFrame, limits: pl.DataFrame, now: datetime) -> pl.DataFrame:
     """Accepted, not yet closed, rejected or withdrawn, and past the limit as of ``now``."""
-    today = local_day(now)
     ended = steps.filter(pl.col("step").is_in(["close", "reject", "withdraw"])).select(
         "tenant", "case_no"
     )
@@ -174,10 +158,9 @@ def _open_overdue(steps: pl.LazyFrame, limits: pl.DataFrame, now: datetime) -> p
         .agg(pl.all().sort_by("ts").first())
         .with_columns(pl.col("ts").alias("accepted_at"), pl.lit(now).alias("ts"))
     )
-    first = today - timedelta(days=800)
-    judged = judge(open_cases, limits, first=first, last=today)
     return (
-        judged.filter(pl.col("workdays_used") > pl.col("limit_workdays"))
+        judge(open_cases, limits)
+        .filter(pl.col("workdays_used") > pl.col("limit_workdays"))
         .sort("workdays_used", descending=True)
         .head(LIST_SIZE)
         .collect()

@@ -7,6 +7,7 @@ import dataclasses
 import plotly.graph_objects as go
 import reflex as rx
 
+from console.logs.search import trace_url
 from console.stats.period import PeriodMixin
 from console.stats.service import StatsQuery
 from console.stats.timeliness_service import LateCase, Timeliness, timeliness
@@ -37,6 +38,7 @@ class LateView:
     business_code: str
     accepted: str
     workdays: str
+    trace_url: str
 
 
 def _hours(value: float | None) -> str:
@@ -54,7 +56,8 @@ def _business(b) -> BusinessView:
 
 def _late(case: LateCase) -> LateView:
     used = f"{case.workdays} / {case.limit_workdays}"
-    return LateView(case.tenant, case.case_no, case.business_code, case.accepted, used)
+    url = trace_url(case.case_no)
+    return LateView(case.tenant, case.case_no, case.business_code, case.accepted, used, url)
 
 
 def _box(result: Timeliness) -> go.Figure:
@@ -103,7 +106,6 @@ class TimelinessState(PeriodMixin, PagedListMixin, rx.State):
             self.open_overdue = [_late(c) for c in result.open_overdue]
             self.sentences = result.sentences
             self.chart = _box(result)
-            self.total = len(self.businesses)
 
         async for event in self._load_page(prepare, show):
             yield event

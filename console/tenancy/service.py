@@ -235,6 +235,12 @@ def tenant_choices(*, session: Session, actor: Actor) -> list[tuple[str, str]]:
     return [(t.code, t.name) for t in session.exec(statement).all()]
 
 
+def tenant_names(*, session: Session, actor: Actor) -> dict[str, str]:
+    """Code → name of the tenants in the actor's scope (labels for figures and lists)."""
+    statement = restrict(select(Tenant.code, Tenant.name), Tenant.code, actor)  # type: ignore[arg-type]
+    return dict(session.exec(statement).all())
+
+
 def get_tenant_name(session: Session, code: str) -> str:
     """Name of a tenant for labels (the code itself when unknown)."""
     tenant = session.get(Tenant, code)

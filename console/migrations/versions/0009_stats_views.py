@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("owner_id", sa.Integer(), nullable=False),
         sa.Column("owner_account", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("tenant_code", sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
         sa.Column("shared_role", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("settings", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
         sa.Column("created_at", console.core.db.UTCDateTime(), nullable=False),
@@ -35,6 +36,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("stats_view", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_stats_view_owner_id"), ["owner_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_stats_view_tenant_code"), ["tenant_code"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_stats_view_shared_role"), ["shared_role"], unique=False
         )

@@ -12,8 +12,15 @@ from console.audit.models import OperationLog
 from console.core.db import session_scope
 from console.core.errors import Forbidden
 from console.core.paging import PageRequest
-from console.stats.service import StatsQuery, case_list, case_stats, label_of, record_export
-from console.stats.statistics_state import describe
+from console.stats.service import (
+    CHANNEL_LABELS,
+    StatsQuery,
+    case_list,
+    case_stats,
+    describe_breakdown,
+    labeller,
+    record_export,
+)
 from tests.support.world import World
 
 MONTH = StatsQuery(start=date(2026, 11, 1), end=date(2026, 11, 27))
@@ -27,34 +34,44 @@ def test_the_cases_behind_a_figure_are_exactly_that_many(province: World) -> Non
     supervisor = province.actor("province_supervisor")
     cities = case_stats(actor=supervisor, query=_by("city")).sort("received", descending=True)
     city, received = cities.row(0, named=True)["city"], cities.row(0, named=True)["received"]
-    found = case_list(
-        actor=supervisor, query=MONTH, step="accept", where={"city": city},
-        page=PageRequest(1, 10),
-    )  # fmt: skip
+    in_city = StatsQuery(MONTH.start, MONTH.end, where=(("city", city),))
+    found = case_list(actor=supervisor, query=in_city, step="accept", page=PageRequest(1, 10))
     assert found.total == received and len(found.items) == 10
     assert all(row.tenant.startswith(city[:4]) for row in found.items)
     county = province.actor("county_supervisor")
-    mine = case_list(
-        actor=county, query=MONTH, step="accept", where={"city": city}, page=PageRequest(1, 10)
-    )
-    assert {row.tenant for row in mine.items} <= {"330106"}
+    mine = case_list(actor=county, query=in_city, step="accept", page=PageRequest(1, 10))
+    assert city == "330100" and {row.tenant for row in mine.items} == {"330106"}
+    assert all(row.trace_url == f"/audit?trace={row.case_no}" for row in mine.items)
 
 
 def test_the_sentences_state_the_largest_and_smallest_group() -> None:
     frame = pl.DataFrame({"channel": ["bank", "window", "online"], "received": [50, 30, 20]})
-    labels = [label_of("channel", c, {}) for c in frame.get_column("channel")]
-    first, second = describe(frame, "channel", "received", labels)
+    first, second = describe_breakdown(frame, "channel", "received", CHANNEL_LABELS.get)
     assert first == "所选期间受理件数共 100 件，分布在 3 个渠道。"
     assert second == "最多的是银行（50 件，占 50.0%），最少的是网上（20 件）。"
-    assert describe(frame.clear(), "channel", "received", []) == [
+    assert describe_breakdown(frame.clear(), "channel", "received", str) == [
         "所选期间没有办件数据，请调整时间范围或维度。"
     ]
+    hours = pl.DataFrame({"channel": ["bank", "agent", "online"], "avg_hours": [5.0, None, 2.5]})
+    assert describe_breakdown(hours, "channel", "avg_hours", CHANNEL_LABELS.get) == [
+        "平均办理时长最长的渠道是银行（5.0 小时），最短的是网上（2.5 小时）。"
+    ]  # a channel with no completed case has no average and is left out
 
 
 def test_labels_name_counties_cities_and_dictionary_codes(province: World) -> None:
-    assert label_of("tenant", "330106", {"330106": "西湖区"}) == "西湖区"
-    assert label_of("channel", "developer", {}) == "开发企业"
-    assert label_of("month", "2026-11", {}) == "2026-11"
+    county = province.actor("county_supervisor")
+    with session_scope() as session:
+        tenant = labeller(session=session, actor=county, dimension="tenant")
+        city = labeller(session=session, actor=county, dimension="city")
+        business = labeller(session=session, actor=county, dimension="business_code")
+        channel = labeller(session=session, actor=county, dimension="channel")
+        month = labeller(session=session, actor=county, dimension="month")
+    assert tenant("330106") == "西湖区"
+    assert tenant("330108") == "330108"  # another county's name is not the reader's to see
+    assert city("330100") == "杭州市"
+    assert business("9000101") == "抵押权登记（9000101）"
+    assert channel("developer") == "开发企业"
+    assert month("2026-11") == "2026-11"
 
 
 def test_exporting_a_table_needs_the_export_permission_and_is_logged(province: World) -> None:

@@ -8,8 +8,9 @@ from sqlmodel import select
 from console.audit.models import OperationLog
 from console.core.db import session_scope
 from console.core.errors import Forbidden, ValidationFailed
+from console.iam import service
 from console.stats.views_service import delete_view, list_views, save_view
-from tests.support.world import World
+from tests.support.world import BINJIANG, PASSWORD, World, add_user
 
 SETTINGS = {"measure": "completed", "dimension": "channel", "chart_kind": "pie", "ignored": "x"}
 
@@ -55,4 +56,27 @@ def test_a_bad_name_or_role_is_refused_naming_the_field(world: World) -> None:
         save_view(session=session, actor=owner, name="甲", settings={}, shared_role="nobody")
     with pytest.raises(Forbidden), session_scope() as session:
         save_view(session=session, actor=world.actor("window_clerk"), name="乙", settings={},
+                  shared_role="")  # fmt: skip
+
+
+def test_a_countys_shared_view_stays_in_that_county_and_bad_settings_are_refused(
+    world: World,
+) -> None:
+    add_user("binjiang_supervisor", BINJIANG, ("county_supervisor",))
+    with session_scope() as session:
+        _, elsewhere = service.authenticate(
+            session=session, account="binjiang_supervisor", password=PASSWORD
+        )
+    with session_scope() as session:
+        save_view(
+            session=session, actor=world.actor("county_supervisor"), name="西湖办结",
+            settings=SETTINGS, shared_role="county_supervisor",
+        )  # fmt: skip
+    with session_scope() as session:
+        assert list_views(session=session, actor=elsewhere) == []
+    with pytest.raises(ValidationFailed, match="measure 不能为 nonsense"), session_scope() as s:
+        save_view(session=s, actor=elsewhere, name="坏", settings={"measure": "nonsense"},
+                  shared_role="")  # fmt: skip
+    with pytest.raises(ValidationFailed, match="start 应为日期"), session_scope() as s:
+        save_view(session=s, actor=elsewhere, name="坏", settings={"start": "11/27"},
                   shared_role="")  # fmt: skip
