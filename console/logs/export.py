@@ -9,7 +9,6 @@ text); every export needs ``audit.logs:export`` and is recorded with its query a
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sqlite3
 import tempfile
@@ -25,10 +24,10 @@ from sqlmodel import Session
 from console.audit.service import record
 from console.authz import service as authz
 from console.core.actor import Actor
-from console.core.crypto import DecryptionFailed, keyring
-from console.core.errors import AuthenticationFailed, ValidationFailed
+from console.core.errors import ValidationFailed
 from console.core.exporting import BOM, XLSX_MIME, csv_chunk, write_xlsx
 from console.core.settings import get_settings
+from console.core.tickets import open_ticket, seal_ticket
 from console.logs.contract import STREAM_LABELS
 from console.logs.search import (
     COLUMN_LABELS,
@@ -186,18 +185,10 @@ def export_logs(*, session: Session, actor: Actor, query: LogQuery, fmt: str) ->
     return LogExport(filename, MEDIA_TYPES[fmt], rows, _WRITERS[fmt](lake, query, actor))
 
 
-TICKET_SECONDS = 120
-
-
 def issue_ticket(*, session_token: str, query: LogQuery, fmt: str, now: float) -> str:
-    """A short-lived, sealed (SM4-GCM) ticket for a browser to fetch an export by URL.
-
-    The page checks the export first; the download route redeems the ticket, resolves the
-    session again and runs ``export_logs`` as that user — permissions are checked twice.
-    """
+    """A sealed ticket for a browser to fetch this export by URL (see ``core.tickets``)."""
     fields = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in vars(query).items()}
-    payload = {"s": session_token, "q": fields, "f": fmt, "exp": now + TICKET_SECONDS}
-    return keyring().encrypt(json.dumps(payload))
+    return seal_ticket(session_token=session_token, payload={"q": fields, "f": fmt}, now=now)
 
 
 def redeem_ticket(ticket: str, *, now: float) -> tuple[str, LogQuery, str]:
@@ -206,13 +197,8 @@ def redeem_ticket(ticket: str, *, now: float) -> tuple[str, LogQuery, str]:
     Raises:
         AuthenticationFailed: the ticket was altered or has expired.
     """
-    try:
-        payload = json.loads(keyring().decrypt(ticket))
-    except (DecryptionFailed, ValueError):
-        raise AuthenticationFailed("导出链接无效") from None
-    if payload["exp"] < now:
-        raise AuthenticationFailed("导出链接已过期，请重新导出")
+    token, payload = open_ticket(ticket, now=now)
     fields = payload["q"]
     for key in ("start", "end"):
         fields[key] = date.fromisoformat(fields[key]) if fields[key] else None
-    return payload["s"], LogQuery(**fields), payload["f"]
+    return token, LogQuery(**fields), payload["f"]

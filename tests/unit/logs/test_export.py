@@ -16,6 +16,7 @@ from console.core import exporting
 from console.core.crypto import ensure_key_files
 from console.core.db import session_scope
 from console.core.errors import AuthenticationFailed, Forbidden, ValidationFailed
+from console.core.tickets import TICKET_SECONDS
 from console.iam import service
 from console.logs import export
 from console.logs.export import export_logs, issue_ticket, redeem_ticket
@@ -110,7 +111,7 @@ def test_a_download_ticket_is_sealed_and_short_lived() -> None:
     ticket = issue_ticket(session_token="tok", query=query, fmt="csv", now=now)
     assert redeem_ticket(ticket, now=now + 60) == ("tok", query, "csv")
     with pytest.raises(AuthenticationFailed, match="已过期"):
-        redeem_ticket(ticket, now=now + export.TICKET_SECONDS + 1)
+        redeem_ticket(ticket, now=now + TICKET_SECONDS + 1)
     forged = ticket[:-6] + ("A" if ticket[-6] != "A" else "B") + ticket[-5:]
     with pytest.raises(AuthenticationFailed, match="无效"):
         redeem_ticket(forged, now=now)
