@@ -147,16 +147,28 @@ def resolve_token(*, session: Session, presented: str, client_ip: str = "") -> A
         raise AuthenticationFailed("访问令牌已吊销")
     if now >= token.expires_at:
         raise AuthenticationFailed("访问令牌已过期")
-    user = session.get(User, token.user_id)
+    if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        session.add(token)
+    return acting_user(session=session, user_id=token.user_id, client_ip=client_ip)
+
+
+def acting_user(*, session: Session, user_id: int, client_ip: str = "") -> Actor:
+    """An actor for a user outside a login session (a token, a scheduled job).
+
+    The user's current tenant and permissions apply; a disabled account or a suspended
+    tenant may not act.
+
+    Raises:
+        AuthenticationFailed: the account is gone or disabled, or its tenant is suspended.
+    """
+    from console.iam.user_service import display_label
+
+    user = session.get(User, user_id)
     if user is None or user.status != UserStatus.ACTIVE:
         raise AuthenticationFailed("令牌所属账号已停用")
     if not tenant_is_active(session, user.tenant_code):
         raise AuthenticationFailed("令牌所属租户已停用")
-    if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        session.add(token)
-    from console.iam.user_service import display_label
-
     assert user.id is not None
     return Actor(
         user_id=user.id,
