@@ -17,10 +17,10 @@ export REFLEX_CHECK_LATEST_VERSION := 0
 export REFLEX_TELEMETRY_ENABLED := 0
 export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null)
 
-.PHONY: help run dev test lint format clean install install-test-system
+.PHONY: help run dev test lint format clean install install-run-system install-test-system
 
 help:
-	@echo "make run    安装依赖、准备配置库、创建初始管理员并启动控制台（http://localhost:3000）"
+	@echo "make run    安装依赖（含打印 PDF 报表的 Chromium）、准备配置库、载入演示数据并启动控制台（http://localhost:3000）"
 	@echo "make dev    同上，热重载开发模式"
 	@echo "make test   安装测试所需（Chromium、中文字体、PostgreSQL）并运行 ruff 与全部测试"
 	@echo "make lint   ruff check + ruff format --check"
@@ -38,15 +38,19 @@ $(BUN):
 
 install: $(STAMP) $(BUN)
 
-run: install
+run: install install-run-system
 	$(PY) -m console init
 	$(PY) -m console seed-demo
 	$(PY) -m console serve
 
-dev: install
+dev: install install-run-system
 	$(PY) -m console init
 	$(PY) -m console seed-demo
 	$(PY) -m console serve --dev
+
+# Chromium and CJK fonts print the report centre's PDFs.
+install-run-system:
+	bash .ci/system-deps chromium fonts-noto-cjk
 
 install-test-system:
 	bash .ci/system-deps

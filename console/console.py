@@ -45,6 +45,8 @@ from console.logs.pages import audit_page
 from console.logs.retention_pages import retention_page
 from console.logs.retention_state import RetentionState
 from console.logs.state import AuditState
+from console.reports.pages import reports_page
+from console.reports.state import ReportsState
 from console.stats.channels_pages import channel_stats_page
 from console.stats.channels_state import ChannelStatsState
 from console.stats.interfaces_pages import interface_monitor_page
@@ -115,6 +117,7 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "sharing_tasks": (sharing_tasks_page, SharingTasksState.load),
     "audit": (audit_page, AuditState.enter),
     "log_retention": (retention_page, RetentionState.load),
+    "reports": (reports_page, ReportsState.load),
 }
 for _section in SECTIONS:
     if _section.key in BUILT:

@@ -17,18 +17,21 @@ from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
 
 from console.api.gateway import GatewayRefusal, bearer
 from console.audit.service import record_anonymous_denial
 from console.core.actor import Actor
 from console.core.db import session_scope
-from console.core.errors import AuthenticationFailed, Forbidden, NotFound, ValidationFailed
+from console.core.errors import AuthenticationFailed, Forbidden, NotFound, UserError
 from console.core.paging import MAX_PAGE_SIZE, PageRequest
+from console.core.tickets import open_ticket
 from console.iam.token_service import resolve_token
 from console.logs import search
 from console.logs.contract import STREAMS
-from console.logs.export import LogExport, export_logs, redeem_ticket
+from console.logs.export import LogExport, export_logs, log_ticket_query
+from console.reports import service as reports
+from console.reports.service import ReportFile
 from console.stats import service as stats
 from console.stats.service import StatsQuery
 from console.ui.actions import run_as
@@ -46,17 +49,33 @@ def _user(request: Request) -> Actor:
         raise GatewayRefusal(401, refused.message, {"WWW-Authenticate": "Bearer"}) from None
 
 
+def _refusal(error: UserError) -> GatewayRefusal:
+    """The HTTP answer to a service's refusal, its Chinese message kept."""
+    if isinstance(error, AuthenticationFailed):
+        return GatewayRefusal(401, error.message)
+    if isinstance(error, Forbidden):
+        return GatewayRefusal(403, error.message)
+    if isinstance(error, NotFound):
+        return GatewayRefusal(404, error.message)
+    return GatewayRefusal(400, str(error))
+
+
 def _as_user(request: Request, work: Any) -> Any:
     actor = _user(request)
     try:
         with session_scope() as session:
             return work(session, actor)
-    except Forbidden as refused:
-        raise GatewayRefusal(403, refused.message) from None
-    except NotFound as missing:
-        raise GatewayRefusal(404, missing.message) from None
-    except ValidationFailed as bad:
-        raise GatewayRefusal(400, str(bad)) from None
+    except UserError as refused:
+        raise _refusal(refused) from None
+
+
+def _by_ticket(ticket: str, work: Any) -> Any:
+    """Run ``work`` as the session a download ticket was sealed for (a browser download)."""
+    try:
+        token, payload = open_ticket(ticket, now=time.time())
+        return run_as(token, lambda s, a: work(s, a, payload))
+    except UserError as refused:
+        raise _refusal(refused) from None
 
 
 def log_query(
@@ -186,20 +205,38 @@ def mount_read_api(api: FastAPI) -> None:
     @api.get("/api/v1/exports/logs", include_in_schema=False)
     async def export_by_ticket(ticket: str) -> StreamingResponse:
         """The 日志审计 page's download: a sealed ticket instead of a token in the URL."""
-        try:
-            token, query, fmt = redeem_ticket(ticket, now=time.time())
-            export = await run_in_threadpool(
-                run_as,
-                token,
-                lambda s, a: export_logs(session=s, actor=a, query=query, fmt=fmt),
+
+        def work(session: Any, actor: Actor, payload: dict[str, Any]) -> LogExport:
+            query, fmt = log_ticket_query(payload)
+            return export_logs(session=session, actor=actor, query=query, fmt=fmt)
+
+        return streamed(await run_in_threadpool(_by_ticket, ticket, work))
+
+    @api.get("/api/v1/reports/download", include_in_schema=False)
+    async def download_report(ticket: str) -> FileResponse:
+        """The 报表中心 page's download of one report file, by sealed ticket."""
+
+        def work(session: Any, actor: Actor, payload: dict[str, Any]) -> ReportFile:
+            return reports.report_file(
+                session=session, actor=actor, report_id=int(payload["r"]), fmt=str(payload["f"])
             )
-        except AuthenticationFailed as refused:
-            raise GatewayRefusal(401, refused.message) from None
-        except Forbidden as refused:
-            raise GatewayRefusal(403, refused.message) from None
-        except ValidationFailed as bad:
-            raise GatewayRefusal(400, str(bad)) from None
-        return streamed(export)
+
+        found = await run_in_threadpool(_by_ticket, ticket, work)
+        return FileResponse(found.path, media_type=found.media_type, filename=found.filename)
+
+    @api.get(
+        "/api/v1/reports/{report_id}/{fmt}",
+        tags=["reports"],
+        summary="下载报表文件（个人访问令牌；xlsx、html 或 pdf）",
+        response_class=FileResponse,
+    )
+    async def read_report(report_id: int, fmt: str, request: Request) -> FileResponse:
+        found: ReportFile = await run_in_threadpool(
+            _as_user,
+            request,
+            lambda s, a: reports.report_file(session=s, actor=a, report_id=report_id, fmt=fmt),
+        )
+        return FileResponse(found.path, media_type=found.media_type, filename=found.filename)
 
     @api.get(
         "/api/v1/cases/{case_no}/trace",

@@ -14,6 +14,7 @@ ACTION_LABELS: dict[str, str] = {
     "unlock": "解锁/重置密码",
     "grant": "授权",
     "execute": "执行",
+    "generate": "生成",
 }
 
 
@@ -30,7 +31,7 @@ class Resource:
 CATALOGUE: tuple[Resource, ...] = (
     Resource("dashboards.overview", "概览", "综合监管", ("read",)),
     Resource("dashboards.statistics", "统计分析", "综合监管", ("read", "export")),
-    Resource("reports.center", "报表中心", "综合监管", ("read", "write", "export")),
+    Resource("reports.center", "报表中心", "综合监管", ("read", "generate", "export")),
     Resource("tenancy.tenants", "租户管理", "系统管理", ("read", "write")),
     Resource("iam.organizations", "组织机构", "系统管理", ("read", "write", "delete", "export")),
     Resource("iam.users", "用户管理", "系统管理",

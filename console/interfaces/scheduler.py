@@ -1,4 +1,4 @@
-"""The backend's scheduler: health probes, sharing tasks, sealing and purging log days."""
+"""The backend's scheduler: probes, sharing tasks, sealing and purging log days, reports."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from console.core.settings import get_settings
 from console.interfaces import probe_service, task_service
 from console.logs.retention import purge_expired
 from console.logs.store import store_for
+from console.reports import service as report_service
 
 TICK_SECONDS = 15
 
@@ -57,6 +58,9 @@ def tick(now: datetime | None = None) -> tuple[int, list[int]]:
             today=local_day(now),
             retention_days=settings.log_retention_days,
         )
+    # After sealing, so a report of the period that just ended reads its last day sealed.
+    report_service.enqueue_scheduled(today=local_day(now))
+    report_service.run_queued(limit=1, now=now)
     return probed, runs
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 from sqlmodel import Session
@@ -191,6 +191,14 @@ def issue_ticket(*, session_token: str, query: LogQuery, fmt: str, now: float) -
     return seal_ticket(session_token=session_token, payload={"q": fields, "f": fmt}, now=now)
 
 
+def log_ticket_query(payload: dict[str, Any]) -> tuple[LogQuery, str]:
+    """(query, format) from the payload of a ticket made by ``issue_ticket``."""
+    fields = dict(payload["q"])
+    for key in ("start", "end"):
+        fields[key] = date.fromisoformat(fields[key]) if fields[key] else None
+    return LogQuery(**fields), payload["f"]
+
+
 def redeem_ticket(ticket: str, *, now: float) -> tuple[str, LogQuery, str]:
     """(session token, query, format) of a valid ticket.
 
@@ -198,7 +206,4 @@ def redeem_ticket(ticket: str, *, now: float) -> tuple[str, LogQuery, str]:
         AuthenticationFailed: the ticket was altered or has expired.
     """
     token, payload = open_ticket(ticket, now=now)
-    fields = payload["q"]
-    for key in ("start", "end"):
-        fields[key] = date.fromisoformat(fields[key]) if fields[key] else None
-    return token, LogQuery(**fields), payload["f"]
+    return token, *log_ticket_query(payload)

@@ -149,3 +149,54 @@ def test_stats_answer_with_the_tokens_scope_and_refuse_bad_groupings(
     assert status == 400 and "不支持 county" in body["detail"]
     clerk = _token(console_server, "stats_clerk", "window_clerk", tenant="330106")
     assert _get(console_server, path, clerk)[0] == 403
+
+
+def _report_as(server: ConsoleServer, account: str, tenant: str, monkeypatch) -> int:
+    """Request and generate last month's report in this process, on the server's data."""
+    from sqlmodel import select
+
+    from console.core.settings import get_settings
+    from console.iam.models import User
+    from console.iam.token_service import acting_user
+    from console.reports import render, service
+    from console.reports.builder import period_span, previous_span
+
+    monkeypatch.setenv("BDC_DATA_DIR", str(server.data_dir))
+    monkeypatch.setenv("BDC_DATABASE_URL", server.db_url)
+    monkeypatch.setattr(render, "chromium_binary", lambda: None)
+    get_settings.cache_clear()
+    today = datetime.now(CHINA_TZ).date()
+    with session_scope() as session:
+        user_id = session.exec(select(User.id).where(User.account == account)).one()
+        report = service.request_report(
+            session=session,
+            actor=acting_user(session=session, user_id=user_id),
+            definition_code="monthly",
+            tenant=tenant,
+            period_start=previous_span("month", period_span("month", today)).start,
+        )
+        report_id = report.id
+    assert service.generate_report(report_id=report_id).status == "done"
+    get_settings.cache_clear()
+    return report_id
+
+
+def test_reports_download_with_the_tokens_scope(
+    console_server: ConsoleServer, cases: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    county = _token(console_server, "report_county", "county_supervisor", tenant="330106")
+    _token(console_server, "report_other", "county_supervisor", tenant="330108")
+    mine = _report_as(console_server, "report_county", "330106", monkeypatch)
+    theirs = _report_as(console_server, "report_other", "330108", monkeypatch)
+    status, headers, body = _download(console_server, f"/api/v1/reports/{mine}/xlsx", county)
+    assert status == 200 and body[:2] == b"PK"
+    assert headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "filename*=utf-8''" in headers["content-disposition"].lower()
+    status, _, body = _download(console_server, f"/api/v1/reports/{mine}/html", county)
+    assert status == 200 and "西湖区" in body.decode("utf-8")
+    assert _download(console_server, f"/api/v1/reports/{theirs}/xlsx", county)[0] == 404
+    assert _download(console_server, f"/api/v1/reports/{mine}/pdf", county)[0] == 404
+    assert _download(console_server, f"/api/v1/reports/{mine}/doc", county)[0] == 400
+    clerk = _token(console_server, "report_clerk", "window_clerk", tenant="330106")
+    assert _download(console_server, f"/api/v1/reports/{mine}/xlsx", clerk)[0] == 403
+    assert _download(console_server, "/api/v1/reports/download?ticket=forged", None)[0] == 401

@@ -1,0 +1,1 @@
+"""Report centre: monthly and quarterly reports as XLSX, HTML and PDF."""

@@ -1,0 +1,212 @@
+"""报表中心 page: generate, follow and download monthly and quarterly reports."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from console.reports.state import ReportsState, ReportView, SubscriptionView
+from console.ui.components import error_callout, list_table, page_heading, search_box
+from console.ui.navigation import section_by_key
+from console.ui.shell import shell
+
+SECTION = section_by_key("reports")
+COLUMNS = ("报表", "范围", "期间", "状态", "方式", "生成人", "申请时间", "下载")
+FORMAT_LABELS = (("xlsx", "XLSX"), ("html", "HTML"), ("pdf", "PDF"))
+STATUS_COLOURS = {"done": "green", "queued": "gray", "running": "blue", "failed": "red"}
+
+
+def _select(items, value, on_change, testid: str, placeholder: str = "") -> rx.Component:
+    """A select over a list of ``Choice`` held in the state."""
+    return rx.select.root(
+        rx.select.trigger(placeholder=placeholder or None, data_testid=testid),
+        rx.select.content(rx.foreach(items, lambda c: rx.select.item(c.label, value=c.value))),
+        value=value,
+        on_change=on_change,
+    )
+
+
+def _generate_form() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("生成报表", size="3"),
+            rx.flex(
+                _select(
+                    ReportsState.definition_choices,
+                    ReportsState.form_definition,
+                    ReportsState.set_form_definition,
+                    "report-definition",
+                ),
+                _select(
+                    ReportsState.scopes,
+                    ReportsState.form_scope,
+                    ReportsState.set_form_scope,
+                    "report-scope",
+                    "范围",
+                ),
+                _select(
+                    ReportsState.period_choices,
+                    ReportsState.form_period,
+                    ReportsState.set_form_period,
+                    "report-period",
+                    "期间",
+                ),
+                rx.button(
+                    rx.icon("file-plus", size=14),
+                    "生成",
+                    loading=ReportsState.generating,
+                    on_click=ReportsState.generate,
+                    data_testid="report-generate",
+                ),
+                rx.button(
+                    rx.icon("calendar-clock", size=14),
+                    "订阅定时生成",
+                    variant="soft",
+                    on_click=ReportsState.subscribe,
+                    data_testid="report-subscribe",
+                ),
+                wrap="wrap",
+                spacing="2",
+                align="center",
+            ),
+            rx.text(
+                "报表按所选范围与期间，从日志湖的统计数据生成 XLSX（含图表）、HTML 与 PDF；"
+                "只能生成已结束的月份或季度。",
+                size="1",
+                color_scheme="gray",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _subscription(order: SubscriptionView) -> rx.Component:
+    return rx.hstack(
+        rx.icon("calendar-clock", size=14),
+        rx.text(order.title, "·", order.scope, size="2"),
+        rx.text(order.cadence, size="1", color_scheme="gray"),
+        rx.spacer(),
+        rx.button(
+            "取消订阅",
+            size="1",
+            variant="ghost",
+            color_scheme="red",
+            on_click=ReportsState.unsubscribe(order.id),
+        ),
+        width="100%",
+        align="center",
+        data_testid="report-subscription",
+    )
+
+
+def _subscriptions() -> rx.Component:
+    return rx.cond(
+        ReportsState.subscriptions.length() > 0,  # type: ignore[attr-defined]
+        rx.card(
+            rx.vstack(
+                rx.heading("我的订阅", size="3"),
+                rx.foreach(ReportsState.subscriptions, _subscription),
+                spacing="2",
+                width="100%",
+            ),
+            width="100%",
+        ),
+    )
+
+
+def _status(report: ReportView) -> rx.Component:
+    return rx.vstack(
+        rx.badge(
+            report.status_label,
+            color_scheme=rx.match(report.status, *STATUS_COLOURS.items(), "gray"),
+            variant="soft",
+            data_testid="report-status",
+        ),
+        rx.cond(
+            report.status == "running",
+            rx.progress(value=report.progress, width="100px", data_testid="report-progress"),
+        ),
+        rx.cond(report.note != "", rx.text(report.note, size="1", color_scheme="gray")),
+        spacing="1",
+    )
+
+
+def _downloads(report: ReportView) -> rx.Component:
+    buttons = [
+        rx.cond(
+            report.formats.contains(fmt),  # type: ignore[attr-defined]
+            rx.button(
+                label,
+                size="1",
+                variant="soft",
+                on_click=ReportsState.download(report.id, fmt),
+                data_testid=f"report-download-{fmt}",
+            ),
+        )
+        for fmt, label in FORMAT_LABELS
+    ]
+    return rx.cond(ReportsState.can_export, rx.hstack(*buttons, spacing="1"), rx.text("—"))
+
+
+def _row(report: ReportView) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(report.title),
+        rx.table.cell(report.scope),
+        rx.table.cell(report.period),
+        rx.table.cell(_status(report)),
+        rx.table.cell(report.trigger),
+        rx.table.cell(report.requested_by),
+        rx.table.cell(report.created_at),
+        rx.table.cell(_downloads(report)),
+        data_testid="report-row",
+    )
+
+
+def _filters() -> rx.Component:
+    return rx.flex(
+        _select(
+            ReportsState.definition_filters,
+            ReportsState.definition_filter,
+            lambda v: ReportsState.set_filter("definition", v),
+            "report-filter-definition",
+        ),
+        _select(
+            ReportsState.scope_filters,
+            ReportsState.scope_filter,
+            lambda v: ReportsState.set_filter("scope", v),
+            "report-filter-scope",
+        ),
+        _select(
+            ReportsState.status_filters,
+            ReportsState.status_filter,
+            lambda v: ReportsState.set_filter("status", v),
+            "report-filter-status",
+        ),
+        search_box(ReportsState.search, "期间、范围或生成人，如 2026年10月", "report-search"),
+        wrap="wrap",
+        spacing="2",
+        align="center",
+        width="100%",
+    )
+
+
+def reports_page() -> rx.Component:
+    """The page."""
+    body = rx.vstack(
+        page_heading(SECTION.label, "月度、季度监管报表：图表与文字说明同页，可下载与归档"),
+        rx.cond(ReportsState.can_generate, _generate_form()),
+        _subscriptions(),
+        _filters(),
+        error_callout(ReportsState.error),
+        list_table(
+            ReportsState,
+            COLUMNS,
+            _row,
+            size="1",
+            empty=("还没有报表", "在上方选择模板、范围与期间后点击“生成”，或订阅定时生成。"),
+        ),
+        spacing="4",
+        width="100%",
+    )
+    return shell(body, title=SECTION.label, section=SECTION)
