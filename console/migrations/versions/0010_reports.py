@@ -1,4 +1,7 @@
-"""reports: generated reports and report subscriptions
+"""reports: generated reports and report subscriptions; reports.center:generate
+
+Roles that could download reports may now generate them too (the seed grants both to
+supervisors); a ``reports.center:write`` grant, the action's old name, becomes ``generate``.
 
 Revision ID: 0010
 Revises: 0009
@@ -66,6 +69,32 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_report_subscription_user_id"), ["user_id"], unique=False
         )
+
+    _grant_generate()
+
+
+def _grant_generate() -> None:
+    rule = sa.table("casbin_rule", *(sa.column(c) for c in ("ptype", "v0", "v1", "v2", "v3")))
+    reports = rule.c.v2 == "reports.center"
+    op.execute(rule.update().where(reports, rule.c.v3 == "write").values(v3="generate"))
+    connection = op.get_bind()
+    holders = connection.execute(
+        sa.select(rule.c.v0, rule.c.v1).where(rule.c.ptype == "p", reports, rule.c.v3 == "export")
+    ).all()
+    granted = set(
+        connection.execute(
+            sa.select(rule.c.v0, rule.c.v1).where(
+                rule.c.ptype == "p", reports, rule.c.v3 == "generate"
+            )
+        ).all()
+    )
+    for subject, domain in holders:
+        if (subject, domain) not in granted:
+            op.execute(
+                rule.insert().values(
+                    ptype="p", v0=subject, v1=domain, v2="reports.center", v3="generate"
+                )
+            )
 
 
 def downgrade() -> None:

@@ -86,3 +86,26 @@ def test_rows_of_a_released_savepoint_roll_back_with_the_transaction(migrated_db
     with session_scope() as session:
         accounts = set(session.exec(sa.select(LoginEvent.account)).scalars())
     assert "inner" not in accounts
+
+
+def test_roles_that_download_reports_may_generate_them_after_the_upgrade(
+    database_url: str,
+) -> None:
+    from alembic import command
+
+    command.upgrade(core_db.alembic_config(database_url), "0009")
+    rules = "INSERT INTO casbin_rule (ptype, v0, v1, v2, v3) VALUES "
+    with core_db.engine_for(database_url).begin() as connection:
+        connection.exec_driver_sql(
+            rules + "('p', 'role:a', '*', 'reports.center', 'export'), "
+            "('p', 'role:b', '*', 'reports.center', 'write'), "
+            "('p', 'role:c', '*', 'reports.center', 'read')"
+        )
+    core_db.migrate(database_url)
+    with core_db.engine_for(database_url).connect() as connection:
+        held = connection.exec_driver_sql(
+            "SELECT v0, v3 FROM casbin_rule WHERE v2 = 'reports.center' ORDER BY v0, v3"
+        ).all()
+    assert [tuple(row) for row in held] == [
+        ("role:a", "export"), ("role:a", "generate"), ("role:b", "generate"), ("role:c", "read"),
+    ]  # fmt: skip
