@@ -217,7 +217,11 @@ def _write_files(report: Report, actor: Actor, folder: Path) -> tuple[list[str],
     _set_progress(report.id or 0, 92)
     if render.chromium_binary() is None:
         return ["xlsx", "html"], "未找到 Chromium，未生成 PDF"
-    render.write_pdf(html, folder / f"{stem}.pdf")
+    try:
+        render.write_pdf(html, folder / f"{stem}.pdf")
+    except UserError as failed:  # the workbook and the page are still worth keeping
+        logger.warning("report {} has no PDF: {}", report.id, failed.message)
+        return ["xlsx", "html"], f"PDF 未生成：{failed.message}"
     return ["xlsx", "html", "pdf"], ""
 
 

@@ -179,3 +179,14 @@ def test_a_failed_generation_says_why_and_leaves_no_files(
     assert (world.accounts["county_supervisor"], "generate", "failure") in _actions()
     with session_scope() as session:
         assert session.get(Report, report_id).formats == ""
+
+
+def test_without_a_working_chromium_the_workbook_and_page_are_kept(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "chromium_binary", lambda: "/bin/false")
+    report_id = _request(world, "county_supervisor", XIHU)
+    done = service.generate_report(report_id=report_id)
+    assert done is not None and done.status == ReportStatus.DONE
+    assert done.formats == "xlsx,html" and done.note.startswith("PDF 未生成：生成 PDF 失败")
+    assert _file(world, "county_supervisor", report_id, "html").path.is_file()
