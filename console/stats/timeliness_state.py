@@ -67,6 +67,7 @@ def _box(result: Timeliness) -> go.Figure:
             continue
         figure.add_box(
             name=b.label,
+            x=[b.label],  # without it every box stacks on one unnamed category
             q1=[b.q1_hours],
             median=[b.p50_hours],
             q3=[b.q3_hours],
@@ -78,7 +79,8 @@ def _box(result: Timeliness) -> go.Figure:
         title="各业务办理时长分布（小时，受理至办结）",
         height=380,
         margin={"l": 50, "r": 10, "t": 40, "b": 100},
-        yaxis={"type": "log"},
+        # One tick per decade: the default log ticks (2, 5 between decades) clutter the axis.
+        yaxis={"type": "log", "dtick": 1},
     )
     return figure
 

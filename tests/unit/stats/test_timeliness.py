@@ -18,6 +18,7 @@ from console.logs.store import store_for
 from console.stats.models import LEGAL_LIMIT_WORKDAYS
 from console.stats.service import StatsQuery
 from console.stats.timeliness_service import set_time_limit, timeliness
+from console.stats.timeliness_state import _box
 from tests.support.world import World
 from tests.unit.stats.conftest import NOW, duck
 
@@ -64,6 +65,10 @@ def test_on_time_counts_per_business_equal_an_independent_count(province: World)
     assert len(result.late) == min(late, 50) and late > 0
     assert all(case.workdays > case.limit_workdays for case in result.late)
     assert f"超期办结 {late:,} 件" in result.sentences[0]
+    # The box plot draws one box per business, each on its own category.
+    boxes = _box(result).data
+    assert [list(box.x) for box in boxes] == [[b.label] for b in result.businesses]
+    assert [box.median[0] for box in boxes] == [b.p50_hours for b in result.businesses]
 
 
 def test_open_cases_past_their_limit_are_listed(province: World) -> None:
