@@ -146,10 +146,15 @@ def _sentences(
         if flagged:
             names = "、".join(f"{i.institution}（{i.rejection_rate:.1%}）" for i in flagged[:3])
             sentences.append(
-                f"驳回率超过 {threshold:.0%} 的机构 {len(flagged)} 家：{names}，建议核查。"
+                f"受理 {MIN_CASES_TO_FLAG} 件以上的机构中，驳回率超过 {threshold:.0%} 的 "
+                f"{len(flagged)} 家：{names}，建议核查。"
             )
         else:
-            sentences.append(f"没有机构的驳回率超过 {threshold:.0%}。")
+            # Rates over a handful of cases are not judged: say so, or a small institution's
+            # high rate in the table would seem to contradict the sentence.
+            sentences.append(
+                f"受理 {MIN_CASES_TO_FLAG} 件以上的机构中，没有驳回率超过 {threshold:.0%} 的。"
+            )
     refused = [c for c in channels if c.flagged]
     if refused:
         names = "、".join(f"{c.name}（{c.refusal_rate:.1%}）" for c in refused[:3])

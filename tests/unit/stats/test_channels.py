@@ -61,7 +61,7 @@ def test_institution_figures_equal_duckdb_and_high_rejection_rates_are_flagged(
     assert flagged == {
         name for name, (received, rejected) in expected.items() if rejected and received >= 2
     }
-    assert flagged and "驳回率超过 0%" in stats.sentences[1]
+    assert flagged and "受理 2 件以上的机构中，驳回率超过 0% 的" in stats.sentences[1]
 
 
 def test_channel_refusals_count_in_the_period_and_stay_in_scope(province: World) -> None:
