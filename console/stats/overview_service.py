@@ -236,6 +236,10 @@ def _comparable(value: float | None, before: float | None, kind: str) -> bool:
 
 
 def _change(value: float | None, before: float | None, kind: str, period: str) -> str:
+    if period == "today":
+        # Today is still under way: a percentage against all of yesterday would alarm
+        # every morning, so yesterday's figure is given as it is.
+        return f"昨日 {_shown(before, kind)}"
     if not _comparable(value, before, kind):
         return f"{_COMPARED_WITH[period]}：无可比数据"
     assert value is not None and before is not None
@@ -278,7 +282,7 @@ def overview(*, session: Session, actor: Actor, now: datetime | None = None) -> 
                 value=None if value is None else float(value),
                 shown=_shown(value, kind),
                 change=_change(value, before, kind, period_key),
-                direction=_direction(value, before, kind),
+                direction=0 if period_key == "today" else _direction(value, before, kind),
                 trend=[None if t is None else float(t) for t in trend],
             )
         )

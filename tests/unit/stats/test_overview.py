@@ -55,6 +55,13 @@ def test_cards_equal_independent_figures(province: World) -> None:
             "WHERE step = 'accept' AND day = '2026-11-27'"
         ).item()
     )
+    yesterday = duck(
+        "SELECT count(DISTINCT (tenant, case_no)) FROM case_event "
+        "WHERE step = 'accept' AND day = '2026-11-26'"
+    ).item()
+    # Today is under way: yesterday's figure as it is, no percentage, no colour.
+    assert cards["received_today"].change == f"昨日 {yesterday:,} 件"
+    assert cards["received_today"].direction == 0
     online = _month_sql("accept", "AND channel = 'online'")
     assert cards["online_share"].value == pytest.approx(online / _month_sql("accept"))
     calls = duck(
