@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from console.reports.state import ReportsState, ReportView, SubscriptionView
+from console.reports.service import ReportRow, SubscriptionRow
+from console.reports.state import ReportsState
 from console.ui.components import error_callout, list_table, page_heading, search_box
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
@@ -81,7 +82,7 @@ def _generate_form() -> rx.Component:
     )
 
 
-def _subscription(order: SubscriptionView) -> rx.Component:
+def _subscription(order: SubscriptionRow) -> rx.Component:
     return rx.hstack(
         rx.icon("calendar-clock", size=14),
         rx.text(order.title, "·", order.scope, size="2"),
@@ -115,7 +116,7 @@ def _subscriptions() -> rx.Component:
     )
 
 
-def _status(report: ReportView) -> rx.Component:
+def _status(report: ReportRow) -> rx.Component:
     return rx.vstack(
         rx.badge(
             report.status_label,
@@ -132,7 +133,7 @@ def _status(report: ReportView) -> rx.Component:
     )
 
 
-def _downloads(report: ReportView) -> rx.Component:
+def _downloads(report: ReportRow) -> rx.Component:
     buttons = [
         rx.cond(
             report.formats.contains(fmt),  # type: ignore[attr-defined]
@@ -149,7 +150,7 @@ def _downloads(report: ReportView) -> rx.Component:
     return rx.cond(ReportsState.can_export, rx.hstack(*buttons, spacing="1"), rx.text("—"))
 
 
-def _row(report: ReportView) -> rx.Component:
+def _row(report: ReportRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(report.title),
         rx.table.cell(report.scope),
@@ -183,7 +184,7 @@ def _filters() -> rx.Component:
             lambda v: ReportsState.set_filter("status", v),
             "report-filter-status",
         ),
-        search_box(ReportsState.search, "期间、范围或生成人，如 2026年10月", "report-search"),
+        search_box(ReportsState.search, "期间、范围或生成人", "report-search"),
         wrap="wrap",
         spacing="2",
         align="center",

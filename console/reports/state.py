@@ -19,6 +19,7 @@ from console.core.paging import PageRequest
 from console.core.tickets import seal_ticket
 from console.reports import service
 from console.reports.definitions import definitions
+from console.reports.service import ReportRow, SubscriptionRow
 from console.ui.actions import call
 from console.ui.choice import Choice
 from console.ui.list_state import PagedListMixin
@@ -34,41 +35,11 @@ STATUS_FILTERS = [
 
 
 @dataclasses.dataclass(frozen=True)
-class ReportView:
-    """One row of the list."""
-
-    id: int
-    title: str
-    scope: str
-    period: str
-    status: str
-    status_label: str
-    progress: int
-    trigger: str
-    requested_by: str
-    created_at: str
-    finished_at: str
-    formats: list[str]
-    note: str
-    file_stem: str
-
-
-@dataclasses.dataclass(frozen=True)
-class SubscriptionView:
-    """One standing order of the user."""
-
-    id: int
-    title: str
-    scope: str
-    cadence: str
-
-
-@dataclasses.dataclass(frozen=True)
 class _Listing:
-    rows: list[ReportView]
+    rows: list[ReportRow]
     total: int
     pages: int
-    subscriptions: list[SubscriptionView]
+    subscriptions: list[SubscriptionRow]
     scopes: list[Choice]
     can_generate: bool
     can_export: bool
@@ -89,13 +60,10 @@ def _listing(session: Session, actor: Actor, page: int, filters: dict[str, str])
         keyword=filters["keyword"],
     )
     return _Listing(
-        rows=[ReportView(**dataclasses.asdict(r)) for r in listing.items],
+        rows=listing.items,
         total=listing.total,
         pages=listing.pages,
-        subscriptions=[
-            SubscriptionView(**dataclasses.asdict(s))
-            for s in service.subscriptions(session=session, actor=actor)
-        ],
+        subscriptions=service.subscriptions(session=session, actor=actor),
         scopes=[
             Choice(v or PROVINCE, label)
             for v, label in service.scope_choices(session=session, actor=actor)
@@ -108,8 +76,8 @@ def _listing(session: Session, actor: Actor, page: int, filters: dict[str, str])
 class ReportsState(PagedListMixin, rx.State):
     """报表中心: generate a report, follow its progress, download it; subscriptions."""
 
-    rows: list[ReportView] = []
-    subscriptions: list[SubscriptionView] = []
+    rows: list[ReportRow] = []
+    subscriptions: list[SubscriptionRow] = []
     scopes: list[Choice] = []
     can_generate: bool = False
     can_export: bool = False

@@ -7,6 +7,9 @@ import reflex as rx
 from console.ui.components import error_callout, page_heading, period_picker
 from console.ui.navigation import Section
 
+# A date axis written the Chinese way (Plotly's default is "Nov 8").
+DAY_AXIS = {"tickformat": "%-m月%-d日", "hoverformat": "%Y年%-m月%-d日"}
+
 
 def sentences_card(sentences: rx.Var, *, testid: str, title: str = "") -> rx.Component:
     """The generated sentences that say what the figures show (under an optional title)."""

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from console.core.actor import Actor
 from console.interfaces.registry_service import interface_names
 from console.stats import service
+from console.stats.components import DAY_AXIS
 from console.stats.period import PeriodMixin
 from console.stats.service import StatsQuery
 from console.ui.list_state import PagedListMixin
@@ -153,7 +154,8 @@ def _trend(days: pl.DataFrame, outages: pl.DataFrame, title: str) -> go.Figure:
     )
     figure.update_layout(
         title=f"{title} · 每日调用与失败率（红点：疑似中断）",
-        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "rangemode": "tozero"},
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".1%", "rangemode": "tozero"},
+        xaxis=DAY_AXIS,
         height=360,
         margin={"l": 50, "r": 50, "t": 40, "b": 50},
         legend={"orientation": "h", "y": -0.2},

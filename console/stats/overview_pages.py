@@ -37,7 +37,10 @@ def _toolbar() -> rx.Component:
         rx.text("统计截至", size="2"),
         rx.input(
             type="date",
-            value=OverviewState.picked_day,
+            # Until a day is picked, the day the figures are as of.
+            value=rx.cond(
+                OverviewState.picked_day != "", OverviewState.picked_day, OverviewState.as_of
+            ),
             on_change=OverviewState.pick_day,
             size="1",
             data_testid="overview-day",
@@ -51,7 +54,6 @@ def _toolbar() -> rx.Component:
             on_click=OverviewState.load,
             data_testid="overview-refresh",
         ),
-        rx.cond(OverviewState.as_of != "", rx.text("数据日期：", OverviewState.as_of, size="1")),
         align="center",
         spacing="2",
     )

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from console.core.actor import Actor
 from console.core.clock import CHINA_TZ, local_day, utcnow
+from console.stats.components import DAY_AXIS
 from console.stats.overview_service import Kpi, Overview, overview
 from console.ui.list_state import PagedListMixin
 
@@ -54,6 +55,7 @@ def _trend_chart(result: Overview) -> go.Figure:
         height=320,
         margin={"l": 40, "r": 10, "t": 40, "b": 40},
         legend={"orientation": "h", "y": -0.2},
+        xaxis=DAY_AXIS,
     )
     return figure
 

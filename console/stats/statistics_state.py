@@ -15,6 +15,7 @@ from console.core.actor import Actor
 from console.core.exporting import XLSX_MIME, render
 from console.core.paging import PageRequest
 from console.stats import service, views_service
+from console.stats.components import DAY_AXIS
 from console.stats.period import PeriodMixin
 from console.stats.service import (
     DIMENSION_LABELS,
@@ -102,6 +103,8 @@ def _figure(labels: list[str], values: list, controls: Controls) -> go.Figure:
         height=380,
         margin={"l": 40, "r": 10, "t": 40, "b": 80},
     )
+    if controls.key in ("day", "week") and controls.chart_kind != "pie":
+        figure.update_xaxes(**DAY_AXIS)
     return figure
 
 

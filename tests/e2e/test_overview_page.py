@@ -39,7 +39,11 @@ def test_a_supervisor_sees_todays_cards_the_text_and_the_charts(
     assert int(today.inner_text().split()[0].replace(",", "")) >= 4
     expect(page.get_by_test_id("kpi-online_share")).to_contain_text("%")
     expect(page.get_by_test_id("overview-text")).to_contain_text("本月受理")
-    expect(page.get_by_test_id("overview-chart").locator(".main-svg").first).to_be_visible()
+    chart = page.get_by_test_id("overview-chart")
+    expect(chart.locator(".main-svg").first).to_be_visible()
+    expect(chart.locator(".xtick").first).to_contain_text("月")  # 11月27日, not "Nov 27"
+    expect(page.get_by_test_id("overview-day")).to_have_value(moment.date().isoformat())
+    expect(page.get_by_test_id("kpi-received_today")).to_contain_text("昨日")
     expect(page.get_by_test_id("kpi-received").locator("svg").first).to_be_visible()
     page.get_by_test_id("overview-refresh").click()
     expect(today).to_contain_text("件")
