@@ -194,6 +194,20 @@ def audit_page() -> rx.Component:
         page_heading(SECTION.label, SECTION.summary),
         toolbar,
         _filters(),
+        rx.cond(
+            AuditState.filter_summary != "",
+            rx.hstack(
+                rx.icon("filter", size=14),
+                rx.text(
+                    "当前筛选：",
+                    AuditState.filter_summary,
+                    size="2",
+                    data_testid="log-filter-summary",
+                ),
+                rx.button("清除筛选", size="1", variant="ghost", on_click=AuditState.clear_filters),
+                align="center",
+            ),
+        ),
         error_callout(AuditState.error),
         _table(),
         _trace_dialog(),

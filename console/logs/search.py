@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import polars as pl
 from sqlmodel import Session
@@ -92,6 +92,12 @@ class LogRow:
 def trace_url(case_no: str) -> str:
     """Where a case's timeline opens: 日志审计 with the case number handed over."""
     return f"/audit?trace={quote(case_no, safe='')}"
+
+
+def search_url(stream: str, start: date, end: date, **filters: str) -> str:
+    """日志审计 searching ``stream`` over the days with the given filters (a drill-down)."""
+    wanted = {"stream": stream, "start": start.isoformat(), "end": end.isoformat(), **filters}
+    return "/audit?" + urlencode({k: v for k, v in wanted.items() if v})
 
 
 def mask_expr(text: pl.Expr) -> pl.Expr:

@@ -19,6 +19,12 @@ from console.ui.list_state import PagedListMixin
 
 PAGE_SIZE = 50
 _FILTER_KEYS = ("case_no", "trace_id", "actor", "interface_code", "department", "text", "tenant")
+_URL_KEYS = ("start", "end", "result", *_FILTER_KEYS)
+_FILTER_LABELS = {
+    "start": "开始日期", "end": "结束日期", "result": "结果", "case_no": "受理编号",
+    "trace_id": "追踪号", "actor": "操作人", "interface_code": "接口代码", "department": "部门",
+    "text": "文字", "tenant": "租户代码",
+}  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,9 +117,28 @@ class AuditState(PagedListMixin, rx.State):
 
     @rx.event
     def enter(self):
-        """The page opened: search, and open the trace of a case handed over in the URL."""
-        wanted = self.router.url.query_parameters.get("trace", "")
+        """The page opened: take a search or a case handed over in the URL, then search.
+
+        Dashboards drill down to here (``search.search_url``, ``search.trace_url``).
+        """
+        given = self.router.url.query_parameters
+        if given.get("stream") in STREAM_LABELS:
+            self.stream = given["stream"]
+            self.filters = {k: given[k].strip() for k in _URL_KEYS if given.get(k, "").strip()}
+            self.page = 1
+        wanted = given.get("trace", "")
         return [AuditState.load, *([AuditState.open_trace(wanted)] if wanted else [])]
+
+    @rx.var
+    def filter_summary(self) -> str:
+        """The filters in force, in words (shown when they came with a link)."""
+        return "；".join(f"{_FILTER_LABELS.get(k, k)}：{v}" for k, v in self.filters.items())
+
+    @rx.event
+    def clear_filters(self):
+        """Drop every filter and search again."""
+        self.filters, self.page = {}, 1
+        return AuditState.load
 
     @rx.event
     def set_stream(self, stream: str | list[str]):

@@ -23,7 +23,7 @@ def _institution(row: InstitutionView) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row.channel),
         rx.table.cell(row.institution),
-        rx.table.cell(row.received),
+        rx.table.cell(rx.link(row.received, href=row.cases_url, data_testid="institution-cases")),
         rx.table.cell(row.completed),
         rx.table.cell(row.rejected),
         rx.table.cell(_flag(row.rate, row.flagged)),

@@ -7,6 +7,7 @@ import dataclasses
 import plotly.graph_objects as go
 import reflex as rx
 
+from console.logs.search import search_url
 from console.stats.channels_service import ChannelStats, channel_stats
 from console.stats.period import PeriodMixin
 from console.stats.service import StatsQuery
@@ -27,6 +28,7 @@ class InstitutionView:
     rate: str
     hours: str
     flagged: bool
+    cases_url: str  # its case events on 日志审计
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,9 +79,10 @@ class ChannelStatsState(PeriodMixin, PagedListMixin, rx.State):
 
         def prepare():
             query = StatsQuery(*self._period())
-            return lambda s, a: channel_stats(session=s, actor=a, query=query)
+            return lambda s, a: (query, channel_stats(session=s, actor=a, query=query))
 
-        def show(stats: ChannelStats):
+        def show(value: tuple[StatsQuery, ChannelStats]):
+            query, stats = value
             self.institutions = [
                 InstitutionView(
                     i.channel,
@@ -90,6 +93,7 @@ class ChannelStatsState(PeriodMixin, PagedListMixin, rx.State):
                     _rate(i.rejection_rate),
                     "—" if i.avg_hours is None else f"{i.avg_hours:.1f}",
                     i.flagged,
+                    search_url("case_event", query.start, query.end, text=i.institution),
                 )
                 for i in stats.institutions
             ]

@@ -25,8 +25,8 @@ def _row(row: InterfaceRow) -> rx.Component:
             ),
             rx.text(row.code, size="1", color_scheme="gray"),
         ),
-        rx.table.cell(row.calls),
-        rx.table.cell(row.failures),
+        rx.table.cell(rx.link(row.calls, href=row.calls_url, data_testid="monitor-calls")),
+        rx.table.cell(rx.link(row.failures, href=row.failures_url, data_testid="monitor-failures")),
         rx.table.cell(
             rx.text(row.success_rate, color_scheme=rx.cond(row.worrying, "red", "green"))
         ),

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from console.core.actor import Actor
 from console.interfaces.registry_service import interface_names
+from console.logs.search import search_url
 from console.stats import service
 from console.stats.components import DAY_AXIS
 from console.stats.period import PeriodMixin
@@ -31,6 +32,8 @@ class InterfaceRow:
     p50: str
     p95: str
     worrying: bool
+    calls_url: str  # its calls on 日志审计
+    failures_url: str  # its failed calls
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,7 +74,7 @@ def monitor(session: Session, actor: Actor, query: StatsQuery, selected: str) ->
     names = interface_names(session=session, actor=actor)
     outages = service.outage_days(days)
     return Monitor(
-        rows=[_row(r, names) for r in table.iter_rows(named=True)],
+        rows=[_row(r, names, query) for r in table.iter_rows(named=True)],
         codes=[
             CodeRow(r["result_code"], "成功" if r["success"] else "失败", f"{r['calls']:,}")
             for r in codes.iter_rows(named=True)
@@ -112,7 +115,8 @@ class InterfaceMonitorState(PeriodMixin, PagedListMixin, rx.State):
         return InterfaceMonitorState.load
 
 
-def _row(row: dict, names: dict[str, str]) -> InterfaceRow:
+def _row(row: dict, names: dict[str, str], query: StatsQuery) -> InterfaceRow:
+    code = row["interface_code"]
     return InterfaceRow(
         code=row["interface_code"],
         department=row["department"],
@@ -123,6 +127,10 @@ def _row(row: dict, names: dict[str, str]) -> InterfaceRow:
         p50=_ms(row["p50_ms"]),
         p95=_ms(row["p95_ms"]),
         worrying=row["success_rate"] < 0.98,
+        calls_url=search_url("interface_call", query.start, query.end, interface_code=code),
+        failures_url=search_url(
+            "interface_call", query.start, query.end, interface_code=code, result="failure"
+        ),
     )
 
 

@@ -44,3 +44,9 @@ def test_a_supervisor_sees_the_failing_interface_first_with_its_codes(
     expect(codes).to_contain_text("504")
     expect(codes).to_contain_text("失败")
     expect(page.get_by_test_id("monitor-chart")).to_contain_text("婚姻核验（双方）")
+
+    # Drill down: the failed calls of that interface on 日志审计.
+    page.get_by_test_id("monitor-row-mzb.hyhy.sf").get_by_test_id("monitor-failures").click()
+    expect(page.get_by_role("heading", name="日志审计", level=1)).to_be_visible()
+    expect(page.get_by_test_id("log-filter-summary")).to_contain_text("接口代码：mzb.hyhy.sf")
+    expect(page.get_by_test_id("pager-text")).to_contain_text("共 5 条")

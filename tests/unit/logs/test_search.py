@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.core.db import session_scope
-from console.logs.search import LogQuery, mask_texts, search_logs, trace_case
+from console.logs.search import (
+    LogQuery,
+    mask_texts,
+    search_logs,
+    search_url,
+    trace_case,
+    trace_url,
+)
 from tests.support.world import XIHU, World
 
 
@@ -87,3 +95,18 @@ def test_masking_without_look_around_matches_the_look_around_reference(parts: li
     text = "".join(parts)
     expected = _REFERENCE_PHONE.sub(r"\1****\2", _REFERENCE_ID.sub(r"\1********\2", text))
     assert mask_texts([text]) == [expected]
+
+
+def test_drill_down_links_carry_the_search_and_survive_any_text() -> None:
+    url = search_url(
+        "case_event", date(2026, 11, 1), date(2026, 11, 26), text="工行&建行=#1", tenant=""
+    )
+    parts = urlsplit(url)
+    assert parts.path == "/audit"
+    assert parse_qs(parts.query) == {
+        "stream": ["case_event"],
+        "start": ["2026-11-01"],
+        "end": ["2026-11-26"],
+        "text": ["工行&建行=#1"],
+    }  # fmt: skip  (an empty filter is left out)
+    assert parse_qs(urlsplit(trace_url("A/B?&1")).query) == {"trace": ["A/B?&1"]}
