@@ -69,6 +69,58 @@ def write_year(lake: Path, events: int) -> str:
     return f"200-{n // 15}"
 
 
+DEPARTMENTS = {
+    "公安部": ["gab.sfhc", "gab.hjcx"],
+    "民政部": ["mzb.hydj.cx", "mzb.swdj"],
+    "市场监管总局": ["scjg.qydj"],
+    "税务总局": ["sw.wsxx", "sw.jscx"],
+    "最高人民法院": ["fy.cfcx"],
+}
+INTERFACES = [(department, code) for department, codes in DEPARTMENTS.items() for code in codes]
+
+
+def write_interface_year(lake: Path, calls: int) -> None:
+    """A sealed year of ``interface_call``: every interface, 2 % failures, skewed latency."""
+    from console.logs.seal import schema
+
+    per_day = calls // 365
+    typed = schema("interface_call")
+    for offset in range(365):
+        day = FIRST_DAY + timedelta(days=offset)
+        n = pl.int_range(0, per_day, eager=True)
+        which = n % len(INTERFACES)
+        failed = n % 50 == 7
+        frame = pl.DataFrame({"n": n}).select(
+            pl.format("c{}-{}", pl.lit(offset), pl.col("n")).alias("event_id"),
+            pl.lit("330000:bench").alias("sender"),
+            pl.lit(TENANTS).list.get(pl.col("n") // 7 % len(TENANTS)).alias("tenant"),
+            (
+                pl.lit(day).cast(pl.Datetime("us", "UTC"))
+                + pl.duration(seconds=(pl.col("n") * 86_400 // per_day))
+            ).alias("ts"),
+            pl.lit([code for _, code in INTERFACES]).list.get(which).alias("interface_code"),
+            pl.lit([department for department, _ in INTERFACES])
+            .list.get(which)
+            .alias("department"),
+            pl.format("t{}-{}", pl.lit(offset), pl.col("n")).alias("trace_id"),
+            pl.lit("bdc").alias("caller"),
+            # Mostly fast, a long tail: 20 ms + up to ~2 s.
+            (20 + (pl.col("n") * 7919 % 1000) ** 2 // 500).alias("duration_ms"),
+            pl.when(failed).then(pl.lit("E500")).otherwise(pl.lit("0000")).alias("result_code"),
+            (~failed).alias("success"),
+            pl.lit(None, pl.String).alias("case_no"),
+            (pl.col("n") % 40 == 3).cast(pl.Int64).alias("retry"),
+            pl.when(failed).then(pl.lit("上游超时")).otherwise(None).alias("error"),
+        )
+        frame = frame.with_columns(
+            *[pl.col(name).cast(dtype) for name, dtype in typed.to_schema().items()],
+            pl.concat_str(pl.lit('{"event_id":"'), pl.col("event_id"), pl.lit('"}')).alias("raw"),
+        ).sort(["tenant", "ts"])
+        folder = lake / "interface_call" / f"date={day.isoformat()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(folder / "part-0000.parquet", compression="zstd", row_group_size=65_536)
+
+
 def median_ms(run: Callable[[], object], repeat: int) -> float:
     """Median wall time of ``repeat`` warm runs, in milliseconds."""
     run()  # warm

@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/dashboards.py --events 10000000 --repeat 5
 
-Writes a sealed year of ``case_event`` (``common.write_year``), builds the daily rollups from
-it (``rebuild_all``, timed), then times the console's own code — the 概览 computation and the
-case statistics the stats API and 统计分析 run — as a province supervisor: the first call in
-the process ("cold": caches empty, files in the OS cache) and the median of warm calls.
-DuckDB answers the same question from the raw Parquet files in the same run.
+Writes a sealed year of ``case_event`` and of ``interface_call`` (``common.write_year``,
+``common.write_interface_year``; ``--calls`` defaults to a tenth of ``--events``), builds
+the daily rollups from them (``rebuild_all``, timed), then times the console's own code for
+every dashboard view, both stats endpoints and a monthly report's content, as a province
+supervisor: the first call in the process ("cold": caches empty, files in the OS cache) and
+the median of warm calls. DuckDB answers the same question from the raw Parquet files in the
+same run.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import FIRST_DAY, ROOT, median_ms, write_year
+from common import FIRST_DAY, ROOT, median_ms, write_interface_year, write_year
 
 
 def _timed(run, repeat: int) -> tuple[float, float]:
@@ -40,6 +42,7 @@ def main() -> None:
     """Run the benchmark and print a Markdown table."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--calls", type=int, default=0, help="interface calls (0: events/10)")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -57,14 +60,22 @@ def main() -> None:
         from console.core.db import session_scope
         from console.iam import service
         from console.logs.rollup import rebuild_all
+        from console.reports.builder import Span, build_report
+        from console.reports.definitions import definitions
+        from console.stats.channels_service import channel_stats
+        from console.stats.interfaces_state import monitor
         from console.stats.overview_service import overview
-        from console.stats.service import StatsQuery, case_stats
+        from console.stats.service import StatsQuery, case_stats, interface_stats
+        from console.stats.timeliness_service import timeliness
         from console.tenancy.scope import scope_of
 
         lake = Path(folder) / "data" / "lake"
         started = time.perf_counter()
         write_year(lake, args.events)
-        print(f"wrote {args.events:,} events in {time.perf_counter() - started:.1f} s")
+        calls = args.calls or args.events // 10
+        write_interface_year(lake, calls)
+        print(f"wrote {args.events:,} events and {calls:,} calls in "
+              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
         started = time.perf_counter()
         days = rebuild_all(lake)
         print(f"rollups for {days} days in {time.perf_counter() - started:.1f} s")
@@ -77,7 +88,10 @@ def main() -> None:
         now = datetime.combine(last, day_time(18), CHINA_TZ)
         month = StatsQuery(last.replace(day=1), last, ("tenant",))
         year = StatsQuery(FIRST_DAY, last, ("month",))
+        cross = StatsQuery(last.replace(day=1), last, ("tenant", "channel"))
+        by_department = StatsQuery(FIRST_DAY, last, ("department",))
         glob = str(lake / "case_event" / "*" / "*.parquet")
+        calls_glob = str(lake / "interface_call" / "*" / "*.parquet")
         duck = duckdb.connect()
         duck.execute("SET TimeZone = 'UTC'")
         day_sql = "CAST(timezone('Asia/Shanghai', ts) AS DATE)"
@@ -101,8 +115,32 @@ def main() -> None:
                 f"SELECT {key}, count(DISTINCT (tenant, case_no)) FILTER (WHERE step = 'accept'), "
                 "count(DISTINCT (tenant, case_no)) FILTER (WHERE step = 'close') "
                 f"FROM read_parquet('{glob}') WHERE {day_sql} BETWEEN DATE '{period.start}' "
-                f"AND DATE '{period.end}' GROUP BY 1"
+                f"AND DATE '{period.end}' GROUP BY ALL"
             )
+
+        def in_session(compute):
+            def run() -> object:
+                with session_scope() as session:
+                    return compute(session)
+
+            return run
+
+        month_only = StatsQuery(month.start, month.end)
+        span = Span(month.start, month.end, "bench")
+        in_month = f"{day_sql} BETWEEN DATE '{month.start}' AND DATE '{month.end}'"
+        closes_sql = (
+            "WITH accepted AS (SELECT tenant, case_no, min(ts) AS accepted_at FROM "
+            f"read_parquet('{glob}') WHERE step = 'accept' GROUP BY ALL) "
+            "SELECT business_code, count(DISTINCT (e.tenant, e.case_no)), "
+            "quantile_cont((epoch_us(ts) - epoch_us(accepted_at)) / 3.6e9, [0.5, 0.9]) "
+            f"FROM read_parquet('{glob}') e JOIN accepted USING (tenant, case_no) "
+            f"WHERE step = 'close' AND {in_month} GROUP BY 1"
+        )
+        interfaces_sql = (
+            "SELECT department, interface_code, count(*), count(*) FILTER (WHERE NOT success), "
+            "quantile_cont(duration_ms, [0.5, 0.95]) "
+            f"FROM read_parquet('{calls_glob}') WHERE {{where}} GROUP BY ALL"
+        )
 
         rows = [
             ("概览 (all cards, text, 30-day trends)", ours_overview, duck_overview),
@@ -112,12 +150,43 @@ def main() -> None:
             ("stats/cases, the year by month",
              lambda: case_stats(actor=supervisor, query=year),
              lambda: duck.execute(stats_sql(year, f"strftime({day_sql}, '%Y-%m')")).fetchall()),
+            ("统计分析, one month by tenant × channel",
+             lambda: case_stats(actor=supervisor, query=cross),
+             lambda: duck.execute(stats_sql(month, "tenant, channel")).fetchall()),
+            ("办理时效, one month (limits, quantiles, overdue)",
+             in_session(lambda s: timeliness(session=s, actor=supervisor, query=month_only,
+                                             now=now)),
+             lambda: duck.execute(closes_sql).fetchall()),
+            ("共享接口监测, one month (table, days, codes)",
+             in_session(lambda s: monitor(s, supervisor, month_only, "")),
+             lambda: duck.execute(interfaces_sql.format(where=in_month)).fetchall()),
+            ("stats/interfaces, the year by department",
+             lambda: interface_stats(actor=supervisor, query=by_department),
+             lambda: duck.execute(
+                 "SELECT department, count(*), count(*) FILTER (WHERE NOT success), "
+                 "quantile_cont(duration_ms, [0.5, 0.95]) "
+                 f"FROM read_parquet('{calls_glob}') GROUP BY 1").fetchall()),
+            ("机构通道统计, one month",
+             in_session(lambda s: channel_stats(session=s, actor=supervisor, query=month_only)),
+             lambda: duck.execute(
+                 "SELECT json_extract_string(raw, '$.institution') AS i, "
+                 "count(DISTINCT (tenant, case_no)) FILTER (WHERE step = 'accept') "
+                 f"FROM read_parquet('{glob}') WHERE {in_month} AND i IS NOT NULL "
+                 "GROUP BY 1").fetchall()),
+            ("报表中心, a monthly report's content (8 sections)",
+             in_session(lambda s: build_report(session=s, actor=supervisor,
+                                               definition=definitions()["monthly"], tenant="",
+                                               scope_label="全省", span=span)),
+             None),
         ]  # fmt: skip
         print(f"\n| view ({args.events:,} events) | console cold ms | console warm ms | "
               "DuckDB warm ms | ratio (warm) |")  # fmt: skip
         print("|---|---|---|---|---|")
         for name, ours, theirs in rows:
             cold, warm = _timed(ours, args.repeat)
+            if theirs is None:
+                print(f"| {name} | {cold:.0f} | {warm:.0f} | — | — |")
+                continue
             duck_ms = median_ms(theirs, args.repeat)
             print(f"| {name} | {cold:.0f} | {warm:.0f} | {duck_ms:.0f} | {duck_ms / warm:.2f}× |")
 

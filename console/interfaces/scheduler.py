@@ -12,6 +12,7 @@ from console.core.db import session_scope
 from console.core.errors import UserError
 from console.core.settings import get_settings
 from console.interfaces import probe_service, task_service
+from console.logs.open_cases import sealed_open_cases
 from console.logs.retention import purge_expired
 from console.logs.store import store_for
 from console.reports import service as report_service
@@ -51,6 +52,8 @@ def tick(now: datetime | None = None) -> tuple[int, list[int]]:
     for run_id in runs:
         task_service.execute_run(run_id=run_id)
     store_for(settings.lake_dir).seal(lake=settings.lake_dir, now=now)
+    # Bring the kept open cases up to the newly sealed day now, not at a reader's first look.
+    sealed_open_cases(settings.lake_dir)
     with session_scope() as session:
         purge_expired(
             session=session,

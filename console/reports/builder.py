@@ -98,7 +98,7 @@ def _figures(session: Session, actor: Actor, query: StatsQuery) -> _Figures:
     )
     online = by_channel.filter(pl.col("channel") == "online").get_column("received").sum()
     calls = stats.interface_stats(actor=actor, query=query, latency=False)
-    businesses = timeliness(session=session, actor=actor, query=query).businesses
+    businesses = timeliness(session=session, actor=actor, query=query, overdue=False).businesses
     completed_judged = sum(b.completed for b in businesses)
 
     def first(frame: pl.DataFrame, column: str) -> float | None:

@@ -6,7 +6,7 @@ import reflex as rx
 
 from console.stats.components import dashboard_head
 from console.stats.timeliness_state import BusinessView, LateView, TimelinessState
-from console.ui.components import simple_table
+from console.ui.components import form_footer, labelled, simple_table
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
@@ -26,7 +26,22 @@ LATE_COLUMNS = ("区县", "受理编号", "业务", "受理时间", "已用/承�
 def _business(row: BusinessView) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row.label, rx.text(row.code, size="1", color_scheme="gray")),
-        rx.table.cell(row.limit),
+        rx.table.cell(
+            rx.hstack(
+                rx.text(row.limit),
+                rx.cond(
+                    TimelinessState.can_edit_limits,
+                    rx.icon_button(
+                        rx.icon("pencil", size=12),
+                        size="1",
+                        variant="ghost",
+                        on_click=TimelinessState.open_limit(row.code, row.label, row.limit_days),
+                        data_testid=f"limit-edit-{row.code}",
+                    ),
+                ),
+                align="center",
+            )
+        ),
         rx.table.cell(row.completed),
         rx.table.cell(row.on_time),
         rx.table.cell(rx.text(row.rate, color_scheme=rx.cond(row.worrying, "red", "green"))),
@@ -47,6 +62,52 @@ def _late(row: LateView) -> rx.Component:
     )
 
 
+def _limit_dialog() -> rx.Component:
+    """Change one business's promised limit (province-wide; logged)."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("调整承诺时限"),
+            rx.dialog.description(
+                TimelinessState.limit_label, "：受理至办结的工作日数，全省统一，0 到 30。", size="2"
+            ),
+            rx.vstack(
+                labelled(
+                    "承诺时限（工作日）",
+                    rx.input(
+                        value=TimelinessState.limit_days,
+                        on_change=TimelinessState.set_limit_days,
+                        input_mode="numeric",
+                        data_testid="limit-days",
+                    ),
+                    TimelinessState.limit_error,
+                ),
+                labelled(
+                    "依据（可选）",
+                    rx.input(
+                        value=TimelinessState.limit_basis,
+                        on_change=TimelinessState.set_limit_basis,
+                        placeholder="如：省自然资源厅 2026 年办事指南",
+                        max_length=200,
+                    ),
+                ),
+                form_footer(
+                    rx.button(
+                        "保存",
+                        loading=TimelinessState.saving,
+                        disabled=TimelinessState.limit_error != "",
+                        on_click=TimelinessState.save_limit,
+                        data_testid="limit-save",
+                    )
+                ),
+                spacing="3",
+                margin_top="12px",
+            ),
+        ),
+        open=TimelinessState.limit_open,
+        on_open_change=TimelinessState.set_limit_open,
+    )
+
+
 def timeliness_page() -> rx.Component:
     """The page."""
     body = rx.vstack(
@@ -58,6 +119,7 @@ def timeliness_page() -> rx.Component:
         simple_table(LATE_COLUMNS, TimelinessState.late, _late, testid="timeliness-late"),
         rx.heading("超过承诺时限仍未办结（请督办）", size="3"),
         simple_table(LATE_COLUMNS, TimelinessState.open_overdue, _late, testid="timeliness-open"),
+        _limit_dialog(),
         spacing="4",
         width="100%",
     )

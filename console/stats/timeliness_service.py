@@ -14,14 +14,16 @@ from sqlmodel import Session
 from console.audit.service import record
 from console.authz import service as authz
 from console.core.actor import Actor
-from console.core.clock import local_day, to_local_text, utcnow
+from console.core.clock import to_local_text, utcnow
 from console.core.errors import Forbidden, ValidationFailed
-from console.core.workdays import CALENDAR_START
+from console.core.settings import get_settings
 from console.dictionaries import lookup
+from console.logs.open_cases import open_cases
+from console.logs.search import pending_events
 from console.stats.limits import judge, time_limits
 from console.stats.models import LEGAL_LIMIT_WORKDAYS, BusinessTimeLimit
 from console.stats.service import CASE_KEY, OBJ, StatsQuery, lake_views
-from console.tenancy.scope import scope_of
+from console.tenancy.scope import restrict_frame, scope_of
 
 LIMITS_OBJ = "workflows.definitions"  # limits belong to the business definitions
 LIST_SIZE = 50
@@ -82,29 +84,42 @@ def _late(frame: pl.DataFrame) -> list[LateCase]:
 
 
 def timeliness(
-    *, session: Session, actor: Actor, query: StatsQuery, now: datetime | None = None
+    *,
+    session: Session,
+    actor: Actor,
+    query: StatsQuery,
+    now: datetime | None = None,
+    overdue: bool = True,
 ) -> Timeliness:
-    """Completed cases of the period per business, and the cases past their limit (as of now)."""
+    """Completed cases of the period per business, and the cases past their limit (as of now).
+
+    A 办结 row carries its case's 受理 time, so the period's rows alone judge its closes; only
+    the open cases (``overdue``) need every day held.
+    """
     authz.require(actor, OBJ, "read", target="timeliness")
     if query.end < query.start:
         raise ValidationFailed("结束日期不能早于开始日期", field="时间范围")
     now = now or utcnow()
-    today = local_day(now)
-    steps = lake_views(actor, StatsQuery(CALENDAR_START, today), "case_steps")["case_steps"]
-    if not steps.collect_schema().names():
+    period = lake_views(actor, query, "case_steps")["case_steps"]
+    if not period.collect_schema().names():
         return Timeliness([], [], [], ["所选期间没有办结的办件。"])
     limits = time_limits(session)
-    period = pl.col("day").is_between(query.start, query.end)
-    closes = judge(steps.filter((pl.col("step") == "close") & period), limits).collect()
+    closes = judge(
+        period.filter(pl.col("step") == "close").select(_CLOSE_COLUMNS), limits
+    ).collect()
     businesses = _per_business(closes)
     late = closes.filter(~pl.col("on_time")).sort("workdays_used", descending=True).head(LIST_SIZE)
-    open_overdue = _open_overdue(steps, limits, now)
+    open_overdue = _open_overdue(actor, query.tenant, limits, now) if overdue else _NONE_OPEN
     return Timeliness(
         businesses=businesses,
         late=_late(late),
         open_overdue=_late(open_overdue),
         sentences=_sentences(businesses, closes, open_overdue),
     )
+
+
+_CLOSE_COLUMNS = ("tenant", "case_no", "business_code", "ts", "accepted_at", "hours")
+_NONE_OPEN = pl.DataFrame()
 
 
 def _per_business(closes: pl.DataFrame) -> list[BusinessTime]:
@@ -146,20 +161,14 @@ def _per_business(closes: pl.DataFrame) -> list[BusinessTime]:
     ]
 
 
-def _open_overdue(steps: pl.LazyFrame, limits: pl.DataFrame, now: datetime) -> pl.DataFrame:
+def _open_overdue(actor: Actor, tenant: str, limits: pl.DataFrame, now: datetime) -> pl.DataFrame:
     """Accepted, not yet closed, rejected or withdrawn, and past the limit as of ``now``."""
-    ended = steps.filter(pl.col("step").is_in(["close", "reject", "withdraw"])).select(
-        "tenant", "case_no"
-    )
-    open_cases = (
-        steps.filter(pl.col("step") == "accept")
-        .join(ended, on=["tenant", "case_no"], how="anti")
-        .group_by("tenant", "case_no")
-        .agg(pl.all().sort_by("ts").first())
-        .with_columns(pl.col("ts").alias("accepted_at"), pl.lit(now).alias("ts"))
-    )
+    lake = get_settings().lake_dir
+    found = restrict_frame(open_cases(lake, pending_events(lake, "case_event")), actor)
+    if tenant:
+        found = found.filter(pl.col("tenant") == tenant)
     return (
-        judge(open_cases, limits)
+        judge(found.with_columns(pl.lit(now).alias("ts")), limits)
         .filter(pl.col("workdays_used") > pl.col("limit_workdays"))
         .sort("workdays_used", descending=True)
         .head(LIST_SIZE)
@@ -192,6 +201,11 @@ def _sentences(
             "已超过承诺时限仍未办结，请督办。"
         )
     return sentences
+
+
+def may_set_limits(actor: Actor) -> bool:
+    """Whether ``set_time_limit`` would let the actor through (to offer the edit at all)."""
+    return authz.can(actor, LIMITS_OBJ, "write") and scope_of(actor).all_tenants
 
 
 def set_time_limit(

@@ -8,9 +8,17 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from console.logs.search import trace_url
+from console.stats.models import LEGAL_LIMIT_WORKDAYS
 from console.stats.period import PeriodMixin
 from console.stats.service import StatsQuery
-from console.stats.timeliness_service import LateCase, Timeliness, timeliness
+from console.stats.timeliness_service import (
+    LateCase,
+    Timeliness,
+    may_set_limits,
+    set_time_limit,
+    timeliness,
+)
+from console.ui.actions import call
 from console.ui.list_state import PagedListMixin
 
 
@@ -21,6 +29,7 @@ class BusinessView:
     code: str
     label: str
     limit: str
+    limit_days: int
     completed: str
     on_time: str
     rate: str
@@ -48,7 +57,8 @@ def _hours(value: float | None) -> str:
 def _business(b) -> BusinessView:
     rate = "—" if b.on_time_rate is None else f"{b.on_time_rate:.1%}"
     return BusinessView(
-        b.business_code, b.label, f"{b.limit_workdays} 个工作日", f"{b.completed:,}",
+        b.business_code, b.label, f"{b.limit_workdays} 个工作日", b.limit_workdays,
+        f"{b.completed:,}",
         f"{b.on_time:,}", rate, _hours(b.p50_hours), _hours(b.p90_hours),
         b.on_time_rate is not None and b.on_time_rate < 0.95,
     )  # fmt: skip
@@ -93,6 +103,15 @@ class TimelinessState(PeriodMixin, PagedListMixin, rx.State):
     open_overdue: list[LateView] = []
     sentences: list[str] = []
     chart: go.Figure = go.Figure()
+    can_edit_limits: bool = False
+    # The 承诺时限 dialog.
+    limit_open: bool = False
+    limit_code: str = ""
+    limit_label: str = ""
+    limit_days: str = ""
+    limit_basis: str = ""
+    limit_error: str = ""
+    saving: bool = False
 
     @rx.event(background=True)
     async def load(self):
@@ -100,9 +119,13 @@ class TimelinessState(PeriodMixin, PagedListMixin, rx.State):
 
         def prepare():
             query = StatsQuery(*self._period())
-            return lambda s, a: timeliness(session=s, actor=a, query=query)
+            return lambda s, a: (
+                timeliness(session=s, actor=a, query=query),
+                may_set_limits(a),
+            )
 
-        def show(result: Timeliness):
+        def show(value: tuple[Timeliness, bool]):
+            result, self.can_edit_limits = value
             self.businesses = [_business(b) for b in result.businesses]
             self.late = [_late(c) for c in result.late]
             self.open_overdue = [_late(c) for c in result.open_overdue]
@@ -111,3 +134,59 @@ class TimelinessState(PeriodMixin, PagedListMixin, rx.State):
 
         async for event in self._load_page(prepare, show):
             yield event
+
+    # --- promised limits ------------------------------------------------------------------
+
+    @rx.event
+    def open_limit(self, code: str, label: str, days: int) -> None:
+        """Edit one business's promised limit."""
+        self.limit_code, self.limit_label, self.limit_days = code, label, str(days)
+        self.limit_basis, self.limit_error, self.limit_open = "", "", True
+
+    @rx.event
+    def set_limit_open(self, value: bool) -> None:
+        """Close the dialog."""
+        self.limit_open = value
+
+    @rx.event
+    def set_limit_days(self, value: str) -> None:
+        """Check the limit as it is typed."""
+        self.limit_days, self.limit_error = value, _limit_error(value)
+
+    @rx.event
+    def set_limit_basis(self, value: str) -> None:
+        """The basis of the limit (e.g. the county's published promise)."""
+        self.limit_basis = value
+
+    @rx.event(background=True)
+    async def save_limit(self):
+        """Save the limit (province administrators; checked and logged by the service)."""
+        async with self:
+            self.limit_error = _limit_error(self.limit_days)
+            if self.limit_error:
+                return
+            code, days, basis = self.limit_code, int(self.limit_days), self.limit_basis
+            token, self.saving = await self._token(), True
+        outcome = await call(
+            token,
+            lambda s, a: set_time_limit(
+                session=s, actor=a, business_code=code, workdays=days, basis=basis
+            ),
+        )
+        async with self:
+            self.saving = False
+            if outcome.ok:
+                self.limit_open = False
+        if not outcome.ok:
+            yield rx.toast.error(outcome.error_text)
+            return
+        yield rx.toast.success("承诺时限已更新，按时办结率已按新时限重算")
+        yield TimelinessState.load
+
+
+def _limit_error(text: str) -> str:
+    """Why a typed limit is not acceptable ('' when it is)."""
+    value = text.strip()
+    if not value.isdigit() or not 0 <= int(value) <= LEGAL_LIMIT_WORKDAYS:
+        return f"承诺时限：应为 0 到 {LEGAL_LIMIT_WORKDAYS} 之间的整数（工作日）"
+    return ""

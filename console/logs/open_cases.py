@@ -1,0 +1,93 @@
+"""Cases accepted and not yet ended (办结, 驳回, 撤回), over the sealed days — kept, not rescanned.
+
+Listing the open cases past their limit needs every 受理 without an end, ever: a scan of a
+year of ``case_steps``. The answer for the sealed days is kept in one small Parquet file
+beside the rollups, stamped with the rollup files it covers. When sealing adds a later day
+it is brought forward from that day alone; any other change (a late part for an earlier day,
+a rebuilt or purged day) recomputes it from every day. Derived data, like the rollups.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import polars as pl
+
+from console.logs.rollup import ROLLUP_FOLDER
+
+CACHE_NAME = "_open_cases.parquet"
+_STAMP_KEY = "bdc_covers"
+_ENDS = ("close", "reject", "withdraw")
+_COLUMNS = ("tenant", "case_no", "business_code", "step", "ts")
+_SCHEMA = {"tenant": pl.String, "case_no": pl.String, "business_code": pl.String,
+           "accepted_at": pl.Datetime("us", "UTC")}  # fmt: skip
+
+
+def open_from(steps: pl.LazyFrame) -> pl.LazyFrame:
+    """Cases with a 受理 and no end among ``steps``: tenant, case, business, first 受理 time."""
+    steps = steps.filter(pl.col("step").is_in(["accept", *_ENDS])).select(_COLUMNS)
+    ended = steps.filter(pl.col("step") != "accept").select("tenant", "case_no")
+    return (
+        steps.filter(pl.col("step") == "accept")
+        .join(ended, on=["tenant", "case_no"], how="anti")
+        .group_by("tenant", "case_no")
+        .agg(pl.col("business_code").first(), pl.col("ts").min().alias("accepted_at"))
+    )
+
+
+def _files(lake: Path) -> dict[str, list[int]]:
+    folder = lake / ROLLUP_FOLDER / "case_steps"
+    found = {}
+    for path in folder.glob("date=*.parquet"):
+        stat = path.stat()
+        found[path.name] = [stat.st_mtime_ns, stat.st_size]
+    return found
+
+
+def _covered(cache: Path) -> dict[str, list[int]]:
+    try:
+        return json.loads(pl.read_parquet_metadata(cache)[_STAMP_KEY])
+    except (OSError, KeyError, ValueError, pl.exceptions.ComputeError):
+        return {}
+
+
+def _as_steps(open_cases: pl.DataFrame) -> pl.LazyFrame:
+    return open_cases.lazy().select(
+        "tenant", "case_no", "business_code", pl.lit("accept").alias("step"),
+        pl.col("accepted_at").alias("ts"),
+    )  # fmt: skip
+
+
+def sealed_open_cases(lake: Path) -> pl.DataFrame:
+    """The open cases of the sealed days (every tenant), brought up to date if need be."""
+    folder = lake / ROLLUP_FOLDER / "case_steps"
+    files, cache = _files(lake), lake / ROLLUP_FOLDER / CACHE_NAME
+    if not files:
+        return pl.DataFrame(schema=_SCHEMA)
+    covered = _covered(cache) if cache.exists() else {}
+    if covered == files:
+        return pl.read_parquet(cache)
+    added = sorted(name for name in files if covered.get(name) != files[name])
+    forward = bool(covered) and covered.keys() <= files.keys() and added[0] > max(covered)
+    if forward:
+        steps = pl.concat(
+            [_as_steps(pl.read_parquet(cache)),
+             pl.scan_parquet([folder / name for name in added]).select(_COLUMNS)]
+        )  # fmt: skip
+    else:
+        steps = pl.scan_parquet([folder / name for name in sorted(files)]).select(_COLUMNS)
+    result = open_from(steps).collect().cast(_SCHEMA)  # type: ignore[arg-type]
+    temporary = cache.with_suffix(f".{os.getpid()}.tmp")
+    result.write_parquet(temporary, metadata={_STAMP_KEY: json.dumps(files)})
+    os.replace(temporary, cache)
+    return result
+
+
+def open_cases(lake: Path, pending: pl.LazyFrame | None) -> pl.LazyFrame:
+    """Every open case: the sealed days' (kept) with the unsealed events applied on top."""
+    sealed = _as_steps(sealed_open_cases(lake))
+    if pending is None:
+        return open_from(sealed)
+    return open_from(pl.concat([sealed, pending.select(_COLUMNS)]))
