@@ -4,7 +4,8 @@
 
 Writes a sealed year of ``case_event`` and of ``interface_call`` (``common.write_year``,
 ``common.write_interface_year``; ``--calls`` defaults to a tenth of ``--events``), builds
-the daily rollups from them (``rebuild_all``, timed), then times the console's own code for
+the daily rollups from them (``rebuild_all``, timed) and the kept open cases (as the
+scheduler does after sealing, timed), then times the console's own code for
 every dashboard view, both stats endpoints and a monthly report's content, as a province
 supervisor: the first call in the process ("cold": caches empty, files in the OS cache) and
 the median of warm calls. DuckDB answers the same question from the raw Parquet files in the
@@ -59,6 +60,7 @@ def main() -> None:
         from console.core.clock import CHINA_TZ
         from console.core.db import session_scope
         from console.iam import service
+        from console.logs.open_cases import sealed_open_cases
         from console.logs.rollup import rebuild_all
         from console.reports.builder import Span, build_report
         from console.reports.definitions import definitions
@@ -79,6 +81,10 @@ def main() -> None:
         started = time.perf_counter()
         days = rebuild_all(lake)
         print(f"rollups for {days} days in {time.perf_counter() - started:.1f} s")
+        # What the scheduler does after each seal: the kept open cases, from the whole year.
+        started = time.perf_counter()
+        sealed_open_cases(lake)
+        print(f"open cases kept from every day in {time.perf_counter() - started:.1f} s")
         with session_scope() as session:
             _, supervisor = service.authenticate(
                 session=session, account="bench_sup", password=password
