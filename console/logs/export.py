@@ -27,7 +27,7 @@ from console.core.actor import Actor
 from console.core.errors import ValidationFailed
 from console.core.exporting import BOM, XLSX_MIME, csv_chunk, write_xlsx
 from console.core.settings import get_settings
-from console.core.tickets import open_ticket, seal_ticket
+from console.core.tickets import seal_ticket
 from console.logs.contract import STREAM_LABELS
 from console.logs.search import (
     COLUMN_LABELS,
@@ -197,13 +197,3 @@ def log_ticket_query(payload: dict[str, Any]) -> tuple[LogQuery, str]:
     for key in ("start", "end"):
         fields[key] = date.fromisoformat(fields[key]) if fields[key] else None
     return LogQuery(**fields), payload["f"]
-
-
-def redeem_ticket(ticket: str, *, now: float) -> tuple[str, LogQuery, str]:
-    """(session token, query, format) of a valid ticket.
-
-    Raises:
-        AuthenticationFailed: the ticket was altered or has expired.
-    """
-    token, payload = open_ticket(ticket, now=now)
-    return token, *log_ticket_query(payload)

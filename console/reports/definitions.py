@@ -47,11 +47,6 @@ class ReportDefinition:
     period: PeriodKind
     sections: tuple[SectionDef, ...]
 
-    @property
-    def label(self) -> str:
-        """The name shown in lists, e.g. 不动产登记月度监管报表."""
-        return self.title
-
 
 def _section(raw: dict[str, object], where: str) -> SectionDef:
     kind = str(raw.get("kind", ""))

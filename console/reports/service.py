@@ -295,7 +295,6 @@ class ReportRow:
     finished_at: str
     formats: list[str]
     note: str
-    file_stem: str
 
 
 def _visible(statement: sa.Select, actor: Actor) -> sa.Select:
@@ -354,14 +353,7 @@ def _row(report: Report) -> ReportRow:
         finished_at=to_local_text(report.finished_at),
         formats=[f for f in report.formats.split(",") if f],
         note=report.note,
-        file_stem=file_stem(report),
     )
-
-
-def report_status(*, session: Session, actor: Actor, report_id: int) -> ReportRow:
-    """One report's row (for following its progress)."""
-    authz.require(actor, OBJ, "read")
-    return _row(_visible_report(session, actor, report_id, action="read"))
 
 
 def _visible_report(session: Session, actor: Actor, report_id: int, *, action: str) -> Report:
@@ -384,13 +376,17 @@ class ReportFile:
     media_type: str
 
 
-def report_file(*, session: Session, actor: Actor, report_id: int, fmt: str) -> ReportFile:
-    """Allow, log and locate one file of a report (``reports.center:export``).
+def check_download(*, session: Session, actor: Actor, report_id: int, fmt: str) -> ReportFile:
+    """The file a download would send, if the actor may have it (``reports.center:export``).
 
     Raises:
         Forbidden: the actor may not download reports.
         NotFound: no such report in the actor's scope, or it has no file of that format.
     """
+    return _located(session, actor, report_id, fmt)[1]
+
+
+def _located(session: Session, actor: Actor, report_id: int, fmt: str) -> tuple[Report, ReportFile]:
     authz.require(actor, OBJ, "export", target=str(report_id))
     if fmt not in MEDIA_TYPES:
         raise ValidationFailed(f"应为 {'、'.join(MEDIA_TYPES)} 之一", field="格式")
@@ -398,6 +394,12 @@ def report_file(*, session: Session, actor: Actor, report_id: int, fmt: str) -> 
     path = reports_dir() / str(report_id) / f"{file_stem(report)}.{fmt}"
     if fmt not in report.formats.split(",") or not path.is_file():
         raise NotFound("该报表没有这种格式的文件")
+    return report, ReportFile(path, path.name, MEDIA_TYPES[fmt])
+
+
+def report_file(*, session: Session, actor: Actor, report_id: int, fmt: str) -> ReportFile:
+    """Allow, log and locate one file of a report (``check_download``, then logged)."""
+    report, found = _located(session, actor, report_id, fmt)
     record(
         session,
         actor=actor,
@@ -407,7 +409,7 @@ def report_file(*, session: Session, actor: Actor, report_id: int, fmt: str) -> 
         tenant=report.tenant_code or None,
         detail={"report": report_id, "format": fmt},
     )
-    return ReportFile(path, path.name, MEDIA_TYPES[fmt])
+    return found
 
 
 # --- subscriptions and the schedule -----------------------------------------------------

@@ -248,12 +248,12 @@ class ReportsState(PagedListMixin, rx.State):
 
     @rx.event(background=True)
     async def download(self, report_id: int, fmt: str):
-        """Check the download, then let the browser fetch it with a sealed ticket."""
+        """Check the download (permission, scope, file), then let the browser fetch it by ticket."""
         async with self:
             token = await self._token()
         outcome = await call(
             token,
-            lambda s, a: service.report_status(session=s, actor=a, report_id=report_id),
+            lambda s, a: service.check_download(session=s, actor=a, report_id=report_id, fmt=fmt),
         )
         if not outcome.ok or outcome.value is None:
             yield rx.toast.error(outcome.error_text)
@@ -263,7 +263,7 @@ class ReportsState(PagedListMixin, rx.State):
         )
         yield rx.download(
             url=f"/api/v1/reports/download?ticket={quote(ticket, safe='')}",
-            filename=f"{outcome.value.file_stem}.{fmt}",
+            filename=outcome.value.filename,
         )
 
     @rx.event(background=True)

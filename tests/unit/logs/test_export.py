@@ -16,10 +16,10 @@ from console.core import exporting
 from console.core.crypto import ensure_key_files
 from console.core.db import session_scope
 from console.core.errors import AuthenticationFailed, Forbidden, ValidationFailed
-from console.core.tickets import TICKET_SECONDS
+from console.core.tickets import TICKET_SECONDS, open_ticket
 from console.iam import service
 from console.logs import export
-from console.logs.export import export_logs, issue_ticket, redeem_ticket
+from console.logs.export import export_logs, issue_ticket, log_ticket_query
 from console.logs.search import LogQuery, search_logs
 from tests.support.world import PASSWORD, XIHU, World, add_user
 from tests.unit.logs.conftest import push
@@ -102,6 +102,12 @@ def test_an_export_is_logged_and_one_too_large_is_refused_with_a_reason(
         _download(auditor, QUERY, "csv")
     with pytest.raises(ValidationFailed, match="应为 csv、xlsx、parquet 之一"):
         _download(auditor, QUERY, "pdf")
+
+
+def redeem_ticket(ticket: str, *, now: float) -> tuple[str, LogQuery, str]:
+    """What the download route does with a ticket: open it, read the search back."""
+    token, payload = open_ticket(ticket, now=now)
+    return token, *log_ticket_query(payload)
 
 
 def test_a_download_ticket_is_sealed_and_short_lived() -> None:

@@ -190,3 +190,16 @@ def test_without_a_working_chromium_the_workbook_and_page_are_kept(
     assert done is not None and done.status == ReportStatus.DONE
     assert done.formats == "xlsx,html" and done.note.startswith("PDF 未生成：生成 PDF 失败")
     assert _file(world, "county_supervisor", report_id, "html").path.is_file()
+
+
+def test_the_page_checks_a_download_without_logging_it_as_one(world: World) -> None:
+    report_id = _request(world, "county_supervisor", XIHU)
+    service.generate_report(report_id=report_id)
+    with session_scope() as session:
+        found = service.check_download(session=session, actor=world.actor("county_supervisor"),
+                                       report_id=report_id, fmt="html")  # fmt: skip
+    assert found.filename.endswith("_西湖区_2026年10月.html") and found.path.is_file()
+    assert (world.accounts["county_supervisor"], "export", "success") not in _actions()
+    with pytest.raises(Forbidden), session_scope() as session:
+        service.check_download(session=session, actor=world.actor("window_clerk"),
+                               report_id=report_id, fmt="html")  # fmt: skip
