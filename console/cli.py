@@ -30,6 +30,7 @@ def _load_dictionaries(_args: argparse.Namespace) -> int:
     from console.dictionaries.seed import load_seed
     from console.interfaces.registry_service import load_national_interfaces
     from console.stats.limits import load_time_limits
+    from console.workflows.seed import load_workflow_seed
 
     migrate()
     with session_scope() as session:
@@ -43,6 +44,9 @@ def _load_dictionaries(_args: argparse.Namespace) -> int:
     with session_scope() as session:
         limits = load_time_limits(session)
     print(f"业务承诺时限：新增 {limits}（已设置的不覆盖）")
+    with session_scope() as session:
+        workflows = load_workflow_seed(session)
+    print(f"流程与业务定义（省级模板）：新增 {workflows}（已有的不覆盖）")
     return 0
 
 

@@ -7,4 +7,5 @@ import console.iam.models
 import console.interfaces.models
 import console.reports.models
 import console.stats.models
-import console.tenancy.models  # noqa: F401
+import console.tenancy.models
+import console.workflows.models  # noqa: F401

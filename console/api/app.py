@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from loguru import logger
 from pydantic import BaseModel, Field
@@ -25,13 +26,14 @@ from console.core.db import (
     head_revision,
     session_scope,
 )
-from console.core.errors import Forbidden, UserError
+from console.core.errors import Forbidden, NotFound, UserError
 from console.core.logging import request_context
 from console.core.settings import get_settings
 from console.iam.sync_service import sync_users_by_key
 from console.interfaces.models import ApiKey
 from console.logs.contract import STREAMS
 from console.logs.ingest import IngestReport, Sender, ingest_batch
+from console.workflows.service import served_business
 
 REQUEST_ID_HEADER = "X-Request-ID"
 API_PREFIX = "/api/"
@@ -96,6 +98,7 @@ def create_api() -> FastAPI:
     _mount_gateway_errors(api)
     _mount_whoami(api)
     _mount_iam_sync(api)
+    _mount_workflows(api)
     _mount_log_ingestion(api)
     mount_read_api(api)
     return api
@@ -172,6 +175,32 @@ def _mount_iam_sync(api: FastAPI) -> None:
         except UserError as refused:
             return _error(400, str(refused))
         return JSONResponse(report.as_dict())
+
+
+def _mount_workflows(api: FastAPI) -> None:
+    @api.get(
+        "/api/v1/workflows/{business_code}",
+        tags=["workflows"],
+        summary="读取业务的已发布流程、表单、材料与意见模板（需 workflows.read 范围的接入密钥）",
+        description="返回对密钥所属租户生效的版本：租户有已发布的本地覆盖时为覆盖，否则为省级模板。"
+        "省级密钥可带 tenant 参数读取某区县生效的版本。",
+    )
+    def read_workflow(
+        business_code: str, request: Request, tenant: str | None = None
+    ) -> JSONResponse:
+        caller = authorize(
+            request, scope="workflows.read", tenant=tenant, business_code=business_code
+        )
+        try:
+            with session_scope() as session:
+                served = served_business(
+                    session=session,
+                    tenant=tenant or caller.tenant_code,
+                    business_code=business_code,
+                )
+        except NotFound as missing:
+            return _error(404, missing.message)
+        return JSONResponse(jsonable_encoder(served))
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

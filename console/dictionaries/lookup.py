@@ -83,6 +83,11 @@ def is_known(type_code: str, code: str) -> bool:
     return code in _current().types.get(type_code, {})
 
 
+def has_type(type_code: str) -> bool:
+    """Whether a dictionary of that code exists (with at least one item)."""
+    return type_code in _current().types
+
+
 def children(type_code: str, parent_code: str = "") -> list[tuple[str, str]]:
     """(code, label) of the enabled, still-valid children of ``parent_code``."""
     snapshot, today = _current(), date.today()

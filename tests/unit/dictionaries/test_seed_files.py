@@ -63,6 +63,7 @@ def test_national_codes_are_unique_per_type_and_cover_the_domain_lists() -> None
         "mortgage_mode",
         "house_use",
         "business_code",
+        "workflow_role",
     }
     business = [row for row in rows if row["type_code"] == "business_code"]
     registration = {row["code"] for row in rows if row["type_code"] == "registration_type"}

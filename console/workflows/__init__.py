@@ -1,0 +1,1 @@
+"""流程配置: business and workflow definitions, versions, inheritance, BPMN."""

@@ -1,0 +1,102 @@
+"""Workflow settings: versioned definitions of businesses and of workflows.
+
+A definition is a province template (owned by the province tenant) or a county's override
+of one (copy on write). Each has numbered versions: a draft that may change, published
+versions that never do. A county is served its own override where one is active, the
+province template otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlmodel import Column, Field, SQLModel
+
+from console.core.clock import utcnow
+from console.core.db import UTCDateTime
+
+
+class Kind(StrEnum):
+    """What a definition describes."""
+
+    WORKFLOW = "workflow"
+    BUSINESS = "business"
+
+
+KIND_LABELS = {Kind.WORKFLOW: "流程", Kind.BUSINESS: "业务"}
+
+
+class Status(StrEnum):
+    """A version's life: a draft is edited, then published for good."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+STATUS_LABELS = {Status.DRAFT: "草稿", Status.PUBLISHED: "已发布"}
+
+
+class Definition(SQLModel, table=True):
+    """One workflow or business of one owner: the province template or a county override."""
+
+    __tablename__ = "wf_definition"
+    __table_args__ = (sa.UniqueConstraint("kind", "key", "tenant_code", name="uq_wf_definition"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, index=True)
+    key: str = Field(max_length=40, index=True)  # business code, or workflow key
+    tenant_code: str = Field(max_length=6, index=True)  # the province's code for templates
+    name: str = Field(max_length=60)
+    # An override that was reverted stays (its versions are history) but is no longer served.
+    reverted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class Version(SQLModel, table=True):
+    """One numbered version of a definition; its body is the whole setting as JSON."""
+
+    __tablename__ = "wf_version"
+    __table_args__ = (sa.UniqueConstraint("definition_id", "number", name="uq_wf_version_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    definition_id: int = Field(foreign_key="wf_definition.id", index=True)
+    number: int = Field(ge=1)
+    status: str = Field(default=Status.DRAFT.value, max_length=16)
+    body: str = Field(sa_column=Column(sa.Text(), nullable=False))
+    based_on: str = Field(default="", max_length=80)  # where the draft was copied from
+    note: str = Field(default="", max_length=200)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    published_by: str = Field(default="", max_length=64)
+    published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class PublishedVersionImmutable(Exception):
+    """A published version was about to be changed or deleted (a bug: the service refuses first)."""
+
+
+@event.listens_for(Version, "before_update")
+def _refuse_changing_published(_mapper, connection: sa.Connection, target: Version) -> None:
+    # Defence in depth behind the service's own check: read the stored status, not the new one.
+    stored = connection.execute(
+        sa.select(Version.__table__.c.status).where(Version.__table__.c.id == target.id)
+    ).scalar()
+    if stored == Status.PUBLISHED.value:
+        raise PublishedVersionImmutable(f"version {target.id} is published")
+
+
+@event.listens_for(Version, "before_delete")
+def _refuse_deleting_published(_mapper, _connection: sa.Connection, target: Version) -> None:
+    if target.status == Status.PUBLISHED.value:
+        raise PublishedVersionImmutable(f"version {target.id} is published")

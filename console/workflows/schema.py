@@ -1,0 +1,227 @@
+"""The bodies of versions: a workflow graph, and a business with its form, materials and texts.
+
+Pydantic checks the shapes (types, lengths, allowed values); ``rules`` checks the meaning.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from console.core.errors import ValidationFailed
+from console.stats.models import LEGAL_LIMIT_WORKDAYS
+
+StepKind = Literal["start", "task", "gateway", "end"]
+STEP_KINDS: dict[str, str] = {"start": "开始", "task": "环节", "gateway": "条件分支", "end": "结束"}
+# What a role may do at a step, as the guide lists them.
+ACTIONS: dict[str, str] = {
+    "view": "查看",
+    "edit": "编辑表单",
+    "approve": "审核通过",
+    "return": "退回补正",
+    "forward": "转办",
+    "reject": "不予登记",
+}
+FIELD_TYPES: dict[str, str] = {
+    "text": "文本",
+    "textarea": "多行文本",
+    "number": "数字",
+    "date": "日期",
+    "select": "字典选择",
+    "id_number": "证件号码",
+    "phone": "电话",
+}
+FIELD_CHECKS: dict[str, str] = {
+    "": "无",
+    "resident_id": "居民身份证号（18 位，校验码）",
+    "phone": "手机号码",
+    "unit_no": "不动产单元号（28 位）",
+    "postcode": "邮政编码",
+}
+MATERIAL_FORMS: dict[str, str] = {"original": "原件", "copy": "复印件", "both": "原件及复印件"}
+
+Name = Annotated[str, Field(max_length=60)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Step(_Body):
+    """A node of the graph."""
+
+    id: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z_][\w.-]*$")]
+    name: Name = ""
+    kind: StepKind = "task"
+    x: float = 0
+    y: float = 0
+    roles: list[Annotated[str, Field(max_length=40)]] = []
+    actions: list[Literal["view", "edit", "approve", "return", "forward", "reject"]] = []
+    editable_fields: list[Annotated[str, Field(max_length=40)]] = []
+    limit_workdays: Annotated[float, Field(ge=0, le=LEGAL_LIMIT_WORKDAYS)] = 0
+
+
+class Transition(_Body):
+    """An edge; a condition is allowed only on the way out of a gateway."""
+
+    id: Annotated[str, Field(min_length=1, max_length=80)]
+    source: str
+    target: str
+    condition: Annotated[str, Field(max_length=200)] = ""
+
+
+class WorkflowBody(_Body):
+    """A workflow definition: its steps and transitions."""
+
+    name: Name = ""
+    steps: list[Step] = []
+    transitions: list[Transition] = []
+
+
+class FormField(_Body):
+    """A field of the business's application form."""
+
+    name: Annotated[str, Field(max_length=40)]
+    label: Annotated[str, Field(max_length=40)] = ""
+    type: Literal["text", "textarea", "number", "date", "select", "id_number", "phone"] = "text"
+    required: bool = False
+    dictionary: Annotated[str, Field(max_length=40)] = ""
+    check: Literal["", "resident_id", "phone", "unit_no", "postcode"] = ""
+
+
+class Material(_Body):
+    """A material the applicant hands in."""
+
+    name: Annotated[str, Field(max_length=60)]
+    required: bool = True
+    form: Literal["original", "copy", "both"] = "original"
+    count: Annotated[int, Field(ge=1, le=99)] = 1
+    electronic: bool = True
+    spec: Annotated[str, Field(max_length=300)] = ""
+
+
+class Opinion(_Body):
+    """The opinion text a step's handler starts from; ``{占位符}`` are filled from the case."""
+
+    step: Annotated[str, Field(max_length=60)]
+    text: Annotated[str, Field(max_length=500)]
+
+
+class Guide(_Body):
+    """办事指南 beyond what the definition already says (process, materials and limit)."""
+
+    scope: Annotated[str, Field(max_length=500)] = ""
+    basis: Annotated[str, Field(max_length=500)] = ""
+    fee_basis: Annotated[str, Field(max_length=500)] = ""
+    notes: Annotated[str, Field(max_length=1000)] = ""
+
+
+class BusinessBody(_Body):
+    """A business definition: what it is and what it binds."""
+
+    name: Name = ""
+    registration_type: Annotated[str, Field(max_length=3)] = ""
+    right_type: Annotated[str, Field(max_length=4)] = ""
+    time_limit_workdays: Annotated[int, Field(ge=0, le=LEGAL_LIMIT_WORKDAYS)] = LEGAL_LIMIT_WORKDAYS
+    workflow: Annotated[str, Field(max_length=40)] = ""
+    form: list[FormField] = []
+    materials: list[Material] = []
+    opinions: list[Opinion] = []
+    guide: Guide = Guide()
+
+
+_FIELD_NAMES = {
+    "name": "名称",
+    "steps": "环节",
+    "transitions": "连线",
+    "id": "标识",
+    "kind": "类型",
+    "roles": "办理岗位",
+    "actions": "操作权限",
+    "editable_fields": "可编辑字段",
+    "limit_workdays": "环节时限",
+    "condition": "条件",
+    "registration_type": "登记类型",
+    "right_type": "权利类型",
+    "time_limit_workdays": "承诺时限",
+    "workflow": "流程",
+    "form": "表单",
+    "label": "显示名称",
+    "type": "字段类型",
+    "dictionary": "字典",
+    "check": "校验规则",
+    "materials": "材料",
+    "required": "是否必收",
+    "count": "份数",
+    "spec": "规格要求",
+    "opinions": "意见模板",
+    "text": "模板内容",
+    "step": "环节",
+    "guide": "办事指南",
+    "fee_basis": "收费依据",
+    "notes": "注意事项",
+    "scope": "适用范围",
+    "basis": "设定依据",
+}
+_REASONS = {
+    "string_too_long": "过长",
+    "string_too_short": "不能为空",
+    "string_pattern_mismatch": "只能由字母、数字、下划线组成",
+    "literal_error": "取值不在允许范围内",
+    "greater_than_equal": "不能小于下限",
+    "less_than_equal": "超过上限",
+    "extra_forbidden": "不是可识别的设置项",
+    "missing": "缺少",
+}
+
+
+def _where(location: tuple[Any, ...]) -> str:
+    parts = []
+    for part in location:
+        if isinstance(part, int):
+            parts.append(f"第 {part + 1} 项")
+        else:
+            parts.append(_FIELD_NAMES.get(str(part), str(part)))
+    return "·".join(parts)
+
+
+def _translated(error: ValidationError) -> ValidationFailed:
+    first = error.errors()[0]
+    where = _where(tuple(first["loc"]))
+    reason = _REASONS.get(first["type"], "格式不正确")
+    return ValidationFailed(f"{where}{reason}", field=where.split("·")[0] or "内容")
+
+
+def parse_workflow(data: dict[str, Any] | str) -> WorkflowBody:
+    """A workflow body from JSON (or its dict).
+
+    Raises:
+        ValidationFailed: naming the first field of the wrong shape, in Chinese.
+    """
+    try:
+        if isinstance(data, str):
+            return WorkflowBody.model_validate_json(data)
+        return WorkflowBody.model_validate(data)
+    except ValidationError as error:
+        raise _translated(error) from None
+
+
+def parse_business(data: dict[str, Any] | str) -> BusinessBody:
+    """A business body from JSON (or its dict).
+
+    Raises:
+        ValidationFailed: naming the first field of the wrong shape, in Chinese.
+    """
+    try:
+        if isinstance(data, str):
+            return BusinessBody.model_validate_json(data)
+        return BusinessBody.model_validate(data)
+    except ValidationError as error:
+        raise _translated(error) from None
+
+
+def dumps(body: BaseModel) -> str:
+    """Canonical JSON of a body (stable key order, Chinese kept readable)."""
+    return json.dumps(body.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,764 @@
+"""流程配置: list, edit, publish, compare, override and revert workflows and businesses.
+
+Who owns what: the province's templates belong to the province tenant; a county's override
+belongs to that county. Every call acts for the *viewing tenant* — a county user's own
+county, or the county a province user narrowed the view to, or the province itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from console.audit.service import record
+from console.authz import service as authz
+from console.core.actor import Actor
+from console.core.clock import to_local_text, utcnow
+from console.core.errors import NotFound, ValidationFailed
+from console.core.paging import Page, PageRequest
+from console.core.settings import get_settings
+from console.dictionaries import lookup
+from console.stats.models import BusinessTimeLimit
+from console.tenancy.models import Tenant, TenantLevel
+from console.tenancy.scope import ensure_visible, scope_of
+from console.workflows import bpmn
+from console.workflows.diffing import DiffRow, diff_businesses, diff_workflows
+from console.workflows.models import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    Definition,
+    Kind,
+    Status,
+    Version,
+)
+from console.workflows.rules import BUSINESS_CODE, Problem, check_business, check_workflow
+from console.workflows.schema import (
+    BusinessBody,
+    WorkflowBody,
+    dumps,
+    parse_business,
+    parse_workflow,
+)
+
+OBJ = "workflows.definitions"
+WORKFLOW_KEY_CHARS = "字母、数字、下划线"
+
+
+class Origin:
+    """Where the setting a tenant works with comes from."""
+
+    TEMPLATE = "template"  # the province's own template (viewed by the province)
+    INHERITED = "inherited"  # a county follows the province template
+    OVERRIDDEN = "overridden"  # a county's own copy, changed there
+    LOCAL = "local"  # a county's own definition with no province template
+
+
+ORIGIN_LABELS = {
+    Origin.TEMPLATE: "省级模板",
+    Origin.INHERITED: "继承省级模板",
+    Origin.OVERRIDDEN: "本地覆盖",
+    Origin.LOCAL: "本地自建",
+}
+
+
+@dataclass(frozen=True)
+class DefinitionRow:
+    """A workflow or business as the list shows it, for the viewing tenant."""
+
+    kind: str
+    key: str
+    name: str
+    category: str  # registration type of a business; step count of a workflow
+    origin: str
+    origin_label: str
+    served_version: int  # 0: nothing published that applies
+    has_draft: bool
+    updated: str
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One version in a definition's history."""
+
+    number: int
+    status: str
+    status_label: str
+    based_on: str
+    note: str
+    created_by: str
+    created: str
+    published_by: str
+    published: str
+
+
+@dataclass(frozen=True)
+class DefinitionView:
+    """Everything the editor needs about one definition, for the viewing tenant."""
+
+    kind: str
+    key: str
+    name: str
+    tenant: str
+    origin: str
+    origin_label: str
+    owner: str  # the tenant whose definition is shown
+    versions: list[VersionRow]
+    served_version: int
+    draft_number: int  # 0: no draft
+    body: dict[str, Any]  # the draft, or the version served, as JSON
+    problems: list[Problem] = field(default_factory=list)
+    template_version: int = 0  # the province template's published version, for counties
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """Which version a tenant works with."""
+
+    tenant_code: str
+    tenant_name: str
+    origin_label: str
+    version: int
+
+
+def province_code() -> str:
+    """The province tenant, owner of the templates."""
+    return get_settings().province_code
+
+
+def viewing_tenant(actor: Actor) -> str:
+    """The tenant an actor's calls act for."""
+    return actor.context_tenant or actor.tenant_code
+
+
+def _label(kind: Kind) -> str:
+    return KIND_LABELS[kind]
+
+
+def _target(kind: Kind, key: str) -> str:
+    return f"{_label(kind)} {key}"
+
+
+def _owned(session: Session, kind: Kind, key: str, tenant: str) -> Definition | None:
+    return session.exec(
+        select(Definition).where(
+            Definition.kind == kind.value, Definition.key == key, Definition.tenant_code == tenant
+        )
+    ).first()
+
+
+def _active(definition: Definition | None) -> Definition | None:
+    return definition if definition is not None and definition.reverted_at is None else None
+
+
+def _versions(session: Session, definition: Definition) -> list[Version]:
+    return list(
+        session.exec(
+            select(Version)
+            .where(Version.definition_id == definition.id)
+            .order_by(Version.number.desc())  # type: ignore[attr-defined]
+        ).all()
+    )
+
+
+def _published(session: Session, definition: Definition | None) -> Version | None:
+    if definition is None:
+        return None
+    return session.exec(
+        select(Version)
+        .where(Version.definition_id == definition.id, Version.status == Status.PUBLISHED.value)
+        .order_by(Version.number.desc())  # type: ignore[attr-defined]
+    ).first()
+
+
+def _draft(session: Session, definition: Definition) -> Version | None:
+    return session.exec(
+        select(Version).where(
+            Version.definition_id == definition.id, Version.status == Status.DRAFT.value
+        )
+    ).first()
+
+
+def resolve(session: Session, *, kind: Kind, key: str, tenant: str) -> tuple[Definition, Version]:
+    """The definition and published version that apply to ``tenant``, inheritance resolved.
+
+    A county's override applies once it has a published version; until then, and after a
+    revert, the province template does.
+
+    Raises:
+        NotFound: nothing published applies.
+    """
+    if tenant != province_code():
+        own = _active(_owned(session, kind, key, tenant))
+        version = _published(session, own)
+        if own is not None and version is not None:
+            return own, version
+    template = _owned(session, kind, key, province_code())
+    version = _published(session, template)
+    if template is None or version is None:
+        raise NotFound(f"{_label(kind)} {key} 未配置或尚未发布")
+    return template, version
+
+
+def _origin(definition: Definition, tenant: str, has_template: bool) -> str:
+    if definition.tenant_code == province_code():
+        return Origin.TEMPLATE if tenant == province_code() else Origin.INHERITED
+    return Origin.OVERRIDDEN if has_template else Origin.LOCAL
+
+
+def _require_read(actor: Actor, kind: Kind, key: str = "") -> str:
+    tenant = viewing_tenant(actor)
+    authz.require(actor, OBJ, "read", tenant=tenant, target=_target(kind, key))
+    return tenant
+
+
+def _body_of(kind: Kind, text: str | dict[str, Any]) -> WorkflowBody | BusinessBody:
+    return parse_workflow(text) if kind == Kind.WORKFLOW else parse_business(text)
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+def list_definitions(
+    *,
+    session: Session,
+    actor: Actor,
+    kind: Kind,
+    request: PageRequest,
+    search: str = "",
+    category: str = "",
+    origin: str = "",
+) -> Page[DefinitionRow]:
+    """One page of the workflows or businesses the viewing tenant works with."""
+    tenant = _require_read(actor, kind)
+    province = province_code()
+    owners = {province} if tenant == province else {province, tenant}
+    definitions = session.exec(
+        select(Definition).where(
+            Definition.kind == kind.value,
+            Definition.tenant_code.in_(sorted(owners)),  # type: ignore[attr-defined]
+        )
+    ).all()
+    templates = {d.key: d for d in definitions if d.tenant_code == province}
+    own = {d.key: d for d in definitions if d.tenant_code != province and d.reverted_at is None}
+    rows = [
+        _list_row(session, kind, key, tenant, templates.get(key), own.get(key))
+        for key in sorted(set(templates) | set(own))
+    ]
+    needle = search.strip()
+    rows = [
+        row
+        for row in rows
+        if (not needle or needle in row.key or needle in row.name)
+        and (not category or row.category == category)
+        and (not origin or row.origin == origin)
+    ]
+    start = request.offset
+    return Page(rows[start : start + request.size], len(rows), request.page, request.size)
+
+
+def _list_row(
+    session: Session,
+    kind: Kind,
+    key: str,
+    tenant: str,
+    template: Definition | None,
+    own: Definition | None,
+) -> DefinitionRow:
+    shown = own or template
+    assert shown is not None
+    origin = _origin(shown, tenant, template is not None)
+    try:
+        _, served = resolve(session, kind=kind, key=key, tenant=tenant)
+        served_number = served.number
+    except NotFound:
+        served, served_number = None, 0
+    latest = _versions(session, shown)
+    body = json.loads(latest[0].body) if latest else {}
+    if kind == Kind.BUSINESS:
+        category = body.get("registration_type", key[:3])
+    else:
+        category = f"{sum(1 for s in body.get('steps', []) if s['kind'] == 'task')} 个环节"
+    return DefinitionRow(
+        kind=kind.value,
+        key=key,
+        name=shown.name,
+        category=category,
+        origin=origin,
+        origin_label=ORIGIN_LABELS[origin],
+        served_version=served_number,
+        has_draft=_draft(session, shown) is not None,
+        updated=to_local_text(latest[0].updated_at) if latest else "",
+    )
+
+
+def get_definition(*, session: Session, actor: Actor, kind: Kind, key: str) -> DefinitionView:
+    """The definition the viewing tenant works with: its draft (if any) or served version.
+
+    Raises:
+        NotFound: no such definition for the viewing tenant.
+    """
+    tenant = _require_read(actor, kind, key)
+    province = province_code()
+    own = _active(_owned(session, kind, key, tenant)) if tenant != province else None
+    template = _owned(session, kind, key, province)
+    shown = own or template
+    if shown is None:
+        raise NotFound(f"{_label(kind)} {key} 不存在")
+    versions = _versions(session, shown)
+    draft = _draft(session, shown)
+    try:
+        _, served = resolve(session, kind=kind, key=key, tenant=tenant)
+        served_number = served.number
+    except NotFound:
+        served, served_number = None, 0
+    current = draft or (versions[0] if versions else None)
+    body = json.loads(current.body) if current else {}
+    origin = _origin(shown, tenant, template is not None)
+    template_published = _published(session, template)
+    return DefinitionView(
+        kind=kind.value,
+        key=key,
+        name=shown.name,
+        tenant=tenant,
+        origin=origin,
+        origin_label=ORIGIN_LABELS[origin],
+        owner=shown.tenant_code,
+        versions=[_version_row(v) for v in versions],
+        served_version=served_number,
+        draft_number=draft.number if draft else 0,
+        body=body,
+        problems=check(session=session, kind=kind, key=key, tenant=tenant, body=body)
+        if body
+        else [],
+        template_version=template_published.number if template_published else 0,
+    )
+
+
+def _version_row(version: Version) -> VersionRow:
+    status = Status(version.status)
+    return VersionRow(
+        number=version.number,
+        status=status.value,
+        status_label=STATUS_LABELS[status],
+        based_on=version.based_on,
+        note=version.note,
+        created_by=version.created_by,
+        created=to_local_text(version.created_at),
+        published_by=version.published_by,
+        published=to_local_text(version.published_at) if version.published_at else "",
+    )
+
+
+def version_body(
+    *, session: Session, actor: Actor, kind: Kind, key: str, number: int
+) -> dict[str, Any]:
+    """The body of one version of the definition the viewing tenant works with."""
+    definition = _editable_or_template(session, actor, kind, key, action="read")
+    version = session.exec(
+        select(Version).where(Version.definition_id == definition.id, Version.number == number)
+    ).first()
+    if version is None:
+        raise NotFound(f"版本 v{number} 不存在", field="版本")
+    return json.loads(version.body)
+
+
+def check(
+    *, session: Session, kind: Kind, key: str, tenant: str, body: dict[str, Any]
+) -> list[Problem]:
+    """Every problem that would stop ``body`` from being published for ``tenant``."""
+    parsed = _body_of(kind, body)
+    if isinstance(parsed, WorkflowBody):
+        return check_workflow(parsed, role_known=lambda r: lookup.is_known("workflow_role", r))
+    workflow = None
+    if parsed.workflow:
+        try:
+            _, version = resolve(session, kind=Kind.WORKFLOW, key=parsed.workflow, tenant=tenant)
+            workflow = parse_workflow(version.body)
+        except NotFound:
+            workflow = None
+    return check_business(key, parsed, workflow=workflow, known=_known)
+
+
+def _known(type_code: str, code: str) -> bool:
+    if type_code == "dict_type":
+        return lookup.has_type(code)
+    return lookup.is_known(type_code, code)
+
+
+def diff(
+    *, session: Session, actor: Actor, kind: Kind, key: str, left: int, right: int
+) -> list[DiffRow]:
+    """What changed between two versions of the definition the viewing tenant works with."""
+    before = version_body(session=session, actor=actor, kind=kind, key=key, number=left)
+    after = version_body(session=session, actor=actor, kind=kind, key=key, number=right)
+    if kind == Kind.WORKFLOW:
+        return diff_workflows(before, after)
+    return diff_businesses(before, after)
+
+
+def usage(*, session: Session, actor: Actor, kind: Kind, key: str) -> list[UsageRow]:
+    """Which version each county in the actor's scope works with."""
+    _require_read(actor, kind, key)
+    scope = scope_of(actor)
+    statement = select(Tenant).where(Tenant.level == TenantLevel.COUNTY.value)
+    if not scope.all_tenants:
+        statement = statement.where(Tenant.code.in_(sorted(scope.codes)))  # type: ignore[attr-defined]
+    rows = []
+    for tenant in session.exec(statement.order_by(Tenant.code)).all():
+        try:
+            definition, version = resolve(session, kind=kind, key=key, tenant=tenant.code)
+        except NotFound:
+            rows.append(UsageRow(tenant.code, tenant.name, "未配置", 0))
+            continue
+        origin = _origin(definition, tenant.code, True)
+        rows.append(UsageRow(tenant.code, tenant.name, ORIGIN_LABELS[origin], version.number))
+    return rows
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+
+def _editable_or_template(
+    session: Session, actor: Actor, kind: Kind, key: str, *, action: str
+) -> Definition:
+    """The viewing tenant's own active definition (or, for reads, the template it inherits)."""
+    tenant = viewing_tenant(actor)
+    authz.require(actor, OBJ, action, tenant=tenant, target=_target(kind, key))
+    ensure_visible(actor, tenant, obj=OBJ, action=action, target=_target(kind, key))
+    own = _active(_owned(session, kind, key, tenant))
+    if own is not None:
+        return own
+    if action == "read":
+        template = _owned(session, kind, key, province_code())
+        if template is not None:
+            return template
+    if tenant != province_code() and _owned(session, kind, key, province_code()) is not None:
+        raise ValidationFailed(
+            f"{_label(kind)} {key} 继承自省级模板，请先「本地覆盖」再修改", field="继承"
+        )
+    raise NotFound(f"{_label(kind)} {key} 不存在")
+
+
+def _log(
+    session: Session, actor: Actor, definition: Definition, action: str, detail: dict[str, Any]
+) -> None:
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action=action,
+        target=_target(Kind(definition.kind), definition.key),
+        tenant=definition.tenant_code,
+        detail={"name": definition.name, **detail},
+    )
+
+
+def _next_number(session: Session, definition: Definition) -> int:
+    top = session.scalar(
+        sa.select(sa.func.max(Version.number)).where(Version.definition_id == definition.id)
+    )
+    return int(top or 0) + 1
+
+
+def _starting_body(kind: Kind, key: str, name: str) -> str:
+    if kind == Kind.WORKFLOW:
+        return dumps(
+            parse_workflow(
+                {
+                    "name": name,
+                    "steps": [
+                        {"id": "start", "name": "申请", "kind": "start", "x": 0, "y": 0},
+                        {"id": "end", "name": "办结", "kind": "end", "x": 0, "y": 220},
+                    ],
+                }
+            )
+        )
+    return dumps(parse_business({"name": name, "registration_type": key[:3]}))
+
+
+def create_definition(
+    *, session: Session, actor: Actor, kind: Kind, key: str, name: str
+) -> DefinitionView:
+    """A new definition of the viewing tenant, starting as draft v1.
+
+    The province creates templates; a county creates only what has no province template.
+    """
+    tenant = viewing_tenant(actor)
+    authz.require(actor, OBJ, "write", tenant=tenant, target=_target(kind, key))
+    ensure_visible(actor, tenant, obj=OBJ, action="write", target=_target(kind, key))
+    key, name = key.strip(), name.strip()
+    if kind == Kind.BUSINESS and not BUSINESS_CODE.match(key):
+        raise ValidationFailed("业务代码应为 7 位数字", field="业务代码")
+    if kind == Kind.WORKFLOW and not key.replace("_", "").isalnum():
+        raise ValidationFailed(f"流程标识只能包含{WORKFLOW_KEY_CHARS}", field="流程标识")
+    if not 1 <= len(name) <= 60:
+        raise ValidationFailed("名称应为 1–60 个字", field="名称")
+    if _owned(session, kind, key, tenant) is not None:
+        raise ValidationFailed(f"{_label(kind)} {key} 已存在", field="标识")
+    if tenant != province_code() and _owned(session, kind, key, province_code()) is not None:
+        raise ValidationFailed(
+            f"省级已有{_label(kind)} {key} 的模板，请使用「本地覆盖」", field="标识"
+        )
+    definition = Definition(
+        kind=kind.value, key=key, tenant_code=tenant, name=name, created_by=actor.account
+    )
+    session.add(definition)
+    session.flush()
+    _new_version(session, actor, definition, _starting_body(kind, key, name), "新建")
+    _log(session, actor, definition, "create", {})
+    return get_definition(session=session, actor=actor, kind=kind, key=key)
+
+
+def _new_version(
+    session: Session, actor: Actor, definition: Definition, body: str, based_on: str
+) -> Version:
+    assert definition.id is not None
+    version = Version(
+        definition_id=definition.id,
+        number=_next_number(session, definition),
+        body=body,
+        based_on=based_on,
+        created_by=actor.account,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def save_draft(
+    *, session: Session, actor: Actor, kind: Kind, key: str, body: dict[str, Any] | str
+) -> list[Problem]:
+    """Store the draft (made from the newest version if there is none); returns its problems.
+
+    A draft may hold problems — designs are saved half done; publishing refuses them.
+
+    Raises:
+        ValidationFailed: the body has the wrong shape (a field of the wrong type or length).
+    """
+    definition = _editable_or_template(session, actor, kind, key, action="write")
+    parsed = _body_of(kind, body)
+    text = dumps(parsed)
+    draft = _draft(session, definition)
+    if draft is None:
+        latest = _published(session, definition)
+        based_on = f"v{latest.number}" if latest else ""
+        draft = _new_version(session, actor, definition, text, based_on)
+    elif draft.body == text:
+        return _problems(session, definition, kind, key, parsed)
+    else:
+        draft.body = text
+        draft.updated_at = utcnow()
+        session.add(draft)
+    if parsed.name and parsed.name != definition.name:
+        definition.name = parsed.name
+        session.add(definition)
+    _log(session, actor, definition, "save_draft", {"version": draft.number})
+    return _problems(session, definition, kind, key, parsed)
+
+
+def _problems(
+    session: Session,
+    definition: Definition,
+    kind: Kind,
+    key: str,
+    parsed: WorkflowBody | BusinessBody,
+) -> list[Problem]:
+    return check(
+        session=session,
+        kind=kind,
+        key=key,
+        tenant=definition.tenant_code,
+        body=parsed.model_dump(mode="json"),
+    )
+
+
+def new_draft(*, session: Session, actor: Actor, kind: Kind, key: str, from_number: int) -> int:
+    """A draft copied from a published version; returns the draft's number."""
+    definition = _editable_or_template(session, actor, kind, key, action="write")
+    if _draft(session, definition) is not None:
+        raise ValidationFailed("已有草稿：请先发布或放弃当前草稿", field="版本")
+    source = session.exec(
+        select(Version).where(Version.definition_id == definition.id, Version.number == from_number)
+    ).first()
+    if source is None:
+        raise NotFound(f"版本 v{from_number} 不存在", field="版本")
+    draft = _new_version(session, actor, definition, source.body, f"v{from_number}")
+    _log(session, actor, definition, "new_draft", {"version": draft.number, "from": from_number})
+    return draft.number
+
+
+def discard_draft(*, session: Session, actor: Actor, kind: Kind, key: str) -> None:
+    """Throw the draft away (published versions stay)."""
+    definition = _editable_or_template(session, actor, kind, key, action="write")
+    draft = _draft(session, definition)
+    if draft is None:
+        raise NotFound("没有草稿", field="版本")
+    number = draft.number
+    session.delete(draft)
+    _log(session, actor, definition, "discard_draft", {"version": number})
+
+
+def publish(*, session: Session, actor: Actor, kind: Kind, key: str, note: str = "") -> int:
+    """Publish the draft: from now on it is served and never changes. Returns its number.
+
+    Raises:
+        ValidationFailed: the draft still has problems (the first is named, with the count).
+    """
+    definition = _editable_or_template(session, actor, kind, key, action="approve")
+    draft = _draft(session, definition)
+    if draft is None:
+        raise ValidationFailed("没有可发布的草稿", field="版本")
+    if len(note) > 200:
+        raise ValidationFailed("发布说明不能超过 200 字", field="发布说明")
+    parsed = _body_of(kind, draft.body)
+    problems = _problems(session, definition, kind, key, parsed)
+    if problems:
+        more = f"（共 {len(problems)} 处问题）" if len(problems) > 1 else ""
+        raise ValidationFailed(f"不能发布：{problems[0].message}{more}", field="发布")
+    draft.status = Status.PUBLISHED.value
+    draft.note = note.strip()
+    draft.published_by = actor.account
+    draft.published_at = utcnow()
+    session.add(draft)
+    if isinstance(parsed, BusinessBody) and definition.tenant_code == province_code():
+        _sync_time_limit(session, actor, key, parsed.time_limit_workdays)
+    _log(session, actor, definition, "publish", {"version": draft.number, "note": note})
+    return draft.number
+
+
+def _sync_time_limit(session: Session, actor: Actor, code: str, workdays: int) -> None:
+    """The province's promised limit is what 办理时效 measures every county against."""
+    row = session.get(BusinessTimeLimit, code)
+    if row is None:
+        row = BusinessTimeLimit(business_code=code, workdays=workdays, basis="业务定义")
+    elif row.workdays == workdays:
+        return
+    row.workdays = workdays
+    row.updated_by = actor.account
+    row.updated_at = utcnow()
+    session.add(row)
+
+
+def override(*, session: Session, actor: Actor, kind: Kind, key: str) -> int:
+    """Copy the province template into the viewing county as a draft (copy on write).
+
+    The county keeps following the template until it publishes its copy.
+    """
+    tenant = viewing_tenant(actor)
+    target = _target(kind, key)
+    authz.require(actor, OBJ, "write", tenant=tenant, target=target)
+    ensure_visible(actor, tenant, obj=OBJ, action="write", target=target)
+    if tenant == province_code():
+        raise ValidationFailed("省级模板本身不能覆盖：请先在顶部选择区县", field="租户")
+    template = _owned(session, kind, key, province_code())
+    source = _published(session, template)
+    if template is None or source is None:
+        raise NotFound(f"省级没有已发布的{_label(kind)} {key}")
+    own = _owned(session, kind, key, tenant)
+    if own is not None and own.reverted_at is None:
+        raise ValidationFailed("本租户已覆盖该设置", field="继承")
+    if own is None:
+        own = Definition(
+            kind=kind.value,
+            key=key,
+            tenant_code=tenant,
+            name=template.name,
+            created_by=actor.account,
+        )
+        session.add(own)
+        session.flush()
+    else:
+        own.reverted_at = None
+        session.add(own)
+        stale = _draft(session, own)
+        if stale is not None:
+            session.delete(stale)
+            session.flush()
+    draft = _new_version(session, actor, own, source.body, f"省级模板 v{source.number}")
+    _log(session, actor, own, "override", {"template_version": source.number})
+    return draft.number
+
+
+def revert(*, session: Session, actor: Actor, kind: Kind, key: str) -> None:
+    """Drop the viewing county's override: the province template applies again.
+
+    The override's versions stay as history (they were in force once).
+    """
+    definition = _editable_or_template(session, actor, kind, key, action="write")
+    if definition.tenant_code == province_code():
+        raise ValidationFailed("省级模板不能恢复继承", field="继承")
+    if _owned(session, kind, key, province_code()) is None:
+        raise ValidationFailed("本地自建的设置没有可恢复的省级模板", field="继承")
+    definition.reverted_at = utcnow()
+    session.add(definition)
+    _log(session, actor, definition, "revert", {})
+
+
+# ---- BPMN -------------------------------------------------------------------------------
+
+
+def export_bpmn(*, session: Session, actor: Actor, key: str, number: int) -> str:
+    """BPMN 2.0 XML of one version of a workflow (logged as an export)."""
+    definition = _editable_or_template(session, actor, Kind.WORKFLOW, key, action="read")
+    body = parse_workflow(
+        version_body(session=session, actor=actor, kind=Kind.WORKFLOW, key=key, number=number)
+    )
+    _log(session, actor, definition, "export_bpmn", {"version": number})
+    return bpmn.export_bpmn(body, key=key, version=number)
+
+
+def import_bpmn(
+    *, session: Session, actor: Actor, key: str, text: str
+) -> tuple[list[Problem], list[str]]:
+    """Replace the workflow's draft by a BPMN design; returns its problems and what was skipped."""
+    body, skipped = bpmn.import_bpmn(text)
+    problems = save_draft(
+        session=session,
+        actor=actor,
+        kind=Kind.WORKFLOW,
+        key=key,
+        body=body.model_dump(mode="json"),
+    )
+    return problems, skipped
+
+
+# ---- served to registration systems -----------------------------------------------------
+
+
+def served_business(*, session: Session, tenant: str, business_code: str) -> dict[str, Any]:
+    """What a registration system of ``tenant`` runs for ``business_code``, all resolved.
+
+    Raises:
+        NotFound: the business (or its workflow) has nothing published for the tenant.
+    """
+    business_def, business_version = resolve(
+        session, kind=Kind.BUSINESS, key=business_code, tenant=tenant
+    )
+    business = parse_business(business_version.body)
+    workflow_def, workflow_version = resolve(
+        session, kind=Kind.WORKFLOW, key=business.workflow, tenant=tenant
+    )
+    workflow = parse_workflow(workflow_version.body)
+    return {
+        "business_code": business_code,
+        "tenant": tenant,
+        "business": {
+            "origin": "province" if business_def.tenant_code == province_code() else "tenant",
+            "owner": business_def.tenant_code,
+            "version": business_version.number,
+            "published_at": business_version.published_at,
+            **business.model_dump(mode="json", exclude={"workflow"}),
+        },
+        "workflow": {
+            "key": workflow_def.key,
+            "origin": "province" if workflow_def.tenant_code == province_code() else "tenant",
+            "owner": workflow_def.tenant_code,
+            "version": workflow_version.number,
+            "published_at": workflow_version.published_at,
+            **workflow.model_dump(mode="json"),
+        },
+    }

@@ -1,0 +1,296 @@
+"""Versions, inheritance, permissions and tenant scope of the workflow settings."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlmodel import select
+
+from console.audit.models import OperationLog
+from console.core.actor import Actor
+from console.core.db import session_scope
+from console.core.errors import Forbidden, NotFound, ValidationFailed
+from console.core.paging import PageRequest
+from console.stats.models import BusinessTimeLimit
+from console.workflows import service
+from console.workflows.models import Kind, PublishedVersionImmutable, Version
+from console.workflows.seed import WORKFLOWS, load_workflow_seed
+from tests.support.world import BINJIANG, XIHU, World
+
+B = Kind.BUSINESS
+W = Kind.WORKFLOW
+
+
+def _in(actor: Actor, tenant: str) -> Actor:
+    return dataclasses.replace(actor, context_tenant=tenant)
+
+
+def _served(tenant: str, code: str = "2000402") -> dict:
+    with session_scope() as session:
+        return service.served_business(session=session, tenant=tenant, business_code=code)
+
+
+def _edit_draft(actor: Actor, kind: Kind, key: str, change) -> list:
+    with session_scope() as session:
+        body = service.get_definition(session=session, actor=actor, kind=kind, key=key).body
+        change(body)
+        return service.save_draft(session=session, actor=actor, kind=kind, key=key, body=body)
+
+
+def _publish(actor: Actor, kind: Kind, key: str, note: str = "") -> int:
+    with session_scope() as session:
+        return service.publish(session=session, actor=actor, kind=kind, key=key, note=note)
+
+
+def _audit(action: str) -> list[OperationLog]:
+    with session_scope() as session:
+        return list(
+            session.exec(
+                select(OperationLog).where(
+                    OperationLog.object == "workflows.definitions", OperationLog.action == action
+                )
+            ).all()
+        )
+
+
+def test_the_seed_publishes_every_template_once(templates: World) -> None:
+    admin = templates.actor("sys_admin")
+    with session_scope() as session:
+        page = service.list_definitions(
+            session=session, actor=admin, kind=B, request=PageRequest(size=50)
+        )
+        assert load_workflow_seed(session) == 0  # a second run adds nothing
+    assert page.total == 7
+    assert {row.origin_label for row in page.items} == {"省级模板"}
+    assert all(row.served_version == 1 and not row.has_draft for row in page.items)
+    served = _served(XIHU, "8000101")
+    assert [s["name"] for s in served["workflow"]["steps"] if s["kind"] == "task"] == [
+        "受理",
+        "审核",
+        "登簿",
+        "送达",
+    ]
+    assert served["business"]["time_limit_workdays"] == 1  # from the committed limits
+    assert "协助执行通知书" in [m["name"] for m in served["business"]["materials"]]
+
+
+def test_a_published_version_never_changes(templates: World) -> None:
+    admin = templates.actor("sys_admin")
+    _edit_draft(admin, B, "2000402", lambda body: body.update(time_limit_workdays=4))
+    with session_scope() as session:
+        view = service.get_definition(session=session, actor=admin, kind=B, key="2000402")
+    assert (view.draft_number, view.served_version) == (2, 1)  # the edit went to a new draft
+    assert _served(XIHU)["business"]["time_limit_workdays"] == 5
+    assert _publish(admin, B, "2000402", "缩短承诺时限") == 2
+    with session_scope() as session:
+        published = session.exec(select(Version).where(Version.number == 2)).first()
+        assert published is not None
+        published.note = "tampered"
+        session.add(published)
+        with pytest.raises(PublishedVersionImmutable):
+            session.flush()
+        session.rollback()
+    with session_scope() as session:
+        published = session.exec(select(Version).where(Version.number == 1)).first()
+        session.delete(published)
+        with pytest.raises(PublishedVersionImmutable):
+            session.flush()
+        session.rollback()
+    assert _served(XIHU)["business"]["time_limit_workdays"] == 4
+    with session_scope() as session:
+        assert session.get(BusinessTimeLimit, "2000402").workdays == 4  # 办理时效 measures it
+
+
+def test_publishing_refuses_a_draft_with_problems_and_names_the_first(templates: World) -> None:
+    admin = templates.actor("sys_admin")
+
+    def cut_loose(body: dict) -> None:
+        body["steps"].append({"id": "orphan", "name": "公告", "kind": "task", "roles": []})
+
+    problems = _edit_draft(admin, W, "general", cut_loose)
+    assert {p.ref for p in problems} == {"orphan"}
+    with pytest.raises(ValidationFailed) as refused:
+        _publish(admin, W, "general")
+    assert refused.value.message == "不能发布：环节「公告」未指定办理岗位（共 2 处问题）"
+    assert _served(XIHU)["workflow"]["version"] == 1
+
+
+def test_a_county_inherits_overrides_and_reverts(templates: World) -> None:
+    admin = templates.actor("sys_admin")
+    xihu = _in(admin, XIHU)
+    with session_scope() as session:
+        assert (
+            service.get_definition(session=session, actor=xihu, kind=B, key="2000402").origin_label
+            == "继承省级模板"
+        )
+        assert service.override(session=session, actor=xihu, kind=B, key="2000402") == 1
+    assert _served(XIHU)["business"]["origin"] == "province"  # the copy is still a draft
+
+    def add_material(body: dict) -> None:
+        body["materials"].append({"name": "户籍证明", "required": False})
+
+    _edit_draft(xihu, B, "2000402", add_material)
+    _publish(xihu, B, "2000402")
+    mine, other = _served(XIHU), _served(BINJIANG)
+    assert (mine["business"]["origin"], mine["business"]["owner"]) == ("tenant", XIHU)
+    assert "户籍证明" in [m["name"] for m in mine["business"]["materials"]]
+    assert other["business"]["origin"] == "province"
+    assert "户籍证明" not in [m["name"] for m in other["business"]["materials"]]
+    # A new template version reaches the inheriting county only.
+    _edit_draft(admin, B, "2000402", lambda body: body.update(time_limit_workdays=3))
+    _publish(admin, B, "2000402")
+    assert _served(BINJIANG)["business"]["time_limit_workdays"] == 3
+    assert _served(XIHU)["business"]["time_limit_workdays"] == 5
+    with session_scope() as session:
+        usage = {
+            u.tenant_code: u
+            for u in service.usage(session=session, actor=admin, kind=B, key="2000402")
+        }
+    assert (usage[XIHU].origin_label, usage[XIHU].version) == ("本地覆盖", 1)
+    assert (usage[BINJIANG].origin_label, usage[BINJIANG].version) == ("继承省级模板", 2)
+    with session_scope() as session:
+        service.revert(session=session, actor=xihu, kind=B, key="2000402")
+    assert _served(XIHU)["business"]["origin"] == "province"
+    assert _served(XIHU)["business"]["time_limit_workdays"] == 3
+    assert [e.tenant_code for e in _audit("override")] == [XIHU]
+    assert [e.tenant_code for e in _audit("revert")] == [XIHU]
+
+
+def test_a_county_workflow_override_is_what_its_businesses_run(templates: World) -> None:
+    admin = templates.actor("sys_admin")
+    binjiang = _in(admin, BINJIANG)
+    with session_scope() as session:
+        service.override(session=session, actor=binjiang, kind=W, key="cancellation")
+
+    def add_check(body: dict) -> None:
+        body["steps"].append(
+            {"id": "t9", "name": "复审", "kind": "task", "roles": ["approve"], "y": 500}
+        )
+        edge = next(t for t in body["transitions"] if t["source"] == "t2")
+        edge["target"] = "t9"
+        body["transitions"].append({"id": "f_t9", "source": "t9", "target": "t3"})
+
+    assert _edit_draft(binjiang, W, "cancellation", add_check) == []
+    _publish(binjiang, W, "cancellation")
+    steps = [s["name"] for s in _served(BINJIANG, "4000101")["workflow"]["steps"]]
+    assert "复审" in steps
+    assert "复审" not in [s["name"] for s in _served(XIHU, "4000101")["workflow"]["steps"]]
+
+
+def test_a_county_admin_drafts_an_override_but_cannot_publish_or_touch_templates(
+    templates: World,
+) -> None:
+    county = templates.actor("county_admin")  # 西湖区
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        service.save_draft(
+            session=session, actor=county, kind=B, key="2000402", body=WORKFLOWS["general"]
+        )
+    assert refused.value.message == "业务 2000402 继承自省级模板，请先「本地覆盖」再修改"
+    with session_scope() as session:
+        service.override(session=session, actor=county, kind=B, key="2000402")
+    with pytest.raises(Forbidden):
+        _publish(county, B, "2000402")
+    denied = [e for e in _audit("approve") if e.outcome == "denied"]
+    assert [(e.actor_account, e.tenant_code) for e in denied] == [("u_county_admin", XIHU)]
+    # The province reviews and publishes the county's draft in that county's view.
+    _publish(_in(templates.actor("sys_admin"), XIHU), B, "2000402")
+    assert _served(XIHU)["business"]["origin"] == "tenant"
+
+
+def test_another_county_never_sees_an_override(templates: World) -> None:
+    county = templates.actor("county_admin")
+    with session_scope() as session:
+        service.override(session=session, actor=county, kind=B, key="9000101")
+    _edit_draft(county, B, "9000101", lambda body: body.update(name="西湖抵押权登记"))
+    other = templates.actor("binjiang_admin")
+    with session_scope() as session:
+        view = service.get_definition(session=session, actor=other, kind=B, key="9000101")
+        rows = service.list_definitions(
+            session=session, actor=other, kind=B, request=PageRequest(size=50), search="西湖"
+        )
+        usage = service.usage(session=session, actor=other, kind=B, key="9000101")
+    assert (view.name, view.origin_label, view.owner) == ("抵押权登记", "继承省级模板", "330000")
+    assert rows.total == 0
+    assert [u.tenant_code for u in usage] == [BINJIANG]
+
+
+def test_a_reader_cannot_write_and_the_denial_is_logged(templates: World) -> None:
+    clerk = templates.actor("window_clerk")
+    with session_scope() as session:
+        assert (
+            service.get_definition(
+                session=session, actor=clerk, kind=B, key="1000301"
+            ).served_version
+            == 1
+        )
+    with session_scope() as session, pytest.raises(Forbidden):
+        service.override(session=session, actor=clerk, kind=B, key="1000301")
+    assert [e.actor_account for e in _audit("write") if e.outcome == "denied"] == ["u_window_clerk"]
+
+
+def test_the_diff_shows_each_changed_item_side_by_side(templates: World) -> None:
+    admin = templates.actor("sys_admin")
+
+    def rename_and_drop(body: dict) -> None:
+        body["materials"] = [m for m in body["materials"] if m["name"] != "婚姻状况证明"]
+        body["time_limit_workdays"] = 3
+
+    _edit_draft(admin, B, "2000402", rename_and_drop)
+    with session_scope() as session:
+        rows = service.diff(session=session, actor=admin, kind=B, key="2000402", left=1, right=2)
+    assert [(r.section, r.item, r.change, r.left, r.right) for r in rows] == [
+        ("基本信息", "承诺时限（工作日）", "修改", "5", "3"),
+        (
+            "材料",
+            "婚姻状况证明",
+            "删除",
+            "婚姻状况证明；非必收；原件；1 份；可收电子材料 是；可由民政共享获取",
+            "",
+        ),
+    ]
+
+
+def test_a_new_draft_starts_from_a_chosen_published_version_and_can_be_discarded(
+    templates: World,
+) -> None:
+    admin = templates.actor("sys_admin")
+    _edit_draft(admin, W, "seizure", lambda body: body.update(name="嘱托登记流程（新）"))
+    _publish(admin, W, "seizure")
+    with session_scope() as session:
+        assert (
+            service.new_draft(session=session, actor=admin, kind=W, key="seizure", from_number=1)
+            == 3
+        )
+        with pytest.raises(ValidationFailed):
+            service.new_draft(session=session, actor=admin, kind=W, key="seizure", from_number=2)
+        assert (
+            service.get_definition(session=session, actor=admin, kind=W, key="seizure").body["name"]
+            == "嘱托登记流程"
+        )
+    with session_scope() as session:
+        service.discard_draft(session=session, actor=admin, kind=W, key="seizure")
+    with session_scope() as session:
+        view = service.get_definition(session=session, actor=admin, kind=W, key="seizure")
+    assert (view.draft_number, [v.number for v in view.versions]) == (0, [2, 1])
+
+
+def test_bpmn_export_then_import_lands_in_the_draft(templates: World) -> None:
+    admin = templates.actor("sys_admin")
+    with session_scope() as session:
+        text = service.export_bpmn(session=session, actor=admin, key="general", number=1)
+    text = text.replace('name="缮证"', 'name="缮证打印"')
+    with session_scope() as session:
+        problems, skipped = service.import_bpmn(
+            session=session, actor=admin, key="general", text=text
+        )
+    assert (problems, skipped) == ([], [])
+    with session_scope() as session:
+        rows = service.diff(session=session, actor=admin, kind=W, key="general", left=1, right=2)
+    assert [(r.item, r.change) for r in rows] == [("t4", "修改")]
+    assert [e.action for e in _audit("export_bpmn")] == ["export_bpmn"]
+
+
+def test_unknown_business_is_not_found(templates: World) -> None:
+    with pytest.raises(NotFound):
+        _served(XIHU, "5000402")
