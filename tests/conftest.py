@@ -6,6 +6,7 @@ import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,18 +15,26 @@ from console.core.settings import get_settings
 from tests.support.postgres import PostgresCluster, start_cluster
 from tests.support.server import ConsoleServer, start_server
 
+if TYPE_CHECKING:
+    from tests.support.province import ProvinceTemplate
+
 BACKENDS = ("sqlite", "postgresql")
 _database_numbers = itertools.count(1)
+
+
+def _isolate(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Default settings (no ``BDC_*`` from outside) with the data folder in ``folder``."""
+    for name in list(os.environ):
+        if name.startswith("BDC_") and name not in {"BDC_REQUIRE_POSTGRES", "BDC_TEST_PG_BIN"}:
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("BDC_DATA_DIR", str(folder / "data"))
+    get_settings.cache_clear()
 
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test gets its own data folder and freshly read settings."""
-    for name in list(os.environ):
-        if name.startswith("BDC_") and name not in {"BDC_REQUIRE_POSTGRES", "BDC_TEST_PG_BIN"}:
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("BDC_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
+    _isolate(tmp_path, monkeypatch)
     yield
     get_settings.cache_clear()
 
@@ -88,6 +97,25 @@ def seeded_db(migrated_db: str) -> str:
     with core_db.session_scope() as session:
         seed_builtin_roles(session)
     return migrated_db
+
+
+@pytest.fixture(scope="session")
+def province_template(tmp_path_factory: pytest.TempPathFactory) -> ProvinceTemplate:
+    """The simulated province, built once per run under the settings a SQLite test has.
+
+    Tests take ``province`` (tests/unit/stats) instead: their own copy of this one.
+    """
+    from tests.support.province import build_template
+
+    folder = tmp_path_factory.mktemp("province")
+    try:
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            _isolate(folder, monkeypatch)
+            monkeypatch.setenv("BDC_DATABASE_URL", f"sqlite:///{folder / 'console.db'}")
+            get_settings.cache_clear()
+            return build_template()
+    finally:
+        get_settings.cache_clear()  # the test that asked reads its own settings again
 
 
 @pytest.fixture

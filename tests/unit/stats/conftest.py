@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import duckdb
 import polars as pl
 import pytest
 
 from console.core import db as core_db
-from console.core.db import session_scope
 from console.core.settings import get_settings
-from console.dictionaries.seed import load_seed
-from console.simulate.service import simulate
-from console.stats.limits import load_time_limits
+from tests.support.province import NOW, ProvinceTemplate, copy_template
 from tests.support.world import World
 
-NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+__all__ = ["NOW", "duck"]  # what the test modules import from here
 
 
 @pytest.fixture
@@ -31,14 +26,9 @@ def database_url(tmp_path, monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.fixture
-def province(world: World) -> World:
-    with session_scope() as session:
-        load_seed(session)
-        load_time_limits(session)
-    with session_scope() as session:
-        report = simulate(session=session, days=30, scale=0.005, seed=11, now=NOW)
-    assert report.rejected == [] and report.accepted["case_event"] > 3000
-    return world
+def province(province_template: ProvinceTemplate, database_url: str) -> World:
+    """This test's own copy of the simulated province (tests/support/province.py)."""
+    return copy_template(province_template)
 
 
 _DAY = "CAST(timezone('Asia/Shanghai', ts) AS DATE)"
