@@ -62,6 +62,8 @@ from console.tenancy.state import TenantsState
 from console.ui import theme
 from console.ui.navigation import SECTIONS
 from console.ui.pages import not_found, under_construction
+from console.workflows.pages import workflows_page
+from console.workflows.state import WorkflowsState
 
 
 def _backend_error(exception: Exception) -> rx.event.EventSpec:
@@ -118,6 +120,7 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "audit": (audit_page, AuditState.enter),
     "log_retention": (retention_page, RetentionState.load),
     "reports": (reports_page, ReportsState.load),
+    "workflows": (workflows_page, WorkflowsState.load),
 }
 for _section in SECTIONS:
     if _section.key in BUILT:

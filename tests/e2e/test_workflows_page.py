@@ -1,0 +1,80 @@
+"""流程配置 in the browser: design a step on the canvas, fix its error, publish, get it served."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.api.test_gateway import _ensure_tenant
+from tests.e2e.conftest import log_in
+from tests.support import flow
+from tests.support.server import ConsoleServer
+
+pytestmark = pytest.mark.e2e
+
+
+def _served(server: ConsoleServer, key: str, business_code: str) -> dict:
+    request = urllib.request.Request(
+        f"{server.base_url}/api/v1/workflows/{business_code}",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_an_administrator_adds_a_step_on_the_canvas_and_publishes_it(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    key = console_server.console(
+        "apikey", "create", "--tenant", "330000", "--name", "流程读取",
+        "--streams", "workflows.read",
+    ).strip()  # fmt: skip
+    _ensure_tenant(console_server, "330185", "临安区")  # a county that inherits the template
+    before = _served(console_server, key, "4000101")["workflow"]
+    log_in(page, console_server.base_url, make_user("workflow_e2e", "sys_admin"))
+    page.get_by_test_id("nav-workflows").click()
+    expect(page.get_by_test_id("definition-4000101")).to_contain_text("抵押权注销登记")
+    page.get_by_role("radio", name="流程定义").click()
+    page.get_by_test_id("open-cancellation").click()
+    expect(page.get_by_test_id("editor-title")).to_have_text("注销登记流程")
+    expect(page.get_by_test_id("editor-ok")).to_be_visible()
+    page.get_by_test_id("flow-designer").scroll_into_view_if_needed()
+    page.evaluate("document.querySelector('[data-testid=flow-designer]').scrollIntoView()")
+
+    new_step = flow.drag_from_palette(page, "task", 470, 120)
+    expect(page.get_by_test_id(f"step-error-{new_step}")).to_contain_text("未指定办理岗位")
+    expect(page.get_by_test_id("editor-problems")).to_contain_text("无法从开始节点到达")
+    flow.click_step(page, new_step)
+    page.get_by_test_id("step-name").fill("复核")
+    page.get_by_test_id("step-name").blur()
+    page.get_by_test_id("role-approve").click()
+    expect(page.get_by_test_id(f"step-error-{new_step}")).to_contain_text(
+        "环节「复核」无法从开始节点到达"
+    )
+    flow.delete_edge(page, "t2", "t3")  # 审核 → 登簿 goes; 复核 will stand between them
+    expect(page.get_by_test_id("step-error-t3")).to_contain_text("环节「登簿」无法从开始节点到达")
+    flow.connect(page, "t2", new_step)  # 审核 → 复核
+    flow.connect(page, new_step, "t3")  # 复核 → 登簿
+    expect(page.get_by_test_id(f"step-error-{new_step}")).to_have_count(0)
+    expect(page.get_by_test_id("editor-ok")).to_be_visible()
+
+    page.get_by_test_id("editor-publish").click()
+    page.get_by_test_id("publish-note").fill("注销登记增加复核环节")
+    page.get_by_test_id("publish-confirm").click()
+    expect(page.get_by_test_id("editor-versions")).to_contain_text(f"执行 v{before['version'] + 1}")
+    served = _served(console_server, key, "4000101")["workflow"]
+    assert served["version"] == before["version"] + 1
+    names = {s["id"]: s["name"] for s in served["steps"]}
+    edges = {(names[t["source"]], names[t["target"]]) for t in served["transitions"]}
+    assert {("审核", "复核"), ("复核", "登簿")} <= edges and ("审核", "登簿") not in edges
+    review = next(s for s in served["steps"] if s["name"] == "复核")
+    assert review["roles"] == ["approve"]
+
+    page.get_by_test_id("tab-versions").click()
+    page.get_by_test_id("diff-run").click()
+    expect(page.get_by_test_id("diff-table")).to_contain_text("环节「复核」")
+    expect(page.get_by_test_id("usage-table")).to_contain_text("临安区（330185）继承省级模板")
