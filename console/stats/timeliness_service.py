@@ -24,6 +24,8 @@ from console.stats.limits import judge, time_limits
 from console.stats.models import LEGAL_LIMIT_WORKDAYS, BusinessTimeLimit
 from console.stats.service import CASE_KEY, OBJ, StatsQuery, lake_views
 from console.tenancy.scope import restrict_frame, scope_of
+from console.workflows import service as workflows
+from console.workflows.models import Kind
 
 LIMITS_OBJ = "workflows.definitions"  # limits belong to the business definitions
 LIST_SIZE = 50
@@ -205,16 +207,22 @@ def _sentences(
 
 def may_set_limits(actor: Actor) -> bool:
     """Whether ``set_time_limit`` would let the actor through (to offer the edit at all)."""
-    return authz.can(actor, LIMITS_OBJ, "write") and scope_of(actor).all_tenants
+    rights = all(authz.can(actor, LIMITS_OBJ, act) for act in ("write", "approve"))
+    return rights and scope_of(actor).all_tenants
 
 
 def set_time_limit(
     *, session: Session, actor: Actor, business_code: str, workdays: int, basis: str
 ) -> None:
-    """Set a business's promised limit (province-wide; part of the business definitions)."""
+    """Set a business's promised limit (province-wide; part of the business definitions).
+
+    Where the province has a business definition, the change is a new published version of
+    it (so 流程配置 and 办理时效 never disagree); otherwise only the limit is kept.
+    """
     authz.require(actor, LIMITS_OBJ, "write", target=business_code)
     if not scope_of(actor).all_tenants:
         raise Forbidden("承诺办结时限全省统一，由省级管理员维护")
+    authz.require(actor, LIMITS_OBJ, "approve", target=business_code)
     if not lookup.is_known("business_code", business_code):
         raise ValidationFailed(f"业务代码 {business_code} 不在数据字典中", field="业务代码")
     if not 0 <= workdays <= LEGAL_LIMIT_WORKDAYS:
@@ -222,6 +230,15 @@ def set_time_limit(
             f"应为 0 到 {LEGAL_LIMIT_WORKDAYS} 个工作日（《不动产登记暂行条例》第二十条）",
             field="承诺时限",
         )
+    if workflows.has_template(session, kind=Kind.BUSINESS, key=business_code):
+        workflows.publish_time_limit(
+            session=session,
+            actor=actor,
+            business_code=business_code,
+            workdays=workdays,
+            basis=basis,
+        )
+        return
     row = session.get(BusinessTimeLimit, business_code)
     before = None if row is None else {"workdays": row.workdays, "basis": row.basis}
     row = row or BusinessTimeLimit(business_code=business_code, workdays=workdays)

@@ -650,6 +650,37 @@ def _sync_time_limit(session: Session, actor: Actor, code: str, workdays: int) -
     session.add(row)
 
 
+def has_template(session: Session, *, kind: Kind, key: str) -> bool:
+    """Whether the province has a definition of ``key``."""
+    return _owned(session, kind, key, province_code()) is not None
+
+
+def publish_time_limit(
+    *, session: Session, actor: Actor, business_code: str, workdays: int, basis: str
+) -> int:
+    """A new published version of the province business with only its promised limit changed.
+
+    Raises:
+        ValidationFailed: the business has an unpublished draft (decide it in 流程配置 first).
+    """
+    template = _owned(session, Kind.BUSINESS, business_code, province_code())
+    if template is None:
+        raise NotFound(f"业务 {business_code} 不存在")
+    if _draft(session, template) is not None:
+        raise ValidationFailed(
+            f"业务 {business_code} 有未发布的草稿：请在「流程配置」中修改承诺时限并发布",
+            field="承诺时限",
+        )
+    current = _published(session, template)
+    body = json.loads(current.body) if current else {}
+    body["time_limit_workdays"] = workdays
+    save_draft(session=session, actor=actor, kind=Kind.BUSINESS, key=business_code, body=body)
+    note = f"调整承诺时限为 {workdays} 个工作日" + (f"：{basis.strip()}" if basis.strip() else "")
+    return publish(
+        session=session, actor=actor, kind=Kind.BUSINESS, key=business_code, note=note[:200]
+    )
+
+
 def override(*, session: Session, actor: Actor, kind: Kind, key: str) -> int:
     """Copy the province template into the viewing county as a draft (copy on write).
 

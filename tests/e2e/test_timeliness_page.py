@@ -71,6 +71,7 @@ def test_a_province_administrator_changes_a_promised_limit_checked_as_typed(
                 ("dashboards.overview", "read"),
                 ("dashboards.statistics", "read"),
                 ("workflows.definitions", "write"),
+                ("workflows.definitions", "approve"),
             },
         )
     account = make_user("limits_e2e", "limits_keeper")

@@ -294,3 +294,25 @@ def test_bpmn_export_then_import_lands_in_the_draft(templates: World) -> None:
 def test_unknown_business_is_not_found(templates: World) -> None:
     with pytest.raises(NotFound):
         _served(XIHU, "5000402")
+
+
+def test_a_limit_changed_on_the_timeliness_page_is_a_new_published_version(
+    templates: World,
+) -> None:
+    from console.stats.timeliness_service import set_time_limit
+
+    admin = templates.actor("sys_admin")
+    with session_scope() as session:
+        set_time_limit(
+            session=session, actor=admin, business_code="2000402", workdays=4, basis="省政府公告"
+        )
+    served = _served(BINJIANG)["business"]
+    assert (served["version"], served["time_limit_workdays"]) == (2, 4)
+    with session_scope() as session:
+        view = service.get_definition(session=session, actor=admin, kind=B, key="2000402")
+        assert session.get(BusinessTimeLimit, "2000402").workdays == 4
+    assert view.versions[0].note == "调整承诺时限为 4 个工作日：省政府公告"
+    _edit_draft(admin, B, "2000402", lambda body: body.update(name="转移登记（草拟）"))
+    with session_scope() as session, pytest.raises(ValidationFailed) as refused:
+        set_time_limit(session=session, actor=admin, business_code="2000402", workdays=2, basis="")
+    assert "有未发布的草稿" in refused.value.message
