@@ -487,10 +487,11 @@ def bpmn_panel() -> rx.Component:
 # ---- business -----------------------------------------------------------------------------
 
 
-def _text_input(value: rx.Var, on_blur, testid: str, **props) -> rx.Component:
+def _text_input(value: rx.Var, on_change, testid: str, **props) -> rx.Component:
+    """A field checked as the user types (the draft is rechecked on every change)."""
     return rx.input(
         default_value=value,
-        on_blur=on_blur,
+        on_change=on_change,
         disabled=~EditorState.editable,
         data_testid=testid,
         **props,
@@ -556,7 +557,7 @@ def business_main() -> rx.Component:
                 rx.text_area(
                     default_value=guide[name].to(str),
                     key=EditorState.key + "-" + name,
-                    on_blur=lambda v, n=name: EditorState.set_guide(n, v),
+                    on_change=lambda v, n=name: EditorState.set_guide(n, v),
                     disabled=~EditorState.editable,
                     rows="3",
                     data_testid=f"guide-{name}",
@@ -833,7 +834,7 @@ def _opinion(row: rx.Var) -> rx.Component:
                 rx.text_area(
                     default_value=row["text"].to(str),
                     key=EditorState.key + "-op-" + row["step"].to(str),
-                    on_blur=lambda v: EditorState.set_opinion(row["step"].to(str), v),
+                    on_change=lambda v: EditorState.set_opinion(row["step"].to(str), v),
                     disabled=~EditorState.editable,
                     rows="3",
                     placeholder="该环节无意见模板",

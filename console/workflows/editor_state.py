@@ -397,10 +397,15 @@ class EditorState(rx.State):
         """The canvas changed: keep its graph (new steps get empty roles and permissions)."""
         if not self.editable:
             return None
-        self.steps = [
-            {**_NEW_STEP_DEFAULTS, **s} if s.get("kind") == "task" else _plain(s) for s in steps
+        # The canvas owns the shape (which steps, where, which edges); the side panel owns the
+        # properties, so a late canvas event cannot undo a name or role just set.
+        known = {step["id"]: step for step in self.steps}
+        self.steps = [_merged(known.get(step["id"]), step) for step in steps]
+        conditions = {edge["id"]: edge.get("condition", "") for edge in self.transitions}
+        self.transitions = [
+            {**edge, "condition": conditions.get(edge["id"], edge.get("condition", ""))}
+            for edge in transitions
         ]
-        self.transitions = [{**t, "condition": t.get("condition", "")} for t in transitions]
         if self.selected and all(s["id"] != self.selected for s in self.steps):
             self.selected = ""
         return self._changed()
@@ -767,6 +772,13 @@ class EditorState(rx.State):
         yield rx.toast.success(
             "已导入到草稿" + (f"，{len(skipped)} 个元素未导入" if skipped else "")
         )
+
+
+def _merged(known: dict[str, Any] | None, drawn: dict[str, Any]) -> dict[str, Any]:
+    """A step as drawn (its place) with the properties the editor holds for it."""
+    if known is not None:
+        return {**known, "x": drawn.get("x", 0), "y": drawn.get("y", 0)}
+    return {**_NEW_STEP_DEFAULTS, **drawn} if drawn.get("kind") == "task" else _plain(drawn)
 
 
 def _plain(step: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,10 @@ from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import select
 
+from console.audit.models import OperationLog
+from console.core.db import session_scope
 from tests.api.test_gateway import _ensure_tenant
 from tests.e2e.conftest import log_in
 from tests.support import flow
@@ -78,3 +81,52 @@ def test_an_administrator_adds_a_step_on_the_canvas_and_publishes_it(
     page.get_by_test_id("diff-run").click()
     expect(page.get_by_test_id("diff-table")).to_contain_text("环节「复核」")
     expect(page.get_by_test_id("usage-table")).to_contain_text("临安区（330185）继承省级模板")
+
+
+def test_a_county_overrides_a_business_edits_it_checked_as_typed_and_reverts(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    _ensure_tenant(console_server, "330106", "西湖区")
+    account = make_user("workflow_county", "county_admin", tenant="330106")
+    log_in(page, console_server.base_url, account)
+    page.get_by_test_id("nav-workflows").click()
+    expect(page.get_by_test_id("workflows-viewing")).to_contain_text("区县 330106")
+    page.get_by_test_id("open-2000402").click()
+    expect(page.get_by_test_id("inheritance")).to_contain_text("本区县继承省级模板")
+    expect(page.get_by_test_id("editor-save")).to_have_count(0)
+    page.get_by_test_id("editor-override").click()
+    expect(page.get_by_test_id("inheritance")).to_contain_text("覆盖发布前仍执行省级模板")
+
+    page.get_by_test_id("tab-materials").click()
+    page.get_by_test_id("material-add").click()
+    expect(page.get_by_test_id("editor-problems")).to_contain_text("材料名称不能为空")
+    page.get_by_test_id("material-name").last.fill("户籍证明")
+    expect(page.get_by_test_id("editor-ok")).to_be_visible()
+
+    page.get_by_test_id("tab-form").click()
+    page.get_by_test_id("field-add").click()
+    expect(page.get_by_test_id("editor-problems")).to_contain_text("缺少显示名称")
+    page.get_by_test_id("field-label").last.fill("户籍地址")
+    expect(page.get_by_test_id("editor-ok")).to_be_visible()
+    expect(page.get_by_test_id("form-preview")).to_contain_text("户籍地址")
+
+    page.get_by_test_id("tab-opinions").click()
+    expect(page.get_by_test_id("editor")).to_contain_text("张*明申请房地产权转移登记")
+    page.get_by_test_id("editor-save").click()
+    expect(page.get_by_test_id("editor-versions")).to_contain_text("草稿 v1")
+    expect(page.get_by_test_id("editor-publish")).to_have_count(
+        0
+    )  # counties draft, province publishes
+
+    page.get_by_test_id("editor-revert").click()
+    page.get_by_test_id("editor-confirm").click()
+    expect(page.get_by_test_id("inheritance")).to_contain_text("本区县继承省级模板")
+    with session_scope(console_server.db_url) as session:
+        logged = session.exec(
+            select(OperationLog.action).where(
+                OperationLog.actor_account == account,
+                OperationLog.object == "workflows.definitions",
+                OperationLog.tenant_code == "330106",
+            )
+        ).all()
+    assert {"override", "save_draft", "revert"} <= set(logged)
