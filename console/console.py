@@ -61,7 +61,7 @@ from console.tenancy.pages import tenants_page
 from console.tenancy.state import TenantsState
 from console.ui import theme
 from console.ui.navigation import SECTIONS
-from console.ui.pages import not_found, under_construction
+from console.ui.pages import not_found
 from console.workflows.pages import workflows_page
 from console.workflows.state import WorkflowsState
 
@@ -99,7 +99,7 @@ app.add_page(
     title=f"修改密码 · {theme.PRODUCT_NAME}",
     on_load=SessionState.guard,
 )
-# Sections built so far: page component and the loader the guard fires once it allowed the page.
+# Each section's page component and the loader the guard fires once it allowed the page.
 BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "overview": (overview_page, OverviewState.load),
     "statistics": (statistics_page, StatisticsState.load),
@@ -123,10 +123,7 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "workflows": (workflows_page, WorkflowsState.load),
 }
 for _section in SECTIONS:
-    if _section.key in BUILT:
-        _page, PAGE_LOADERS[_section.key] = BUILT[_section.key]
-    else:
-        _page = under_construction(_section)
+    _page, PAGE_LOADERS[_section.key] = BUILT[_section.key]  # every section is built
     app.add_page(
         _page,
         route=_section.route,

@@ -17,8 +17,6 @@ class Section:
     summary: str
     # Permission object whose ``read`` shows the page (console/authz/catalogue.py).
     obj: str
-    # What the page will hold once built, shown honestly on its "建设中" page.
-    planned: tuple[str, ...] = ()
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -30,12 +28,6 @@ SECTIONS: tuple[Section, ...] = (
         "综合监管",
         "全省办件、时效、共享接口的关键指标一览",
         "dashboards.overview",
-        (
-            "今日/本月/本年收件与办结量及同比环比",
-            "平均办理时长与按时办结率",
-            "网上申请占比",
-            "共享接口调用成功率",
-        ),
     ),
     Section(
         "statistics",
@@ -45,13 +37,6 @@ SECTIONS: tuple[Section, ...] = (
         "综合监管",
         "按地区、时间、登记类型、渠道统计办件",
         "dashboards.statistics",
-        (
-            "地区下钻与排名",
-            "日/周/月/季趋势与热力图",
-            "办理时效分布与超期办件",
-            "共享接口与机构通道监测",
-            "自定义统计与导出",
-        ),
     ),
     Section(
         "timeliness",
@@ -88,7 +73,6 @@ SECTIONS: tuple[Section, ...] = (
         "综合监管",
         "月度、季度监管报表的生成与下载",
         "reports.center",
-        ("按模板生成月报、季报", "图表与文字说明同页", "导出与归档"),
     ),
     Section(
         "tenants",
@@ -98,7 +82,6 @@ SECTIONS: tuple[Section, ...] = (
         "系统管理",
         "按区县划分的租户，数据相互隔离",
         "tenancy.tenants",
-        ("租户新增、停用、启用", "省级用户切换租户视角"),
     ),
     Section(
         "organizations",
@@ -108,7 +91,6 @@ SECTIONS: tuple[Section, ...] = (
         "系统管理",
         "登记机构、共享部门、银行、开发企业等机构树",
         "iam.organizations",
-        ("机构树维护", "统一社会信用代码校验"),
     ),
     Section(
         "users",
@@ -118,7 +100,6 @@ SECTIONS: tuple[Section, ...] = (
         "系统管理",
         "账号、所属机构、岗位与角色",
         "iam.users",
-        ("账号新增、停用、解锁", "个人信息加密存储与脱敏显示", "一体化平台用户同步"),
     ),
     Section(
         "roles",
@@ -128,7 +109,6 @@ SECTIONS: tuple[Section, ...] = (
         "系统管理",
         "角色、权限目录与三员分立",
         "iam.roles",
-        ("角色分类与复制", "页面×操作权限树", "用户有效权限查询"),
     ),
     Section(
         "dictionaries",
@@ -138,7 +118,6 @@ SECTIONS: tuple[Section, ...] = (
         "配置管理",
         "行政区划、登记类型等字典及导入导出",
         "dictionaries.items",
-        ("全国行政区划", "登记类型、权利类型等国家代码", "导入预览与变更历史"),
     ),
     Section(
         "interfaces",
@@ -148,7 +127,6 @@ SECTIONS: tuple[Section, ...] = (
         "配置管理",
         "登记系统接入与部门共享接口登记",
         "interfaces.registry",
-        ("接口登记与版本", "连通性测试与健康探测"),
     ),
     Section(
         "api_keys",
@@ -158,7 +136,6 @@ SECTIONS: tuple[Section, ...] = (
         "配置管理",
         "登记系统与机构调用本平台接口的密钥：创建、轮换、吊销",
         "interfaces.keys",
-        ("创建后只显示一次", "轮换宽限期", "最近使用时间"),
     ),
     Section(
         "channels",
@@ -168,7 +145,6 @@ SECTIONS: tuple[Section, ...] = (
         "配置管理",
         "银行、开发企业、经纪与代理机构的直连通道",
         "interfaces.channels",
-        ("通道开通、限流观察、关闭与整改恢复", "通道业务量与拒绝率"),
     ),
     Section(
         "sharing_tasks",
@@ -178,7 +154,6 @@ SECTIONS: tuple[Section, ...] = (
         "配置管理",
         "向税务、交易等部门推送登记结果的任务及其执行",
         "interfaces.tasks",
-        ("任务定义与计划", "执行进度与错误", "失败重跑"),
     ),
     Section(
         "workflows",
@@ -188,7 +163,6 @@ SECTIONS: tuple[Section, ...] = (
         "配置管理",
         "业务定义、可视化流程设计、表单、材料与意见模板",
         "workflows.definitions",
-        ("可视化流程设计器", "版本发布与差异比较", "省级模板与区县继承"),
     ),
     Section(
         "audit",
@@ -198,7 +172,6 @@ SECTIONS: tuple[Section, ...] = (
         "安全审计",
         "操作日志、接口调用日志、异常日志的检索、追溯与导出",
         "audit.logs",
-        ("日志检索与导出", "办件全程追溯"),
     ),
     Section(
         "log_retention",
@@ -208,7 +181,6 @@ SECTIONS: tuple[Section, ...] = (
         "安全审计",
         "各类日志的保存范围、按月数量、缺失日期、下一次清理与防篡改校验",
         "audit.logs",
-        ("保留不少于 365 天", "SM3 校验链"),
     ),
     Section(
         "login_log",
@@ -227,7 +199,6 @@ SECTIONS: tuple[Section, ...] = (
         "安全审计",
         "安全策略与运行参数",
         "system.settings",
-        ("密码与锁定策略", "会话超时", "运行参数一览"),
     ),
 )
 
