@@ -230,7 +230,10 @@ def set_time_limit(
             f"应为 0 到 {LEGAL_LIMIT_WORKDAYS} 个工作日（《不动产登记暂行条例》第二十条）",
             field="承诺时限",
         )
-    if workflows.has_template(session, kind=Kind.BUSINESS, key=business_code):
+    row = session.get(BusinessTimeLimit, business_code)
+    before = None if row is None else {"workdays": row.workdays, "basis": row.basis}
+    changed = row is None or row.workdays != workdays
+    if changed and workflows.has_template(session, kind=Kind.BUSINESS, key=business_code):
         workflows.publish_time_limit(
             session=session,
             actor=actor,
@@ -238,9 +241,7 @@ def set_time_limit(
             workdays=workdays,
             basis=basis,
         )
-        return
-    row = session.get(BusinessTimeLimit, business_code)
-    before = None if row is None else {"workdays": row.workdays, "basis": row.basis}
+        row = session.get(BusinessTimeLimit, business_code)
     row = row or BusinessTimeLimit(business_code=business_code, workdays=workdays)
     row.workdays, row.basis = workdays, basis.strip()[:200]
     row.updated_by, row.updated_at = actor.account, utcnow()

@@ -101,6 +101,11 @@ def _export_step(process: ET.Element, step: Step, body: WorkflowBody) -> None:
         groups = ",".join(step.roles)
         attributes[_q(FLOWABLE, "candidateGroups")] = groups
         attributes[_q(CAMUNDA, "candidateGroups")] = groups
+    if step.kind == "gateway":
+        # Engines take the exit without a condition only when it is named the default.
+        default = [e.id for e in body.transitions if e.source == step.id and not e.condition]
+        if default:
+            attributes["default"] = default[0]
     element = ET.SubElement(process, _q(BPMN, _ELEMENT_OF_KIND[step.kind]), attributes)
     if step.kind == "task":
         extensions = ET.SubElement(element, _q(BPMN, "extensionElements"))
@@ -185,8 +190,8 @@ def _bounds(root: ET.Element) -> dict[str, tuple[float, float]]:
         box = shape.find(_q(DC, "Bounds"))
         if box is not None:
             found[shape.get("bpmnElement", "")] = (
-                float(box.get("x", 0)),
-                float(box.get("y", 0)),
+                _number(box.get("x"), "图形位置"),
+                _number(box.get("y"), "图形位置"),
             )
     return found
 
@@ -207,15 +212,17 @@ def _import_step(element: ET.Element, kind: str, bounds: dict) -> dict:
         "roles": roles if kind == "task" else [],
         "actions": _split(extra.get("actions")) if extra is not None else [],
         "editable_fields": _split(extra.get("editableFields")) if extra is not None else [],
-        "limit_workdays": _number(extra.get("limitWorkdays")) if extra is not None else 0,
+        "limit_workdays": _number(extra.get("limitWorkdays"), "环节时限")
+        if extra is not None
+        else 0,
     }
 
 
-def _number(text: str | None) -> float:
+def _number(text: str | None, what: str) -> float:
     try:
         return float(text or 0)
     except ValueError:
-        raise ValidationFailed(f"环节时限 {text} 不是数字", field="BPMN 文件") from None
+        raise ValidationFailed(f"{what} {text} 不是数字", field="BPMN 文件") from None
 
 
 def _import_flow(element: ET.Element) -> dict:

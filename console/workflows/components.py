@@ -338,7 +338,7 @@ def _side_panel() -> rx.Component:
                     "名称",
                     rx.input(
                         default_value=step["name"].to(str),
-                        key=EditorState.selected,
+                        key=EditorState.revision.to(str) + EditorState.selected,
                         on_blur=EditorState.set_step_name,
                         disabled=~EditorState.editable,
                         data_testid="step-name",
@@ -359,7 +359,7 @@ def _side_panel() -> rx.Component:
                             "可编辑的表单字段（标识，逗号分隔）",
                             rx.input(
                                 default_value=step["editable_fields"].to(list[str]).join(","),
-                                key=EditorState.selected + "-fields",
+                                key=EditorState.revision.to(str) + EditorState.selected + "-fields",
                                 on_blur=EditorState.set_step_fields,
                                 disabled=~EditorState.editable,
                                 data_testid="step-fields",
@@ -369,7 +369,7 @@ def _side_panel() -> rx.Component:
                             "环节时限（工作日，0 为不限）",
                             rx.input(
                                 default_value=step["limit_workdays"].to(str),
-                                key=EditorState.selected + "-limit",
+                                key=EditorState.revision.to(str) + EditorState.selected + "-limit",
                                 type="number",
                                 step="0.5",
                                 min="0",
@@ -421,7 +421,7 @@ def workflow_design() -> rx.Component:
             "流程名称",
             rx.input(
                 default_value=EditorState.name,
-                key=EditorState.key + "-name",
+                key=EditorState.revision.to(str) + "-wfname",
                 on_blur=EditorState.set_name,
                 disabled=~EditorState.editable,
                 width="360px",
@@ -505,7 +505,10 @@ def business_main() -> rx.Component:
         labelled(
             "业务名称",
             _text_input(
-                EditorState.name, EditorState.set_name, "business-name", key=EditorState.key
+                EditorState.name,
+                EditorState.set_name,
+                "business-name",
+                key=EditorState.revision.to(str) + "-bname",
             ),
         ),
         labelled(
@@ -537,7 +540,7 @@ def business_main() -> rx.Component:
                 type="number",
                 min="0",
                 max="30",
-                key=EditorState.key + "-limit",
+                key=EditorState.revision.to(str) + "-limit",
             ),
         ),
         labelled(
@@ -556,7 +559,7 @@ def business_main() -> rx.Component:
                 label,
                 rx.text_area(
                     default_value=guide[name].to(str),
-                    key=EditorState.key + "-" + name,
+                    key=EditorState.revision.to(str) + "-" + name,
                     on_change=lambda v, n=name: EditorState.set_guide(n, v),
                     disabled=~EditorState.editable,
                     rows="3",
@@ -576,6 +579,19 @@ def business_main() -> rx.Component:
     )
 
 
+def guide_preview() -> rx.Component:
+    """The 办事指南 as the public will read it, put together from the definition."""
+    return rx.card(
+        rx.vstack(
+            rx.text("办事指南预览（流程、材料、时限取自本定义）", weight="bold"),
+            rx.text(EditorState.guide_preview, size="2", white_space="pre-wrap"),
+            width="100%",
+        ),
+        width="100%",
+        data_testid="guide-preview",
+    )
+
+
 def _field_row(field: rx.Var, index: rx.Var[int]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
@@ -583,7 +599,7 @@ def _field_row(field: rx.Var, index: rx.Var[int]) -> rx.Component:
                 field["name"].to(str),
                 lambda v: EditorState.set_field(index, "name", v),
                 "field-name",
-                key=EditorState.key + "-fname-" + index.to(str),
+                key=EditorState.revision.to(str) + field["uid"].to(str) + "-name",
                 width="140px",
             )
         ),
@@ -592,7 +608,7 @@ def _field_row(field: rx.Var, index: rx.Var[int]) -> rx.Component:
                 field["label"].to(str),
                 lambda v: EditorState.set_field(index, "label", v),
                 "field-label",
-                key=EditorState.key + "-flabel-" + index.to(str),
+                key=EditorState.revision.to(str) + field["uid"].to(str) + "-label",
             )
         ),
         rx.table.cell(
@@ -724,7 +740,7 @@ def _material_row(material: rx.Var, index: rx.Var[int]) -> rx.Component:
                 material["name"].to(str),
                 lambda v: EditorState.set_material(index, "name", v),
                 "material-name",
-                key=EditorState.key + "-mname-" + index.to(str),
+                key=EditorState.revision.to(str) + material["uid"].to(str) + "-name",
                 width="220px",
             )
         ),
@@ -750,7 +766,7 @@ def _material_row(material: rx.Var, index: rx.Var[int]) -> rx.Component:
                 material["count"].to(str),
                 lambda v: EditorState.set_material(index, "count", v),
                 "material-count",
-                key=EditorState.key + "-mcount-" + index.to(str),
+                key=EditorState.revision.to(str) + material["uid"].to(str) + "-count",
                 type="number",
                 min="1",
                 width="70px",
@@ -768,7 +784,7 @@ def _material_row(material: rx.Var, index: rx.Var[int]) -> rx.Component:
                 material["spec"].to(str),
                 lambda v: EditorState.set_material(index, "spec", v),
                 "material-spec",
-                key=EditorState.key + "-mspec-" + index.to(str),
+                key=EditorState.revision.to(str) + material["uid"].to(str) + "-spec",
                 width="100%",
             )
         ),
@@ -833,7 +849,7 @@ def _opinion(row: rx.Var) -> rx.Component:
                 row["step"].to(str),
                 rx.text_area(
                     default_value=row["text"].to(str),
-                    key=EditorState.key + "-op-" + row["step"].to(str),
+                    key=EditorState.revision.to(str) + "-op-" + row["step"].to(str),
                     on_change=lambda v: EditorState.set_opinion(row["step"].to(str), v),
                     disabled=~EditorState.editable,
                     rows="3",

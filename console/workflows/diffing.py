@@ -83,16 +83,27 @@ def _compare(
     right: list[dict[str, Any]],
     key: Callable[[dict[str, Any]], str],
     text: Callable[[dict[str, Any]], str],
+    signature: Callable[[dict[str, Any]], object] | None = None,
 ) -> list[DiffRow]:
-    before = {key(item): text(item) for item in left}
-    after = {key(item): text(item) for item in right}
+    """Items matched by ``key``; changed when their ``signature`` (default: text) differs."""
+    same = signature or text
+    before = {key(item): item for item in left}
+    after = {key(item): item for item in right}
     rows = []
     for item in list(before) + [k for k in after if k not in before]:
-        old, new = before.get(item, ""), after.get(item, "")
-        if old == new:
+        old, new = before.get(item), after.get(item)
+        if old is not None and new is not None and same(old) == same(new):
             continue
-        change = "新增" if not old else "删除" if not new else "修改"
-        rows.append(DiffRow(section, item, change, old, new))
+        change = "新增" if old is None else "删除" if new is None else "修改"
+        rows.append(
+            DiffRow(
+                section,
+                item,
+                change,
+                text(old) if old is not None else "",
+                text(new) if new is not None else "",
+            )
+        )
     return rows
 
 
@@ -107,20 +118,28 @@ def _scalars(section: str, labels: dict[str, str], left: dict, right: dict) -> l
 
 
 def diff_workflows(left: dict[str, Any], right: dict[str, Any]) -> list[DiffRow]:
-    """What changed from ``left`` to ``right`` (positions on the canvas are not a change)."""
-    names = {s["id"]: s["name"] for s in left["steps"]} | {
-        s["id"]: s["name"] for s in right["steps"]
+    """What changed from ``left`` to ``right`` (positions on the canvas are not a change).
+
+    Steps and transitions are matched by id; each side is described with its own names.
+    """
+    old = {s["id"]: s["name"] for s in left["steps"]}
+    new = {s["id"]: s["name"] for s in right["steps"]}
+    labels = {e["id"]: _edge_key(e, old) for e in left["transitions"]} | {
+        e["id"]: _edge_key(e, new) for e in right["transitions"]
     }
+    edges = _compare(
+        "连线",
+        [{**e, "_text": _transition_text(e, old)} for e in left["transitions"]],
+        [{**e, "_text": _transition_text(e, new)} for e in right["transitions"]],
+        lambda e: labels[e["id"]],
+        lambda e: e["_text"],
+        # A renamed step is a change of the step, not of the transitions touching it.
+        lambda e: (e["source"], e["target"], e.get("condition", "")),
+    )
     return [
         *_scalars("流程", {"name": "流程名称"}, left, right),
         *_compare("环节", left["steps"], right["steps"], lambda s: s["id"], _step_text),
-        *_compare(
-            "连线",
-            left["transitions"],
-            right["transitions"],
-            lambda e: _edge_key(e, names),
-            lambda e: _transition_text(e, names),
-        ),
+        *edges,
     ]
 
 

@@ -8,17 +8,26 @@ for workflows, on the canvas.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from typing import Any
 
 import reflex as rx
 
 from console.authz.service import can
+from console.core.errors import ValidationFailed
 from console.iam.state import SessionState
 from console.ui.actions import call
 from console.ui.choice import Choice
 from console.workflows import service
+from console.workflows.guide import compose_guide
 from console.workflows.models import Kind
-from console.workflows.schema import ACTIONS, FIELD_CHECKS, FIELD_TYPES, MATERIAL_FORMS
+from console.workflows.schema import (
+    ACTIONS,
+    FIELD_CHECKS,
+    FIELD_TYPES,
+    MATERIAL_FORMS,
+    parse_business,
+)
 from console.workflows.service import OBJ
 
 _NEW_STEP_DEFAULTS = {
@@ -145,6 +154,9 @@ class EditorState(rx.State):
     confirm_action: str = ""
     bpmn_skipped: list[str] = []
     _bpmn_text: str = ""
+    _tenant: str = ""
+    _check_seq: int = 0
+    revision: int = 0
     own_published: bool = False
 
     async def _token(self) -> str:
@@ -243,31 +255,43 @@ class EditorState(rx.State):
                 "write": can(actor, OBJ, "write", tenant=tenant),
                 "approve": can(actor, OBJ, "approve", tenant=tenant),
             }
-            tasks = _workflow_tasks(session, actor, view) if kind == "business" else []
-            return view, choices, rights, tenant, tasks
+            workflow = view.body.get("workflow", "") if kind == "business" else ""
+            tasks = service.workflow_tasks(session=session, actor=actor, key=workflow)
+            usage = service.usage(session=session, actor=actor, kind=definition_kind, key=key)
+            return view, choices, rights, tenant, tasks, usage
 
         outcome = await call(token, fetch)
         async with self:
             self.busy = False
-            if not outcome.ok or outcome.value is None:
-                yield rx.toast.error(outcome.error_text)
-                return
-            view, choices, rights, tenant, tasks = outcome.value
-            self._show(view, tasks)
-            self.can_write, self.can_publish = rights["write"], rights["approve"]
-            self.is_county = tenant != service.province_code()
-            self.workflow_choices = _choices(choices.workflows)
-            self.role_choices = _choices(choices.roles)
-            self.registration_choices = _choices(choices.registration_types)
-            self.right_choices = [Choice("none", "不限"), *_choices(choices.right_types)]
-            self.dictionary_choices = [Choice("none", "不绑定"), *_choices(choices.dictionaries)]
-            self.is_open, self.tab, self.selected, self.dirty = True, "main", "", False
-            self.diff_rows, self.usage, self.bpmn_skipped = [], [], []
-            yield rx.call_script(
-                f"window.history.replaceState(null, '', '/workflows?kind={kind}&key={key}')"
-            )
+            failed = not outcome.ok or outcome.value is None
+            if not failed:
+                view, choices, rights, tenant, tasks, usage = outcome.value
+                self._show(view, tasks)
+                self._tenant = tenant
+                self.can_write, self.can_publish = rights["write"], rights["approve"]
+                self.is_county = tenant != service.province_code()
+                self.workflow_choices = _choices(choices.workflows)
+                self.role_choices = _choices(choices.roles)
+                self.registration_choices = _choices(choices.registration_types)
+                self.right_choices = [Choice("none", "不限"), *_choices(choices.right_types)]
+                self.dictionary_choices = [
+                    Choice("none", "不绑定"),
+                    *_choices(choices.dictionaries),
+                ]
+                self.is_open, self.selected, self.dirty = True, "", False
+                if self.kind != kind or self.key != key:
+                    self.tab = "main"
+                self.diff_rows, self.bpmn_skipped = [], []
+                self.usage = _usage_views(usage)
+        if failed:
+            yield rx.toast.error(outcome.error_text)
+            return
+        yield rx.call_script(
+            f"window.history.replaceState(null, '', '/workflows?kind={kind}&key={key}')"
+        )
 
     def _show(self, view: service.DefinitionView, tasks: list[str]) -> None:
+        self.revision += 1  # inputs remount with what was loaded, not what was typed before
         self.kind, self.key, self.title = view.kind, view.key, view.name
         self.origin, self.origin_label, self.owner = view.origin, view.origin_label, view.owner
         self.served_version, self.draft_number = view.served_version, view.draft_number
@@ -308,10 +332,15 @@ class EditorState(rx.State):
         self.workflow = body.get("workflow", "")
         self.guide = {k: str(v) for k, v in body.get("guide", {}).items()}
         self.form_fields = [
-            {**f, "dictionary": f.get("dictionary") or "none", "check": f.get("check") or "none"}
+            {
+                **f,
+                "dictionary": f.get("dictionary") or "none",
+                "check": f.get("check") or "none",
+                "uid": _uid(),
+            }
             for f in body.get("form", [])
         ]
-        self.materials = list(body.get("materials", []))
+        self.materials = [{**m, "uid": _uid()} for m in body.get("materials", [])]
         self.opinions = [
             {**o, "preview": service.opinion_preview(o["text"], self.name)}
             for o in body.get("opinions", [])
@@ -333,13 +362,13 @@ class EditorState(rx.State):
             "guide": self.guide,
             "form": [
                 {
-                    **f,
+                    **_without_uid(f),
                     "dictionary": "" if f.get("dictionary") == "none" else f.get("dictionary"),
                     "check": "" if f.get("check") == "none" else f.get("check"),
                 }
                 for f in self.form_fields
             ],
-            "materials": self.materials,
+            "materials": [_without_uid(m) for m in self.materials],
             "opinions": [{"step": o["step"], "text": o["text"]} for o in self.opinions],
         }
 
@@ -355,6 +384,7 @@ class EditorState(rx.State):
 
     def _changed(self):
         self.dirty = True
+        self._check_seq += 1
         return EditorState.recheck
 
     @rx.event(background=True)
@@ -362,11 +392,14 @@ class EditorState(rx.State):
         """Check the draft in progress as publishing would (nothing is saved)."""
         async with self:
             token, kind, key, body = await self._token(), Kind(self.kind), self.key, self._body()
+            seq = self._check_seq
         outcome = await call(
             token,
             lambda s, a: service.check_draft(session=s, actor=a, kind=kind, key=key, body=body),
         )
         async with self:
+            if seq != self._check_seq:
+                return  # a newer edit's check is on its way; this result is stale
             if outcome.ok and outcome.value is not None:
                 self.error = ""
                 self._set_problems(outcome.value)
@@ -376,9 +409,14 @@ class EditorState(rx.State):
 
     @rx.event
     def close(self):
-        """Back to the list."""
+        """Back to the list (refreshed: what was saved here shows there)."""
+        from console.workflows.state import WorkflowsState
+
         self.is_open = False
-        return rx.call_script("window.history.replaceState(null, '', '/workflows')")
+        return [
+            rx.call_script("window.history.replaceState(null, '', '/workflows')"),
+            WorkflowsState.load,
+        ]
 
     @rx.event
     def hide(self) -> None:
@@ -452,6 +490,7 @@ class EditorState(rx.State):
         except ValueError:
             self.error = "环节时限：请输入数字（工作日）"
             return None
+        self.error = ""
         return self._update_selected(limit_workdays=limit)
 
     @rx.event
@@ -478,7 +517,21 @@ class EditorState(rx.State):
         if attribute not in {"registration_type", "right_type", "time_limit", "workflow"}:
             return None
         setattr(self, attribute, value)
+        if attribute == "workflow":
+            return [self._changed(), EditorState.refresh_tasks]
         return self._changed()
+
+    @rx.event(background=True)
+    async def refresh_tasks(self):
+        """The steps of a newly bound workflow, for its opinion templates."""
+        async with self:
+            token, workflow = await self._token(), self.workflow
+        outcome = await call(
+            token, lambda s, a: service.workflow_tasks(session=s, actor=a, key=workflow)
+        )
+        async with self:
+            if outcome.ok and outcome.value is not None and workflow == self.workflow:
+                self.workflow_tasks = outcome.value
 
     @rx.event
     def set_guide(self, attribute: str, value: str):
@@ -493,6 +546,7 @@ class EditorState(rx.State):
         self.form_fields = [
             *self.form_fields,
             {
+                "uid": _uid(),
                 "name": f"field_{number}",
                 "label": "",
                 "type": "text",
@@ -521,6 +575,7 @@ class EditorState(rx.State):
         self.materials = [
             *self.materials,
             {
+                "uid": _uid(),
                 "name": "",
                 "required": True,
                 "form": "original",
@@ -561,6 +616,17 @@ class EditorState(rx.State):
         return self._changed()
 
     @rx.var
+    def guide_preview(self) -> str:
+        """The 办事指南 put together from what is on screen."""
+        if self.kind != Kind.BUSINESS.value:
+            return ""
+        try:
+            body = parse_business(self._body())
+        except ValidationFailed as wrong:
+            return f"（{wrong.message}，修正后显示）"
+        return compose_guide(business=body, tasks=self.workflow_tasks)
+
+    @rx.var
     def opinion_rows(self) -> list[dict[str, str]]:
         """One row per task of the bound workflow, with its template and the filled preview."""
         by_step = {o["step"]: o for o in self.opinions}
@@ -577,9 +643,18 @@ class EditorState(rx.State):
 
     async def _run(self, operation, success: str, *, reopen: bool = True):
         async with self:
-            token, kind, key = await self._token(), self.kind, self.key
+            token, kind, key, expected = await self._token(), self.kind, self.key, self._tenant
             self.busy = True
-        outcome = await call(token, operation)
+
+        def guarded(session, actor):
+            # Another tab may have switched the session's tenant since this editor opened.
+            if service.viewing_tenant(actor) != expected:
+                raise ValidationFailed(
+                    "查看的租户已在其他窗口切换，请重新打开该定义后再操作", field="租户"
+                )
+            return operation(session, actor)
+
+        outcome = await call(token, guarded)
         async with self:
             self.busy = False
             if not outcome.ok:
@@ -590,9 +665,6 @@ class EditorState(rx.State):
         yield rx.toast.success(success)
         if reopen:
             yield EditorState.open_definition(kind, key)
-        from console.workflows.state import WorkflowsState
-
-        yield WorkflowsState.load
 
     @rx.event(background=True)
     async def save(self):
@@ -616,13 +688,16 @@ class EditorState(rx.State):
         """Save what is on screen, then publish it: from now on it is served."""
         async with self:
             kind, key, body, dirty = Kind(self.kind), self.key, self._body(), self.dirty
+            seen = None if dirty else self.draft_number  # publish only the draft on screen
             self.publish_open = False
         note = form.get("note", "")
 
         def operation(session, actor):
             if dirty:
                 service.save_draft(session=session, actor=actor, kind=kind, key=key, body=body)
-            return service.publish(session=session, actor=actor, kind=kind, key=key, note=note)
+            return service.publish(
+                session=session, actor=actor, kind=kind, key=key, note=note, expected_draft=seen
+            )
 
         async for event in self._run(operation, "已发布，新版本即刻生效"):
             yield event
@@ -715,10 +790,7 @@ class EditorState(rx.State):
                 return
             rows, usage = outcome.value
             self.diff_rows = [DiffView(r.section, r.item, r.change, r.left, r.right) for r in rows]
-            self.usage = [
-                UsageView(f"{u.tenant_name}（{u.tenant_code}）", u.origin_label, f"v{u.version}")
-                for u in usage
-            ]
+            self.usage = _usage_views(usage)
             if not rows:
                 yield rx.toast.info("两个版本内容相同")
 
@@ -790,18 +862,24 @@ def _set_at(rows: list[dict[str, Any]], index: int, attribute: str, value: Any) 
     return [{**row, attribute: value} if i == index else row for i, row in enumerate(rows)]
 
 
-def _workflow_tasks(session, actor, view: service.DefinitionView) -> list[str]:
-    """Task names of the workflow a business binds, as the viewing tenant runs it."""
-    key = view.body.get("workflow", "")
-    if not key:
-        return []
-    try:
-        _, version = service.resolve(
-            session, kind=Kind.WORKFLOW, key=key, tenant=service.viewing_tenant(actor)
+def _usage_views(rows: list[service.UsageRow]) -> list[UsageView]:
+    return [
+        UsageView(
+            f"{u.tenant_name}（{u.tenant_code}）",
+            u.origin_label,
+            f"v{u.version}" if u.version else "—",
         )
-    except service.NotFound:
-        return []
-    return service.task_names(version.body)
+        for u in rows
+    ]
+
+
+def _uid() -> str:
+    """A row's identity in the editor (inputs are keyed by it, not by position)."""
+    return secrets.token_hex(4)
+
+
+def _without_uid(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != "uid"}
 
 
 FIELD_TYPE_CHOICES = [Choice(k, v) for k, v in FIELD_TYPES.items()]

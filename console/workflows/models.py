@@ -34,9 +34,10 @@ class Status(StrEnum):
 
     DRAFT = "draft"
     PUBLISHED = "published"
+    DISCARDED = "discarded"  # kept, so a number is never given twice
 
 
-STATUS_LABELS = {Status.DRAFT: "草稿", Status.PUBLISHED: "已发布"}
+STATUS_LABELS = {Status.DRAFT: "草稿", Status.PUBLISHED: "已发布", Status.DISCARDED: "已放弃"}
 
 
 class Definition(SQLModel, table=True):
@@ -52,6 +53,8 @@ class Definition(SQLModel, table=True):
     name: str = Field(max_length=60)
     # An override that was reverted stays (its versions are history) but is no longer served.
     reverted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # When the current override began: versions published before a revert stay history.
+    overridden_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
@@ -62,7 +65,17 @@ class Version(SQLModel, table=True):
     """One numbered version of a definition; its body is the whole setting as JSON."""
 
     __tablename__ = "wf_version"
-    __table_args__ = (sa.UniqueConstraint("definition_id", "number", name="uq_wf_version_number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("definition_id", "number", name="uq_wf_version_number"),
+        # One draft per definition, even when two administrators save at the same moment.
+        sa.Index(
+            "uq_wf_version_one_draft",
+            "definition_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'draft'"),
+            postgresql_where=sa.text("status = 'draft'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     definition_id: int = Field(foreign_key="wf_definition.id", index=True)
@@ -83,20 +96,24 @@ class Version(SQLModel, table=True):
 
 
 class PublishedVersionImmutable(Exception):
-    """A published version was about to be changed or deleted (a bug: the service refuses first)."""
+    """A settled version (published or discarded) was about to change: the service refuses first."""
+
+
+def _stored_status(connection: sa.Connection, version_id: int | None) -> str | None:
+    table = Version.__table__
+    return connection.execute(sa.select(table.c.status).where(table.c.id == version_id)).scalar()
 
 
 @event.listens_for(Version, "before_update")
-def _refuse_changing_published(_mapper, connection: sa.Connection, target: Version) -> None:
-    # Defence in depth behind the service's own check: read the stored status, not the new one.
-    stored = connection.execute(
-        sa.select(Version.__table__.c.status).where(Version.__table__.c.id == target.id)
-    ).scalar()
-    if stored == Status.PUBLISHED.value:
-        raise PublishedVersionImmutable(f"version {target.id} is published")
+def _refuse_changing_settled(_mapper, connection: sa.Connection, target: Version) -> None:
+    # Defence in depth behind the service's own checks: the stored status, not the new one.
+    stored = _stored_status(connection, target.id)
+    if stored is not None and stored != Status.DRAFT.value:
+        raise PublishedVersionImmutable(f"version {target.id} is {stored}")
 
 
 @event.listens_for(Version, "before_delete")
-def _refuse_deleting_published(_mapper, _connection: sa.Connection, target: Version) -> None:
-    if target.status == Status.PUBLISHED.value:
-        raise PublishedVersionImmutable(f"version {target.id} is published")
+def _refuse_deleting(_mapper, connection: sa.Connection, target: Version) -> None:
+    # Versions are history (a discarded draft is kept as such): none is ever deleted.
+    stored = _stored_status(connection, target.id)
+    raise PublishedVersionImmutable(f"version {target.id} ({stored}) cannot be deleted")

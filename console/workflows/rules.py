@@ -55,9 +55,11 @@ def check_workflow(
     names = {step.id: step.name for step in body.steps}
     if not body.name.strip():
         problems.append(Problem("流程名称不能为空", field="名称"))
-    for step_id, count in Counter(step.id for step in body.steps).items():
-        if count > 1:
-            problems.append(Problem(f"环节标识 {step_id} 重复", ref=step_id))
+    ids = Counter([step.id for step in body.steps] + [edge.id for edge in body.transitions])
+    for duplicate in sorted(ref for ref, count in ids.items() if count > 1):
+        problems.append(
+            Problem(f"标识 {duplicate} 重复（环节与连线的标识须各不相同）", ref=duplicate)
+        )
     starts = [step for step in body.steps if step.kind == "start"]
     if len(starts) != 1:
         problems.append(Problem(f"流程必须有且只有一个开始节点（现有 {len(starts)} 个）"))

@@ -28,6 +28,7 @@ from console.tenancy.models import Tenant, TenantLevel
 from console.tenancy.scope import ensure_visible, scope_of
 from console.workflows import bpmn
 from console.workflows.diffing import DiffRow, diff_businesses, diff_workflows
+from console.workflows.guide import compose_guide, process_order
 from console.workflows.models import (
     KIND_LABELS,
     STATUS_LABELS,
@@ -172,13 +173,15 @@ def _versions(session: Session, definition: Definition) -> list[Version]:
 
 
 def _published(session: Session, definition: Definition | None) -> Version | None:
+    """The newest published version in force: for an override, published since it began."""
     if definition is None:
         return None
-    return session.exec(
-        select(Version)
-        .where(Version.definition_id == definition.id, Version.status == Status.PUBLISHED.value)
-        .order_by(Version.number.desc())  # type: ignore[attr-defined]
-    ).first()
+    statement = select(Version).where(
+        Version.definition_id == definition.id, Version.status == Status.PUBLISHED.value
+    )
+    if definition.overridden_at is not None:
+        statement = statement.where(Version.published_at >= definition.overridden_at)  # type: ignore[operator]
+    return session.exec(statement.order_by(Version.number.desc())).first()  # type: ignore[attr-defined]
 
 
 def _draft(session: Session, definition: Definition) -> Version | None:
@@ -210,6 +213,14 @@ def resolve(session: Session, *, kind: Kind, key: str, tenant: str) -> tuple[Def
     return template, version
 
 
+def _served_number(session: Session, kind: Kind, key: str, tenant: str) -> int:
+    """The version number ``tenant`` runs, 0 when nothing published applies."""
+    try:
+        return resolve(session, kind=kind, key=key, tenant=tenant)[1].number
+    except NotFound:
+        return 0
+
+
 def _origin(definition: Definition, tenant: str, has_template: bool) -> str:
     if definition.tenant_code == province_code():
         return Origin.TEMPLATE if tenant == province_code() else Origin.INHERITED
@@ -219,6 +230,15 @@ def _origin(definition: Definition, tenant: str, has_template: bool) -> str:
 def _require_read(actor: Actor, kind: Kind, key: str = "") -> str:
     tenant = viewing_tenant(actor)
     authz.require(actor, OBJ, "read", tenant=tenant, target=_target(kind, key))
+    return tenant
+
+
+def _guard(actor: Actor, action: str, kind: Kind, key: str) -> str:
+    """The viewing tenant, once the actor may ``action`` there (a refusal is logged)."""
+    tenant = viewing_tenant(actor)
+    target = _target(kind, key)
+    authz.require(actor, OBJ, action, tenant=tenant, target=target)
+    ensure_visible(actor, tenant, obj=OBJ, action=action, target=target)
     return tenant
 
 
@@ -278,12 +298,8 @@ def _list_row(
     shown = own or template
     assert shown is not None
     origin = _origin(shown, tenant, template is not None)
-    try:
-        _, served = resolve(session, kind=kind, key=key, tenant=tenant)
-        served_number = served.number
-    except NotFound:
-        served, served_number = None, 0
-    latest = _versions(session, shown)
+    mine = shown.tenant_code == tenant
+    latest = _visible_versions(session, shown, mine=mine)
     body = json.loads(latest[0].body) if latest else {}
     if kind == Kind.BUSINESS:
         category = body.get("registration_type", key[:3])
@@ -296,36 +312,37 @@ def _list_row(
         category=category,
         origin=origin,
         origin_label=ORIGIN_LABELS[origin],
-        served_version=served_number,
-        has_draft=_draft(session, shown) is not None,
+        served_version=_served_number(session, kind, key, tenant),
+        has_draft=mine and _draft(session, shown) is not None,
         updated=to_local_text(latest[0].updated_at) if latest else "",
     )
+
+
+def _visible_versions(session: Session, definition: Definition, *, mine: bool) -> list[Version]:
+    """All versions of one's own definition; of an inherited one, only what was published."""
+    versions = _versions(session, definition)
+    if mine:
+        return versions
+    return [v for v in versions if v.status == Status.PUBLISHED.value]
 
 
 def get_definition(*, session: Session, actor: Actor, kind: Kind, key: str) -> DefinitionView:
     """The definition the viewing tenant works with: its draft (if any) or served version.
 
+    A county following the province template sees only the template's published versions.
+
     Raises:
         NotFound: no such definition for the viewing tenant.
     """
     tenant = _require_read(actor, kind, key)
-    province = province_code()
-    own = _active(_owned(session, kind, key, tenant)) if tenant != province else None
-    template = _owned(session, kind, key, province)
-    shown = own or template
-    if shown is None:
-        raise NotFound(f"{_label(kind)} {key} 不存在")
-    versions = _versions(session, shown)
-    draft = _draft(session, shown)
-    try:
-        _, served = resolve(session, kind=kind, key=key, tenant=tenant)
-        served_number = served.number
-    except NotFound:
-        served, served_number = None, 0
+    shown, mine = _readable(session, actor, kind, key)
+    versions = _visible_versions(session, shown, mine=mine)
+    draft = _draft(session, shown) if mine else None
     current = draft or (versions[0] if versions else None)
     body = json.loads(current.body) if current else {}
-    origin = _origin(shown, tenant, template is not None)
+    template = _owned(session, kind, key, province_code())
     template_published = _published(session, template)
+    origin = _origin(shown, tenant, template is not None)
     return DefinitionView(
         kind=kind.value,
         key=key,
@@ -335,7 +352,7 @@ def get_definition(*, session: Session, actor: Actor, kind: Kind, key: str) -> D
         origin_label=ORIGIN_LABELS[origin],
         owner=shown.tenant_code,
         versions=[_version_row(v) for v in versions],
-        served_version=served_number,
+        served_version=_served_number(session, kind, key, tenant),
         draft_number=draft.number if draft else 0,
         body=body,
         problems=check(session=session, kind=kind, key=key, tenant=tenant, body=body)
@@ -364,11 +381,12 @@ def version_body(
     *, session: Session, actor: Actor, kind: Kind, key: str, number: int
 ) -> dict[str, Any]:
     """The body of one version of the definition the viewing tenant works with."""
-    definition = _editable_or_template(session, actor, kind, key, action="read")
+    _require_read(actor, kind, key)
+    definition, mine = _readable(session, actor, kind, key)
     version = session.exec(
         select(Version).where(Version.definition_id == definition.id, Version.number == number)
     ).first()
-    if version is None:
+    if version is None or not (mine or version.status == Status.PUBLISHED.value):
         raise NotFound(f"版本 v{number} 不存在", field="版本")
     return json.loads(version.body)
 
@@ -414,6 +432,7 @@ def usage(*, session: Session, actor: Actor, kind: Kind, key: str) -> list[Usage
     statement = select(Tenant).where(Tenant.level == TenantLevel.COUNTY.value)
     if not scope.all_tenants:
         statement = statement.where(Tenant.code.in_(sorted(scope.codes)))  # type: ignore[attr-defined]
+    has_template = _owned(session, kind, key, province_code()) is not None
     rows = []
     for tenant in session.exec(statement.order_by(Tenant.code)).all():
         try:
@@ -421,7 +440,7 @@ def usage(*, session: Session, actor: Actor, kind: Kind, key: str) -> list[Usage
         except NotFound:
             rows.append(UsageRow(tenant.code, tenant.name, "未配置", 0))
             continue
-        origin = _origin(definition, tenant.code, True)
+        origin = _origin(definition, tenant.code, has_template)
         rows.append(UsageRow(tenant.code, tenant.name, ORIGIN_LABELS[origin], version.number))
     return rows
 
@@ -429,20 +448,28 @@ def usage(*, session: Session, actor: Actor, kind: Kind, key: str) -> list[Usage
 # ---- writing ------------------------------------------------------------------------------
 
 
-def _editable_or_template(
-    session: Session, actor: Actor, kind: Kind, key: str, *, action: str
-) -> Definition:
-    """The viewing tenant's own active definition (or, for reads, the template it inherits)."""
+def _readable(session: Session, actor: Actor, kind: Kind, key: str) -> tuple[Definition, bool]:
+    """The definition the viewing tenant works with, and whether it is the tenant's own.
+
+    Raises:
+        NotFound: neither the tenant nor the province has it.
+    """
     tenant = viewing_tenant(actor)
-    authz.require(actor, OBJ, action, tenant=tenant, target=_target(kind, key))
-    ensure_visible(actor, tenant, obj=OBJ, action=action, target=_target(kind, key))
+    own = _active(_owned(session, kind, key, tenant))
+    if own is not None:
+        return own, True
+    template = _owned(session, kind, key, province_code())
+    if template is None:
+        raise NotFound(f"{_label(kind)} {key} 不存在")
+    return template, False
+
+
+def _editable(session: Session, actor: Actor, kind: Kind, key: str, *, action: str) -> Definition:
+    """The viewing tenant's own active definition, once the actor may ``action`` on it."""
+    tenant = _guard(actor, action, kind, key)
     own = _active(_owned(session, kind, key, tenant))
     if own is not None:
         return own
-    if action == "read":
-        template = _owned(session, kind, key, province_code())
-        if template is not None:
-            return template
     if tenant != province_code() and _owned(session, kind, key, province_code()) is not None:
         raise ValidationFailed(
             f"{_label(kind)} {key} 继承自省级模板，请先「本地覆盖」再修改", field="继承"
@@ -451,7 +478,13 @@ def _editable_or_template(
 
 
 def _log(
-    session: Session, actor: Actor, definition: Definition, action: str, detail: dict[str, Any]
+    session: Session,
+    actor: Actor,
+    definition: Definition,
+    action: str,
+    detail: dict[str, Any],
+    *,
+    tenant: str | None = None,
 ) -> None:
     record(
         session,
@@ -459,7 +492,7 @@ def _log(
         obj=OBJ,
         action=action,
         target=_target(Kind(definition.kind), definition.key),
-        tenant=definition.tenant_code,
+        tenant=tenant or definition.tenant_code,
         detail={"name": definition.name, **detail},
     )
 
@@ -494,10 +527,8 @@ def create_definition(
 
     The province creates templates; a county creates only what has no province template.
     """
-    tenant = viewing_tenant(actor)
-    authz.require(actor, OBJ, "write", tenant=tenant, target=_target(kind, key))
-    ensure_visible(actor, tenant, obj=OBJ, action="write", target=_target(kind, key))
     key, name = key.strip(), name.strip()
+    tenant = _guard(actor, "write", kind, key)
     if kind == Kind.BUSINESS and not BUSINESS_CODE.match(key):
         raise ValidationFailed("业务代码应为 7 位数字", field="业务代码")
     if kind == Kind.WORKFLOW and not key.replace("_", "").isalnum():
@@ -546,7 +577,7 @@ def save_draft(
     Raises:
         ValidationFailed: the body has the wrong shape (a field of the wrong type or length).
     """
-    definition = _editable_or_template(session, actor, kind, key, action="write")
+    definition = _editable(session, actor, kind, key, action="write")
     parsed = _body_of(kind, body)
     text = dumps(parsed)
     draft = _draft(session, definition)
@@ -585,7 +616,7 @@ def _problems(
 
 def new_draft(*, session: Session, actor: Actor, kind: Kind, key: str, from_number: int) -> int:
     """A draft copied from a published version; returns the draft's number."""
-    definition = _editable_or_template(session, actor, kind, key, action="write")
+    definition = _editable(session, actor, kind, key, action="write")
     if _draft(session, definition) is not None:
         raise ValidationFailed("已有草稿：请先发布或放弃当前草稿", field="版本")
     source = session.exec(
@@ -600,29 +631,48 @@ def new_draft(*, session: Session, actor: Actor, kind: Kind, key: str, from_numb
 
 def discard_draft(*, session: Session, actor: Actor, kind: Kind, key: str) -> None:
     """Throw the draft away (published versions stay)."""
-    definition = _editable_or_template(session, actor, kind, key, action="write")
+    definition = _editable(session, actor, kind, key, action="write")
     draft = _draft(session, definition)
     if draft is None:
         raise NotFound("没有草稿", field="版本")
-    number = draft.number
-    session.delete(draft)
-    _log(session, actor, definition, "discard_draft", {"version": number})
+    draft.status = Status.DISCARDED.value
+    draft.updated_at = utcnow()
+    session.add(draft)
+    _log(session, actor, definition, "discard_draft", {"version": draft.number})
 
 
-def publish(*, session: Session, actor: Actor, kind: Kind, key: str, note: str = "") -> int:
+def publish(
+    *,
+    session: Session,
+    actor: Actor,
+    kind: Kind,
+    key: str,
+    note: str = "",
+    expected_draft: int | None = None,
+) -> int:
     """Publish the draft: from now on it is served and never changes. Returns its number.
 
+    ``expected_draft`` is the draft the publisher looked at: someone else's newer draft is
+    never published in its place.
+
     Raises:
-        ValidationFailed: the draft still has problems (the first is named, with the count).
+        ValidationFailed: the draft still has problems (the first is named, with the count),
+            or it is not the draft the publisher saw.
     """
-    definition = _editable_or_template(session, actor, kind, key, action="approve")
+    definition = _editable(session, actor, kind, key, action="approve")
     draft = _draft(session, definition)
     if draft is None:
         raise ValidationFailed("没有可发布的草稿", field="版本")
+    if expected_draft is not None and draft.number != expected_draft:
+        raise ValidationFailed(
+            f"草稿已变为 v{draft.number}（他人刚刚修改），请重新打开核对后再发布", field="版本"
+        )
     if len(note) > 200:
         raise ValidationFailed("发布说明不能超过 200 字", field="发布说明")
     parsed = _body_of(kind, draft.body)
     problems = _problems(session, definition, kind, key, parsed)
+    if isinstance(parsed, WorkflowBody):
+        problems = problems or _bound_business_problems(session, definition, parsed)
     if problems:
         more = f"（共 {len(problems)} 处问题）" if len(problems) > 1 else ""
         raise ValidationFailed(f"不能发布：{problems[0].message}{more}", field="发布")
@@ -632,19 +682,44 @@ def publish(*, session: Session, actor: Actor, kind: Kind, key: str, note: str =
     draft.published_at = utcnow()
     session.add(draft)
     if isinstance(parsed, BusinessBody) and definition.tenant_code == province_code():
-        _sync_time_limit(session, actor, key, parsed.time_limit_workdays)
+        _sync_time_limit(
+            session, actor, key, parsed.time_limit_workdays, f"业务定义 v{draft.number}"
+        )
     _log(session, actor, definition, "publish", {"version": draft.number, "note": note})
     return draft.number
 
 
-def _sync_time_limit(session: Session, actor: Actor, code: str, workdays: int) -> None:
+def _bound_business_problems(
+    session: Session, workflow: Definition, body: WorkflowBody
+) -> list[Problem]:
+    """What the new workflow would break in the owner's published businesses bound to it."""
+    tenant = workflow.tenant_code
+    problems = []
+    for business in session.exec(
+        select(Definition).where(
+            Definition.kind == Kind.BUSINESS.value,
+            Definition.tenant_code.in_(sorted({tenant, province_code()})),  # type: ignore[attr-defined]
+            Definition.reverted_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).all():
+        try:
+            shown, version = resolve(session, kind=Kind.BUSINESS, key=business.key, tenant=tenant)
+        except NotFound:
+            continue
+        parsed = parse_business(version.body)
+        if shown.id != business.id or parsed.workflow != workflow.key:
+            continue
+        for problem in check_business(business.key, parsed, workflow=body, known=_known):
+            problems.append(Problem(f"业务 {business.key}：{problem.message}", field="绑定业务"))
+    return problems
+
+
+def _sync_time_limit(session: Session, actor: Actor, code: str, workdays: int, basis: str) -> None:
     """The province's promised limit is what 办理时效 measures every county against."""
-    row = session.get(BusinessTimeLimit, code)
-    if row is None:
-        row = BusinessTimeLimit(business_code=code, workdays=workdays, basis="业务定义")
-    elif row.workdays == workdays:
-        return
-    row.workdays = workdays
+    row = session.get(BusinessTimeLimit, code) or BusinessTimeLimit(
+        business_code=code, workdays=workdays
+    )
+    row.workdays, row.basis = workdays, basis[:200]
     row.updated_by = actor.account
     row.updated_at = utcnow()
     session.add(row)
@@ -663,6 +738,8 @@ def publish_time_limit(
     Raises:
         ValidationFailed: the business has an unpublished draft (decide it in 流程配置 first).
     """
+    if viewing_tenant(actor) != province_code():
+        raise ValidationFailed("承诺办结时限全省统一，请在全省视图中修改", field="承诺时限")
     template = _owned(session, Kind.BUSINESS, business_code, province_code())
     if template is None:
         raise NotFound(f"业务 {business_code} 不存在")
@@ -686,10 +763,7 @@ def override(*, session: Session, actor: Actor, kind: Kind, key: str) -> int:
 
     The county keeps following the template until it publishes its copy.
     """
-    tenant = viewing_tenant(actor)
-    target = _target(kind, key)
-    authz.require(actor, OBJ, "write", tenant=tenant, target=target)
-    ensure_visible(actor, tenant, obj=OBJ, action="write", target=target)
+    tenant = _guard(actor, "write", kind, key)
     if tenant == province_code():
         raise ValidationFailed("省级模板本身不能覆盖：请先在顶部选择区县", field="租户")
     template = _owned(session, kind, key, province_code())
@@ -706,15 +780,18 @@ def override(*, session: Session, actor: Actor, kind: Kind, key: str) -> int:
             tenant_code=tenant,
             name=template.name,
             created_by=actor.account,
+            overridden_at=utcnow(),
         )
         session.add(own)
         session.flush()
     else:
-        own.reverted_at = None
+        # A new override period: what was published before the revert stays history.
+        own.reverted_at, own.overridden_at = None, utcnow()
         session.add(own)
         stale = _draft(session, own)
         if stale is not None:
-            session.delete(stale)
+            stale.status = Status.DISCARDED.value
+            session.add(stale)
             session.flush()
     draft = _new_version(session, actor, own, source.body, f"省级模板 v{source.number}")
     _log(session, actor, own, "override", {"template_version": source.number})
@@ -726,7 +803,7 @@ def revert(*, session: Session, actor: Actor, kind: Kind, key: str) -> None:
 
     The override's versions stay as history (they were in force once).
     """
-    definition = _editable_or_template(session, actor, kind, key, action="write")
+    definition = _editable(session, actor, kind, key, action="write")
     if definition.tenant_code == province_code():
         raise ValidationFailed("省级模板不能恢复继承", field="继承")
     if _owned(session, kind, key, province_code()) is None:
@@ -741,11 +818,18 @@ def revert(*, session: Session, actor: Actor, kind: Kind, key: str) -> None:
 
 def export_bpmn(*, session: Session, actor: Actor, key: str, number: int) -> str:
     """BPMN 2.0 XML of one version of a workflow (logged as an export)."""
-    definition = _editable_or_template(session, actor, Kind.WORKFLOW, key, action="read")
     body = parse_workflow(
         version_body(session=session, actor=actor, kind=Kind.WORKFLOW, key=key, number=number)
     )
-    _log(session, actor, definition, "export_bpmn", {"version": number})
+    definition, _ = _readable(session, actor, Kind.WORKFLOW, key)
+    _log(
+        session,
+        actor,
+        definition,
+        "export_bpmn",
+        {"version": number},
+        tenant=viewing_tenant(actor),
+    )
     return bpmn.export_bpmn(body, key=key, version=number)
 
 
@@ -753,6 +837,7 @@ def import_bpmn(
     *, session: Session, actor: Actor, key: str, text: str
 ) -> tuple[list[Problem], list[str]]:
     """Replace the workflow's draft by a BPMN design; returns its problems and what was skipped."""
+    _editable(session, actor, Kind.WORKFLOW, key, action="write")  # refuse before parsing
     body, skipped = bpmn.import_bpmn(text)
     problems = save_draft(
         session=session,
@@ -781,6 +866,7 @@ def served_business(*, session: Session, tenant: str, business_code: str) -> dic
         session, kind=Kind.WORKFLOW, key=business.workflow, tenant=tenant
     )
     workflow = parse_workflow(workflow_version.body)
+    guide = compose_guide(business=business, tasks=process_order(workflow))
     return {
         "business_code": business_code,
         "tenant": tenant,
@@ -790,6 +876,7 @@ def served_business(*, session: Session, tenant: str, business_code: str) -> dic
             "version": business_version.number,
             "published_at": business_version.published_at,
             **business.model_dump(mode="json", exclude={"workflow"}),
+            "guide_text": guide,
         },
         "workflow": {
             "key": workflow_def.key,
@@ -869,9 +956,21 @@ def check_draft(
     return check(session=session, kind=kind, key=key, tenant=tenant, body=body)
 
 
+def workflow_tasks(*, session: Session, actor: Actor, key: str) -> list[str]:
+    """Task names of the workflow ``key`` as the viewing tenant runs it ([] if none)."""
+    tenant = _require_read(actor, Kind.WORKFLOW, key)
+    if not key:
+        return []
+    try:
+        _, version = resolve(session, kind=Kind.WORKFLOW, key=key, tenant=tenant)
+    except NotFound:
+        return []
+    return task_names(version.body)
+
+
 def task_names(body: str) -> list[str]:
-    """Names of a workflow's tasks, in the order they were drawn."""
-    return [step.name for step in parse_workflow(body).steps if step.kind == "task"]
+    """Names of a workflow's tasks, in the order a case meets them."""
+    return process_order(parse_workflow(body))
 
 
 def opinion_preview(text: str, business_name: str) -> str:

@@ -50,6 +50,8 @@ class WorkflowsState(PagedListMixin, rx.State):
         async with self:
             params = self.router.page.params
             wanted = (params.get("kind", ""), params.get("key", ""))
+            if wanted[0] in {k.value for k in Kind} and wanted[1]:
+                self.kind = wanted[0]  # the list behind the editor shows the same kind
 
         def prepare():
             kind, keyword, page = Kind(self.kind), self.keyword, self.page

@@ -12,7 +12,7 @@ from console.workflows.models import Definition, Kind, Status, Version
 from tests.api.test_gateway import _call, _ensure_tenant, _key
 from tests.support.server import ConsoleServer
 
-OVERRIDING, INHERITING = "330182", "330183"
+OVERRIDING, INHERITING = "330182", "330122"
 
 
 def _override_mortgage(server: ConsoleServer) -> None:

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("tenant_code", _text(6), nullable=False),
         sa.Column("name", _text(60), nullable=False),
         sa.Column("reverted_at", console.core.db.UTCDateTime(), nullable=True),
+        sa.Column("overridden_at", console.core.db.UTCDateTime(), nullable=True),
         sa.Column("created_by", _text(64), nullable=False),
         sa.Column("created_at", console.core.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -62,6 +63,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("wf_version", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_wf_version_definition_id"), ["definition_id"])
+        batch_op.create_index(
+            "uq_wf_version_one_draft",
+            ["definition_id"],
+            unique=True,
+            sqlite_where=sa.text("status = 'draft'"),
+            postgresql_where=sa.text("status = 'draft'"),
+        )
 
 
 def downgrade() -> None:

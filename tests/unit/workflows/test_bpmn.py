@@ -83,3 +83,17 @@ def test_bad_or_hostile_files_are_refused_in_chinese(text: str, message: str) ->
         import_bpmn(text)
     assert refused.value.message.startswith(message)
     assert refused.value.field == "BPMN 文件"
+
+
+def test_a_diagram_position_that_is_not_a_number_is_named() -> None:
+    text = export_bpmn(parse_workflow(WORKFLOWS["cancellation"]), key="c", version=1)
+    text = text.replace('x="0"', 'x="left"', 1)
+    with pytest.raises(ValidationFailed) as refused:
+        import_bpmn(text)
+    assert refused.value.message == "图形位置 left 不是数字"
+
+
+def test_a_gateway_names_its_unconditioned_exit_as_the_default() -> None:
+    root = ET.fromstring(export_bpmn(parse_workflow(WORKFLOWS["general"]), key="g", version=1))
+    gateway = root.find(f".//{{{BPMN}}}exclusiveGateway")
+    assert gateway is not None and gateway.get("default") == "f_g_review_t3"

@@ -202,3 +202,10 @@ def test_a_body_of_the_wrong_shape_is_named_in_chinese() -> None:
     with pytest.raises(ValidationFailed) as refused:
         parse_workflow({"name": "x", "steps": [{"id": "a", "kind": "loop"}]})
     assert refused.value.message == "环节·第 1 项·类型取值不在允许范围内"
+
+
+def test_ids_of_steps_and_transitions_must_all_differ() -> None:
+    data = _general()
+    data["transitions"].append({"id": "t1", "source": "t4", "target": "t5"})
+    problems = [p for p in _flow(data) if p.ref == "t1"]
+    assert _messages(problems) == ["标识 t1 重复（环节与连线的标识须各不相同）"]
