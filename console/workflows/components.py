@@ -26,6 +26,7 @@ from console.workflows.editor_state import (
     UsageView,
     VersionView,
 )
+from console.workflows.schema import GUIDE_LABELS, STEP_KINDS
 
 ORIGIN_COLOURS = {"template": "indigo", "inherited": "gray", "overridden": "amber", "local": "teal"}
 CHANGE_COLOURS = {"新增": "green", "删除": "red", "修改": "amber"}
@@ -315,15 +316,7 @@ def _side_panel() -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.text("环节属性", weight="bold"),
-                    rx.badge(
-                        rx.match(
-                            kind,
-                            ("start", "开始"),
-                            ("end", "结束"),
-                            ("gateway", "条件分支"),
-                            "办理环节",
-                        )
-                    ),
+                    rx.badge(rx.match(kind, *STEP_KINDS.items(), "办理环节")),
                 ),
                 rx.cond(
                     EditorState.step_errors.contains(EditorState.selected),
@@ -566,12 +559,7 @@ def business_main() -> rx.Component:
                     data_testid=f"guide-{name}",
                 ),
             )
-            for name, label in (
-                ("scope", "办事指南 · 适用范围"),
-                ("basis", "办事指南 · 设定依据"),
-                ("fee_basis", "办事指南 · 收费依据及标准"),
-                ("notes", "办事指南 · 注意事项"),
-            )
+            for name, label in ((n, f"办事指南 · {t}") for n, t in GUIDE_LABELS.items())
         ],
         columns="2",
         spacing="4",

@@ -10,6 +10,7 @@ from console.workflows.schema import (
     ACTIONS,
     FIELD_CHECKS,
     FIELD_TYPES,
+    GUIDE_LABELS,
     MATERIAL_FORMS,
     STEP_KINDS,
 )
@@ -150,7 +151,6 @@ _BUSINESS_SCALARS = {
     "time_limit_workdays": "承诺时限（工作日）",
     "workflow": "绑定流程",
 }
-_GUIDE = {"scope": "适用范围", "basis": "设定依据", "fee_basis": "收费依据", "notes": "注意事项"}
 
 
 def diff_businesses(left: dict[str, Any], right: dict[str, Any]) -> list[DiffRow]:
@@ -168,5 +168,5 @@ def diff_businesses(left: dict[str, Any], right: dict[str, Any]) -> list[DiffRow
             lambda o: o["step"],
             lambda o: o["text"],
         ),
-        *_scalars("办事指南", _GUIDE, left["guide"], right["guide"]),
+        *_scalars("办事指南", GUIDE_LABELS, left["guide"], right["guide"]),
     ]

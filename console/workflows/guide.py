@@ -10,7 +10,7 @@ from __future__ import annotations
 import networkx as nx
 
 from console.stats.models import LEGAL_LIMIT_WORKDAYS
-from console.workflows.schema import MATERIAL_FORMS, BusinessBody, WorkflowBody
+from console.workflows.schema import GUIDE_LABELS, MATERIAL_FORMS, BusinessBody, WorkflowBody
 
 
 def process_order(workflow: WorkflowBody) -> list[str]:
@@ -42,8 +42,8 @@ def compose_guide(*, business: BusinessBody, tasks: list[str]) -> str:
     """The guide as plain text, one numbered part per line group."""
     limit = business.time_limit_workdays
     sections = [
-        ("适用范围", business.guide.scope or "—"),
-        ("设定依据", business.guide.basis or "—"),
+        (GUIDE_LABELS["scope"], business.guide.scope or "—"),
+        (GUIDE_LABELS["basis"], business.guide.basis or "—"),
         ("办理流程", " → ".join(["申请", *tasks, "办结"]) if tasks else "—"),
         (
             "申请材料",
@@ -55,8 +55,8 @@ def compose_guide(*, business: BusinessBody, tasks: list[str]) -> str:
             if limit
             else "即时办结",
         ),
-        ("收费依据及标准", business.guide.fee_basis or "—"),
-        ("注意事项", business.guide.notes or "—"),
+        (GUIDE_LABELS["fee_basis"], business.guide.fee_basis or "—"),
+        (GUIDE_LABELS["notes"], business.guide.notes or "—"),
     ]
     numerals = "一二三四五六七"
     lines = [f"{business.name}办事指南"]

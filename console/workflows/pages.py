@@ -30,13 +30,13 @@ from console.workflows.components import (
     workflow_design,
 )
 from console.workflows.editor_state import EditorState
-from console.workflows.state import ORIGIN_FILTERS, DefinitionView, WorkflowsState
+from console.workflows.state import ORIGIN_FILTERS, DefinitionRowView, WorkflowsState
 
 SECTION = section_by_key("workflows")
 COLUMNS = ("标识", "名称", "类别", "来源", "执行版本", "草稿", "最近修改", "操作")
 
 
-def _row(row: DefinitionView) -> rx.Component:
+def _row(row: DefinitionRowView) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.code(row.key)),
         rx.table.cell(row.name),

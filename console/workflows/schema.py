@@ -6,7 +6,7 @@ Pydantic checks the shapes (types, lengths, allowed values); ``rules`` checks th
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -41,8 +41,15 @@ FIELD_CHECKS: dict[str, str] = {
     "postcode": "邮政编码",
 }
 MATERIAL_FORMS: dict[str, str] = {"original": "原件", "copy": "复印件", "both": "原件及复印件"}
+GUIDE_LABELS: dict[str, str] = {
+    "scope": "适用范围",
+    "basis": "设定依据",
+    "fee_basis": "收费依据及标准",
+    "notes": "注意事项",
+}
 
 Name = Annotated[str, Field(max_length=60)]
+BodyT = TypeVar("BodyT", bound=BaseModel)
 
 
 class _Body(BaseModel):
@@ -160,10 +167,7 @@ _FIELD_NAMES = {
     "text": "模板内容",
     "step": "环节",
     "guide": "办事指南",
-    "fee_basis": "收费依据",
-    "notes": "注意事项",
-    "scope": "适用范围",
-    "basis": "设定依据",
+    **GUIDE_LABELS,
 }
 _REASONS = {
     "string_too_long": "过长",
@@ -194,18 +198,22 @@ def _translated(error: ValidationError) -> ValidationFailed:
     return ValidationFailed(f"{where}{reason}", field=where.split("·")[0] or "内容")
 
 
+def _parse(model: type[BodyT], data: dict[str, Any] | str) -> BodyT:
+    try:
+        if isinstance(data, str):
+            return model.model_validate_json(data)
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise _translated(error) from None
+
+
 def parse_workflow(data: dict[str, Any] | str) -> WorkflowBody:
     """A workflow body from JSON (or its dict).
 
     Raises:
         ValidationFailed: naming the first field of the wrong shape, in Chinese.
     """
-    try:
-        if isinstance(data, str):
-            return WorkflowBody.model_validate_json(data)
-        return WorkflowBody.model_validate(data)
-    except ValidationError as error:
-        raise _translated(error) from None
+    return _parse(WorkflowBody, data)
 
 
 def parse_business(data: dict[str, Any] | str) -> BusinessBody:
@@ -214,12 +222,7 @@ def parse_business(data: dict[str, Any] | str) -> BusinessBody:
     Raises:
         ValidationFailed: naming the first field of the wrong shape, in Chinese.
     """
-    try:
-        if isinstance(data, str):
-            return BusinessBody.model_validate_json(data)
-        return BusinessBody.model_validate(data)
-    except ValidationError as error:
-        raise _translated(error) from None
+    return _parse(BusinessBody, data)
 
 
 def dumps(body: BaseModel) -> str:

@@ -39,6 +39,7 @@ from console.workflows.models import (
 )
 from console.workflows.rules import (
     BUSINESS_CODE,
+    PLACEHOLDERS,
     Problem,
     check_business,
     check_workflow,
@@ -877,6 +878,8 @@ def served_business(*, session: Session, tenant: str, business_code: str) -> dic
             "published_at": business_version.published_at,
             **business.model_dump(mode="json", exclude={"workflow"}),
             "guide_text": guide,
+            # What each {占位符} of an opinion template stands for in the case's data.
+            "placeholders": PLACEHOLDERS,
         },
         "workflow": {
             "key": workflow_def.key,

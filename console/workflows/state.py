@@ -19,7 +19,7 @@ ORIGIN_FILTERS = [("*", "全部来源"), *service.ORIGIN_LABELS.items()]
 
 
 @dataclasses.dataclass(frozen=True)
-class DefinitionView:
+class DefinitionRowView:
     """One row of the list."""
 
     key: str
@@ -36,7 +36,7 @@ class WorkflowsState(PagedListMixin, rx.State):
     """流程配置 (list)."""
 
     kind: str = Kind.BUSINESS.value
-    rows: list[DefinitionView] = []
+    rows: list[DefinitionRowView] = []
     origin_filter: str = "*"
     viewing: str = ""
     can_write: bool = False
@@ -80,7 +80,7 @@ class WorkflowsState(PagedListMixin, rx.State):
                 else f"区县 {tenant}：继承省级模板，可本地覆盖"
             )
             self.rows = [
-                DefinitionView(
+                DefinitionRowView(
                     r.key,
                     r.name,
                     r.category,
