@@ -120,7 +120,7 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "audit": (audit_page, AuditState.enter),
     "log_retention": (retention_page, RetentionState.load),
     "reports": (reports_page, ReportsState.load),
-    "workflows": (workflows_page, WorkflowsState.load),
+    "workflows": (workflows_page, WorkflowsState.enter),
 }
 for _section in SECTIONS:
     _page, PAGE_LOADERS[_section.key] = BUILT[_section.key]  # every section is built

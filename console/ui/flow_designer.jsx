@@ -136,7 +136,7 @@ const errorTextStyle = {
 };
 
 function StepNode({ id, data, selected }) {
-  const { step, error, highlighted, readOnly, direction } = data;
+  const { step, error, highlighted, readOnly, direction, roleLabels } = data;
   const kind = KINDS.includes(step.kind) ? step.kind : "task";
   const active = highlighted || selected;
   const hasError = Boolean(error);
@@ -190,7 +190,7 @@ function StepNode({ id, data, selected }) {
             data-testid={`step-roles-${id}`}
             style={{ position: "relative", fontSize: 11, color: "#60646c", marginTop: 2 }}
           >
-            {roles.join("、")}
+            {roles.map((r) => (roleLabels && roleLabels[r]) || r).join("、")}
           </div>
         )}
         {hasError && kind === "task" && (
@@ -296,6 +296,7 @@ function Designer(props) {
     steps,
     transitions,
     errors,
+    roleLabels,
     selected = "",
     readOnly = false,
     direction = "TB",
@@ -362,6 +363,8 @@ function Designer(props) {
   const [edges, setEdges] = useState([]);
   const errorMap = errors && typeof errors === "object" ? errors : {};
   const errorsKey = JSON.stringify(errorMap);
+  const labelMap = roleLabels && typeof roleLabels === "object" ? roleLabels : {};
+  const labelsKey = JSON.stringify(labelMap);
   const lastSelected = useRef(selected);
   const fitted = useRef(false);
   useEffect(() => {
@@ -387,6 +390,7 @@ function Designer(props) {
             highlighted: Boolean(selected) && step.id === selected,
             readOnly: Boolean(readOnly),
             direction,
+            roleLabels: labelMap,
           },
           selected:
             selectedChanged || !old ? Boolean(selected) && step.id === selected : Boolean(old.selected),
@@ -397,7 +401,7 @@ function Designer(props) {
       });
     });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [graph, errorsKey, selected, readOnly, direction]);
+  }, [graph, errorsKey, labelsKey, selected, readOnly, direction]);
 
   useEffect(() => {
     setEdges((previous) => {

@@ -50,6 +50,8 @@ class FlowDesigner(rx.Component):
     transitions: rx.Var[GraphList]
     # Step id -> message shown under the step's name (red border).
     errors: rx.Var[dict[str, str]]
+    # Role code -> label shown under a task's name (codes show as they are otherwise).
+    role_labels: rx.Var[dict[str, str]]
     # Id of the highlighted step ("" for none).
     selected: rx.Var[str]
     # Hide the palette and the layout button; no dragging, connecting or deleting.
@@ -72,6 +74,7 @@ def flow_designer(
     steps: rx.Var[GraphList] | GraphList,
     transitions: rx.Var[GraphList] | GraphList,
     errors: rx.Var[dict[str, str]] | dict[str, str] | None = None,
+    role_labels: rx.Var[dict[str, str]] | dict[str, str] | None = None,
     selected: rx.Var[str] | str = "",
     read_only: rx.Var[bool] | bool = False,
     on_graph_change: Any = None,
@@ -94,6 +97,7 @@ def flow_designer(
         steps=steps,
         transitions=transitions,
         errors=errors if errors is not None else {},
+        role_labels=role_labels if role_labels is not None else {},
         selected=selected,
         read_only=read_only,
         direction=direction,

@@ -344,10 +344,10 @@ def _side_panel() -> rx.Component:
                         rx.flex(
                             rx.foreach(EditorState.role_choices, _role_check),
                             wrap="wrap",
-                            gap="2",
+                            gap="3",
                         ),
                         rx.text("操作权限", size="2", weight="medium"),
-                        rx.flex(*[_action_check(c) for c in ACTION_CHOICES], wrap="wrap", gap="2"),
+                        rx.flex(*[_action_check(c) for c in ACTION_CHOICES], wrap="wrap", gap="3"),
                         labelled(
                             "可编辑的表单字段（标识，逗号分隔）",
                             rx.input(
@@ -426,6 +426,7 @@ def workflow_design() -> rx.Component:
                 steps=EditorState.steps,
                 transitions=EditorState.transitions,
                 errors=EditorState.step_errors,
+                role_labels=EditorState.role_labels,
                 selected=EditorState.selected,
                 read_only=~EditorState.editable,
                 on_graph_change=EditorState.apply_graph,
@@ -502,6 +503,7 @@ def business_main() -> rx.Component:
                 EditorState.set_name,
                 "business-name",
                 key=EditorState.revision.to(str) + "-bname",
+                width="100%",
             ),
         ),
         labelled(
@@ -556,6 +558,7 @@ def business_main() -> rx.Component:
                     on_change=lambda v, n=name: EditorState.set_guide(n, v),
                     disabled=~EditorState.editable,
                     rows="3",
+                    width="100%",
                     data_testid=f"guide-{name}",
                 ),
             )
@@ -842,6 +845,7 @@ def _opinion(row: rx.Var) -> rx.Component:
                     disabled=~EditorState.editable,
                     rows="3",
                     placeholder="该环节无意见模板",
+                    width="100%",
                 ),
             ),
             rx.vstack(
@@ -940,10 +944,6 @@ def _usage_row(row: UsageView) -> rx.Component:
     )
 
 
-def _version_choice(version: VersionView) -> rx.Component:
-    return rx.select.item(version.label + " " + version.status_label, value=version.number.to(str))
-
-
 def versions_panel() -> rx.Component:
     """History, a side-by-side comparison of two versions, and which county uses which."""
     return rx.vstack(
@@ -963,18 +963,18 @@ def versions_panel() -> rx.Component:
         ),
         rx.hstack(
             rx.text("比较", size="2"),
-            rx.select.root(
-                rx.select.trigger(data_testid="diff-left"),
-                rx.select.content(rx.foreach(EditorState.versions, _version_choice)),
+            rx.select(
+                EditorState.version_options,
                 value=EditorState.diff_left,
                 on_change=lambda v: EditorState.set_diff_side("left", v),
+                data_testid="diff-left",
             ),
             rx.text("与", size="2"),
-            rx.select.root(
-                rx.select.trigger(data_testid="diff-right"),
-                rx.select.content(rx.foreach(EditorState.versions, _version_choice)),
+            rx.select(
+                EditorState.version_options,
                 value=EditorState.diff_right,
                 on_change=lambda v: EditorState.set_diff_side("right", v),
+                data_testid="diff-right",
             ),
             rx.button(
                 "比较并查看使用情况",
@@ -992,6 +992,14 @@ def versions_panel() -> rx.Component:
                 _diff_row,
                 testid="diff-table",
                 max_height="50vh",
+            ),
+        ),
+        rx.cond(
+            EditorState.usage.length() == 0,
+            rx.text(
+                "尚无区县租户：区县建立后，这里列出各区县执行的版本。",
+                size="2",
+                color_scheme="gray",
             ),
         ),
         rx.cond(

@@ -139,6 +139,7 @@ class EditorState(rx.State):
 
     workflow_choices: list[Choice] = []
     role_choices: list[Choice] = []
+    role_labels: dict[str, str] = {}
     registration_choices: list[Choice] = []
     right_choices: list[Choice] = []
     dictionary_choices: list[Choice] = []
@@ -223,6 +224,11 @@ class EditorState(rx.State):
         ]
 
     @rx.var
+    def version_options(self) -> list[str]:
+        """Versions to compare, newest first (v3, v2 …)."""
+        return [v.label for v in self.versions]
+
+    @rx.var
     def form_preview(self) -> list[dict[str, Any]]:
         """The application form as an applicant would see it."""
         return [
@@ -272,6 +278,7 @@ class EditorState(rx.State):
                 self.is_county = tenant != service.province_code()
                 self.workflow_choices = _choices(choices.workflows)
                 self.role_choices = _choices(choices.roles)
+                self.role_labels = dict(choices.roles)
                 self.registration_choices = _choices(choices.registration_types)
                 self.right_choices = [Choice("none", "不限"), *_choices(choices.right_types)]
                 self.dictionary_choices = [
@@ -313,8 +320,8 @@ class EditorState(rx.State):
         self.own_published = bool(published)
         numbers = [v.number for v in view.versions]
         # Newest against the one before it: what the latest change did.
-        self.diff_right = str(numbers[0]) if numbers else ""
-        self.diff_left = str(numbers[1] if len(numbers) > 1 else numbers[0]) if numbers else ""
+        self.diff_right = f"v{numbers[0]}" if numbers else ""
+        self.diff_left = f"v{numbers[1] if len(numbers) > 1 else numbers[0]}" if numbers else ""
         self._load_body(view.body)
         self.workflow_tasks = tasks
         self._set_problems(view.problems)
@@ -775,7 +782,7 @@ class EditorState(rx.State):
         """Side-by-side differences of the two chosen versions, and who uses which."""
         async with self:
             token, kind, key = await self._token(), Kind(self.kind), self.key
-            left, right = int(self.diff_left or 0), int(self.diff_right or 0)
+            left, right = _number(self.diff_left), _number(self.diff_right)
 
         def fetch(session, actor):
             rows = service.diff(
@@ -871,6 +878,12 @@ def _usage_views(rows: list[service.UsageRow]) -> list[UsageView]:
         )
         for u in rows
     ]
+
+
+def _number(label: str) -> int:
+    """3 from "v3" (0 when nothing is chosen)."""
+    digits = label.removeprefix("v")
+    return int(digits) if digits.isdigit() else 0
 
 
 def _uid() -> str:

@@ -301,7 +301,8 @@ def _list_row(
     origin = _origin(shown, tenant, template is not None)
     mine = shown.tenant_code == tenant
     latest = _visible_versions(session, shown, mine=mine)
-    body = json.loads(latest[0].body) if latest else {}
+    current = _current(latest, _draft(session, shown) if mine else None)
+    body = json.loads(current.body) if current else {}
     if kind == Kind.BUSINESS:
         category = body.get("registration_type", key[:3])
     else:
@@ -315,8 +316,15 @@ def _list_row(
         origin_label=ORIGIN_LABELS[origin],
         served_version=_served_number(session, kind, key, tenant),
         has_draft=mine and _draft(session, shown) is not None,
-        updated=to_local_text(latest[0].updated_at) if latest else "",
+        updated=to_local_text(current.updated_at) if current else "",
     )
+
+
+def _current(versions: list[Version], draft: Version | None) -> Version | None:
+    """What an editor opens: the draft, else the newest published (a discarded one never)."""
+    if draft is not None:
+        return draft
+    return next((v for v in versions if v.status == Status.PUBLISHED.value), None)
 
 
 def _visible_versions(session: Session, definition: Definition, *, mine: bool) -> list[Version]:
@@ -339,7 +347,7 @@ def get_definition(*, session: Session, actor: Actor, kind: Kind, key: str) -> D
     shown, mine = _readable(session, actor, kind, key)
     versions = _visible_versions(session, shown, mine=mine)
     draft = _draft(session, shown) if mine else None
-    current = draft or (versions[0] if versions else None)
+    current = _current(versions, draft)
     body = json.loads(current.body) if current else {}
     template = _owned(session, kind, key, province_code())
     template_published = _published(session, template)
@@ -592,9 +600,6 @@ def save_draft(
         draft.body = text
         draft.updated_at = utcnow()
         session.add(draft)
-    if parsed.name and parsed.name != definition.name:
-        definition.name = parsed.name
-        session.add(definition)
     _log(session, actor, definition, "save_draft", {"version": draft.number})
     return _problems(session, definition, kind, key, parsed)
 
@@ -677,6 +682,9 @@ def publish(
     if problems:
         more = f"（共 {len(problems)} 处问题）" if len(problems) > 1 else ""
         raise ValidationFailed(f"不能发布：{problems[0].message}{more}", field="发布")
+    if parsed.name and parsed.name != definition.name:
+        definition.name = parsed.name  # the list shows the name in force, not a draft's
+        session.add(definition)
     draft.status = Status.PUBLISHED.value
     draft.note = note.strip()
     draft.published_by = actor.account

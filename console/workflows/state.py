@@ -11,6 +11,7 @@ from console.core.paging import PageRequest
 from console.ui.actions import call
 from console.ui.list_state import PagedListMixin
 from console.workflows import service
+from console.workflows.editor_state import EditorState
 from console.workflows.models import Kind
 from console.workflows.service import OBJ
 
@@ -44,14 +45,19 @@ class WorkflowsState(PagedListMixin, rx.State):
     create_open: bool = False
     create_error: str = ""
 
+    @rx.event
+    def enter(self):
+        """Page load: the list, and the editor when the address names a definition."""
+        params = self.router.page.params
+        kind, key = params.get("kind", ""), params.get("key", "")
+        if kind in {k.value for k in Kind} and key:
+            self.kind = kind  # the list behind the editor shows the same kind
+            return [WorkflowsState.load, EditorState.open_definition(kind, key)]
+        return [WorkflowsState.load, EditorState.hide]
+
     @rx.event(background=True)
     async def load(self):
-        """Fetch the current page (and open the editor when the address names a definition)."""
-        async with self:
-            params = self.router.page.params
-            wanted = (params.get("kind", ""), params.get("key", ""))
-            if wanted[0] in {k.value for k in Kind} and wanted[1]:
-                self.kind = wanted[0]  # the list behind the editor shows the same kind
+        """Fetch the current page of the list."""
 
         def prepare():
             kind, keyword, page = Kind(self.kind), self.keyword, self.page
@@ -96,12 +102,6 @@ class WorkflowsState(PagedListMixin, rx.State):
 
         async for event in self._load_page(prepare, show):
             yield event
-        from console.workflows.editor_state import EditorState
-
-        if wanted[0] in {k.value for k in Kind} and wanted[1]:
-            yield EditorState.open_definition(wanted[0], wanted[1])
-        else:
-            yield EditorState.hide
 
     @rx.event
     def set_kind(self, value: str | list[str]):
@@ -138,8 +138,6 @@ class WorkflowsState(PagedListMixin, rx.State):
                 self.create_error = outcome.error_text
                 return
             self.create_open = False
-        from console.workflows.editor_state import EditorState
-
         yield rx.toast.success(f"已新建 {key}（草稿 v1）")
         yield WorkflowsState.load
         yield EditorState.open_definition(kind.value, key.strip())

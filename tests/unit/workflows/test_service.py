@@ -205,6 +205,7 @@ def test_a_new_draft_starts_from_a_chosen_published_version_and_can_be_discarded
         service.discard_draft(session=session, actor=admin, kind=W, key="seizure")
     with session_scope() as session:
         view = service.get_definition(session=session, actor=admin, kind=W, key="seizure")
+    assert view.body["name"] == "嘱托登记流程（新）"  # the newest published, not the discarded
     assert (view.draft_number, [(v.number, v.status) for v in view.versions]) == (
         0,
         [(3, "discarded"), (2, "published"), (1, "published")],
@@ -270,7 +271,8 @@ def test_a_county_sees_only_what_the_province_published(templates: World) -> Non
         )
         with pytest.raises(NotFound):
             service.version_body(session=session, actor=county, kind=B, key="2000402", number=2)
-    assert view.body["name"] == "房地产权转移登记"
+    assert (view.name, view.body["name"]) == ("房地产权转移登记", "房地产权转移登记")
+    assert {row.name for row in rows.items if row.key == "2000402"} == {"房地产权转移登记"}
     assert ([v.number for v in view.versions], view.draft_number) == ([1], 0)
     assert not any(row.has_draft for row in rows.items)
 
