@@ -11,6 +11,7 @@ one PNG per dashboard under ``docs/``:
     docs/screenshot-interface_monitor.png  共享接口监测
     docs/screenshot-channel_stats.png      机构通道统计
     docs/screenshot-reports.png            报表中心 (after generating one report)
+    docs/screenshot-workflows.png          流程配置 (the designer, as a system administrator)
 
 Run from the checkout (``make test`` installs Chromium and the CJK font it needs)::
 
@@ -51,6 +52,7 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1440, "height": 900}
 ACCOUNT = "screenshot_supervisor"
+ADMIN = "screenshot_admin"
 PASSWORD = "Shot#Password2026"
 REPORT_TIMEOUT_MS = 120_000
 
@@ -60,27 +62,27 @@ def log(message: str, started: float) -> None:
     print(f"[{time.monotonic() - started:6.1f}s] {message}", flush=True)
 
 
-def make_supervisor(server: ConsoleServer) -> None:
-    """Create a province supervisor with a known password that needs no change."""
+def make_account(server: ConsoleServer, account: str, name: str, role: str) -> None:
+    """Create a province account with a known password that needs no change."""
     server.console(
-        "user", "create", "--account", ACCOUNT, "--name", "截图监管员",
-        "--tenant", "330000", "--role", "province_supervisor",
+        "user", "create", "--account", account, "--name", name,
+        "--tenant", "330000", "--role", role,
     )  # fmt: skip
     with session_scope(server.db_url) as session:
-        user = session.exec(select(User).where(User.account == ACCOUNT)).one()
+        user = session.exec(select(User).where(User.account == account)).one()
         user.password_hash = hash_password(PASSWORD)
         user.must_change_password = False
         session.add(user)
 
 
-def log_in(page: Page, base_url: str) -> None:
-    """Log in through the login page once it is hydrated; wait for 概览."""
+def log_in(page: Page, base_url: str, account: str = ACCOUNT) -> None:
+    """Log in through the login page once it is hydrated; wait for the first page."""
     page.goto(f"{base_url}/login")
     expect(page.get_by_test_id("login-form")).to_have_attribute("data-ready", "true")
-    page.get_by_test_id("login-account").fill(ACCOUNT)
+    page.get_by_test_id("login-account").fill(account)
     page.get_by_test_id("login-password").fill(PASSWORD)
     page.get_by_test_id("login-submit").click()
-    expect(page.get_by_role("heading", name="概览", level=1)).to_be_visible()
+    expect(page.get_by_test_id("header-tenant")).to_be_visible()
 
 
 def chart_drawn(page: Page, testid: str) -> None:
@@ -143,6 +145,21 @@ PAGES: list[tuple[str, Callable[[Page], None]]] = [
 ]
 
 
+def shoot_designer(page: Page, started: float) -> Path:
+    """流程配置: the general workflow on the canvas with its 审核 step selected."""
+    page.get_by_test_id("nav-workflows").click()
+    page.get_by_role("radio", name="流程定义").click()
+    page.get_by_test_id("open-general").click()
+    expect(page.get_by_test_id("editor-ok")).to_be_visible()
+    page.get_by_test_id("step-t2").click()
+    expect(page.get_by_test_id("step-name")).to_have_value("审核")
+    settle(page)
+    path = DOCS / "screenshot-workflows.png"
+    page.screenshot(path=str(path), full_page=False)
+    log(f"{path.relative_to(ROOT)} ({path.stat().st_size // 1024} KB)", started)
+    return path
+
+
 def settle(page: Page) -> None:
     """Let web fonts load and Plotly finish its resize before the picture is taken."""
     page.evaluate("document.fonts.ready.then(() => true)")
@@ -169,6 +186,11 @@ def take_screenshots(server: ConsoleServer, started: float) -> list[Path]:
                 page.screenshot(path=str(path), full_page=False)
                 written.append(path)
                 log(f"{path.relative_to(ROOT)} ({path.stat().st_size // 1024} KB)", started)
+            context.close()
+            context = browser.new_context(locale="zh-CN", viewport=VIEWPORT, device_scale_factor=1)
+            page = context.new_page()
+            log_in(page, server.base_url, ADMIN)
+            written.append(shoot_designer(page, started))
         finally:
             browser.close()
     return written
@@ -183,7 +205,8 @@ def main() -> int:
         try:
             log(f"serving on {server.base_url}; loading the demo province", started)
             server.console("seed-demo")
-            make_supervisor(server)
+            make_account(server, ACCOUNT, "截图监管员", "province_supervisor")
+            make_account(server, ADMIN, "截图管理员", "sys_admin")
             log("demo province loaded; taking screenshots", started)
             take_screenshots(server, started)
         finally:
