@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import sqlalchemy as sa
 
 from console.core import db as core_db
 from console.core.settings import get_settings
@@ -70,10 +72,52 @@ def database_url(
     core_db.engine_for(url).dispose()
 
 
+def _migrated_template(url: str, folder: Path) -> None:
+    """Run every migration on ``url`` under clean settings, then close its connections."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _isolate(folder, monkeypatch)
+        try:
+            core_db.migrate(url)
+        finally:
+            core_db.engine_for(url).dispose()
+            get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def sqlite_schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per run; ``migrated_db`` copies it."""
+    folder = tmp_path_factory.mktemp("schema")
+    path = folder / "console.db"
+    _migrated_template(f"sqlite:///{path}", folder)
+    assert not path.with_name("console.db-wal").exists(), "the template must be checkpointed"
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_template(
+    postgres_cluster: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """A PostgreSQL database migrated once per run; ``migrated_db`` clones it."""
+    name = "bdc_schema_template"
+    _migrated_template(postgres_cluster.create_database(name), tmp_path_factory.mktemp("pgschema"))
+    return name
+
+
 @pytest.fixture
-def migrated_db(database_url: str) -> str:
-    """A database of each backend at the newest schema."""
-    core_db.migrate(database_url)
+def migrated_db(database_url: str, request: pytest.FixtureRequest) -> str:
+    """A database of each backend at the newest schema.
+
+    The migrations run once per backend and run; each test gets a copy (a file copy, or a
+    PostgreSQL ``CREATE DATABASE … TEMPLATE``), which is what migrating would have made.
+    """
+    url = sa.engine.make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_schema_template")
+        shutil.copyfile(template, str(url.database))
+    else:
+        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+        source: str = request.getfixturevalue("postgres_schema_template")
+        cluster.create_database(str(url.database), template=source)
     return database_url
 
 

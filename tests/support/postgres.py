@@ -49,11 +49,12 @@ class PostgresCluster:
         """libpq DSN of the maintenance database."""
         return f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
 
-    def create_database(self, name: str) -> str:
-        """Create an empty database and return its SQLAlchemy URL."""
+    def create_database(self, name: str, *, template: str = "") -> str:
+        """Create a database — empty, or a copy of ``template`` — and return its URL."""
+        copy = f' TEMPLATE "{template}"' if template else ""
         with psycopg.connect(self.admin_dsn, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            connection.execute(f'CREATE DATABASE "{name}"')
+            connection.execute(f'CREATE DATABASE "{name}"{copy}')
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
@@ -77,7 +78,14 @@ class PostgresCluster:
             check=False,
             capture_output=True,
         )
-        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+        # Hundreds of databases' files take a quarter of a minute to delete: let a detached
+        # process do it while the run finishes.
+        subprocess.Popen(
+            ["rm", "-rf", "--", str(self.data_dir.parent)],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 def start_cluster() -> PostgresCluster | None:
