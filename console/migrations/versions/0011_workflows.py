@@ -71,7 +71,45 @@ def upgrade() -> None:
             postgresql_where=sa.text("status = 'draft'"),
         )
 
+    _guard_versions()
+
+
+# The database itself refuses to change a settled version or delete any, so not even SQL
+# typed past the console can rewrite a workflow that registration systems were served.
+_SQLITE_GUARDS = (
+    "CREATE TRIGGER wf_version_settled BEFORE UPDATE ON wf_version WHEN OLD.status <> 'draft' "
+    "BEGIN SELECT RAISE(ABORT, 'wf_version: a published or discarded version never changes'); "
+    "END",
+    "CREATE TRIGGER wf_version_kept BEFORE DELETE ON wf_version "
+    "BEGIN SELECT RAISE(ABORT, 'wf_version: versions are never deleted'); END",
+)
+_POSTGRES_GUARD = """
+CREATE FUNCTION wf_version_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'wf_version: versions are never deleted';
+    END IF;
+    IF OLD.status <> 'draft' THEN
+        RAISE EXCEPTION 'wf_version: a published or discarded version never changes';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER wf_version_guard BEFORE UPDATE OR DELETE ON wf_version
+    FOR EACH ROW EXECUTE FUNCTION wf_version_guard();
+"""
+
+
+def _guard_versions() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_POSTGRES_GUARD)
+    else:
+        for statement in _SQLITE_GUARDS:
+            op.execute(statement)
+
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS wf_version_guard ON wf_version")
+        op.execute("DROP FUNCTION IF EXISTS wf_version_guard()")
     op.drop_table("wf_version")
     op.drop_table("wf_definition")

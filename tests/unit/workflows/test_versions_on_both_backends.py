@@ -116,3 +116,16 @@ def test_only_one_draft_can_exist_even_past_the_service(templates: World) -> Non
         with pytest.raises(sa.exc.IntegrityError):
             session.flush()
         session.rollback()
+
+
+def test_the_database_itself_refuses_to_rewrite_or_delete_a_settled_version(
+    templates: World,
+) -> None:
+    statements = (
+        "UPDATE wf_version SET body = '{}' WHERE status = 'published'",
+        "DELETE FROM wf_version",
+    )
+    for statement in statements:
+        with pytest.raises(sa.exc.DBAPIError, match="wf_version"), session_scope() as session:
+            session.execute(sa.text(statement))
+    assert _served(XIHU)["business"]["version"] == 1
