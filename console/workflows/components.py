@@ -583,74 +583,77 @@ def guide_preview() -> rx.Component:
     )
 
 
+def _row_input(row: rx.Var, index: rx.Var[int], setter, attribute: str, **props) -> rx.Component:
+    """A text cell of an editable list row, keyed by the row's identity."""
+    return rx.table.cell(
+        _text_input(
+            row[attribute].to(str),
+            lambda v: setter(index, attribute, v),
+            props.pop("testid"),
+            key=EditorState.revision.to(str) + row["uid"].to(str) + "-" + attribute,
+            **props,
+        )
+    )
+
+
+def _row_check(row: rx.Var, index: rx.Var[int], setter, attribute: str) -> rx.Component:
+    return rx.table.cell(
+        rx.checkbox(
+            checked=row[attribute].to(bool),
+            on_change=lambda on: setter(index, attribute, on),
+            disabled=~EditorState.editable,
+        )
+    )
+
+
+def _row_select(
+    row: rx.Var, index: rx.Var[int], setter, attribute: str, choices, testid: str, width: str
+) -> rx.Component:
+    return rx.table.cell(
+        _select(
+            choices,
+            row[attribute].to(str),
+            lambda v: setter(index, attribute, v),
+            testid,
+            disabled=~EditorState.editable,
+            width=width,
+        )
+    )
+
+
+def _row_remove(on_click) -> rx.Component:
+    return rx.table.cell(
+        rx.cond(
+            EditorState.editable,
+            rx.icon_button(
+                rx.icon("trash-2", size=14),
+                size="1",
+                variant="ghost",
+                color_scheme="red",
+                on_click=on_click,
+            ),
+        )
+    )
+
+
 def _field_row(field: rx.Var, index: rx.Var[int]) -> rx.Component:
+    setter = EditorState.set_field
     return rx.table.row(
-        rx.table.cell(
-            _text_input(
-                field["name"].to(str),
-                lambda v: EditorState.set_field(index, "name", v),
-                "field-name",
-                key=EditorState.revision.to(str) + field["uid"].to(str) + "-name",
-                width="140px",
-            )
+        _row_input(field, index, setter, "name", testid="field-name", width="140px"),
+        _row_input(field, index, setter, "label", testid="field-label"),
+        _row_select(field, index, setter, "type", FIELD_TYPE_CHOICES, "field-type", "110px"),
+        _row_check(field, index, setter, "required"),
+        _row_select(
+            field,
+            index,
+            setter,
+            "dictionary",
+            EditorState.dictionary_choices,
+            "field-dictionary",
+            "150px",
         ),
-        rx.table.cell(
-            _text_input(
-                field["label"].to(str),
-                lambda v: EditorState.set_field(index, "label", v),
-                "field-label",
-                key=EditorState.revision.to(str) + field["uid"].to(str) + "-label",
-            )
-        ),
-        rx.table.cell(
-            _select(
-                FIELD_TYPE_CHOICES,
-                field["type"].to(str),
-                lambda v: EditorState.set_field(index, "type", v),
-                "field-type",
-                disabled=~EditorState.editable,
-                width="110px",
-            )
-        ),
-        rx.table.cell(
-            rx.checkbox(
-                checked=field["required"].to(bool),
-                on_change=lambda on: EditorState.set_field(index, "required", on),
-                disabled=~EditorState.editable,
-            )
-        ),
-        rx.table.cell(
-            _select(
-                EditorState.dictionary_choices,
-                field["dictionary"].to(str),
-                lambda v: EditorState.set_field(index, "dictionary", v),
-                "field-dictionary",
-                disabled=~EditorState.editable,
-                width="150px",
-            )
-        ),
-        rx.table.cell(
-            _select(
-                FIELD_CHECK_CHOICES,
-                field["check"].to(str),
-                lambda v: EditorState.set_field(index, "check", v),
-                "field-check",
-                disabled=~EditorState.editable,
-                width="170px",
-            )
-        ),
-        rx.table.cell(
-            rx.cond(
-                EditorState.editable,
-                rx.icon_button(
-                    rx.icon("trash-2", size=14),
-                    size="1",
-                    variant="ghost",
-                    color_scheme="red",
-                    on_click=EditorState.remove_field(index),
-                ),
-            )
-        ),
+        _row_select(field, index, setter, "check", FIELD_CHECK_CHOICES, "field-check", "170px"),
+        _row_remove(EditorState.remove_field(index)),
     )
 
 
@@ -725,72 +728,26 @@ def business_form() -> rx.Component:
 
 
 def _material_row(material: rx.Var, index: rx.Var[int]) -> rx.Component:
+    setter = EditorState.set_material
     return rx.table.row(
-        rx.table.cell(
-            _text_input(
-                material["name"].to(str),
-                lambda v: EditorState.set_material(index, "name", v),
-                "material-name",
-                key=EditorState.revision.to(str) + material["uid"].to(str) + "-name",
-                width="220px",
-            )
+        _row_input(material, index, setter, "name", testid="material-name", width="220px"),
+        _row_check(material, index, setter, "required"),
+        _row_select(
+            material, index, setter, "form", MATERIAL_FORM_CHOICES, "material-form", "130px"
         ),
-        rx.table.cell(
-            rx.checkbox(
-                checked=material["required"].to(bool),
-                on_change=lambda on: EditorState.set_material(index, "required", on),
-                disabled=~EditorState.editable,
-            )
+        _row_input(
+            material,
+            index,
+            setter,
+            "count",
+            testid="material-count",
+            type="number",
+            min="1",
+            width="70px",
         ),
-        rx.table.cell(
-            _select(
-                MATERIAL_FORM_CHOICES,
-                material["form"].to(str),
-                lambda v: EditorState.set_material(index, "form", v),
-                "material-form",
-                disabled=~EditorState.editable,
-                width="130px",
-            )
-        ),
-        rx.table.cell(
-            _text_input(
-                material["count"].to(str),
-                lambda v: EditorState.set_material(index, "count", v),
-                "material-count",
-                key=EditorState.revision.to(str) + material["uid"].to(str) + "-count",
-                type="number",
-                min="1",
-                width="70px",
-            )
-        ),
-        rx.table.cell(
-            rx.checkbox(
-                checked=material["electronic"].to(bool),
-                on_change=lambda on: EditorState.set_material(index, "electronic", on),
-                disabled=~EditorState.editable,
-            )
-        ),
-        rx.table.cell(
-            _text_input(
-                material["spec"].to(str),
-                lambda v: EditorState.set_material(index, "spec", v),
-                "material-spec",
-                key=EditorState.revision.to(str) + material["uid"].to(str) + "-spec",
-                width="100%",
-            )
-        ),
-        rx.table.cell(
-            rx.cond(
-                EditorState.editable,
-                rx.icon_button(
-                    rx.icon("trash-2", size=14),
-                    size="1",
-                    variant="ghost",
-                    color_scheme="red",
-                    on_click=EditorState.remove_material(index),
-                ),
-            )
-        ),
+        _row_check(material, index, setter, "electronic"),
+        _row_input(material, index, setter, "spec", testid="material-spec", width="100%"),
+        _row_remove(EditorState.remove_material(index)),
     )
 
 
