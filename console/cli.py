@@ -9,8 +9,8 @@ import sys
 from console.core.crypto import ensure_key_files
 from console.core.db import alembic_config, backend_name, migrate, session_scope
 from console.core.errors import UserError, ValidationFailed
-from console.core.logging import configure_logging
 from console.core.settings import get_settings
+from console.wiring import wire
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -29,7 +29,7 @@ def _load_dictionaries(_args: argparse.Namespace) -> int:
     """Load the seed dictionaries; report administrators' edits that were kept."""
     from console.dictionaries.seed import load_seed
     from console.interfaces.registry_service import load_national_interfaces
-    from console.stats.limits import load_time_limits
+    from console.workflows.limits import load_time_limits
     from console.workflows.seed import load_workflow_seed
 
     migrate()
@@ -314,6 +314,27 @@ def _browser_host(host: str) -> str:
     return "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
 
 
+def _scheduler(args: argparse.Namespace) -> int:
+    """Run the system jobs in the foreground until SIGTERM or SIGINT (leader election included)."""
+    import importlib
+
+    import console.interfaces.scheduled  # each domain's scheduled module registers its jobs
+    import console.jobs.scheduled
+    import console.logs.scheduled
+    import console.reports.scheduled  # noqa: F401
+    from console.jobs.registry import REGISTRY
+    from console.jobs.scheduler import Scheduler, serve
+
+    registry = REGISTRY
+    if args.registry:  # module:NAME, a registry of its own (tests)
+        module, _, name = args.registry.partition(":")
+        registry = getattr(importlib.import_module(module), name or "REGISTRY")
+    migrate()
+    print(f"系统任务调度器已启动（进程 {os.getpid()}，{len(registry)} 个任务）", flush=True)
+    serve(Scheduler(registry, setup=wire))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Command-line interface of the console."""
     parser = argparse.ArgumentParser(prog="python -m console", description="不动产登记运维监管平台")
@@ -398,6 +419,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="启动控制台（生产模式；--dev 为热重载开发模式）")
     serve.add_argument("--dev", action="store_true")
     serve.set_defaults(handler=_serve)
+    jobs = commands.add_parser(
+        "scheduler", help="前台运行系统任务调度（多进程时只有主节点运行），直到 SIGTERM/SIGINT"
+    )
+    jobs.add_argument("--registry", help="改用另一组任务：模块:变量名（测试用）")
+    jobs.set_defaults(handler=_scheduler)
     revision = commands.add_parser("revision", help="按模型变化生成迁移脚本（开发用）")
     revision.add_argument("message")
     revision.set_defaults(handler=_revision)
@@ -408,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; Chinese message and exit status 2 on a user-facing error."""
     args = build_parser().parse_args(argv)
     try:
-        configure_logging(get_settings())
+        wire()
         return args.handler(args)
     except UserError as error:
         print(f"错误：{error}", file=sys.stderr)

@@ -5,10 +5,13 @@ from collections.abc import Callable
 import reflex as rx
 from loguru import logger
 
+import console.interfaces.scheduled  # each domain's scheduled module registers its jobs
+import console.jobs.scheduled
+import console.logs.scheduled
+import console.reports.scheduled  # noqa: F401
 from console.api.app import create_api
 from console.core.db import migrate
-from console.core.logging import configure_logging, new_request_id
-from console.core.settings import get_settings
+from console.core.logging import new_request_id
 from console.dictionaries.pages import dictionaries_page
 from console.dictionaries.state import DictionaryState
 from console.iam.account_pages import account_page
@@ -30,6 +33,8 @@ from console.iam.state import (
     LoginState,
     SessionState,
 )
+from console.iam.tenant_pages import tenants_page
+from console.iam.tenant_state import TenantsState
 from console.iam.user_pages import users_page
 from console.iam.user_state import UsersState
 from console.interfaces.channel_pages import channels_page
@@ -38,9 +43,11 @@ from console.interfaces.key_pages import api_keys_page
 from console.interfaces.key_state import ApiKeysState
 from console.interfaces.registry_pages import interfaces_page
 from console.interfaces.registry_state import InterfacesState
-from console.interfaces.scheduler import run_scheduler
 from console.interfaces.task_pages import sharing_tasks_page
 from console.interfaces.task_state import SharingTasksState
+from console.jobs.pages import system_jobs_page
+from console.jobs.scheduler import lifespan as jobs_lifespan
+from console.jobs.state import JobsState
 from console.logs.pages import audit_page
 from console.logs.retention_pages import retention_page
 from console.logs.retention_state import RetentionState
@@ -57,11 +64,10 @@ from console.stats.statistics_pages import statistics_page
 from console.stats.statistics_state import StatisticsState
 from console.stats.timeliness_pages import timeliness_page
 from console.stats.timeliness_state import TimelinessState
-from console.tenancy.pages import tenants_page
-from console.tenancy.state import TenantsState
 from console.ui import theme
 from console.ui.navigation import SECTIONS
 from console.ui.pages import not_found
+from console.wiring import wire
 from console.workflows.pages import workflows_page
 from console.workflows.state import WorkflowsState
 
@@ -76,8 +82,8 @@ def _backend_error(exception: Exception) -> rx.event.EventSpec:
 
 
 def _startup() -> None:
-    """Backend start: logging, then schema upgrade so code and DB always agree."""
-    configure_logging(get_settings())
+    """Backend start: logging and the lake's own streams, then the schema upgrade."""
+    wire()
     migrate()
 
 
@@ -88,7 +94,9 @@ app = rx.App(
     backend_exception_handler=_backend_error,
 )
 app.register_lifespan_task(_startup)
-app.register_lifespan_task(run_scheduler)
+# The system jobs (registered by the imports of each domain's ``scheduled`` module above),
+# on the leader only; every worker is wired like this process.
+app.register_lifespan_task(jobs_lifespan, setup=wire)
 
 app.add_page(
     login_page, route=LOGIN_ROUTE, title=f"登录 · {theme.PRODUCT_NAME}", on_load=LoginState.load
@@ -112,6 +120,7 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "organizations": (orgs_page, OrgsState.load),
     "login_log": (login_log_page, LoginLogState.load),
     "settings": (settings_page, PolicyState.load),
+    "system_jobs": (system_jobs_page, JobsState.load),
     "dictionaries": (dictionaries_page, DictionaryState.load),
     "interfaces": (interfaces_page, InterfacesState.load),
     "api_keys": (api_keys_page, ApiKeysState.load),

@@ -5,6 +5,7 @@ import console.authz.models
 import console.dictionaries.models
 import console.iam.models
 import console.interfaces.models
+import console.jobs.models
 import console.reports.models
 import console.stats.models
 import console.tenancy.models

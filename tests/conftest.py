@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
 import shutil
@@ -12,22 +13,60 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 
+from console import wiring
 from console.core import db as core_db
 from console.core.settings import get_settings
-from tests.support.postgres import PostgresCluster, start_cluster
+from tests.support.postgres import (
+    SHARED_ENV,
+    PostgresCluster,
+    share,
+    shared_cluster,
+    start_cluster,
+)
 from tests.support.server import ConsoleServer, start_server
 
 if TYPE_CHECKING:
     from tests.support.province import ProvinceTemplate
 
+# As the app does at start-up: the console's own operations flow into the log lake, and
+# IAM provides the UI kit with the session (importing its state installs it).
+wiring.own.install()
+importlib.import_module("console.iam.state")
+
 BACKENDS = ("sqlite", "postgresql")
 _database_numbers = itertools.count(1)
+_SHARED_CLUSTER = pytest.StashKey[PostgresCluster]()
+
+
+def _worker() -> str:
+    """This pytest-xdist worker's id: databases of the shared cluster carry it in their name."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With pytest-xdist, the controller starts one PostgreSQL cluster for every worker."""
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    cluster = start_cluster()
+    if cluster is not None:
+        config.stash[_SHARED_CLUSTER] = cluster
+        share(cluster)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The controller stops the cluster it shared once every worker has finished."""
+    cluster = config.stash.get(_SHARED_CLUSTER, None)
+    if cluster is not None:
+        cluster.stop()
+
+
+_KEPT_VARIABLES = {"BDC_REQUIRE_POSTGRES", "BDC_TEST_PG_BIN", SHARED_ENV}
 
 
 def _isolate(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Default settings (no ``BDC_*`` from outside) with the data folder in ``folder``."""
     for name in list(os.environ):
-        if name.startswith("BDC_") and name not in {"BDC_REQUIRE_POSTGRES", "BDC_TEST_PG_BIN"}:
+        if name.startswith("BDC_") and name not in _KEPT_VARIABLES:
             monkeypatch.delenv(name)
     monkeypatch.setenv("BDC_DATA_DIR", str(folder / "data"))
     get_settings.cache_clear()
@@ -44,6 +83,10 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[PostgresCluster]:
     """A throwaway PostgreSQL cluster on 127.0.0.1, started once per test run."""
+    shared = shared_cluster()
+    if shared is not None:
+        yield shared  # the xdist controller stops it after the last worker
+        return
     cluster = start_cluster()
     if cluster is None:
         message = "PostgreSQL server binaries not found (make test installs Debian's postgresql)"
@@ -65,7 +108,7 @@ def database_url(
         url = f"sqlite:///{tmp_path / 'console.db'}"
     else:
         cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-        url = cluster.create_database(f"bdc_test_{next(_database_numbers)}")
+        url = cluster.create_database(f"bdc_test_{_worker()}_{next(_database_numbers)}")
     monkeypatch.setenv("BDC_DATABASE_URL", url)
     get_settings.cache_clear()
     yield url
@@ -98,7 +141,7 @@ def postgres_schema_template(
     postgres_cluster: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> str:
     """A PostgreSQL database migrated once per run; ``migrated_db`` clones it."""
-    name = "bdc_schema_template"
+    name = f"bdc_schema_template_{_worker()}"
     _migrated_template(postgres_cluster.create_database(name), tmp_path_factory.mktemp("pgschema"))
     return name
 
@@ -168,3 +211,24 @@ def world(seeded_db: str):
     from tests.support.world import build_world
 
     return build_world()
+
+
+# Tests that use the one real console (its server is started once per worker that needs it
+# and builds the frontend in the checkout's ``.web``).
+CONSOLE_TEST_FOLDERS = ("tests/api/", "tests/e2e/")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Under pytest-xdist, every test of the real console runs on one worker.
+
+    That keeps one console server and one frontend build per run, while the other worker
+    takes the independent tests one by one. (xdist's own ``loadgroup`` mode renames node
+    ids in a way pytest 9.2 no longer honours, so the grouping is done here.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ConsoleOnOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "console_server" if nodeid.startswith(CONSOLE_TEST_FOLDERS) else nodeid
+
+    return ConsoleOnOneWorker(config, log)

@@ -1,8 +1,9 @@
-"""The API gateway: every ``/api/v1`` call but health shows a key, and is checked here.
+"""The API-key gateway: the checks behind every route an external system calls with a key.
 
-401 for a missing, unknown, revoked or expired key; 403 with a Chinese reason when the key's
-streams, tenant or channel do not allow the call; 429 with ``Retry-After`` past the rate limit.
-Every refusal is recorded in the operation log (and, for a channel, in its history).
+``authorize`` answers 401 for a missing, unknown, revoked or expired key; 403 with a Chinese
+reason when the key's streams, tenant or channel do not allow the call; 429 with
+``Retry-After`` past the rate limit. Every refusal is recorded in the operation log (and, for a
+channel, in its history). Routes reach it through the dependencies of ``deps.py``.
 """
 
 from __future__ import annotations

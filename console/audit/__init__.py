@@ -1,1 +1,5 @@
-"""Audit: the operation log (interim DB sink until the log lake takes it over)."""
+"""Audit: the operation log of every write and every denial.
+
+Entries are written in the caller's transaction and, once it commits, handed to subscribers
+(the log lake's ``operation`` stream).
+"""

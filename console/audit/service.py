@@ -1,17 +1,49 @@
-"""Recording operations: every write and every denial, personal data masked."""
+"""Recording operations: every write and every denial, personal data masked.
+
+Entries are written in the caller's transaction. Once it commits, they are handed to the
+subscribers registered with ``on_committed`` (the app subscribes the log lake's
+``operation`` stream); a rolled-back transaction hands over nothing.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from console.audit.models import OperationLog, Outcome
 from console.core.actor import Actor
 from console.core.db import session_scope
 from console.core.logging import request_id_var
-from console.logs.own import queue_operation
+
+CommittedOperations = Callable[[list[OperationLog]], None]
+
+_QUEUE_KEY = "audit_committed_operations"
+_subscribers: list[CommittedOperations] = []
+
+
+def on_committed(subscriber: CommittedOperations) -> None:
+    """Hand every committed batch of operations to ``subscriber`` too (idempotent)."""
+    if subscriber not in _subscribers:
+        _subscribers.append(subscriber)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _publish_committed(session: OrmSession) -> None:
+    entries = session.info.pop(_QUEUE_KEY, None)
+    if not entries:
+        return
+    for subscriber in _subscribers:
+        subscriber(entries)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _drop_rolled_back(session: OrmSession) -> None:
+    session.info.pop(_QUEUE_KEY, None)
 
 
 def record(
@@ -27,7 +59,7 @@ def record(
 ) -> None:
     """Add one operation to the log inside the caller's transaction (atomic with the write).
 
-    The lake's ``operation`` stream receives it when the transaction commits.
+    Subscribers (the lake's ``operation`` stream) receive it when the transaction commits.
     """
     entry = OperationLog(
         request_id=request_id_var.get(),
@@ -42,7 +74,7 @@ def record(
         client_ip=actor.client_ip[:64],
     )
     session.add(entry)
-    queue_operation(session, entry)
+    session.info.setdefault(_QUEUE_KEY, []).append(entry)
 
 
 def record_denial(

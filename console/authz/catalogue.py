@@ -46,6 +46,7 @@ CATALOGUE: tuple[Resource, ...] = (
     Resource("audit.logs", "日志审计", "安全审计", ("read", "export")),
     Resource("iam.login_log", "登录日志", "安全审计", ("read", "export")),
     Resource("system.settings", "系统设置", "安全审计", ("read", "write")),
+    Resource("system.jobs", "系统任务", "安全审计", ("read", "execute")),
 )  # fmt: skip
 
 _BY_CODE = {resource.code: resource for resource in CATALOGUE}

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -41,21 +42,52 @@ class UTCDateTime(sa.types.TypeDecorator):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+# How long a SQLite transaction waits for another process's write to finish.
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
 def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:
-    # pysqlite's own transaction handling commits when a SAVEPOINT is released, so rows of a
-    # "good record" would survive the rollback of its batch. SQLAlchemy's documented recipe:
-    # the driver stays out of it (isolation_level None) and _begin_sqlite emits BEGIN.
+    # The driver stays out of transactions: _begin_sqlite_on_first_write begins them.
     dbapi_connection.isolation_level = None
     # WAL lets the UI read while a write is in progress; foreign keys are off by default.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
-def _begin_sqlite(connection: sa.Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+# Statements that write: before the first of them, a transaction takes the write lock.
+_SQLITE_WRITES = frozenset(
+    {"INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "CREATE", "DROP", "ALTER"}
+)
+
+
+def _begin_sqlite_on_first_write(
+    connection: sa.Connection,
+    cursor: Any,
+    statement: str,
+    _parameters: Any,
+    _context: Any,
+    _executemany: bool,
+) -> None:
+    """Begin SQLite transactions as ``BEGIN IMMEDIATE``, right before their first write.
+
+    The driver stays out of transactions (``isolation_level`` None: its own handling commits
+    when a SAVEPOINT is released, so rows of a "good record" would survive the rollback of
+    their batch). A transaction that began with a plain ``BEGIN`` and read first holds a
+    snapshot: when another process (a scheduler worker, the CLI) commits meanwhile, its first
+    write fails at once with "database is locked", without waiting. ``BEGIN IMMEDIATE``
+    waits for the write lock instead (up to the busy timeout), and taking it only at the
+    first write keeps reads from blocking writers and lets a read-only session open a second
+    one that writes (a denial logged in its own transaction).
+    """
+    keyword = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+    if keyword not in _SQLITE_WRITES or not connection.in_transaction():
+        return
+    dbapi = connection.connection.dbapi_connection
+    if dbapi is not None and not dbapi.in_transaction:
+        cursor.execute("BEGIN IMMEDIATE")
 
 
 @functools.cache
@@ -67,7 +99,7 @@ def engine_for(url: str) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _enable_sqlite_pragmas)
-        sa.event.listen(engine, "begin", _begin_sqlite)
+        sa.event.listen(engine, "before_cursor_execute", _begin_sqlite_on_first_write)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
 

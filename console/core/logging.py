@@ -1,13 +1,18 @@
-"""Loguru set up once: stderr plus a rotating file, a request id on every line."""
+"""Loguru set up once: stderr plus a rotating file, a request id on every line.
+
+Core knows no domain: sinks that store errors elsewhere (the log lake's ``exception``
+stream) are handed in by the app at start-up.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from loguru import logger
 
@@ -52,8 +57,15 @@ class _InterceptHandler(logging.Handler):
         logger.opt(depth=6, exception=record.exc_info).log(level, record.getMessage())
 
 
-def configure_logging(settings: Settings) -> None:
-    """Replace loguru's default sink with the console's two sinks (idempotent)."""
+def configure_logging(
+    settings: Settings, *, error_sinks: Sequence[Callable[[Any], None]] = ()
+) -> None:
+    """Replace loguru's default sink with the console's own (idempotent).
+
+    Args:
+        settings: where the log file goes and from which level lines are written.
+        error_sinks: loguru sinks that also receive every ERROR (or worse) record.
+    """
     logger.remove()
     logger.configure(patcher=_patch_record)
     logger.add(sys.stderr, level=settings.log_level, format=LINE_FORMAT)
@@ -68,7 +80,5 @@ def configure_logging(settings: Settings) -> None:
         enqueue=True,
     )
     logging.basicConfig(handlers=[_InterceptHandler()], level=logging.WARNING, force=True)
-    # ERROR and above also become events of the lake's ``exception`` stream.
-    from console.logs.own import exception_sink
-
-    logger.add(exception_sink, level="ERROR", format="{message}")
+    for sink in error_sinks:
+        logger.add(sink, level="ERROR", format="{message}")

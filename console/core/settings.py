@@ -38,7 +38,9 @@ _DESCRIPTIONS: dict[str, str] = {
     "rate_limit_window_seconds": "接口限流计数窗口（秒）；限额按每分钟配置，测试时可缩短",
     "log_retention_days": "日志保留天数（不少于 365 天；更早的整日数据由清理任务删除并记录）",
     "ingest_max_body_mb": "日志推送单次请求体上限（MB，解压后计），超出返回 413",
-    "scheduler_enabled": "是否在控制台后端运行定时探测与共享任务计划",
+    "scheduler_enabled": "是否在控制台后端运行系统任务（日志封存与清理、接口探测、共享任务等）",
+    "scheduler_leader_poll_seconds": "多进程共用配置库时仅主节点运行系统任务，其余每隔几秒尝试接替",
+    "scheduler_term_grace_seconds": "系统任务超时后先请求退出，等待多少秒仍未退出则强制终止",
     "channel_alert_rejection_rate": "机构通道驳回率超过此值（0–1）时在机构通道统计中标红提醒",
     "channel_alert_refusal_rate": "机构通道调用被拒率超过此值（0–1）时在机构通道统计中标红提醒",
     "sm4_key": "个人信息加密密钥（SM4，32位十六进制）；留空则使用数据目录 keys/sm4.key",
@@ -73,6 +75,8 @@ class Settings(BaseSettings):
     probe_interval_seconds: Annotated[int, Field(ge=30, le=86400)] = 300
     probe_failure_threshold: Annotated[int, Field(ge=1, le=20)] = 3
     scheduler_enabled: bool = True
+    scheduler_leader_poll_seconds: Annotated[int, Field(ge=1, le=60)] = 15
+    scheduler_term_grace_seconds: Annotated[int, Field(ge=1, le=300)] = 10
     rate_limit_window_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     ingest_max_body_mb: Annotated[int, Field(ge=1, le=256)] = 16
     log_retention_days: Annotated[int, Field(ge=365, le=3650)] = 365

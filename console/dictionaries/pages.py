@@ -16,13 +16,10 @@ from console.dictionaries.state import (
 )
 from console.ui.components import (
     close_footer,
-    confirm_dialog,
     create_button,
     error_callout,
     export_menu,
     file_picker,
-    form_footer,
-    labelled,
     list_table,
     page_heading,
     scroll_table,
@@ -30,6 +27,21 @@ from console.ui.components import (
 )
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
+from console.ui.widgets import (
+    action_button,
+    delete_button,
+    delete_confirm,
+    dialog,
+    enabled_badge,
+    field,
+    form_dialog,
+    row_button,
+    submit_button,
+    table_row,
+    toggle_button,
+    toolbar,
+    upload_bar,
+)
 
 SECTION = section_by_key("dictionaries")
 COLUMNS = ("代码", "名称", "上级代码", "状态", "失效日期", "说明", "操作")
@@ -52,159 +64,117 @@ def _type_item(dict_type: TypeView) -> rx.Component:
     )
 
 
+def _history_button(item: ItemView) -> rx.Component:
+    return row_button("历史", DictionaryState.show_history(item.id, item.code), variant="ghost")
+
+
 def _row(item: ItemView) -> rx.Component:
     actions = rx.cond(
         DictionaryState.can_write,
         rx.hstack(
-            rx.button(
-                "编辑", size="1", variant="soft", on_click=DictionaryState.open_edit(item.id)
-            ),
-            rx.button(
-                rx.cond(item.enabled, "停用", "启用"),
-                size="1",
-                variant="soft",
-                color_scheme=rx.cond(item.enabled, "red", "green"),
-                on_click=DictionaryState.toggle(item.id, ~item.enabled),
-                data_testid=f"dict-toggle-{item.code}",
-            ),
-            rx.button(
-                "历史",
-                size="1",
-                variant="ghost",
-                on_click=DictionaryState.show_history(item.id, item.code),
-            ),
-            rx.cond(
-                DictionaryState.can_delete & ~item.builtin,
-                rx.button(
-                    "删除",
-                    size="1",
-                    variant="ghost",
-                    color_scheme="red",
-                    on_click=DictionaryState.ask_delete(item.id.to_string(), item.label),
-                    data_testid=f"dict-delete-{item.code}",
-                ),
-            ),
-        ),
-        rx.button(
-            "历史",
-            size="1",
-            variant="ghost",
-            on_click=DictionaryState.show_history(item.id, item.code),
-        ),
-    )
-    return rx.table.row(
-        rx.table.cell(rx.code(item.code)),
-        rx.table.cell(
-            rx.hstack(
-                rx.cond(
-                    item.children > 0,
-                    rx.link(
-                        item.label,
-                        " ›",
-                        href="#",
-                        on_click=DictionaryState.open_children(item.code, item.label),
-                        data_testid=f"dict-open-{item.code}",
-                    ),
-                    rx.text(item.label),
-                ),
-                rx.cond(item.children > 0, rx.badge(item.children, variant="soft", size="1")),
-                rx.cond(item.local, rx.badge("本地", variant="outline")),
-            )
-        ),
-        rx.table.cell(item.parent_code),
-        rx.table.cell(
-            rx.cond(
+            row_button("编辑", DictionaryState.open_edit(item.id)),
+            toggle_button(
                 item.enabled,
-                rx.badge("启用", color_scheme="green"),
-                rx.badge("停用", color_scheme="gray"),
-            )
+                DictionaryState.toggle(item.id, ~item.enabled),
+                variant="soft",
+                testid=f"dict-toggle-{item.code}",
+            ),
+            _history_button(item),
+            delete_button(
+                DictionaryState.ask_delete(item.id.to_string(), item.label),
+                allowed=DictionaryState.can_delete & ~item.builtin,
+                variant="ghost",
+                testid=f"dict-delete-{item.code}",
+            ),
         ),
-        rx.table.cell(item.valid_to),
-        rx.table.cell(rx.text(item.remark, size="1", color_scheme="gray")),
-        rx.table.cell(actions),
+        _history_button(item),
+    )
+    label = rx.hstack(
+        rx.cond(
+            item.children > 0,
+            rx.link(
+                item.label,
+                " ›",
+                href="#",
+                on_click=DictionaryState.open_children(item.code, item.label),
+                data_testid=f"dict-open-{item.code}",
+            ),
+            rx.text(item.label),
+        ),
+        rx.cond(item.children > 0, rx.badge(item.children, variant="soft", size="1")),
+        rx.cond(item.local, rx.badge("本地", variant="outline")),
+    )
+    return table_row(
+        rx.code(item.code),
+        label,
+        item.parent_code,
+        enabled_badge(item.enabled),
+        item.valid_to,
+        rx.text(item.remark, size="1", color_scheme="gray"),
+        actions,
         data_testid=f"dict-row-{item.code}",
     )
 
 
 def _editor() -> rx.Component:
     adding = DictionaryState.edit_id == 0
-    form = rx.form(
-        rx.vstack(
-            labelled(
-                "代码",
-                rx.input(
-                    name="code",
-                    default_value=DictionaryState.edit_code,
-                    read_only=~adding,
-                    width="100%",
-                    on_change=DictionaryState.check_code.debounce(300),
-                    data_testid="dict-code",
-                ),
-                DictionaryState.code_error,
-            ),
-            labelled(
-                "名称",
-                rx.input(
-                    name="label",
-                    default_value=DictionaryState.edit_label,
-                    width="100%",
-                    on_change=DictionaryState.check_label.debounce(300),
-                    data_testid="dict-label",
-                ),
-                DictionaryState.label_error,
-            ),
-            labelled(
-                "上级代码（分层字典）",
-                rx.input(
-                    name="parent_code", default_value=DictionaryState.edit_parent, width="100%"
-                ),
-            ),
-            labelled(
-                "说明",
-                rx.input(name="remark", default_value=DictionaryState.edit_remark, width="100%"),
-            ),
-            error_callout(DictionaryState.edit_error, testid="dict-error"),
-            form_footer(rx.button("保存", type="submit", data_testid="dict-save")),
-            spacing="3",
-        ),
-        on_submit=DictionaryState.save,
-    )
     title = rx.cond(
         adding, rx.cond(DictionaryState.edit_local, "新增本地字典项", "新增字典项"), "编辑字典项"
     )
-    return rx.dialog.root(
-        rx.dialog.content(rx.dialog.title(title), form, max_width="480px"),
-        open=DictionaryState.edit_open,
-        on_open_change=DictionaryState.set_edit_open,
+    return form_dialog(
+        DictionaryState,
+        "edit",
+        title,
+        field(
+            "代码",
+            "code",
+            default_value=DictionaryState.edit_code,
+            read_only=~adding,
+            on_change=DictionaryState.check_code.debounce(300),
+            data_testid="dict-code",
+            error=DictionaryState.code_error,
+        ),
+        field(
+            "名称",
+            "label",
+            default_value=DictionaryState.edit_label,
+            on_change=DictionaryState.check_label.debounce(300),
+            data_testid="dict-label",
+            error=DictionaryState.label_error,
+        ),
+        field("上级代码（分层字典）", "parent_code", default_value=DictionaryState.edit_parent),
+        field("说明", "remark", default_value=DictionaryState.edit_remark),
+        error_callout(DictionaryState.edit_error, testid="dict-error"),
+        on_submit=DictionaryState.save,
+        submit=submit_button("保存", "dict-save"),
+        max_width="480px",
     )
 
 
 def _history_row(entry: HistoryView) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(entry.time),
-        rx.table.cell(entry.actor),
-        rx.table.cell(entry.action),
-        rx.table.cell(rx.code(entry.before, size="1")),
-        rx.table.cell(rx.code(entry.after, size="1")),
+    return table_row(
+        entry.time,
+        entry.actor,
+        entry.action,
+        rx.code(entry.before, size="1"),
+        rx.code(entry.after, size="1"),
     )
 
 
 def _history_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("变更历史：", DictionaryState.history_code),
-            scroll_table(
-                ("时间", "操作人", "操作", "修改前", "修改后"),
-                DictionaryState.history,
-                _history_row,
-                testid="dict-history",
-                max_height="60vh",
-            ),
-            close_footer(),
-            max_width="900px",
+    return dialog(
+        DictionaryState,
+        "history",
+        ("变更历史：", DictionaryState.history_code),
+        scroll_table(
+            ("时间", "操作人", "操作", "修改前", "修改后"),
+            DictionaryState.history,
+            _history_row,
+            testid="dict-history",
+            max_height="60vh",
         ),
-        open=DictionaryState.history_open,
-        on_open_change=DictionaryState.set_history_open,
+        close_footer(),
+        max_width="900px",
     )
 
 
@@ -230,20 +200,16 @@ def _breadcrumbs() -> rx.Component:
 
 
 def _problem_row(problem: ProblemView) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(problem.line),
-        rx.table.cell(problem.code),
-        rx.table.cell(rx.text(problem.reason, color="var(--red-11)")),
-    )
+    return table_row(problem.line, problem.code, rx.text(problem.reason, color="var(--red-11)"))
 
 
 def _change_row(change: ChangeView) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(change.line),
-        rx.table.cell(rx.badge(change.kind, variant="soft")),
-        rx.table.cell(change.code),
-        rx.table.cell(change.label),
-        rx.table.cell(change.fields),
+    return table_row(
+        change.line,
+        rx.badge(change.kind, variant="soft"),
+        change.code,
+        change.label,
+        change.fields,
     )
 
 
@@ -295,121 +261,101 @@ def _import_dialog() -> rx.Component:
         ),
         width="100%",
     )
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("导入：", DictionaryState.type_name),
-            rx.text(
-                "列：代码、名称、上级代码、排序、状态（启用/停用）、生效日期、失效日期、说明；"
-                "导出的文件可直接作模板。先逐行检查并预览，确认后一次性全部生效，有任何错误则不导入。"
-                "文件中没有的字典项保持不变。",
-                size="2",
-                color_scheme="gray",
-            ),
-            rx.cond(
-                DictionaryState.extensible,
-                rx.hstack(
-                    rx.switch(
-                        checked=DictionaryState.import_local,
-                        on_change=DictionaryState.set_import_local,
-                    ),
-                    rx.text("导入为本租户的本地字典项", size="2"),
-                    margin_y="8px",
-                ),
-            ),
-            picker,
-            rx.hstack(
-                rx.cond(DictionaryState.import_running, rx.spinner()),
-                rx.text(
-                    DictionaryState.import_summary, size="2", data_testid="dict-import-summary"
-                ),
-                rx.spacer(),
-                rx.dialog.close(rx.button("取消", variant="soft")),
-                rx.button(
-                    "检查并预览",
-                    variant="soft",
-                    loading=DictionaryState.import_running,
-                    on_click=DictionaryState.upload_import(
-                        rx.upload_files(upload_id=IMPORT_UPLOAD)
-                    ),
-                    data_testid="dict-import-preview",
-                ),
-                rx.button(
-                    "确认导入",
-                    disabled=~DictionaryState.import_ready,
-                    loading=DictionaryState.import_running,
-                    on_click=DictionaryState.confirm_import,
-                    data_testid="dict-import-apply",
-                ),
-                width="100%",
-                align="center",
-                margin_y="12px",
-            ),
-            preview,
-            max_width="860px",
+    return dialog(
+        DictionaryState,
+        "import",
+        ("导入：", DictionaryState.type_name),
+        rx.text(
+            "列：代码、名称、上级代码、排序、状态（启用/停用）、生效日期、失效日期、说明；"
+            "导出的文件可直接作模板。先逐行检查并预览，确认后一次性全部生效，有任何错误则不导入。"
+            "文件中没有的字典项保持不变。",
+            size="2",
+            color_scheme="gray",
         ),
-        open=DictionaryState.import_open,
+        rx.cond(
+            DictionaryState.extensible,
+            rx.hstack(
+                rx.switch(
+                    checked=DictionaryState.import_local,
+                    on_change=DictionaryState.set_import_local,
+                ),
+                rx.text("导入为本租户的本地字典项", size="2"),
+                margin_y="8px",
+            ),
+        ),
+        picker,
+        upload_bar(
+            DictionaryState.import_running,
+            DictionaryState.import_summary,
+            rx.button(
+                "检查并预览",
+                variant="soft",
+                loading=DictionaryState.import_running,
+                on_click=DictionaryState.upload_import(rx.upload_files(upload_id=IMPORT_UPLOAD)),
+                data_testid="dict-import-preview",
+            ),
+            rx.button(
+                "确认导入",
+                disabled=~DictionaryState.import_ready,
+                loading=DictionaryState.import_running,
+                on_click=DictionaryState.confirm_import,
+                data_testid="dict-import-apply",
+            ),
+            testid="dict-import-summary",
+            cancel="取消",
+        ),
+        preview,
+        max_width="860px",
         on_open_change=DictionaryState.set_import_open,
     )
 
 
 def _delete_dialog() -> rx.Component:
-    return confirm_dialog(
-        title="删除字典项",
-        description=[
-            "确定删除「",
-            DictionaryState.delete_name,
-            "」？内置项或仍在使用的项（有下级、被租户使用）不能删除，只能停用。删除记入操作日志。",
-        ],
-        open_=DictionaryState.delete_open,
-        on_open_change=DictionaryState.set_delete_open,
-        on_confirm=DictionaryState.delete,
-        confirm_label="删除",
+    return delete_confirm(
+        DictionaryState,
+        "删除字典项",
+        "确定删除「",
+        "」？内置项或仍在使用的项（有下级、被租户使用）不能删除，只能停用。删除记入操作日志。",
         testid="dict-delete-confirm",
     )
 
 
 def dictionaries_page() -> rx.Component:
     """The page."""
-    toolbar = rx.hstack(
+    actions = toolbar(
         search_box(DictionaryState.search, "代码或名称，如：西湖", "dict-search"),
-        rx.spacer(),
-        rx.cond(
-            DictionaryState.can_export,
-            export_menu(
-                (("xlsx", "Excel（XLSX）"), ("csv", "CSV")),
-                DictionaryState.export,
-                loading=DictionaryState.exporting,
-                testid="dict-export",
+        end=[
+            rx.cond(
+                DictionaryState.can_export,
+                export_menu(
+                    (("xlsx", "Excel（XLSX）"), ("csv", "CSV")),
+                    DictionaryState.export,
+                    loading=DictionaryState.exporting,
+                    testid="dict-export",
+                ),
             ),
-        ),
-        rx.cond(
-            DictionaryState.can_write,
-            rx.button(
-                rx.icon("upload", size=14),
+            action_button(
                 "导入",
-                variant="soft",
-                on_click=DictionaryState.set_import_open(True),
-                data_testid="dict-import",
+                DictionaryState.set_import_open(True),
+                allowed=DictionaryState.can_write,
+                icon="upload",
+                testid="dict-import",
             ),
-        ),
-        rx.cond(
-            DictionaryState.can_write & DictionaryState.extensible,
-            rx.button(
+            action_button(
                 "新增本地项",
-                variant="soft",
-                on_click=DictionaryState.open_add(True),
-                data_testid="dict-add-local",
+                DictionaryState.open_add(True),
+                allowed=DictionaryState.can_write & DictionaryState.extensible,
+                testid="dict-add-local",
             ),
-        ),
-        create_button(
-            DictionaryState.can_write, "新增", DictionaryState.open_add(False), "dict-add"
-        ),
-        width="100%",
+            create_button(
+                DictionaryState.can_write, "新增", DictionaryState.open_add(False), "dict-add"
+            ),
+        ],
     )
     items = rx.vstack(
         rx.heading(DictionaryState.type_name, size="4"),
         rx.text(DictionaryState.type_source, size="1", color_scheme="gray"),
-        toolbar,
+        actions,
         _breadcrumbs(),
         error_callout(DictionaryState.error),
         list_table(

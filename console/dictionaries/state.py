@@ -12,7 +12,7 @@ from console.core.actor import Actor
 from console.core.exporting import XLSX_MIME
 from console.core.paging import PageRequest
 from console.dictionaries import importing, service
-from console.ui.actions import call
+from console.ui.form_state import FormMixin
 from console.ui.list_state import PagedListMixin
 
 PAGE_SIZE = 50
@@ -89,7 +89,7 @@ class HistoryView:
     after: str
 
 
-class DictionaryState(PagedListMixin, rx.State):
+class DictionaryState(PagedListMixin, FormMixin, rx.State):
     """数据字典."""
 
     types: list[TypeView] = []
@@ -221,22 +221,16 @@ class DictionaryState(PagedListMixin, rx.State):
     async def export(self, fmt: str):
         """Download the dictionary (as the search shows it) as CSV or XLSX; logged."""
         async with self:
-            token, type_code, keyword = await self._token(), self.type_code, self.keyword
-            self.exporting = True
-        outcome = await call(
-            token,
+            type_code, keyword = self.type_code, self.keyword
+        mime = XLSX_MIME if fmt == "xlsx" else "text/csv"
+        async for event in self._deliver(
             lambda s, a: service.export_items(
                 session=s, actor=a, type_code=type_code, search=keyword, fmt=fmt
             ),
-        )
-        async with self:
-            self.exporting = False
-        if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        filename, content = outcome.value
-        mime = XLSX_MIME if fmt == "xlsx" else "text/csv"
-        yield rx.download(data=content, filename=filename, mime_type=mime)
+            lambda value: [rx.download(data=value[1], filename=value[0], mime_type=mime)],
+            busy="exporting",
+        ):
+            yield event
 
     # --- delete ---------------------------------------------------------------------------
 
@@ -278,18 +272,12 @@ class DictionaryState(PagedListMixin, rx.State):
     async def preview_import(self):
         """Check every row and show what the import would add, change and disable."""
         async with self:
-            token, type_code, local = await self._token(), self.type_code, self.import_local
+            type_code, local = self.type_code, self.import_local
             payload, name = self._import_payload, self._import_name
-        outcome = await call(
-            token,
+        outcome = await self._call(
             lambda s, a: importing.preview_import(
-                session=s,
-                actor=a,
-                type_code=type_code,
-                content=payload,
-                filename=name,
-                local=local,
-            ),
+                session=s, actor=a, type_code=type_code, content=payload, filename=name, local=local
+            )
         )
         async with self:
             self.import_running = False
@@ -318,12 +306,11 @@ class DictionaryState(PagedListMixin, rx.State):
     async def confirm_import(self):
         """Apply the previewed import: every change in one transaction, or none."""
         async with self:
-            token, type_code, local = await self._token(), self.type_code, self.import_local
+            type_code, local = self.type_code, self.import_local
             payload, name = self._import_payload, self._import_name
             expected, self.import_running = self._import_fingerprint, True
             self.import_summary = "正在导入…"
-        outcome = await call(
-            token,
+        outcome = await self._call(
             lambda s, a: importing.apply_import(
                 session=s,
                 actor=a,
@@ -332,7 +319,7 @@ class DictionaryState(PagedListMixin, rx.State):
                 filename=name,
                 expected=expected,
                 local=local,
-            ),
+            )
         )
         async with self:
             self.import_running = False
@@ -373,21 +360,11 @@ class DictionaryState(PagedListMixin, rx.State):
         """Say what is wrong with the name as it is typed."""
         self.label_error = service.label_problem(value)
 
-    @rx.event
-    def set_edit_open(self, value: bool) -> None:
-        """Close the form."""
-        self.edit_open = value
-
     @rx.event(background=True)
     async def save(self, form: dict[str, str]):
         """Add or update the item."""
         async with self:
-            token, item_id, local, type_code = (
-                await self._token(),
-                self.edit_id,
-                self.edit_local,
-                self.type_code,
-            )
+            item_id, local, type_code = self.edit_id, self.edit_local, self.type_code
         draft = service.ItemDraft(
             code=form.get("code", "").strip(),
             label=form.get("label", "").strip(),
@@ -404,14 +381,10 @@ class DictionaryState(PagedListMixin, rx.State):
                 session=session, actor=actor, type_code=type_code, draft=draft, local=local
             )
 
-        outcome = await call(token, apply)
-        async with self:
-            if not outcome.ok:
-                self.edit_error = outcome.error_text
-                return
-            self.edit_open = False
-        yield rx.toast.success("字典项已保存")
-        yield DictionaryState.load
+        async for event in self._submit(
+            apply, dialog="edit", error="edit_error", success="字典项已保存"
+        ):
+            yield event
 
     @rx.event(background=True)
     async def toggle(self, item_id: int, enable: bool):
@@ -425,24 +398,17 @@ class DictionaryState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def show_history(self, item_id: int, code: str):
         """Who changed this item, when, before and after."""
-        async with self:
-            token = await self._token()
-        outcome = await call(
-            token, lambda s, a: service.item_history(session=s, actor=a, item_id=item_id)
-        )
-        if not outcome.ok:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        async with self:
+
+        def show(entries: list[service.HistoryRow]) -> None:
             self.history = [
                 HistoryView(
                     h.time, h.actor, _ACTION_LABELS.get(h.action, h.action), h.before, h.after
                 )
-                for h in outcome.value or []
+                for h in entries
             ]
             self.history_code, self.history_open = code, True
 
-    @rx.event
-    def set_history_open(self, value: bool) -> None:
-        """Close the history."""
-        self.history_open = value
+        async for event in self._open_with(
+            lambda s, a: service.item_history(session=s, actor=a, item_id=item_id), show
+        ):
+            yield event

@@ -5,32 +5,26 @@ from __future__ import annotations
 import reflex as rx
 
 from console.iam.account_state import AccountState, TokenView
-from console.ui.components import confirm_dialog, error_callout, list_table, page_heading
+from console.ui.components import error_callout, list_table, page_heading
 from console.ui.shell import shell
+from console.ui.widgets import delete_button, delete_confirm, table_row
 
 COLUMNS = ("编号", "名称", "创建", "到期", "最近使用", "状态", "")
 
 
 def _row(token: TokenView) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(rx.code(token.token_id)),
-        rx.table.cell(token.name),
-        rx.table.cell(token.created),
-        rx.table.cell(token.expires),
-        rx.table.cell(token.last_used),
-        rx.table.cell(token.status),
-        rx.table.cell(
-            rx.cond(
-                token.status == "有效",
-                rx.button(
-                    "吊销",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    on_click=AccountState.ask_delete(token.token_id, token.name),
-                    data_testid=f"token-revoke-{token.token_id}",
-                ),
-            )
+    return table_row(
+        rx.code(token.token_id),
+        token.name,
+        token.created,
+        token.expires,
+        token.last_used,
+        token.status,
+        delete_button(
+            AccountState.ask_delete(token.token_id, token.name),
+            allowed=token.status == "有效",
+            label="吊销",
+            testid=f"token-revoke-{token.token_id}",
         ),
     )
 
@@ -96,17 +90,12 @@ def account_page() -> rx.Component:
             paged=False,
             empty=("还没有个人访问令牌", "需要用脚本或工具读取日志时，在上方创建一个。"),
         ),
-        confirm_dialog(
-            title="吊销令牌",
-            description=[
-                "确定吊销「",
-                AccountState.delete_name,
-                "」？使用它的工具将立即无法访问。",
-            ],
-            open_=AccountState.delete_open,
-            on_open_change=AccountState.set_delete_open,
-            on_confirm=AccountState.delete,
-            confirm_label="吊销",
+        delete_confirm(
+            AccountState,
+            "吊销令牌",
+            "确定吊销「",
+            "」？使用它的工具将立即无法访问。",
+            label="吊销",
             testid="token-revoke-confirm",
         ),
         spacing="4",

@@ -7,7 +7,7 @@ import dataclasses
 import reflex as rx
 
 from console.iam import token_service
-from console.ui.actions import call
+from console.ui.form_state import FormMixin
 from console.ui.list_state import PagedListMixin
 
 
@@ -23,7 +23,7 @@ class TokenView:
     status: str
 
 
-class AccountState(PagedListMixin, rx.State):
+class AccountState(PagedListMixin, FormMixin, rx.State):
     """我的账号 (a user has a handful of tokens: one page)."""
 
     rows: list[TokenView] = []
@@ -48,18 +48,15 @@ class AccountState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def create(self, form: dict[str, str]):
         """Create a token and show it once."""
-        async with self:
-            token = await self._token()
         days = form.get("days", "90").strip()
         if not days.isdigit():
             async with self:
                 self.create_error = "有效期：应为 1 到 365 的整数（天）"
             return
-        outcome = await call(
-            token,
+        outcome = await self._call(
             lambda s, a: token_service.create_token(
                 session=s, actor=a, name=form.get("name", ""), days=int(days)
-            ),
+            )
         )
         async with self:
             if not outcome.ok:

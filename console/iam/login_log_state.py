@@ -1,4 +1,4 @@
-"""State of the 登录日志 page."""
+"""State of the 登录日志 page: the paged events, filtered by account and outcome."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import reflex as rx
 
 from console.core.paging import PageRequest
 from console.iam import login_log_service as log_service
+from console.ui.form_state import FilterMixin
 from console.ui.list_state import PagedListMixin
 
 PAGE_SIZE = 50
-OUTCOME_FILTERS = [("*", "全部结果"), *log_service.OUTCOME_LABELS.items()]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,7 +28,7 @@ class LoginView:
     user_agent: str
 
 
-class LoginLogState(PagedListMixin, rx.State):
+class LoginLogState(PagedListMixin, FilterMixin, rx.State):
     """登录日志: filter by account and outcome, newest first."""
 
     rows: list[LoginView] = []
@@ -42,7 +42,7 @@ class LoginLogState(PagedListMixin, rx.State):
             page = self.page
             query = log_service.LoginQuery(
                 account=self.keyword,
-                outcome=None if self.outcome_filter == "*" else self.outcome_filter,
+                outcome=self._chosen("outcome_filter"),
             )
             return lambda s, a: log_service.list_login_events(
                 session=s, actor=a, query=query, page=PageRequest(page, PAGE_SIZE)
@@ -55,9 +55,3 @@ class LoginLogState(PagedListMixin, rx.State):
 
         async for event in self._load_page(prepare, show):
             yield event
-
-    @rx.event
-    def set_outcome_filter(self, value: str):
-        """Filter by outcome."""
-        self.outcome_filter, self.page = value, 1
-        return LoginLogState.load

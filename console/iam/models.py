@@ -1,4 +1,4 @@
-"""IAM tables: users, login sessions, login events."""
+"""IAM tables: organisations, roles, users, password history, sessions, tokens, logins, policy."""
 
 from __future__ import annotations
 

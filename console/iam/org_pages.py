@@ -5,20 +5,27 @@ from __future__ import annotations
 import reflex as rx
 
 from console.iam.org_state import KIND_OPTIONS, OrgsState, OrgView
-from console.ui.components import (
-    confirm_dialog,
-    create_button,
-    error_callout,
-    form_footer,
-    labelled,
-    list_table,
-    page_heading,
-)
+from console.ui.components import create_button, error_callout, labelled, list_table, page_heading
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
+from console.ui.widgets import (
+    action_button,
+    delete_button,
+    delete_confirm,
+    dropdown,
+    field,
+    filter_select,
+    form_dialog,
+    list_body,
+    row_button,
+    submit_button,
+    table_row,
+    toolbar,
+)
 
 SECTION = section_by_key("organizations")
 COLUMNS = ("机构名称", "类别", "统一社会信用代码", "所属租户", "人员数", "操作")
+TENANT_FIELDS = ("code", "name")
 
 
 def _row(org: OrgView) -> rx.Component:
@@ -26,33 +33,21 @@ def _row(org: OrgView) -> rx.Component:
         rx.cond(
             OrgsState.can_write,
             rx.hstack(
-                rx.button(
-                    "下级",
-                    size="1",
-                    variant="soft",
-                    on_click=OrgsState.open_create(org.id, org.tenant_code),
-                ),
-                rx.button("编辑", size="1", variant="soft", on_click=OrgsState.open_edit(org.id)),
+                row_button("下级", OrgsState.open_create(org.id, org.tenant_code)),
+                row_button("编辑", OrgsState.open_edit(org.id)),
             ),
         ),
-        rx.cond(
-            OrgsState.can_delete,
-            rx.button(
-                "删除",
-                size="1",
-                variant="soft",
-                color_scheme="red",
-                on_click=OrgsState.ask_delete(org.id.to_string(), org.name),
-            ),
+        delete_button(
+            OrgsState.ask_delete(org.id.to_string(), org.name), allowed=OrgsState.can_delete
         ),
     )
-    return rx.table.row(
-        rx.table.cell(rx.text(org.indent, org.name)),
-        rx.table.cell(rx.badge(org.kind_label, variant="soft")),
-        rx.table.cell(rx.cond(org.uscc != "", rx.code(org.uscc), "—")),
-        rx.table.cell(org.tenant_name),
-        rx.table.cell(org.members),
-        rx.table.cell(actions),
+    return table_row(
+        rx.text(org.indent, org.name),
+        rx.badge(org.kind_label, variant="soft"),
+        rx.cond(org.uscc != "", rx.code(org.uscc), "—"),
+        org.tenant_name,
+        org.members,
+        actions,
         data_testid=f"org-row-{org.name}",
     )
 
@@ -69,121 +64,82 @@ def _parent_items() -> rx.Component:
 
 def _editor() -> rx.Component:
     creating = OrgsState.edit_id == 0
-    form = rx.form(
-        rx.vstack(
-            rx.cond(
-                creating,
-                labelled(
-                    "所属租户",
-                    rx.select.root(
-                        rx.select.trigger(width="100%"),
-                        rx.select.content(
-                            rx.foreach(
-                                OrgsState.tenant_options,
-                                lambda t: rx.select.item(t.name, value=t.code),
-                            )
-                        ),
-                        value=OrgsState.edit_tenant,
-                        on_change=OrgsState.set_edit_tenant,
-                    ),
-                ),
-            ),
+    return form_dialog(
+        OrgsState,
+        "edit",
+        rx.cond(creating, "新增机构", "编辑机构"),
+        rx.cond(
+            creating,
             labelled(
-                "机构名称",
-                rx.input(
-                    name="name",
-                    default_value=OrgsState.edit_name,
+                "所属租户",
+                dropdown(
+                    OrgsState.tenant_options,
+                    fields=TENANT_FIELDS,
                     width="100%",
-                    data_testid="org-name",
+                    value=OrgsState.edit_tenant,
+                    on_change=OrgsState.set_edit_tenant,
                 ),
             ),
-            labelled(
-                "机构类别",
-                rx.select.root(
-                    rx.select.trigger(width="100%", data_testid="org-kind"),
-                    rx.select.content(
-                        *[rx.select.item(label, value=k) for k, label in KIND_OPTIONS]
-                    ),
-                    value=OrgsState.edit_kind,
-                    on_change=OrgsState.set_edit_kind,
-                ),
-            ),
-            labelled(
-                "上级机构",
-                rx.select.root(
-                    rx.select.trigger(width="100%"),
-                    rx.select.content(
-                        rx.select.item("（无，作为顶级机构）", value="none"), _parent_items()
-                    ),
-                    value=OrgsState.edit_parent,
-                    on_change=OrgsState.set_edit_parent,
-                ),
-            ),
-            labelled(
-                "统一社会信用代码（选填）",
-                rx.input(
-                    name="uscc",
-                    default_value=OrgsState.edit_uscc,
-                    width="100%",
-                    max_length=18,
-                    on_blur=OrgsState.check_uscc,
-                    data_testid="org-uscc",
-                ),
-                OrgsState.uscc_error,
-            ),
-            error_callout(OrgsState.form_error, testid="org-error"),
-            form_footer(rx.button("保存", type="submit", data_testid="org-save")),
-            spacing="3",
         ),
+        field("机构名称", "name", default_value=OrgsState.edit_name, data_testid="org-name"),
+        labelled(
+            "机构类别",
+            dropdown(
+                KIND_OPTIONS,
+                width="100%",
+                testid="org-kind",
+                value=OrgsState.edit_kind,
+                on_change=OrgsState.set_edit_kind,
+            ),
+        ),
+        labelled(
+            "上级机构",
+            rx.select.root(
+                rx.select.trigger(width="100%"),
+                rx.select.content(
+                    rx.select.item("（无，作为顶级机构）", value="none"), _parent_items()
+                ),
+                value=OrgsState.edit_parent,
+                on_change=OrgsState.set_edit_parent,
+            ),
+        ),
+        field(
+            "统一社会信用代码（选填）",
+            "uscc",
+            default_value=OrgsState.edit_uscc,
+            max_length=18,
+            on_blur=OrgsState.check_uscc,
+            data_testid="org-uscc",
+            error=OrgsState.uscc_error,
+        ),
+        error_callout(OrgsState.form_error, testid="org-error"),
         on_submit=OrgsState.save,
-    )
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(creating, "新增机构", "编辑机构")), form, max_width="520px"
-        ),
-        open=OrgsState.edit_open,
-        on_open_change=OrgsState.set_edit_open,
-    )
-
-
-def _delete_dialog() -> rx.Component:
-    return confirm_dialog(
-        title="删除机构",
-        description=["确定删除「", OrgsState.delete_name, "」？有下级机构或人员的机构不能删除。"],
-        open_=OrgsState.delete_open,
-        on_open_change=OrgsState.set_delete_open,
-        on_confirm=OrgsState.delete,
-        confirm_label="删除",
+        submit=submit_button("保存", "org-save"),
     )
 
 
 def orgs_page() -> rx.Component:
     """The page."""
-    toolbar = rx.hstack(
-        rx.select.root(
-            rx.select.trigger(),
-            rx.select.content(
-                rx.select.item("全部租户", value="*"),
-                rx.foreach(
-                    OrgsState.tenant_options, lambda t: rx.select.item(t.name, value=t.code)
-                ),
-            ),
-            value=OrgsState.tenant_filter,
-            on_change=OrgsState.set_tenant_filter,
+    actions = toolbar(
+        filter_select(
+            OrgsState,
+            "tenant_filter",
+            OrgsState.tenant_options,
+            fields=TENANT_FIELDS,
+            all_label="全部租户",
         ),
-        rx.spacer(),
-        rx.cond(
-            OrgsState.can_export,
-            rx.button(
-                rx.icon("download", size=14),
+        end=[
+            action_button(
                 "导出",
-                variant="soft",
-                on_click=OrgsState.export,
-                data_testid="orgs-export",
+                OrgsState.export,
+                allowed=OrgsState.can_export,
+                icon="download",
+                testid="orgs-export",
             ),
-        ),
-        create_button(OrgsState.can_write, "新增机构", OrgsState.open_create(0, ""), "orgs-create"),
-        width="100%",
+            create_button(
+                OrgsState.can_write, "新增机构", OrgsState.open_create(0, ""), "orgs-create"
+            ),
+        ],
     )
     table = list_table(
         OrgsState,
@@ -192,14 +148,12 @@ def orgs_page() -> rx.Component:
         empty=("还没有机构", "点击「新增机构」建立登记机构、共享部门、银行等。"),
         paged=False,
     )
-    body = rx.vstack(
+    body = list_body(
         page_heading(SECTION.label, "每个租户一棵机构树：登记机构、共享部门、银行、开发企业等"),
-        toolbar,
-        error_callout(OrgsState.error),
+        actions,
+        OrgsState,
         table,
         _editor(),
-        _delete_dialog(),
-        spacing="4",
-        width="100%",
+        delete_confirm(OrgsState, "删除机构", "确定删除「", "」？有下级机构或人员的机构不能删除。"),
     )
     return shell(body, title=SECTION.label, section=SECTION)

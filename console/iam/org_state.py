@@ -9,11 +9,12 @@ from sqlmodel import Session
 
 from console.authz.service import can
 from console.core.actor import Actor
+from console.core.identifiers import uscc_problem
 from console.iam import org_service
 from console.iam.models import ORG_KIND_LABELS
 from console.iam.state import TenantOption
 from console.tenancy import service as tenancy
-from console.ui.actions import call
+from console.ui.form_state import FilterMixin, FormMixin
 from console.ui.list_state import PagedListMixin
 
 KIND_OPTIONS = list(ORG_KIND_LABELS.items())
@@ -35,7 +36,7 @@ class OrgView:
     members: int
 
 
-class OrgsState(PagedListMixin, rx.State):
+class OrgsState(PagedListMixin, FilterMixin, FormMixin, rx.State):
     """组织机构."""
 
     rows: list[OrgView] = []
@@ -60,7 +61,7 @@ class OrgsState(PagedListMixin, rx.State):
         """Fetch the tree (a tenant has tens of organisations, shown whole)."""
 
         def prepare():  # inside the state lock: read what the fetch needs
-            tenant = None if self.tenant_filter == "*" else self.tenant_filter
+            tenant = self._chosen("tenant_filter")
 
             def fetch(session, actor):
                 nodes = org_service.org_tree(session=session, actor=actor, tenant_code=tenant)
@@ -102,23 +103,14 @@ class OrgsState(PagedListMixin, rx.State):
     async def export(self):
         """Download the tree shown as CSV (the export is logged)."""
         async with self:
-            token = await self._token()
-            tenant = None if self.tenant_filter == "*" else self.tenant_filter
-        outcome = await call(
-            token, lambda s, a: org_service.export_orgs(session=s, actor=a, tenant_code=tenant)
-        )
-        if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        text, count = outcome.value
-        yield rx.download(data=text, filename="组织机构.csv")
-        yield rx.toast.success(f"已导出 {count} 条")
+            tenant = self._chosen("tenant_filter")
 
-    @rx.event
-    def set_tenant_filter(self, value: str):
-        """Show one tenant's tree."""
-        self.tenant_filter = value
-        return OrgsState.load
+        async for event in self._download_csv(
+            lambda s, a: org_service.export_orgs(session=s, actor=a, tenant_code=tenant),
+            filename="组织机构.csv",
+            done="已导出 {count} 条",
+        ):
+            yield event
 
     @rx.event
     def open_create(self, parent_id: int, tenant_code: str) -> None:
@@ -139,11 +131,6 @@ class OrgsState(PagedListMixin, rx.State):
         self.form_error = self.uscc_error = ""
 
     @rx.event
-    def set_edit_open(self, value: bool) -> None:
-        """Close the form."""
-        self.edit_open = value
-
-    @rx.event
     def set_edit_kind(self, value: str) -> None:
         """Organisation kind."""
         self.edit_kind = value
@@ -161,15 +148,13 @@ class OrgsState(PagedListMixin, rx.State):
     @rx.event
     def check_uscc(self, value: str) -> None:
         """Live check of the credit code."""
-        from console.core.identifiers import uscc_problem
-
         self.uscc_error = (uscc_problem(value) or "") if value.strip() else ""
 
     @rx.event(background=True)
     async def save(self, form: dict[str, str]):
         """Create or update."""
         async with self:
-            token, org_id = await self._token(), self.edit_id
+            org_id = self.edit_id
             draft = org_service.OrgDraft(
                 tenant_code=self.edit_tenant,
                 name=form.get("name", "").strip(),
@@ -185,14 +170,10 @@ class OrgsState(PagedListMixin, rx.State):
                 )
             return org_service.create_org(session=session, actor=actor, draft=draft)
 
-        outcome = await call(token, apply)
-        async with self:
-            if not outcome.ok:
-                self.form_error = outcome.error_text
-                return
-            self.edit_open = False
-        yield rx.toast.success(f"机构 {draft.name} 已保存")
-        yield OrgsState.load
+        async for event in self._submit(
+            apply, dialog="edit", error="form_error", success=f"机构 {draft.name} 已保存"
+        ):
+            yield event
 
     def _delete_one(self, session: Session, actor: Actor, key: str) -> None:
         org_service.delete_org(session=session, actor=actor, org_id=int(key))

@@ -6,7 +6,11 @@ import reflex as rx
 
 from console.iam.state import ChangePasswordState, LoginState, PasswordRule, SessionState
 from console.ui import theme
-from console.ui.components import error_callout, labelled
+from console.ui.components import error_callout
+from console.ui.widgets import field
+
+# Fields the browser may fill from the saved password; the others take a new one.
+CURRENT_PASSWORDS = ("password", "current_password")
 
 
 def _card_page(*children: rx.Component) -> rx.Component:
@@ -40,33 +44,24 @@ def login_page() -> rx.Component:
     """Account and password; errors in Chinese next to the field or above the form."""
     form = rx.form(
         rx.vstack(
-            labelled(
+            field(
                 "账号",
-                rx.input(
-                    name="account",
-                    placeholder="请输入账号",
-                    size="3",
-                    width="100%",
-                    auto_complete="username",
-                    auto_focus=True,
-                    on_blur=LoginState.check_account,
-                    data_testid="login-account",
-                ),
-                LoginState.account_error,
+                "account",
+                placeholder="请输入账号",
+                size="3",
+                auto_complete="username",
+                auto_focus=True,
+                on_blur=LoginState.check_account,
+                data_testid="login-account",
+                error=LoginState.account_error,
             ),
-            labelled(
+            _password_field(
                 "密码",
-                rx.input(
-                    name="password",
-                    type="password",
-                    placeholder="请输入密码",
-                    size="3",
-                    width="100%",
-                    auto_complete="current-password",
-                    on_blur=LoginState.check_password,
-                    data_testid="login-password",
-                ),
+                "password",
+                "请输入密码",
+                "login-password",
                 LoginState.password_error,
+                on_blur=LoginState.check_password,
             ),
             error_callout(LoginState.error, testid="login-error"),
             rx.button(
@@ -119,15 +114,23 @@ def _rule_row(rule: PasswordRule) -> rx.Component:
     )
 
 
-def _password_input(name: str, placeholder: str, testid: str, **events) -> rx.Component:
-    return rx.input(
-        name=name,
+def _password_field(
+    label: str,
+    name: str,
+    placeholder: str,
+    testid: str,
+    error: rx.Var[str] | str,
+    **events: object,
+) -> rx.Component:
+    return field(
+        label,
+        name,
         type="password",
         placeholder=placeholder,
         size="3",
-        width="100%",
-        auto_complete="new-password" if name != "current_password" else "current-password",
+        auto_complete="current-password" if name in CURRENT_PASSWORDS else "new-password",
         data_testid=testid,
+        error=error,
         **events,
     )
 
@@ -137,39 +140,37 @@ def change_password_page() -> rx.Component:
     error_for = ChangePasswordState.error_field
     form = rx.form(
         rx.vstack(
-            labelled(
+            _password_field(
                 "当前密码",
-                _password_input("current_password", "请输入当前密码", "pw-current"),
+                "current_password",
+                "请输入当前密码",
+                "pw-current",
                 rx.cond(error_for == "当前密码", ChangePasswordState.error, ""),
             ),
-            labelled(
+            _password_field(
                 "新密码",
-                _password_input(
-                    "new_password",
-                    "请输入新密码",
-                    "pw-new",
-                    on_change=ChangePasswordState.check_new.debounce(150),
-                ),
+                "new_password",
+                "请输入新密码",
+                "pw-new",
                 rx.cond(error_for == "新密码", ChangePasswordState.error, ""),
+                on_change=ChangePasswordState.check_new.debounce(150),
             ),
             rx.vstack(
                 rx.foreach(ChangePasswordState.rules, _rule_row),
                 spacing="1",
                 data_testid="pw-rules",
             ),
-            labelled(
+            _password_field(
                 "确认新密码",
-                _password_input(
-                    "confirm_password",
-                    "请再次输入新密码",
-                    "pw-confirm",
-                    on_blur=ChangePasswordState.check_confirm,
-                ),
+                "confirm_password",
+                "请再次输入新密码",
+                "pw-confirm",
                 rx.cond(
                     error_for == "确认新密码",
                     ChangePasswordState.error,
                     ChangePasswordState.confirm_error,
                 ),
+                on_blur=ChangePasswordState.check_confirm,
             ),
             error_callout(rx.cond(error_for == "", ChangePasswordState.error, "")),
             rx.button(

@@ -1,35 +1,34 @@
-"""系统设置 page."""
+"""系统设置 page: the password and sign-in policy (editable by 安全管理员) and runtime facts."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from console.iam.policy_state import FactRow, PolicyRow, PolicyState
-from console.ui.components import error_callout, page_heading
+from console.ui.components import error_callout, page_heading, simple_table
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
+from console.ui.widgets import table_row
 
 SECTION = section_by_key("settings")
 
 
 def _policy_row(row: PolicyRow) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(row.label),
-        rx.table.cell(
-            rx.input(
-                name=row.name,
-                default_value=row.value,
-                width="120px",
-                read_only=~PolicyState.can_write,
-                data_testid=f"policy-{row.name}",
-            )
+    return table_row(
+        row.label,
+        rx.input(
+            name=row.name,
+            default_value=row.value,
+            width="120px",
+            read_only=~PolicyState.can_write,
+            data_testid=f"policy-{row.name}",
         ),
-        rx.table.cell(rx.text(row.bounds, color_scheme="gray", size="2")),
+        rx.text(row.bounds, color_scheme="gray", size="2"),
     )
 
 
 def _fact_row(row: FactRow) -> rx.Component:
-    return rx.table.row(rx.table.cell(row.label), rx.table.cell(row.value))
+    return table_row(row.label, row.value)
 
 
 def settings_page() -> rx.Component:
@@ -38,17 +37,7 @@ def settings_page() -> rx.Component:
         rx.heading("密码与登录策略", size="4", margin_bottom="8px"),
         rx.form(
             rx.vstack(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("规则"),
-                            rx.table.column_header_cell("取值"),
-                            rx.table.column_header_cell("允许范围"),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(PolicyState.rows, _policy_row)),
-                    width="100%",
-                ),
+                simple_table(("规则", "取值", "允许范围"), PolicyState.rows, _policy_row, size="2"),
                 error_callout(PolicyState.form_error, testid="policy-error"),
                 rx.cond(
                     PolicyState.can_write,

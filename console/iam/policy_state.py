@@ -11,7 +11,7 @@ from console.authz.service import can
 from console.core.db import backend_name, current_revision
 from console.core.settings import get_settings
 from console.iam import policy_service
-from console.ui.actions import call
+from console.ui.form_state import FormMixin
 from console.ui.list_state import PagedListMixin
 
 
@@ -43,7 +43,7 @@ def _facts() -> list[FactRow]:
     ]
 
 
-class PolicyState(PagedListMixin, rx.State):
+class PolicyState(PagedListMixin, FormMixin, rx.State):
     """系统设置."""
 
     rows: list[PolicyRow] = []
@@ -75,10 +75,8 @@ class PolicyState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def save(self, form: dict[str, str]):
         """Apply the edited rules."""
-        async with self:
-            token = await self._token()
-        outcome = await call(
-            token, lambda s, a: policy_service.update_policy(session=s, actor=a, values=form)
+        outcome = await self._call(
+            lambda s, a: policy_service.update_policy(session=s, actor=a, values=form)
         )
         async with self:
             if not outcome.ok:

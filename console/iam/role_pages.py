@@ -7,15 +7,25 @@ import reflex as rx
 from console.iam.role_service import CATEGORIES
 from console.iam.role_state import PERMISSION_TREE, PermissionGroup, RolesState, RoleView
 from console.ui.components import (
-    confirm_dialog,
     create_button,
     error_callout,
+    form_footer,
     labelled,
     list_table,
     page_heading,
 )
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
+from console.ui.widgets import (
+    delete_button,
+    delete_confirm,
+    dialog,
+    dropdown,
+    list_body,
+    row_button,
+    submit_button,
+    table_row,
+)
 
 SECTION = section_by_key("roles")
 COLUMNS = ("角色代码", "名称", "类别", "范围", "说明", "权限数", "持有人数", "操作")
@@ -23,50 +33,32 @@ COLUMNS = ("角色代码", "名称", "类别", "范围", "说明", "权限数", 
 
 def _row(role: RoleView) -> rx.Component:
     actions = rx.hstack(
-        rx.button(
+        row_button(
             rx.cond(RolesState.can_write, "编辑权限", "查看权限"),
-            size="1",
-            variant="soft",
-            on_click=RolesState.open_editor(role.code, role.name, "edit"),
-            data_testid=f"role-edit-{role.code}",
+            RolesState.open_editor(role.code, role.name, "edit"),
+            testid=f"role-edit-{role.code}",
         ),
-        rx.cond(
-            RolesState.can_write,
-            rx.button(
-                "复制",
-                size="1",
-                variant="soft",
-                on_click=RolesState.open_editor(role.code, role.name, "copy"),
-            ),
+        row_button(
+            "复制",
+            RolesState.open_editor(role.code, role.name, "copy"),
+            allowed=RolesState.can_write,
         ),
-        rx.cond(
-            RolesState.can_delete & ~role.builtin,
-            rx.button(
-                "删除",
-                size="1",
-                variant="soft",
-                color_scheme="red",
-                on_click=RolesState.ask_delete(role.code, role.name),
-            ),
+        delete_button(
+            RolesState.ask_delete(role.code, role.name),
+            allowed=RolesState.can_delete & ~role.builtin,
         ),
     )
-    return rx.table.row(
-        rx.table.cell(rx.code(role.code)),
-        rx.table.cell(
-            rx.hstack(
-                rx.text(role.name), rx.cond(role.builtin, rx.badge("内置", variant="outline"))
-            )
+    return table_row(
+        rx.code(role.code),
+        rx.hstack(rx.text(role.name), rx.cond(role.builtin, rx.badge("内置", variant="outline"))),
+        role.category,
+        rx.cond(
+            role.builtin, rx.cond(role.scope == "province", "全省", "各区县"), role.scope_label
         ),
-        rx.table.cell(role.category),
-        rx.table.cell(
-            rx.cond(
-                role.builtin, rx.cond(role.scope == "province", "全省", "各区县"), role.scope_label
-            )
-        ),
-        rx.table.cell(rx.text(role.description, size="1", color_scheme="gray")),
-        rx.table.cell(role.permissions),
-        rx.table.cell(role.holders),
-        rx.table.cell(actions),
+        rx.text(role.description, size="1", color_scheme="gray"),
+        role.permissions,
+        role.holders,
+        actions,
         data_testid=f"role-row-{role.code}",
     )
 
@@ -134,26 +126,18 @@ def _editor() -> rx.Component:
                     ),
                     labelled(
                         "适用范围",
-                        rx.select.root(
-                            rx.select.trigger(),
-                            rx.select.content(
-                                rx.select.item("全省", value="*"),
-                                rx.foreach(
-                                    RolesState.tenant_options,
-                                    lambda t: rx.select.item(t.name, value=t.code),
-                                ),
-                            ),
+                        dropdown(
+                            RolesState.tenant_options,
+                            fields=("code", "name"),
+                            first=("*", "全省"),
                             name="scope",
                             default_value="*",
                         ),
                     ),
                     labelled(
                         "类别",
-                        rx.select.root(
-                            rx.select.trigger(),
-                            rx.select.content(*[rx.select.item(c, value=c) for c in CATEGORIES]),
-                            name="category",
-                            default_value="业务",
+                        dropdown(
+                            [(c, c) for c in CATEGORIES], name="category", default_value="业务"
                         ),
                     ),
                     width="100%",
@@ -161,13 +145,8 @@ def _editor() -> rx.Component:
             ),
             _tree(),
             error_callout(RolesState.editor_error, testid="role-error"),
-            rx.hstack(
-                rx.dialog.close(rx.button("关闭", variant="soft", type="button")),
-                rx.cond(
-                    RolesState.can_write, rx.button("保存", type="submit", data_testid="role-save")
-                ),
-                justify="end",
-                width="100%",
+            form_footer(
+                rx.cond(RolesState.can_write, submit_button("保存", "role-save")), cancel="关闭"
             ),
             spacing="3",
         ),
@@ -178,22 +157,7 @@ def _editor() -> rx.Component:
         rx.text("角色权限：", RolesState.editor_name),
         rx.cond(RolesState.editor_mode == "copy", rx.text("复制角色"), rx.text("新建角色")),
     )
-    return rx.dialog.root(
-        rx.dialog.content(rx.dialog.title(title), form, max_width="860px"),
-        open=RolesState.editor_open,
-        on_open_change=RolesState.set_editor_open,
-    )
-
-
-def _delete_dialog() -> rx.Component:
-    return confirm_dialog(
-        title="删除角色",
-        description=["确定删除角色「", RolesState.delete_name, "」？仍有用户持有的角色不能删除。"],
-        open_=RolesState.delete_open,
-        on_open_change=RolesState.set_delete_open,
-        on_confirm=RolesState.delete,
-        confirm_label="删除",
-    )
+    return dialog(RolesState, "editor", title, form, max_width="860px")
 
 
 def roles_page() -> rx.Component:
@@ -205,17 +169,17 @@ def roles_page() -> rx.Component:
         empty=("还没有角色", "运行 python -m console init 载入内置角色。"),
         paged=False,
     )
-    body = rx.vstack(
+    body = list_body(
         page_heading(SECTION.label, "角色 × 权限目录（页面 × 操作）；三员职责不能合并到同一角色"),
         rx.hstack(
             rx.spacer(),
             create_button(RolesState.can_write, "新建角色", RolesState.open_create, "roles-create"),
         ),
-        error_callout(RolesState.error),
+        RolesState,
         table,
         _editor(),
-        _delete_dialog(),
-        spacing="4",
-        width="100%",
+        delete_confirm(
+            RolesState, "删除角色", "确定删除角色「", "」？仍有用户持有的角色不能删除。"
+        ),
     )
     return shell(body, title=SECTION.label, section=SECTION)

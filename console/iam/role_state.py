@@ -13,7 +13,7 @@ from console.core.actor import Actor
 from console.iam import role_service
 from console.iam.state import TenantOption
 from console.tenancy import service as tenancy
-from console.ui.actions import call
+from console.ui.form_state import FormMixin
 from console.ui.list_state import PagedListMixin
 
 
@@ -63,7 +63,7 @@ def _pairs(keys: list[str]) -> set[tuple[str, str]]:
     return {tuple(key.split(":", 1)) for key in keys}  # type: ignore[misc]
 
 
-class RolesState(PagedListMixin, rx.State):
+class RolesState(PagedListMixin, FormMixin, rx.State):
     """角色权限."""
 
     rows: list[RoleView] = []
@@ -119,19 +119,17 @@ class RolesState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def open_editor(self, code: str, name: str, mode: str):
         """Edit a role's permissions, or start a copy of it."""
-        async with self:
-            token = await self._token()
-        outcome = await call(
-            token, lambda s, a: role_service.permissions_of(session=s, actor=a, code=code)
-        )
-        if not outcome.ok:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        async with self:
-            self.selected = sorted(f"{o}:{a}" for o, a in outcome.value or set())
+
+        def show(permissions: set[tuple[str, str]]) -> None:
+            self.selected = sorted(f"{o}:{a}" for o, a in permissions)
             self.editor_mode, self.editor_code = mode, code
             self.editor_name = name if mode == "edit" else f"{name}（副本）"
             self.editor_error, self.editor_open = "", True
+
+        async for event in self._open_with(
+            lambda s, a: role_service.permissions_of(session=s, actor=a, code=code), show
+        ):
+            yield event
 
     @rx.event
     def open_create(self) -> None:
@@ -146,16 +144,11 @@ class RolesState(PagedListMixin, rx.State):
         chosen.add(key) if checked else chosen.discard(key)
         self.selected = sorted(chosen)
 
-    @rx.event
-    def set_editor_open(self, value: bool) -> None:
-        """Close the editor."""
-        self.editor_open = value
-
     @rx.event(background=True)
     async def save(self, form: dict[str, str]):
         """Save the permissions (edit) or create the new role (create/copy)."""
         async with self:
-            token, mode, code = await self._token(), self.editor_mode, self.editor_code
+            mode, code = self.editor_mode, self.editor_code
             permissions = _pairs(self.selected)
         new_code, new_name = form.get("code", "").strip(), form.get("name", "").strip()
         scope = form.get("scope") or "*"
@@ -176,14 +169,13 @@ class RolesState(PagedListMixin, rx.State):
                 permissions=permissions,
             )
 
-        outcome = await call(token, apply)
-        async with self:
-            if not outcome.ok:
-                self.editor_error = outcome.error_text
-                return
-            self.editor_open = False
-        yield rx.toast.success("角色已保存，持有该角色的用户下一次操作时生效")
-        yield RolesState.load
+        async for event in self._submit(
+            apply,
+            dialog="editor",
+            error="editor_error",
+            success="角色已保存，持有该角色的用户下一次操作时生效",
+        ):
+            yield event
 
     def _delete_one(self, session: Session, actor: Actor, key: str) -> None:
         role_service.delete_role(session=session, actor=actor, code=key)

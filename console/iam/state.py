@@ -7,6 +7,7 @@ import dataclasses
 from urllib.parse import quote, unquote
 
 import reflex as rx
+from sqlmodel import Session
 
 from console.audit.service import record_denial
 from console.authz import service as authz
@@ -22,6 +23,7 @@ from console.tenancy import service as tenancy
 from console.tenancy.models import Tenant
 from console.ui.actions import call
 from console.ui.navigation import SECTIONS, section_for_path
+from console.ui.session import SessionPort, provide_session
 
 SESSION_COOKIE = "bdc_session"
 # Section key → the page state's ``load`` handler; the guard fires it only once the page is
@@ -380,3 +382,19 @@ class ChangePasswordState(rx.State):
             self.submitting = False
         yield rx.toast.success("密码已修改", duration=3000)
         yield rx.redirect(target)
+
+
+def _resolve(session: Session, token: str) -> Actor:
+    return service.resolve_session(session=session, token=token)
+
+
+# IAM provides the shared shell with the session (the UI kit cannot import IAM).
+provide_session(
+    SessionPort(
+        state=SessionState,
+        resolve=_resolve,
+        login_url=login_url,
+        account_route=ACCOUNT_ROUTE,
+        change_password_route=CHANGE_PASSWORD_ROUTE,
+    )
+)

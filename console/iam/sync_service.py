@@ -8,18 +8,15 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from console.audit.service import record, record_denial
+from console.audit.service import record
 from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.clock import utcnow
 from console.core.crypto import keyring
-from console.core.errors import Forbidden, UserError, ValidationFailed
-from console.core.settings import get_settings
+from console.core.errors import UserError, ValidationFailed
 from console.core.tabular import read_table
 from console.iam.models import Organization, User, UserStatus
 from console.iam.user_service import OBJ, UserDraft, check_person, insert_user, protect
-from console.interfaces.key_service import key_actor
-from console.interfaces.models import ApiKey
 from console.tenancy.scope import Scope, scope_of
 
 MAX_RECORDS = 5000
@@ -171,28 +168,15 @@ def sync_users(*, session: Session, actor: Actor, records: list[dict[str, str]])
     return _run(session, actor, scope_of(actor), records)
 
 
-def sync_users_by_key(
-    *, session: Session, key: ApiKey, records: list[dict[str, str]], client_ip: str = ""
+def sync_users_from_platform(
+    *, session: Session, actor: Actor, scope: Scope, records: list[dict[str, str]]
 ) -> SyncReport:
-    """Apply a batch pushed by the 一体化平台 with an API key scoped to ``iam.sync``.
+    """Apply a batch the 一体化平台 pushed through the API.
 
-    Raises:
-        Forbidden: the key does not carry the ``iam.sync`` scope (the refusal is logged).
+    The API layer has already checked the caller (its key and the ``iam.sync`` scope); here
+    ``actor`` is the principal the batch is logged as and ``scope`` the tenants its records may
+    belong to (records of any other tenant are rejected one by one).
     """
-    actor = key_actor(key, client_ip=client_ip)
-    if "iam.sync" not in key.scope_set:
-        message = "接入密钥无权调用：一体化平台用户同步"
-        record_denial(
-            actor=actor,
-            obj=OBJ,
-            action="sync",
-            tenant=key.tenant_code,
-            target=SYNC_TARGET,
-            reason=message,
-        )
-        raise Forbidden(message)
-    province_wide = key.tenant_code == get_settings().province_code
-    scope = Scope(all_tenants=province_wide, codes=frozenset({key.tenant_code}))
     return _run(session, actor, scope, records)
 
 

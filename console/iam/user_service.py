@@ -580,3 +580,13 @@ def effective_permissions(
         )
         for obj, act in all_permissions()
     ]
+
+
+def count_by_tenant(session: Session, codes: list[str]) -> dict[str, int]:
+    """Number of accounts in each of the tenants ``codes`` (absent when none)."""
+    statement = (
+        sa.select(User.tenant_code, sa.func.count())
+        .where(User.tenant_code.in_(codes))  # type: ignore[attr-defined]
+        .group_by(User.tenant_code)
+    )
+    return {code: int(count) for code, count in session.execute(statement).all()}

@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import reflex as rx
+from sqlmodel import Session
 
 from console.authz.service import can
+from console.core.actor import Actor
 from console.core.identifiers import resident_id_problem
 from console.core.paging import PageRequest
 from console.dictionaries import lookup
@@ -15,6 +17,7 @@ from console.iam.state import TenantOption
 from console.iam.user_service import ID_TYPES, REVEALABLE, UserDraft, UserQuery
 from console.tenancy import service as tenancy
 from console.ui.actions import Outcome, call
+from console.ui.form_state import FilterMixin, FormMixin
 from console.ui.list_state import PagedListMixin
 
 PAGE_SIZE = 20
@@ -118,7 +121,7 @@ def field_problem(name: str, value: str) -> str:
     return checks[name]() if name in checks else ""
 
 
-class UsersState(PagedListMixin, rx.State):
+class UsersState(PagedListMixin, FilterMixin, FormMixin, rx.State):
     """用户管理: the list and its dialogs."""
 
     rows: list[UserView] = []
@@ -190,8 +193,8 @@ class UsersState(PagedListMixin, rx.State):
     def _query(self) -> UserQuery:
         return UserQuery(
             keyword=self.keyword,
-            tenant_code=None if self.tenant_filter == "*" else self.tenant_filter,
-            status=None if self.status_filter == "*" else self.status_filter,
+            tenant_code=self._chosen("tenant_filter"),
+            status=self._chosen("status_filter"),
         )
 
     @rx.event(background=True)
@@ -199,7 +202,7 @@ class UsersState(PagedListMixin, rx.State):
         """Fetch the current page with the current filters."""
 
         def prepare():  # inside the state lock: read what the fetch needs
-            self.selected_ids = []  # a selection belongs to the rows it was made on
+            self._forget_selection()
             query, page = self._query(), self.page
 
             def fetch(session, actor):
@@ -232,18 +235,6 @@ class UsersState(PagedListMixin, rx.State):
         async for event in self._load_page(prepare, show):
             yield event
 
-    @rx.event
-    def set_tenant_filter(self, value: str):
-        """Filter by tenant."""
-        self.tenant_filter, self.page = value, 1
-        return UsersState.load
-
-    @rx.event
-    def set_status_filter(self, value: str):
-        """Filter by status."""
-        self.status_filter, self.page = value, 1
-        return UsersState.load
-
     # --- create ---------------------------------------------------------------------------
 
     @rx.event
@@ -263,11 +254,8 @@ class UsersState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def load_orgs(self, tenant_code: str):
         """Organisations of ``tenant_code`` for the forms."""
-        async with self:
-            token = await self._token()
-        outcome = await call(
-            token,
-            lambda s, a: user_service.org_choices(session=s, actor=a, tenant_code=tenant_code),
+        outcome = await self._call(
+            lambda s, a: user_service.org_choices(session=s, actor=a, tenant_code=tenant_code)
         )
         async with self:
             self.org_options = [OrgOption(str(i), n) for i, n in outcome.value or []]
@@ -325,18 +313,15 @@ class UsersState(PagedListMixin, rx.State):
     async def export(self):
         """Download the filtered list as CSV, masked as on screen (the export is logged)."""
         async with self:
-            token, query, self.exporting = await self._token(), self._query(), True
-        outcome = await call(
-            token, lambda s, a: user_service.export_users(session=s, actor=a, query=query)
-        )
-        async with self:
-            self.exporting = False
-        if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        text, count = outcome.value
-        yield rx.download(data=text, filename="用户列表.csv")
-        yield rx.toast.success(f"已导出 {count} 条（个人信息已脱敏）")
+            query = self._query()
+
+        async for event in self._download_csv(
+            lambda s, a: user_service.export_users(session=s, actor=a, query=query),
+            filename="用户列表.csv",
+            done="已导出 {count} 条（个人信息已脱敏）",
+            busy="exporting",
+        ):
+            yield event
 
     # --- edit ---------------------------------------------------------------------------
 
@@ -349,11 +334,6 @@ class UsersState(PagedListMixin, rx.State):
         self.edit_masked_phone, self.edit_post = row.phone, row.post
         self.edit_org, self.edit_multi, self.edit_error = row.org_id or "none", row.multi, ""
         return UsersState.load_orgs(row.tenant_code)
-
-    @rx.event
-    def set_edit_open(self, value: bool) -> None:
-        """Close the edit dialog."""
-        self.edit_open = value
 
     @rx.event
     def set_edit_org(self, value: str) -> None:
@@ -369,7 +349,7 @@ class UsersState(PagedListMixin, rx.State):
     async def save_edit(self, form: dict[str, str]):
         """Apply the edits; blank personal fields keep their stored values."""
         async with self:
-            token, user_id = await self._token(), self.edit_id
+            user_id = self.edit_id
             patch = user_service.UserPatch(
                 real_name=form.get("real_name", "").strip() or None,
                 id_number=form.get("id_number", "").strip() or None,
@@ -378,17 +358,13 @@ class UsersState(PagedListMixin, rx.State):
                 org_id=0 if self.edit_org == "none" else int(self.edit_org),
                 allow_multi_session=self.edit_multi,
             )
-        outcome = await call(
-            token,
+        async for event in self._submit(
             lambda s, a: user_service.update_user(session=s, actor=a, user_id=user_id, patch=patch),
-        )
-        async with self:
-            if not outcome.ok:
-                self.edit_error = outcome.error_text
-                return
-            self.edit_open = False
-        yield rx.toast.success("用户信息已保存")
-        yield UsersState.load
+            dialog="edit",
+            error="edit_error",
+            success="用户信息已保存",
+        ):
+            yield event
 
     # --- bulk ---------------------------------------------------------------------------
 
@@ -404,30 +380,26 @@ class UsersState(PagedListMixin, rx.State):
         """Confirm a bulk enable/disable."""
         self.bulk_open, self.bulk_enable = True, enable
 
-    @rx.event
-    def set_bulk_open(self, value: bool) -> None:
-        """Close the confirmation."""
-        self.bulk_open = value
-
     @rx.event(background=True)
     async def confirm_bulk(self):
         """Apply the bulk action to every ticked account (all checked before any changes)."""
         async with self:
-            token, ids, enable = await self._token(), list(self.selected_ids), self.bulk_enable
+            ids, enable = list(self.selected_ids), self.bulk_enable
             self.bulk_open = False
-        outcome = await call(
-            token,
+        async for event in self._submit(
             lambda s, a: user_service.set_status_many(
                 session=s, actor=a, user_ids=ids, enabled=enable
             ),
-        )
-        if not outcome.ok:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        async with self:
-            self.selected_ids = []
-        yield rx.toast.success(f"已{'启用' if enable else '停用'} {len(ids)} 个账号")
-        yield UsersState.load
+            dialog="bulk",
+            error=None,
+            success=f"已{'启用' if enable else '停用'} {len(ids)} 个账号",
+            done=self._forget_selection,
+        ):
+            yield event
+
+    def _forget_selection(self, _done: object = None) -> None:
+        """A selection belongs to the rows it was made on."""
+        self.selected_ids = []
 
     # --- enable / disable ---------------------------------------------------------------
 
@@ -436,11 +408,6 @@ class UsersState(PagedListMixin, rx.State):
         """Ask before enabling or disabling an account."""
         self.confirm_open, self.confirm_target = True, user_id
         self.confirm_account, self.confirm_enable = account, enable
-
-    @rx.event
-    def set_confirm_open(self, value: bool) -> None:
-        """Close the confirmation."""
-        self.confirm_open = value
 
     @rx.event(background=True)
     async def confirm_status(self):
@@ -461,41 +428,36 @@ class UsersState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def reset_password(self, user_id: int, account: str):
         """安全管理员: unlock and issue a one-time password, shown once."""
-        async with self:
-            token = await self._token()
-        outcome = await call(
-            token, lambda s, a: user_service.unlock_and_reset(session=s, actor=a, user_id=user_id)
-        )
-        if not outcome.ok:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        async with self:
+
+        def show(password: str) -> rx.event.EventHandler:
             self.create_open, self.form_errors = True, {}
-            self.one_time_password, self.one_time_account = outcome.value or "", account
-        yield UsersState.load
+            self.one_time_password, self.one_time_account = password, account
+            return self._reload()
+
+        async for event in self._open_with(
+            lambda s, a: user_service.unlock_and_reset(session=s, actor=a, user_id=user_id), show
+        ):
+            yield event
 
     # --- roles --------------------------------------------------------------------------------
 
     @rx.event(background=True)
     async def open_roles(self, user_id: int, account: str):
         """Load the role choices and the user's current roles."""
-        async with self:
-            token = await self._token()
 
-        def fetch(session, actor):
+        def fetch(session: Session, actor: Actor) -> tuple[list[role_service.RoleRow], set[str]]:
             roles = role_service.list_roles(session=session, actor=actor)
             current = user_service.role_codes(session=session, actor=actor, user_id=user_id)
             return roles, current
 
-        outcome = await call(token, fetch)
-        if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        roles, current = outcome.value
-        async with self:
+        def show(value: tuple[list[role_service.RoleRow], set[str]]) -> None:
+            roles, current = value
             self.role_choices = [RoleChoice(r.code, r.name, r.category) for r in roles]
             self.selected_roles = sorted(current)
             self.role_target, self.role_account, self.role_open = user_id, account, True
+
+        async for event in self._open_with(fetch, show):
+            yield event
 
     @rx.event
     def toggle_role(self, code: str, checked: bool) -> None:
@@ -504,27 +466,18 @@ class UsersState(PagedListMixin, rx.State):
         chosen.add(code) if checked else chosen.discard(code)
         self.selected_roles = sorted(chosen)
 
-    @rx.event
-    def set_role_open(self, value: bool) -> None:
-        """Close the role dialog."""
-        self.role_open = value
-
     @rx.event(background=True)
     async def save_roles(self):
         """Replace the user's roles; they apply at the user's next action."""
         async with self:
-            token, target, roles = await self._token(), self.role_target, tuple(self.selected_roles)
-        outcome = await call(
-            token,
+            target, roles = self.role_target, tuple(self.selected_roles)
+        async for event in self._submit(
             lambda s, a: user_service.assign_roles(session=s, actor=a, user_id=target, roles=roles),
-        )
-        if not outcome.ok:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        async with self:
-            self.role_open = False
-        yield rx.toast.success("角色已更新，用户下一次操作时生效")
-        yield UsersState.load
+            dialog="role",
+            error=None,
+            success="角色已更新，用户下一次操作时生效",
+        ):
+            yield event
 
     # --- 一体化平台 sync ------------------------------------------------------------------
 
@@ -582,26 +535,18 @@ class UsersState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def explain(self, user_id: int, account: str):
         """Why this user can or cannot do each thing in the catalogue."""
-        async with self:
-            token = await self._token()
-        outcome = await call(
-            token,
-            lambda s, a: user_service.effective_permissions(session=s, actor=a, user_id=user_id),
-        )
-        if not outcome.ok:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        async with self:
+
+        def show(verdicts: list[user_service.PermissionVerdict]) -> None:
             self.verdicts = [
-                VerdictView(v.label, v.allowed, "、".join(v.via) or "无角色授予")
-                for v in outcome.value or []
+                VerdictView(v.label, v.allowed, "、".join(v.via) or "无角色授予") for v in verdicts
             ]
             self.explain_account, self.explain_open = account, True
 
-    @rx.event
-    def set_explain_open(self, value: bool) -> None:
-        """Close the dialog."""
-        self.explain_open = value
+        async for event in self._open_with(
+            lambda s, a: user_service.effective_permissions(session=s, actor=a, user_id=user_id),
+            show,
+        ):
+            yield event
 
     # --- reveal ---------------------------------------------------------------------------
 
@@ -627,13 +572,12 @@ class UsersState(PagedListMixin, rx.State):
     async def reveal(self, form: dict[str, str]):
         """Reveal one value after a stated reason (logged)."""
         async with self:
-            token, target, field = await self._token(), self.reveal_target, self.reveal_field
+            target, field = self.reveal_target, self.reveal_field
         reason = form.get("reason", "")
-        outcome = await call(
-            token,
+        outcome = await self._call(
             lambda s, a: user_service.reveal(
                 session=s, actor=a, user_id=target, field_name=field, reason=reason
-            ),
+            )
         )
         async with self:
             if outcome.ok:

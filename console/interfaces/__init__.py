@@ -1,1 +1,5 @@
-"""Interfaces: API keys for inbound systems (grows into the interface registry and channels)."""
+"""Interfaces: the registry, API keys, institution channels and sharing tasks, with their pages.
+
+The registry is versioned and its endpoints are probed for health; channels follow their
+state machine; sharing tasks run on schedules or by hand, every execution recorded.
+"""

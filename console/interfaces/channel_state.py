@@ -10,8 +10,8 @@ from console.authz.service import can
 from console.core.paging import PageRequest
 from console.interfaces import channel_service
 from console.interfaces.models import CHANNEL_STATES
-from console.ui.actions import call
 from console.ui.choice import Choice
+from console.ui.form_state import FilterMixin, FormMixin
 from console.ui.list_state import PagedListMixin
 
 PAGE_SIZE = 20
@@ -49,7 +49,7 @@ def _codes(text: str) -> tuple[str, ...]:
     return tuple(code for code in text.replace("，", ",").replace(" ", ",").split(",") if code)
 
 
-class ChannelsState(PagedListMixin, rx.State):
+class ChannelsState(PagedListMixin, FilterMixin, FormMixin, rx.State):
     """机构通道."""
 
     rows: list[ChannelView] = []
@@ -78,8 +78,7 @@ class ChannelsState(PagedListMixin, rx.State):
         """Fetch the current page."""
 
         def prepare():  # inside the state lock: read what the fetch needs
-            keyword, page = self.keyword, self.page
-            state = None if self.state_filter == "*" else self.state_filter
+            keyword, page, state = self.keyword, self.page, self._chosen("state_filter")
 
             def fetch(session, actor):
                 listing = channel_service.list_channels(
@@ -117,39 +116,24 @@ class ChannelsState(PagedListMixin, rx.State):
         async for event in self._load_page(prepare, show):
             yield event
 
-    @rx.event
-    def set_state_filter(self, value: str):
-        """Filter by state."""
-        self.state_filter, self.page = value, 1
-        return ChannelsState.load
-
     # --- open a channel -------------------------------------------------------------------
 
     @rx.event(background=True)
     async def open_create(self):
         """Offer the institutions of the actor's scope that have no channel yet."""
-        async with self:
-            token = await self._token()
-        outcome = await call(
-            token, lambda s, a: channel_service.channel_org_choices(session=s, actor=a)
-        )
-        if not outcome.ok:
-            yield rx.toast.error(outcome.error_text)
-            return
-        async with self:
-            self.org_options = [Choice(str(i), n) for i, n in outcome.value or []]
+
+        def show(choices: list[tuple[int, str]]) -> None:
+            self.org_options = [Choice(str(i), n) for i, n in choices]
             self.create_error, self.create_open = "", True
 
-    @rx.event
-    def set_create_open(self, value: bool) -> None:
-        """Close the form."""
-        self.create_open = value
+        async for event in self._open_with(
+            lambda s, a: channel_service.channel_org_choices(session=s, actor=a), show
+        ):
+            yield event
 
     @rx.event(background=True)
     async def create(self, form: dict[str, str]):
         """Open the channel."""
-        async with self:
-            token = await self._token()
         try:
             draft = channel_service.ChannelDraft(
                 org_id=int(form.get("org_id") or 0),
@@ -162,16 +146,13 @@ class ChannelsState(PagedListMixin, rx.State):
             async with self:
                 self.create_error = "限流：应为整数（次/分钟）"
             return
-        outcome = await call(
-            token, lambda s, a: channel_service.create_channel(session=s, actor=a, draft=draft)
-        )
-        async with self:
-            if not outcome.ok:
-                self.create_error = outcome.error_text
-                return
-            self.create_open = False
-        yield rx.toast.success("通道已开通")
-        yield ChannelsState.load
+        async for event in self._submit(
+            lambda s, a: channel_service.create_channel(session=s, actor=a, draft=draft),
+            dialog="create",
+            error="create_error",
+            success="通道已开通",
+        ):
+            yield event
 
     # --- state changes --------------------------------------------------------------------
 
@@ -190,18 +171,12 @@ class ChannelsState(PagedListMixin, rx.State):
         """The chosen new state."""
         self.state_to = value
 
-    @rx.event
-    def set_state_open(self, value: bool) -> None:
-        """Close the dialog."""
-        self.state_open = value
-
     @rx.event(background=True)
     async def change_state(self, form: dict[str, str]):
         """Apply the decision; it takes effect at the channel's next call."""
         async with self:
-            token, channel_id, to_state = await self._token(), self.state_channel_id, self.state_to
-        outcome = await call(
-            token,
+            channel_id, to_state = self.state_channel_id, self.state_to
+        async for event in self._submit(
             lambda s, a: channel_service.change_state(
                 session=s,
                 actor=a,
@@ -210,37 +185,27 @@ class ChannelsState(PagedListMixin, rx.State):
                 reason=form.get("reason", ""),
                 rectification=form.get("rectification", ""),
             ),
-        )
-        async with self:
-            if not outcome.ok:
-                self.state_error = outcome.error_text
-                return
-            self.state_open = False
-        yield rx.toast.success(f"通道已改为「{CHANNEL_STATES[to_state]}」，下一次调用即生效")
-        yield ChannelsState.load
+            dialog="state",
+            error="state_error",
+            success=f"通道已改为「{CHANNEL_STATES.get(to_state, to_state)}」，下一次调用即生效",
+        ):
+            yield event
 
     # --- history --------------------------------------------------------------------------
 
     @rx.event(background=True)
     async def show_history(self, channel_id: int, name: str):
         """Every decision and every refused call of the channel."""
-        async with self:
-            token = await self._token()
-        outcome = await call(
-            token,
-            lambda s, a: channel_service.channel_history(session=s, actor=a, channel_id=channel_id),
-        )
-        if not outcome.ok:
-            yield rx.toast.error(outcome.error_text)
-            return
-        async with self:
+
+        def show(events: list[channel_service.EventRow]) -> None:
             self.history = [
                 EventView(e.time, e.kind, e.change, e.reason, e.rectification, e.actor)
-                for e in outcome.value or []
+                for e in events
             ]
             self.history_name, self.history_open = name, True
 
-    @rx.event
-    def set_history_open(self, value: bool) -> None:
-        """Close the history."""
-        self.history_open = value
+        async for event in self._open_with(
+            lambda s, a: channel_service.channel_history(session=s, actor=a, channel_id=channel_id),
+            show,
+        ):
+            yield event

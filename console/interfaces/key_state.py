@@ -9,8 +9,8 @@ import reflex as rx
 from console.authz.service import can
 from console.core.paging import PageRequest
 from console.interfaces import key_service
-from console.ui.actions import call
 from console.ui.choice import Choice
+from console.ui.form_state import FormMixin
 from console.ui.list_state import PagedListMixin
 
 PAGE_SIZE = 20
@@ -32,7 +32,7 @@ class KeyView:
     usable: bool
 
 
-class ApiKeysState(PagedListMixin, rx.State):
+class ApiKeysState(PagedListMixin, FormMixin, rx.State):
     """接入密钥."""
 
     rows: list[KeyView] = []
@@ -111,19 +111,18 @@ class ApiKeysState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def open_create(self):
         """Open the new-key form with the tenants and organisations in scope."""
-        async with self:
-            token = await self._token()
-        outcome = await call(token, lambda s, a: key_service.binding_choices(session=s, actor=a))
-        if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error or outcome.relogin)
-            return
-        tenants, orgs = outcome.value
-        async with self:
+
+        def show(choices: tuple[list[tuple[str, str]], list[tuple[int, str, str]]]) -> None:
+            tenants, self._all_orgs = choices
             self.tenants = [Choice(code, f"{name}（{code}）") for code, name in tenants]
-            self._all_orgs = orgs
             self.chosen_tenant = tenants[0][0] if tenants else ""
             self._filter_orgs()
             self.chosen_scopes, self.create_error, self.create_open = [], "", True
+
+        async for event in self._open_with(
+            lambda s, a: key_service.binding_choices(session=s, actor=a), show
+        ):
+            yield event
 
     def _filter_orgs(self) -> None:
         self.orgs = [Choice(str(i), n) for i, n, t in self._all_orgs if t == self.chosen_tenant]
@@ -140,16 +139,11 @@ class ApiKeysState(PagedListMixin, rx.State):
         rest = [s for s in self.chosen_scopes if s != scope]
         self.chosen_scopes = [*rest, scope] if checked else rest
 
-    @rx.event
-    def set_create_open(self, value: bool) -> None:
-        """Close the form."""
-        self.create_open = value
-
     @rx.event(background=True)
     async def create(self, form: dict[str, str]):
         """Issue the key and show it once."""
         async with self:
-            token, tenant, scopes = await self._token(), self.chosen_tenant, self.chosen_scopes
+            tenant, scopes = self.chosen_tenant, self.chosen_scopes
         try:
             limit = int(form.get("rate_limit") or 600)
         except ValueError:
@@ -164,15 +158,17 @@ class ApiKeysState(PagedListMixin, rx.State):
             org_id=int(org) if org.isdigit() else None,
             rate_limit_per_minute=limit,
         )
-        outcome = await call(
-            token, lambda s, a: key_service.issue_key(session=s, actor=a, draft=draft)
-        )
-        async with self:
-            if not outcome.ok:
-                self.create_error = outcome.error_text
-                return
-            self.create_open, self.shown_key, self.shown_open = False, outcome.value, True
-        yield ApiKeysState.load
+        async for event in self._submit(
+            lambda s, a: key_service.issue_key(session=s, actor=a, draft=draft),
+            dialog="create",
+            error="create_error",
+            done=self._show_key,
+        ):
+            yield event
+
+    def _show_key(self, key: str) -> None:
+        """Show a new key once (inside the lock)."""
+        self.shown_key, self.shown_open = key, True
 
     @rx.event
     def set_shown_open(self, value: bool) -> None:
@@ -188,33 +184,25 @@ class ApiKeysState(PagedListMixin, rx.State):
         """Ask for the grace period before rotating."""
         self.rotate_open, self.rotate_key_id, self.rotate_error = True, key_id, ""
 
-    @rx.event
-    def set_rotate_open(self, value: bool) -> None:
-        """Close the rotation dialog."""
-        self.rotate_open = value
-
     @rx.event(background=True)
     async def rotate(self, form: dict[str, str]):
         """Issue the replacement; the old key keeps working for the grace period."""
         async with self:
-            token, key_id = await self._token(), self.rotate_key_id
+            key_id = self.rotate_key_id
         text = form.get("grace_hours", "").strip()
         if text and not text.isdigit():
             async with self:
                 self.rotate_error = "宽限期：应为 0 到 720 的整数（小时）"
             return
-        outcome = await call(
-            token,
+        async for event in self._submit(
             lambda s, a: key_service.rotate_key(
                 session=s, actor=a, key_id=key_id, grace_hours=int(text) if text else None
             ),
-        )
-        async with self:
-            if not outcome.ok:
-                self.rotate_error = outcome.error_text
-                return
-            self.rotate_open, self.shown_key, self.shown_open = False, outcome.value, True
-        yield ApiKeysState.load
+            dialog="rotate",
+            error="rotate_error",
+            done=self._show_key,
+        ):
+            yield event
 
     def _delete_one(self, session, actor, key: str) -> None:
         key_service.revoke(session=session, actor=actor, key_id=key)

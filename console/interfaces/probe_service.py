@@ -214,6 +214,9 @@ def probe_due(
     if not due:
         return 0
     targets = [(i.endpoint_url, i.method, i.timeout_ms) for i in due]  # plain values for threads
+    # End the read transaction before waiting on the endpoints: on SQLite a transaction that
+    # read before another job's write committed can no longer write (the jobs run side by side).
+    session.commit()
     with ThreadPoolExecutor(max_workers=min(PROBE_WORKERS, len(due))) as pool:
         outcomes = list(
             pool.map(lambda t: probe_endpoint(url=t[0], method=t[1], timeout_ms=t[2]), targets)

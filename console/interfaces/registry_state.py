@@ -5,16 +5,24 @@ from __future__ import annotations
 import dataclasses
 
 import reflex as rx
+from sqlmodel import Session
 
 from console.authz.service import can
+from console.core.actor import Actor
 from console.core.paging import PageRequest
 from console.interfaces import probe_service, registry_service
 from console.interfaces.models import HEALTH_LABELS
 from console.tenancy.scope import scope_of
 from console.ui.actions import call
+from console.ui.form_state import FilterMixin, FormMixin
 from console.ui.list_state import PagedListMixin
 
 PAGE_SIZE = 20
+Detail = tuple[
+    registry_service.InterfaceDetail,
+    list[registry_service.RevisionRow],
+    list[probe_service.ProbeRow],
+]
 _DRAFT_FIELDS = [f.name for f in dataclasses.fields(registry_service.InterfaceDraft)]
 _INT_FIELDS = {"timeout_ms": "超时（毫秒）", "rate_limit_per_minute": "限流（次/分钟）"}
 
@@ -63,7 +71,7 @@ class ProbeView:
     trigger: str
 
 
-class InterfacesState(PagedListMixin, rx.State):
+class InterfacesState(PagedListMixin, FilterMixin, FormMixin, rx.State):
     """接口管理."""
 
     rows: list[InterfaceView] = []
@@ -91,8 +99,7 @@ class InterfacesState(PagedListMixin, rx.State):
 
         def prepare():  # inside the state lock: read what the fetch needs
             keyword, page = self.keyword, self.page
-            direction = None if self.direction_filter == "*" else self.direction_filter
-            health = None if self.health_filter == "*" else self.health_filter
+            direction, health = self._chosen("direction_filter"), self._chosen("health_filter")
 
             def fetch(session, actor):
                 listing = registry_service.list_interfaces(
@@ -116,18 +123,6 @@ class InterfacesState(PagedListMixin, rx.State):
 
         async for event in self._load_page(prepare, show):
             yield event
-
-    @rx.event
-    def set_direction_filter(self, value: str):
-        """Inbound, outbound or both."""
-        self.direction_filter, self.page = value, 1
-        return InterfacesState.load
-
-    @rx.event
-    def set_health_filter(self, value: str):
-        """正常 / 异常 / 未检测."""
-        self.health_filter, self.page = value, 1
-        return InterfacesState.load
 
     # --- test connection ------------------------------------------------------------------
 
@@ -175,10 +170,8 @@ class InterfacesState(PagedListMixin, rx.State):
     @rx.event(background=True)
     async def open_detail(self, interface_id: int):
         """Every field, the version history and the probe history of one interface."""
-        async with self:
-            token = await self._token()
 
-        def fetch(session, actor):
+        def fetch(session: Session, actor: Actor) -> Detail:
             detail = registry_service.get_interface(
                 session=session, actor=actor, interface_id=interface_id
             )
@@ -190,69 +183,52 @@ class InterfacesState(PagedListMixin, rx.State):
             )
             return detail, revisions, probes
 
-        outcome = await call(token, fetch)
-        if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error_text)
-            return
-        detail, revisions, probes = outcome.value
-        async with self:
-            self.detail_title = f"{detail.name}（{detail.code}）"
-            self.detail_fields = _detail_fields(detail)
-            self.revisions = [
-                RevisionView(r.revision, r.time, r.actor, r.action, r.before, r.after)
-                for r in revisions
-            ]
-            self.probes = [
-                ProbeView(
-                    p.time,
-                    p.ok,
-                    str(p.status_code or "—"),
-                    f"{p.latency_ms} 毫秒",
-                    p.error,
-                    "定时" if p.trigger == "schedule" else f"手动（{p.actor}）",
-                )
-                for p in probes
-            ]
-            self.detail_open = True
+        async for event in self._open_with(fetch, self._show_detail):
+            yield event
 
-    @rx.event
-    def set_detail_open(self, value: bool) -> None:
-        """Close the detail."""
-        self.detail_open = value
+    def _show_detail(self, value: Detail) -> None:
+        detail, revisions, probes = value
+        self.detail_title = f"{detail.name}（{detail.code}）"
+        self.detail_fields = _detail_fields(detail)
+        self.revisions = [
+            RevisionView(r.revision, r.time, r.actor, r.action, r.before, r.after)
+            for r in revisions
+        ]
+        self.probes = [
+            ProbeView(
+                p.time,
+                p.ok,
+                str(p.status_code or "—"),
+                f"{p.latency_ms} 毫秒",
+                p.error,
+                "定时" if p.trigger == "schedule" else f"手动（{p.actor}）",
+            )
+            for p in probes
+        ]
+        self.detail_open = True
 
     # --- register / edit ------------------------------------------------------------------
 
     @rx.event
     def open_create(self) -> None:
         """Register a new interface (an outbound sharing interface by default)."""
-        defaults = registry_service.InterfaceDraft(code="", name="")
-        self.edit_values = {k: _text(getattr(defaults, k)) for k in _DRAFT_FIELDS}
-        self.edit_id, self.edit_error, self.endpoint_error, self.edit_open = 0, "", "", True
+        self._edit(0, registry_service.InterfaceDraft(code="", name=""))
 
     @rx.event(background=True)
     async def open_edit(self, interface_id: int):
         """Edit a registration; saving makes a new revision."""
-        async with self:
-            token = await self._token()
-        outcome = await call(
-            token,
+        async for event in self._open_with(
             lambda s, a: registry_service.get_interface(
                 session=s, actor=a, interface_id=interface_id
             ),
-        )
-        if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error_text)
-            return
-        draft = outcome.value.to_draft()
-        async with self:
-            self.edit_values = {k: _text(getattr(draft, k)) for k in _DRAFT_FIELDS}
-            self.edit_id, self.edit_error, self.endpoint_error = interface_id, "", ""
-            self.edit_open = True
+            lambda detail: self._edit(interface_id, detail.to_draft()),
+        ):
+            yield event
 
-    @rx.event
-    def set_edit_open(self, value: bool) -> None:
-        """Close the form."""
-        self.edit_open = value
+    def _edit(self, interface_id: int, draft: registry_service.InterfaceDraft) -> None:
+        self.edit_values = {k: _text(getattr(draft, k)) for k in _DRAFT_FIELDS}
+        self.edit_id, self.edit_error, self.endpoint_error = interface_id, "", ""
+        self.edit_open = True
 
     @rx.event
     def set_edit_value(self, name: str, value: str) -> None:
@@ -268,7 +244,7 @@ class InterfacesState(PagedListMixin, rx.State):
     async def save(self, form: dict[str, str]):
         """Register or update the interface."""
         async with self:
-            token, interface_id = await self._token(), self.edit_id
+            interface_id = self.edit_id
             values = {**self.edit_values, **{k: v.strip() for k, v in form.items()}}
         try:
             draft = _draft(values)
@@ -290,14 +266,10 @@ class InterfacesState(PagedListMixin, rx.State):
                 )
             return registry_service.create_interface(session=session, actor=actor, draft=draft)
 
-        outcome = await call(token, apply)
-        async with self:
-            if not outcome.ok:
-                self.edit_error = outcome.error_text
-                return
-            self.edit_open = False
-        yield rx.toast.success("接口登记已保存（新版本）")
-        yield InterfacesState.load
+        async for event in self._submit(
+            apply, dialog="edit", error="edit_error", success="接口登记已保存（新版本）"
+        ):
+            yield event
 
 
 def _text(value: object) -> str:

@@ -13,6 +13,7 @@ from console.interfaces import task_service
 from console.tenancy.scope import scope_of
 from console.ui.actions import call
 from console.ui.choice import Choice
+from console.ui.form_state import FormMixin
 from console.ui.list_state import PagedListMixin
 
 PAGE_SIZE = 20
@@ -59,7 +60,7 @@ class RunView:
     duration: str
 
 
-class SharingTasksState(PagedListMixin, rx.State):
+class SharingTasksState(PagedListMixin, FormMixin, rx.State):
     """共享任务: tasks are the paged list; executions have their own paging below."""
 
     rows: list[TaskView] = []
@@ -254,14 +255,8 @@ class SharingTasksState(PagedListMixin, rx.State):
     # --- create / edit --------------------------------------------------------------------
 
     async def _open_editor(self, task: TaskView | None):
-        async with self:
-            token = await self._token()
-        outcome = await call(token, lambda s, a: task_service.interface_choices(session=s, actor=a))
-        if not outcome.ok:
-            yield rx.toast.error(outcome.error_text)
-            return
-        async with self:
-            self.interfaces = [Choice(str(i), label) for i, label in outcome.value or []]
+        def show(choices: list[tuple[int, str]]) -> None:
+            self.interfaces = [Choice(str(i), label) for i, label in choices]
             self.edit_error = self.schedule_error = ""
             if task is None:
                 self.edit_id, self.edit_code, self.edit_name = 0, "", ""
@@ -273,6 +268,11 @@ class SharingTasksState(PagedListMixin, rx.State):
                 self.edit_batch, self.edit_description = str(task.batch_size), task.description
                 self.edit_interface = str(task.interface_id)
             self.edit_open = True
+
+        async for event in self._open_with(
+            lambda s, a: task_service.interface_choices(session=s, actor=a), show
+        ):
+            yield event
 
     @rx.event(background=True)
     async def open_create(self):
@@ -289,11 +289,6 @@ class SharingTasksState(PagedListMixin, rx.State):
             yield event
 
     @rx.event
-    def set_edit_open(self, value: bool) -> None:
-        """Close the form."""
-        self.edit_open = value
-
-    @rx.event
     def set_edit_interface(self, value: str) -> None:
         """The interface the task pushes to."""
         self.edit_interface = value
@@ -307,7 +302,7 @@ class SharingTasksState(PagedListMixin, rx.State):
     async def save(self, form: dict[str, str]):
         """Create or update the task."""
         async with self:
-            token, task_id, interface = await self._token(), self.edit_id, self.edit_interface
+            task_id, interface = self.edit_id, self.edit_interface
             tenant = next((t.tenant_code for t in self.rows if t.id == task_id), "全省")
         batch = form.get("batch_size", "").strip()
         if not batch.isdigit():
@@ -335,11 +330,7 @@ class SharingTasksState(PagedListMixin, rx.State):
                 session=session, actor=actor, draft=dataclasses.replace(draft, tenant_code=own)
             )
 
-        outcome = await call(token, apply)
-        async with self:
-            if not outcome.ok:
-                self.edit_error = outcome.error_text
-                return
-            self.edit_open = False
-        yield rx.toast.success("共享任务已保存")
-        yield SharingTasksState.load
+        async for event in self._submit(
+            apply, dialog="edit", error="edit_error", success="共享任务已保存"
+        ):
+            yield event

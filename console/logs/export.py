@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sqlite3
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from console.core.errors import ValidationFailed
 from console.core.exporting import BOM, XLSX_MIME, csv_chunk, write_xlsx
 from console.core.settings import get_settings
 from console.core.tickets import seal_ticket
+from console.logs import pending
 from console.logs.contract import STREAM_LABELS
 from console.logs.search import (
     COLUMN_LABELS,
@@ -61,22 +61,10 @@ class LogExport:
     chunks: Iterator[bytes]
 
 
-def _pending_days(lake: Path, stream: str) -> set[str]:
-    path = lake / "ingest.db"
-    if not path.exists():
-        return set()
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = db.execute("SELECT DISTINCT day FROM pending WHERE stream = ?", (stream,))
-        return {row[0] for row in rows}
-    finally:
-        db.close()
-
-
 def export_days(lake: Path, query: LogQuery) -> list[date]:
     """The days holding events of the stream within the query's range, oldest first."""
     sealed = {p.name.removeprefix("date=") for p in (lake / query.stream).glob("date=*")}
-    days = sorted(date.fromisoformat(day) for day in sealed | _pending_days(lake, query.stream))
+    days = sorted(date.fromisoformat(day) for day in sealed | pending.days_of(lake, query.stream))
     return [
         day
         for day in days

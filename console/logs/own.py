@@ -1,7 +1,8 @@
 """The console's own operations and errors go into the lake through the same store.
 
-Operations are queued on the SQLAlchemy session by ``audit.record`` and appended only after
-the transaction commits, so a rolled-back write never appears as done. Loguru records at
+``install()`` (called by the app at start-up) subscribes to the operations ``audit.record``
+wrote once their transaction commits, so a rolled-back write never appears as done.
+``exception_sink`` is the loguru sink the app hands to ``configure_logging``: records at
 ERROR and above become ``exception`` events.
 """
 
@@ -14,23 +15,21 @@ import uuid
 from typing import Any
 
 from loguru import logger
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from console.audit.models import OperationLog
+from console.audit.service import on_committed
 from console.core.clock import local_day, utcnow
 from console.core.settings import get_settings
 from console.logs.contract import LEVELS, CheckedEvent
 from console.logs.store import store_for
 
 SENDER = "console:self"
-_QUEUE_KEY = "lake_operations"
 _inside_sink = threading.local()
 
 
-def queue_operation(session: Session, entry: OperationLog) -> None:
-    """Append ``entry`` to the ``operation`` stream once ``session`` commits."""
-    session.info.setdefault(_QUEUE_KEY, []).append(entry)
+def install() -> None:
+    """Send every committed operation to the ``operation`` stream (idempotent)."""
+    on_committed(_append_operations)
 
 
 def _event(record: dict[str, Any]) -> CheckedEvent:
@@ -58,11 +57,7 @@ def _operation(entry: OperationLog, province: str) -> CheckedEvent:
     )
 
 
-@event.listens_for(Session, "after_commit")
-def _append_committed(session: Session) -> None:
-    entries = session.info.pop(_QUEUE_KEY, None)
-    if not entries:
-        return
+def _append_operations(entries: list[OperationLog]) -> None:
     settings = get_settings()
     try:
         store_for(settings.lake_dir).append(
@@ -72,11 +67,6 @@ def _append_committed(session: Session) -> None:
         )
     except Exception:  # the config DB keeps its copy; the failure itself must be seen
         logger.exception("operation log could not be appended to the lake")
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_rolled_back(session: Session) -> None:
-    session.info.pop(_QUEUE_KEY, None)
 
 
 def exception_sink(message: Any) -> None:

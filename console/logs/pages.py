@@ -16,14 +16,16 @@ from console.ui.components import (
 )
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
+from console.ui.widgets import dialog, dropdown, row_button, table_row
 
 SECTION = section_by_key("audit")
 
 
+RESULTS = (("success", "成功"), ("failure", "失败"), ("denied", "拒绝"))
 EXPORT_CHOICES = (
     ("csv", "CSV"),
-    ("xlsx", "Excel（XLSX，超过 1,048,576 行自动分表）"),
-    ("parquet", "Parquet（分析工具用）"),
+    ("xlsx", "Excel（XLSX，超过 1,048,576 行分表）"),
+    ("parquet", "Parquet"),
 )
 
 
@@ -35,15 +37,11 @@ def _row(row: LogView) -> rx.Component:
     return rx.table.row(
         rx.foreach(row.cells, _cell),
         rx.table.cell(
-            rx.cond(
-                row.case_no != "",
-                rx.button(
-                    "追溯",
-                    size="1",
-                    variant="soft",
-                    on_click=AuditState.open_trace(row.case_no),
-                    data_testid=f"log-trace-{row.key}",
-                ),
+            row_button(
+                "追溯",
+                AuditState.open_trace(row.case_no),
+                allowed=row.case_no != "",
+                testid=f"log-trace-{row.key}",
             )
         ),
         background=rx.cond(row.failed, "var(--red-2)", "transparent"),
@@ -84,15 +82,7 @@ def _filters() -> rx.Component:
             _filter("actor", "操作人"),
             _filter("department", "部门"),
             _filter("interface_code", "接口代码"),
-            rx.select.root(
-                rx.select.trigger(placeholder="结果", size="1"),
-                rx.select.content(
-                    rx.select.item("成功", value="success"),
-                    rx.select.item("失败", value="failure"),
-                    rx.select.item("拒绝", value="denied"),
-                ),
-                name="result",
-            ),
+            dropdown(RESULTS, placeholder="结果", size="1", name="result"),
             _filter("text", "消息中的文字", width="200px"),
             rx.button(rx.icon("search", size=14), "查询", type="submit", size="1"),
             wrap="wrap",
@@ -105,53 +95,49 @@ def _filters() -> rx.Component:
 
 
 def _trace_line(entry: TraceView) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(rx.text(entry.time, size="1")),
-        rx.table.cell(
-            rx.vstack(
-                rx.cond(entry.gap != "", rx.badge(entry.gap, color_scheme="amber", size="1")),
-                rx.text(
-                    entry.title,
-                    weight="medium",
-                    color=rx.cond(entry.failed, "var(--red-11)", "inherit"),
-                ),
-                spacing="1",
-            )
+    return table_row(
+        rx.text(entry.time, size="1"),
+        rx.vstack(
+            rx.cond(entry.gap != "", rx.badge(entry.gap, color_scheme="amber", size="1")),
+            rx.text(
+                entry.title,
+                weight="medium",
+                color=rx.cond(entry.failed, "var(--red-11)", "inherit"),
+            ),
+            spacing="1",
         ),
-        rx.table.cell(rx.text(entry.detail, size="1")),
+        rx.text(entry.detail, size="1"),
     )
 
 
 def _trace_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("办件追溯：", AuditState.trace_case_no),
-            rx.text(
-                "按时间列出办件的每个环节、每次共享调用（含重试与耗时）、操作与异常；"
-                "失败标红，环节间隔超过 3 天标黄。",
-                size="2",
-                color_scheme="gray",
-            ),
-            rx.cond(
-                AuditState.trace_loading,
-                rx.center(rx.spinner(), padding="24px"),
-                rx.cond(
-                    AuditState.trace.length() > 0,
-                    scroll_table(
-                        ("时间", "事件", "详情"),
-                        AuditState.trace,
-                        _trace_line,
-                        testid="trace-timeline",
-                        max_height="60vh",
-                    ),
-                    rx.text("没有找到这个受理编号的记录（或不在您的数据范围内）。", size="2"),
-                ),
-            ),
-            close_footer(),
-            max_width="960px",
+    return dialog(
+        AuditState,
+        "trace",
+        ("办件追溯：", AuditState.trace_case_no),
+        rx.text(
+            "按时间列出办件的每个环节、每次共享调用（含重试与耗时）、操作与异常；"
+            "失败标红，环节间隔超过 3 天标黄。",
+            size="2",
+            color_scheme="gray",
         ),
-        open=AuditState.trace_open,
-        on_open_change=AuditState.set_trace_open,
+        rx.cond(
+            AuditState.trace_loading,
+            rx.center(rx.spinner(), padding="24px"),
+            rx.cond(
+                AuditState.trace.length() > 0,
+                scroll_table(
+                    ("时间", "事件", "详情"),
+                    AuditState.trace,
+                    _trace_line,
+                    testid="trace-timeline",
+                    max_height="60vh",
+                ),
+                rx.text("没有找到这个受理编号的记录（或不在您的数据范围内）。", size="2"),
+            ),
+        ),
+        close_footer(),
+        max_width="960px",
     )
 
 
@@ -177,11 +163,7 @@ def audit_page() -> rx.Component:
         rx.cond(
             AuditState.can_export,
             export_menu(
-                (
-                    ("csv", "CSV"),
-                    ("xlsx", "Excel（XLSX，超过 1,048,576 行分表）"),
-                    ("parquet", "Parquet"),
-                ),
+                EXPORT_CHOICES,
                 AuditState.export,
                 loading=AuditState.exporting,
                 testid="log-export",

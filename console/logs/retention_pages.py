@@ -8,30 +8,31 @@ from console.logs.retention_state import BreakView, RetentionState, StreamView
 from console.ui.components import error_callout, list_table, page_heading, scroll_table
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
+from console.ui.widgets import table_row
 
 SECTION = section_by_key("log_retention")
 COLUMNS = ("日志", "最早日期", "封存天数", "封存条数", "待封存", "缺失日期", "下一次清理")
 
 
 def _row(row: StreamView) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(row.label),
-        rx.table.cell(row.earliest),
-        rx.table.cell(row.days_held),
-        rx.table.cell(row.rows),
-        rx.table.cell(row.pending),
-        rx.table.cell(rx.text(row.missing, size="1")),
-        rx.table.cell(row.next_purge),
+    return table_row(
+        row.label,
+        row.earliest,
+        row.days_held,
+        row.rows,
+        row.pending,
+        rx.text(row.missing, size="1"),
+        row.next_purge,
         data_testid=f"retention-{row.stream}",
     )
 
 
 def _break_row(found: BreakView) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(found.stream),
-        rx.table.cell(found.day),
-        rx.table.cell(rx.code(found.file)),
-        rx.table.cell(rx.text(found.reason, color="var(--red-11)")),
+    return table_row(
+        found.stream,
+        found.day,
+        rx.code(found.file),
+        rx.text(found.reason, color="var(--red-11)"),
     )
 
 

@@ -25,6 +25,7 @@ from loguru import logger
 
 from console.core.clock import local_day, utcnow
 from console.core.crypto import sm3_hex
+from console.logs import pending
 from console.logs.case_index import INDEXED_STREAMS, add_day
 from console.logs.contract import FIELDS, STREAMS
 from console.logs.rollup import build_day
@@ -97,7 +98,7 @@ def _chain_days(lake: Path, stream: str, _mtime_ns: int, _size: int) -> frozense
     return frozenset(entry.day for entry in read_chain(lake, stream))
 
 
-def frame_of(stream: str, rows: list[tuple[str, str, int, str, str]]) -> pl.DataFrame:
+def frame_of(stream: str, rows: list[pending.PendingRow]) -> pl.DataFrame:
     """Typed columns from the stored lines (unknown fields stay in ``raw``)."""
     frame = pl.DataFrame(
         rows,
@@ -154,10 +155,7 @@ def _set_aside_unfinished(lake: Path, db: sqlite3.Connection, stream: str, chain
         if relative in recorded or path.suffix == ".unsealed":
             continue
         day = path.parent.name.removeprefix("date=")
-        still_pending = db.execute(
-            "SELECT 1 FROM pending WHERE stream = ? AND day = ? LIMIT 1", (stream, day)
-        ).fetchone()
-        if still_pending or path.suffix == ".tmp":
+        if pending.has_day(db, stream, day) or path.suffix == ".tmp":
             path.rename(path.with_name(path.name + ".unsealed"))
 
 
@@ -170,14 +168,7 @@ def seal_closed_days(
     for stream in STREAMS:
         chain = read_chain(lake, stream)
         _set_aside_unfinished(lake, db, stream, chain)
-        days = [
-            row[0]
-            for row in db.execute(
-                "SELECT DISTINCT day FROM pending WHERE stream = ? AND day < ? ORDER BY day",
-                (stream, today),
-            )
-        ]
-        for day in days:
+        for day in pending.days_before(db, stream, today):
             entry = _seal_day(lake, db, stream, day, chain[-1].link if chain else GENESIS)
             if entry is not None:
                 chain.append(entry)
@@ -234,27 +225,16 @@ def _drop_already_sealed(lake: Path, db: sqlite3.Connection, stream: str, day: s
     if not parts:
         return
     held = pl.scan_parquet(parts).select("sender", "event_id").collect().rows()
-    db.execute("BEGIN IMMEDIATE")
-    db.executemany(
-        "DELETE FROM pending WHERE stream = ? AND sender = ? AND event_id = ?",
-        [(stream, sender, event_id) for sender, event_id in held],
-    )
-    db.execute("COMMIT")
+    pending.delete_events(db, stream, held)
 
 
 def _seal_day(
     lake: Path, db: sqlite3.Connection, stream: str, day: str, prev: str
 ) -> ChainEntry | None:
     _drop_already_sealed(lake, db, stream, day)
-    selected = db.execute(
-        "SELECT rowid, event_id, sender, ts_us, tenant, line FROM pending"
-        " WHERE stream = ? AND day = ?",
-        (stream, day),
-    ).fetchall()
-    if not selected:
+    last_rowid, rows = pending.day_rows(db, stream, day)
+    if not rows:
         return None
-    last_rowid = max(row[0] for row in selected)
-    rows = [row[1:] for row in selected]
     frame = frame_of(stream, rows)
     if stream in INDEXED_STREAMS:
         add_day(lake, day, frame.get_column("case_no"))  # before the part: never a day missing
@@ -273,12 +253,7 @@ def _seal_day(
     _append_chain(lake, stream, entry)
     # Only now, with the file and its chain line on disk, may the pending copies go — and only
     # the rows read above: a late event stored meanwhile waits for the next seal.
-    db.execute("BEGIN IMMEDIATE")
-    db.execute(
-        "DELETE FROM pending WHERE stream = ? AND day = ? AND rowid <= ?",
-        (stream, day, last_rowid),
-    )
-    db.execute("COMMIT")
+    pending.delete_day_through(db, stream, day, last_rowid)
     return entry
 
 

@@ -6,7 +6,6 @@ row-group statistics, collected once; the tenant scope of the actor is part of e
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ from console.core.clock import CHINA_TZ
 from console.core.errors import ValidationFailed
 from console.core.paging import Page, PageRequest
 from console.core.settings import get_settings
-from console.logs import case_index
+from console.logs import case_index, pending
 from console.logs.contract import STREAMS
 from console.logs.seal import frame_of
 from console.tenancy.scope import restrict_frame
@@ -154,20 +153,9 @@ def pending_events(lake: Path, stream: str) -> pl.LazyFrame | None:
 
 
 def _pending(lake: Path, stream: str, query: LogQuery) -> pl.LazyFrame | None:
-    path = lake / "ingest.db"
-    if not path.exists():
-        return None
-    sql = "SELECT event_id, sender, ts_us, tenant, line FROM pending WHERE stream = ?"
-    args: list[object] = [stream]
-    if query.start:
-        sql, args = sql + " AND day >= ?", [*args, query.start.isoformat()]
-    if query.end:
-        sql, args = sql + " AND day <= ?", [*args, query.end.isoformat()]
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = db.execute(sql, args).fetchall()
-    finally:
-        db.close()
+    start = query.start.isoformat() if query.start else None
+    end = query.end.isoformat() if query.end else None
+    rows = pending.rows_between(lake, stream, start, end)
     return frame_of(stream, rows).lazy() if rows else None
 
 

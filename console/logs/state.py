@@ -15,6 +15,7 @@ from console.logs import export, search
 from console.logs.contract import STREAM_LABELS
 from console.logs.search import COLUMN_LABELS
 from console.ui.actions import call
+from console.ui.form_state import FormMixin
 from console.ui.list_state import PagedListMixin
 
 PAGE_SIZE = 50
@@ -55,7 +56,7 @@ def _day(text: str) -> date | None:
         return None
 
 
-class AuditState(PagedListMixin, rx.State):
+class AuditState(PagedListMixin, FormMixin, rx.State):
     """日志审计."""
 
     stream: str = "case_event"
@@ -181,11 +182,6 @@ class AuditState(PagedListMixin, rx.State):
     def trace_form(self, form: dict[str, str]):
         """Trace the case number typed in the trace box."""
         return AuditState.open_trace(form.get("case_no", "").strip())
-
-    @rx.event
-    def set_trace_open(self, value: bool) -> None:
-        """Close the timeline."""
-        self.trace_open = value
 
     # --- export ---------------------------------------------------------------------------
 

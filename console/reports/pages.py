@@ -6,9 +6,16 @@ import reflex as rx
 
 from console.reports.service import ReportRow, SubscriptionRow
 from console.reports.state import ReportsState
-from console.ui.components import error_callout, list_table, page_heading, search_box
+from console.ui.components import (
+    error_callout,
+    list_table,
+    page_heading,
+    search_box,
+    status_badge,
+)
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
+from console.ui.widgets import action_button, dropdown, row_button, table_row
 
 SECTION = section_by_key("reports")
 COLUMNS = ("报表", "范围", "期间", "状态", "方式", "生成人", "申请时间", "下载")
@@ -16,14 +23,15 @@ FORMAT_LABELS = (("xlsx", "XLSX"), ("html", "HTML"), ("pdf", "PDF"))
 STATUS_COLOURS = {"done": "green", "queued": "gray", "running": "blue", "failed": "red"}
 
 
-def _select(items, value, on_change, testid: str, placeholder: str = "") -> rx.Component:
+def _select(
+    items: rx.Var,
+    value: rx.Var[str],
+    on_change: object,
+    testid: str,
+    placeholder: str | None = None,
+) -> rx.Component:
     """A select over a list of ``Choice`` held in the state."""
-    return rx.select.root(
-        rx.select.trigger(placeholder=placeholder or None, data_testid=testid),
-        rx.select.content(rx.foreach(items, lambda c: rx.select.item(c.label, value=c.value))),
-        value=value,
-        on_change=on_change,
-    )
+    return dropdown(items, placeholder=placeholder, testid=testid, value=value, on_change=on_change)
 
 
 def _generate_form() -> rx.Component:
@@ -51,19 +59,19 @@ def _generate_form() -> rx.Component:
                     "report-period",
                     "期间",
                 ),
-                rx.button(
-                    rx.icon("file-plus", size=14),
+                action_button(
                     "生成",
+                    ReportsState.generate,
+                    icon="file-plus",
+                    variant=None,
                     loading=ReportsState.generating,
-                    on_click=ReportsState.generate,
-                    data_testid="report-generate",
+                    testid="report-generate",
                 ),
-                rx.button(
-                    rx.icon("calendar-clock", size=14),
+                action_button(
                     "订阅定时生成",
-                    variant="soft",
-                    on_click=ReportsState.subscribe,
-                    data_testid="report-subscribe",
+                    ReportsState.subscribe,
+                    icon="calendar-clock",
+                    testid="report-subscribe",
                 ),
                 wrap="wrap",
                 spacing="2",
@@ -88,12 +96,8 @@ def _subscription(order: SubscriptionRow) -> rx.Component:
         rx.text(order.title, "·", order.scope, size="2"),
         rx.text(order.cadence, size="1", color_scheme="gray"),
         rx.spacer(),
-        rx.button(
-            "取消订阅",
-            size="1",
-            variant="ghost",
-            color_scheme="red",
-            on_click=ReportsState.unsubscribe(order.id),
+        row_button(
+            "取消订阅", ReportsState.unsubscribe(order.id), variant="ghost", color_scheme="red"
         ),
         width="100%",
         align="center",
@@ -118,11 +122,12 @@ def _subscriptions() -> rx.Component:
 
 def _status(report: ReportRow) -> rx.Component:
     return rx.vstack(
-        rx.badge(
+        status_badge(
             report.status_label,
-            color_scheme=rx.match(report.status, *STATUS_COLOURS.items(), "gray"),
-            variant="soft",
-            data_testid="report-status",
+            report.status,
+            STATUS_COLOURS,
+            otherwise="gray",
+            testid="report-status",
         ),
         rx.cond(
             report.status == "running",
@@ -135,15 +140,11 @@ def _status(report: ReportRow) -> rx.Component:
 
 def _downloads(report: ReportRow) -> rx.Component:
     buttons = [
-        rx.cond(
-            report.formats.contains(fmt),  # type: ignore[attr-defined]
-            rx.button(
-                label,
-                size="1",
-                variant="soft",
-                on_click=ReportsState.download(report.id, fmt),
-                data_testid=f"report-download-{fmt}",
-            ),
+        row_button(
+            label,
+            ReportsState.download(report.id, fmt),
+            allowed=report.formats.contains(fmt),  # type: ignore[attr-defined]
+            testid=f"report-download-{fmt}",
         )
         for fmt, label in FORMAT_LABELS
     ]
@@ -151,15 +152,15 @@ def _downloads(report: ReportRow) -> rx.Component:
 
 
 def _row(report: ReportRow) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(report.title),
-        rx.table.cell(report.scope),
-        rx.table.cell(report.period),
-        rx.table.cell(_status(report)),
-        rx.table.cell(report.trigger),
-        rx.table.cell(report.requested_by),
-        rx.table.cell(report.created_at),
-        rx.table.cell(_downloads(report)),
+    return table_row(
+        report.title,
+        report.scope,
+        report.period,
+        _status(report),
+        report.trigger,
+        report.requested_by,
+        report.created_at,
+        _downloads(report),
         data_testid="report-row",
     )
 

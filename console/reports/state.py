@@ -1,4 +1,4 @@
-"""State of the 报表中心 page."""
+"""State of the 报表中心 page: the filtered list, generation and its progress, subscriptions."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from console.stats.components import dashboard_head
 from console.ui.components import simple_table
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
+from console.ui.widgets import table_row
 
 SECTION = section_by_key("channel_stats")
 INSTITUTION_COLUMNS = ("渠道", "机构", "受理", "办结", "驳回", "驳回率", "平均时长（小时）")
@@ -20,25 +21,20 @@ def _flag(text, flagged) -> rx.Component:
 
 
 def _institution(row: InstitutionView) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(row.channel),
-        rx.table.cell(row.institution),
-        rx.table.cell(rx.link(row.received, href=row.cases_url, data_testid="institution-cases")),
-        rx.table.cell(row.completed),
-        rx.table.cell(row.rejected),
-        rx.table.cell(_flag(row.rate, row.flagged)),
-        rx.table.cell(row.hours),
+    return table_row(
+        row.channel,
+        row.institution,
+        rx.link(row.received, href=row.cases_url, data_testid="institution-cases"),
+        row.completed,
+        row.rejected,
+        _flag(row.rate, row.flagged),
+        row.hours,
     )
 
 
 def _channel(row: ChannelView) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(row.tenant),
-        rx.table.cell(row.name),
-        rx.table.cell(row.kind),
-        rx.table.cell(row.calls),
-        rx.table.cell(row.refusals),
-        rx.table.cell(_flag(row.rate, row.flagged)),
+    return table_row(
+        row.tenant, row.name, row.kind, row.calls, row.refusals, _flag(row.rate, row.flagged)
     )
 
 

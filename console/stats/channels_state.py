@@ -1,4 +1,4 @@
-"""State of the 机构通道统计 page."""
+"""State of the 机构通道统计 page: institutions' cases and rejections, channels' refusals."""
 
 from __future__ import annotations
 

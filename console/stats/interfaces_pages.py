@@ -9,37 +9,32 @@ from console.stats.interfaces_state import CodeRow, InterfaceMonitorState, Inter
 from console.ui.components import simple_table
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
+from console.ui.widgets import table_row
 
 SECTION = section_by_key("interface_monitor")
 COLUMNS = ("部门", "接口", "调用次数", "失败次数", "成功率", "p50 时延", "p95 时延")
 
 
 def _row(row: InterfaceRow) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(row.department),
-        rx.table.cell(
-            rx.link(
-                row.name,
-                on_click=InterfaceMonitorState.select(row.code),
-                data_testid=f"monitor-select-{row.code}",
-            ),
-            rx.text(row.code, size="1", color_scheme="gray"),
-        ),
-        rx.table.cell(rx.link(row.calls, href=row.calls_url, data_testid="monitor-calls")),
-        rx.table.cell(rx.link(row.failures, href=row.failures_url, data_testid="monitor-failures")),
-        rx.table.cell(
-            rx.text(row.success_rate, color_scheme=rx.cond(row.worrying, "red", "green"))
-        ),
-        rx.table.cell(row.p50),
-        rx.table.cell(row.p95),
+    name = rx.link(
+        row.name,
+        on_click=InterfaceMonitorState.select(row.code),
+        data_testid=f"monitor-select-{row.code}",
+    )
+    return table_row(
+        row.department,
+        (name, rx.text(row.code, size="1", color_scheme="gray")),
+        rx.link(row.calls, href=row.calls_url, data_testid="monitor-calls"),
+        rx.link(row.failures, href=row.failures_url, data_testid="monitor-failures"),
+        rx.text(row.success_rate, color_scheme=rx.cond(row.worrying, "red", "green")),
+        row.p50,
+        row.p95,
         data_testid=f"monitor-row-{row.code}",
     )
 
 
 def _code(row: CodeRow) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(row.result_code), rx.table.cell(row.outcome), rx.table.cell(row.calls)
-    )
+    return table_row(row.result_code, row.outcome, row.calls)
 
 
 def interface_monitor_page() -> rx.Component:

@@ -1,45 +1,20 @@
-"""Statutory time limits per business code and the working-day arithmetic to judge them."""
+"""Judging case times against the promised limits (kept by 流程配置) in working days."""
 
 from __future__ import annotations
 
-import csv
-
 import polars as pl
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from console.core.workdays import with_workdays_used
-from console.dictionaries.seed import SEED_DIR
-from console.stats.models import LEGAL_LIMIT_WORKDAYS, BusinessTimeLimit
-
-
-def load_time_limits(session: Session) -> int:
-    """Add the committed default limits for codes that have none (edits are never overwritten)."""
-    with (SEED_DIR / "time_limits.csv").open(encoding="utf-8") as handle:
-        handle.readline()  # source line
-        rows = list(csv.DictReader(handle))
-    held = set(session.exec(select(BusinessTimeLimit.business_code)).all())
-    added = 0
-    for row in rows:
-        if row["business_code"] not in held:
-            session.add(
-                BusinessTimeLimit(
-                    business_code=row["business_code"],
-                    workdays=int(row["workdays"]),
-                    basis=row["basis"],
-                )
-            )
-            added += 1
-    return added
+from console.workflows.limits import promised_limits
+from console.workflows.models import LEGAL_LIMIT_WORKDAYS
 
 
 def time_limits(session: Session) -> pl.DataFrame:
     """business_code → limit_workdays, for every code with its own limit."""
-    rows = session.exec(select(BusinessTimeLimit)).all()
+    limits = promised_limits(session)
     return pl.DataFrame(
-        {
-            "business_code": [r.business_code for r in rows],
-            "limit_workdays": [r.workdays for r in rows],
-        },
+        {"business_code": list(limits), "limit_workdays": list(limits.values())},
         schema={"business_code": pl.String, "limit_workdays": pl.Int64},
     )
 

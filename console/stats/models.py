@@ -1,4 +1,4 @@
-"""Statistics settings: the statutory time limit of each business, in working days."""
+"""Statistics settings: the saved views of 统计分析."""
 
 from __future__ import annotations
 
@@ -8,24 +8,6 @@ from sqlmodel import Column, Field, SQLModel
 
 from console.core.clock import utcnow
 from console.core.db import UTCDateTime
-
-# 《不动产登记暂行条例》第二十条: registration is completed within 30 working days of
-# acceptance. A business without its own (shorter, promised) limit is measured against that.
-LEGAL_LIMIT_WORKDAYS = 30
-
-
-class BusinessTimeLimit(SQLModel, table=True):
-    """The promised time limit of one business code, in working days from 受理 to 办结."""
-
-    __tablename__ = "stats_time_limit"
-
-    business_code: str = Field(primary_key=True, max_length=7)
-    workdays: int = Field(ge=0, le=LEGAL_LIMIT_WORKDAYS)
-    basis: str = Field(default="", max_length=200)
-    updated_by: str = Field(default="seed", max_length=64)
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
-    )
 
 
 class StatsView(SQLModel, table=True):

@@ -26,6 +26,7 @@ from console.ui.components import (
 )
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
+from console.ui.widgets import dropdown, table_row
 
 SECTION = section_by_key("statistics")
 
@@ -72,14 +73,10 @@ def _controls() -> rx.Component:
 
 def _views() -> rx.Component:
     """Open a saved view; save the current one under a name, shared with a role."""
-    picker = rx.select.root(
-        rx.select.trigger(placeholder="打开已保存的视图", data_testid="stats-views"),
-        rx.select.content(
-            rx.foreach(
-                StatisticsState.views,
-                lambda v: rx.select.item(v.label, value=v.value),
-            )
-        ),
+    picker = dropdown(
+        StatisticsState.views,
+        placeholder="打开已保存的视图",
+        testid="stats-views",
         on_change=StatisticsState.open_view,
     )
     save = rx.popover.root(
@@ -102,14 +99,9 @@ def _views() -> rx.Component:
                     data_testid="stats-view-name",
                 ),
                 rx.text("共享给角色（对方只看到其本人数据范围内的数字）", size="1"),
-                rx.select.root(
-                    rx.select.trigger(data_testid="stats-view-share"),
-                    rx.select.content(
-                        rx.foreach(
-                            StatisticsState.share_choices,
-                            lambda c: rx.select.item(c.label, value=c.value),
-                        )
-                    ),
+                dropdown(
+                    StatisticsState.share_choices,
+                    testid="stats-view-share",
                     value=StatisticsState.share_role,
                     on_change=StatisticsState.set_share_role,
                 ),
@@ -170,14 +162,14 @@ def _table() -> rx.Component:
 
 
 def _drill_row(row: CaseRow) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(row.tenant),
-        rx.table.cell(row.case_no),
-        rx.table.cell(row.business_code),
-        rx.table.cell(row.channel),
-        rx.table.cell(row.time),
-        rx.table.cell(row.hours),
-        rx.table.cell(rx.link("追溯", href=row.trace_url, data_testid="stats-trace")),
+    return table_row(
+        row.tenant,
+        row.case_no,
+        row.business_code,
+        row.channel,
+        row.time,
+        row.hours,
+        rx.link("追溯", href=row.trace_url, data_testid="stats-trace"),
     )
 
 

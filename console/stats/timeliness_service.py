@@ -21,11 +21,11 @@ from console.dictionaries import lookup
 from console.logs.open_cases import open_cases
 from console.logs.search import pending_events
 from console.stats.limits import judge, time_limits
-from console.stats.models import LEGAL_LIMIT_WORKDAYS, BusinessTimeLimit
 from console.stats.service import CASE_KEY, OBJ, StatsQuery, lake_views
 from console.tenancy.scope import restrict_frame, scope_of
-from console.workflows import service as workflows
-from console.workflows.models import Kind
+from console.workflows import publish_service as workflows
+from console.workflows.limits import keep_time_limit
+from console.workflows.models import LEGAL_LIMIT_WORKDAYS, BusinessTimeLimit, Kind
 
 LIMITS_OBJ = "workflows.definitions"  # limits belong to the business definitions
 LIST_SIZE = 50
@@ -241,11 +241,13 @@ def set_time_limit(
             workdays=workdays,
             basis=basis,
         )
-        row = session.get(BusinessTimeLimit, business_code)
-    row = row or BusinessTimeLimit(business_code=business_code, workdays=workdays)
-    row.workdays, row.basis = workdays, basis.strip()[:200]
-    row.updated_by, row.updated_at = actor.account, utcnow()
-    session.add(row)
+    row = keep_time_limit(
+        session,
+        business_code=business_code,
+        workdays=workdays,
+        basis=basis.strip(),
+        account=actor.account,
+    )
     record(
         session,
         actor=actor,

@@ -8,7 +8,6 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from console.logs.search import trace_url
-from console.stats.models import LEGAL_LIMIT_WORKDAYS
 from console.stats.period import PeriodMixin
 from console.stats.service import StatsQuery
 from console.stats.timeliness_service import (
@@ -20,6 +19,7 @@ from console.stats.timeliness_service import (
 )
 from console.ui.actions import call
 from console.ui.list_state import PagedListMixin
+from console.workflows.models import LEGAL_LIMIT_WORKDAYS
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,8 +1,13 @@
-"""Tenants: list, create, edit, suspend and resume — permission-checked and logged."""
+"""Tenants: list, create, edit, suspend and resume — permission-checked and logged.
+
+Tenancy sits below the domains that use it: what it needs of them (how many accounts a
+tenant has, whether a code is in the division dictionary) is passed in by the caller.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -17,11 +22,14 @@ from console.core.errors import NotFound, ValidationFailed
 from console.core.masking import mask_name, mask_phone
 from console.core.paging import Page, PageRequest, contains, paginate
 from console.core.settings import get_settings
-from console.dictionaries import lookup
 from console.tenancy.models import Tenant, TenantLevel, TenantStatus
 from console.tenancy.scope import base_scope, ensure_visible, restrict
 
 OBJ = "tenancy.tenants"
+# Tenant codes → number of accounts in each (IAM answers it for the tenant list).
+UserCounts = Callable[[Session, list[str]], dict[str, int]]
+# Whether a division code exists (the dictionary's checker; None when it is not loaded).
+DivisionKnown = Callable[[str], bool] | None
 _PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 
 
@@ -50,7 +58,7 @@ class TenantRow:
     users: int = 0
 
 
-def _check(draft: TenantDraft) -> None:
+def _check(draft: TenantDraft, division_known: DivisionKnown) -> None:
     province = get_settings().province_code
     if not re.fullmatch(r"\d{6}", draft.code):
         raise ValidationFailed("应为6位数字行政区划代码", field="租户代码")
@@ -58,8 +66,7 @@ def _check(draft: TenantDraft) -> None:
         raise ValidationFailed(f"应属于本省（以 {province[:2]} 开头）", field="租户代码")
     if draft.code.endswith("00"):
         raise ValidationFailed("应为区县级代码（末两位不为 00）", field="租户代码")
-    known = lookup.division_checker()
-    if known is not None and not known(draft.code):
+    if division_known is not None and not division_known(draft.code):
         raise ValidationFailed(f"行政区划字典中没有代码 {draft.code}", field="租户代码")
     if not 2 <= len(draft.name.strip()) <= 64:
         raise ValidationFailed("应为 2 到 64 个字", field="租户名称")
@@ -91,8 +98,12 @@ def list_tenants(
     search: str = "",
     status: str | None = None,
     page: PageRequest | None = None,
+    user_counts: UserCounts | None = None,
 ) -> Page[TenantRow]:
-    """Tenants in the actor's scope, filtered and paged on the server."""
+    """Tenants in the actor's scope, filtered and paged on the server.
+
+    ``user_counts`` fills each row's number of accounts (0 without it).
+    """
     require(actor, OBJ, "read")
     page = page or PageRequest()
     statement = restrict(select(Tenant), Tenant.code, actor).order_by(Tenant.code)
@@ -103,19 +114,8 @@ def list_tenants(
     if status:
         statement = statement.where(Tenant.status == status)
     rows, total = paginate(session, statement, page)
-    counts = _user_counts(session, [t.code for t in rows])
+    counts = user_counts(session, [t.code for t in rows]) if user_counts else {}
     return Page([_row(t, counts.get(t.code, 0)) for t in rows], total, page.page, page.size)
-
-
-def _user_counts(session: Session, codes: list[str]) -> dict[str, int]:
-    from console.iam.models import User
-
-    statement = (
-        sa.select(User.tenant_code, sa.func.count())
-        .where(User.tenant_code.in_(codes))  # type: ignore[attr-defined]
-        .group_by(User.tenant_code)
-    )
-    return {code: int(count) for code, count in session.execute(statement).all()}
 
 
 def get_tenant(*, session: Session, actor: Actor, code: str) -> TenantRow:
@@ -132,10 +132,12 @@ def _load(session: Session, actor: Actor, code: str, *, action: str) -> Tenant:
     return tenant
 
 
-def create_tenant(*, session: Session, actor: Actor, draft: TenantDraft) -> TenantRow:
-    """Add a county/district tenant under the province."""
+def create_tenant(
+    *, session: Session, actor: Actor, draft: TenantDraft, division_known: DivisionKnown
+) -> TenantRow:
+    """Add a county/district tenant under the province; its code must be a known division."""
     require(actor, OBJ, "write", target=draft.code)
-    _check(draft)
+    _check(draft, division_known)
     if session.get(Tenant, draft.code) is not None:
         raise ValidationFailed(f"租户 {draft.code} 已存在", field="租户代码")
     ring = keyring()

@@ -13,7 +13,7 @@ from console.core.actor import Actor
 from console.core.db import session_scope
 from console.core.errors import AuthenticationFailed, UserError
 from console.core.logging import request_context
-from console.iam import service
+from console.ui.session import session_port
 
 T = TypeVar("T")
 PASSWORD_CHANGE_REQUIRED = "请先修改密码后再使用系统"
@@ -31,7 +31,7 @@ def run_as(token: str, operation: Callable[[Session, Actor], T]) -> T:
     """
     with request_context():
         with session_scope() as session:
-            actor = service.resolve_session(session=session, token=token)
+            actor = session_port().resolve(session, token)
         if actor.must_change_password:
             # The redirect to 修改密码 is only the browser's side; the server refuses too.
             raise AuthenticationFailed(PASSWORD_CHANGE_REQUIRED)

@@ -120,11 +120,13 @@ def status_badge(
     colours: dict[str, str] | None = None,
     *,
     otherwise: str = "red",
+    testid: str | None = None,
 ) -> rx.Component:
     """Coloured status; by default green for active, amber for locked, red for anything else."""
     pairs = (colours or {"active": "green", "locked": "amber"}).items()
     colour = rx.match(status, *pairs, otherwise)
-    return rx.badge(label, color_scheme=colour, variant="soft")
+    extra = {"data_testid": testid} if testid else {}
+    return rx.badge(label, color_scheme=colour, variant="soft", **extra)
 
 
 def list_table(
@@ -245,11 +247,13 @@ def scroll_table(
     )
 
 
-def search_box(on_submit: rx.EventHandler, placeholder: str, testid: str) -> rx.Component:
+def search_box(
+    on_submit: rx.EventHandler, placeholder: str, testid: str, *, width: str = "240px"
+) -> rx.Component:
     """A list's keyword search: Enter or the button runs it from page 1."""
     return rx.form(
         rx.hstack(
-            rx.input(name="keyword", placeholder=placeholder, width="240px", data_testid=testid),
+            rx.input(name="keyword", placeholder=placeholder, width=width, data_testid=testid),
             rx.button(rx.icon("search", size=14), "查询", type="submit", variant="soft"),
         ),
         on_submit=on_submit,
@@ -273,10 +277,10 @@ def option_select(
     )
 
 
-def form_footer(submit: rx.Component) -> rx.Component:
-    """A dialog form's buttons: 取消 (closes, changes nothing) and the submit button."""
+def form_footer(submit: rx.Component, *, cancel: str = "取消") -> rx.Component:
+    """A dialog form's buttons: 取消 (or ``cancel``: closes, changes nothing) and the submit."""
     return rx.hstack(
-        rx.dialog.close(rx.button("取消", variant="soft", type="button")),
+        rx.dialog.close(rx.button(cancel, variant="soft", type="button")),
         submit,
         justify="end",
         width="100%",
@@ -358,13 +362,18 @@ def period_picker(state: type[rx.State]) -> rx.Component:
 
 
 def simple_table(
-    columns: Sequence[str], items: rx.Var, row: Callable[[rx.Var], rx.Component], *, testid: str
+    columns: Sequence[str],
+    items: rx.Var,
+    row: Callable[[rx.Var], rx.Component],
+    *,
+    testid: str | None = None,
+    size: str = "1",
 ) -> rx.Component:
-    """A plain table of fixed columns (a dashboard's breakdown; no paging)."""
+    """A plain table of fixed columns (a dashboard's breakdown, a settings list; no paging)."""
     return rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in columns])),
         rx.table.body(rx.foreach(items, row)),
-        size="1",
+        size=size,
         width="100%",
-        data_testid=testid,
+        **({"data_testid": testid} if testid else {}),
     )

@@ -9,8 +9,8 @@ import reflex as rx
 from sqlmodel import Session
 
 from console.core.actor import Actor
-from console.iam.state import SessionState, login_url
 from console.ui.actions import Outcome, call
+from console.ui.session import session_port, session_token
 
 
 class PagedListMixin(rx.State, mixin=True):
@@ -30,11 +30,11 @@ class PagedListMixin(rx.State, mixin=True):
     delete_name: str = ""
 
     async def _token(self) -> str:
-        return (await self.get_state(SessionState)).token
+        return await session_token(self)
 
     async def _may_load(self) -> bool:
         """False on a page the guard refused or before login: nothing to fetch then."""
-        session_state = await self.get_state(SessionState)
+        session_state = await self.get_state(session_port().state)
         return session_state.authenticated and not session_state.page_denied
 
     def _next_load(self) -> int:
@@ -48,6 +48,7 @@ class PagedListMixin(rx.State, mixin=True):
 
     def _relogin(self, outcome: Outcome) -> rx.event.EventSpec:
         """Back to login (with the reason) when the session ended during a call."""
+        login_url = session_port().login_url
         return rx.redirect(login_url(self.router.url.path, reason=outcome.relogin))
 
     def _failed(self, outcome: Outcome) -> bool:

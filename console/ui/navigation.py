@@ -200,6 +200,15 @@ SECTIONS: tuple[Section, ...] = (
         "安全策略与运行参数",
         "system.settings",
     ),
+    Section(
+        "system_jobs",
+        "系统任务",
+        "/system-jobs",
+        "calendar-clock",
+        "安全审计",
+        "日志封存与清理、接口探测、共享任务、报表订阅等定时任务的运行情况",
+        "system.jobs",
+    ),
 )
 
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(section.group for section in SECTIONS))

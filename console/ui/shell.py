@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from console.iam.state import ACCOUNT_ROUTE, CHANGE_PASSWORD_ROUTE, SessionState
 from console.ui import theme
 from console.ui.navigation import GROUPS, SECTIONS, Section
+from console.ui.session import session_port
 
 
 def _nav_item(section: Section, active: bool) -> rx.Component:
     # Shown only when the server found ``read`` on the page's object for this user.
-    return rx.cond(SessionState.allowed_sections.contains(section.key), _nav_link(section, active))
+    session = session_port().state
+    return rx.cond(session.allowed_sections.contains(section.key), _nav_link(section, active))
 
 
 def _nav_link(section: Section, active: bool) -> rx.Component:
@@ -95,26 +96,27 @@ def breadcrumb(section: Section | None, title: str) -> rx.Component:
 
 def tenant_switcher() -> rx.Component:
     """Province users pick one tenant or all; county users just see theirs."""
+    session = session_port().state
     badge = rx.badge(
         rx.icon("map-pin", size=12),
-        SessionState.tenant_label,
+        session.tenant_label,
         variant="soft",
         size="2",
         data_testid="header-tenant",
     )
     options = rx.foreach(
-        SessionState.tenant_options,
+        session.tenant_options,
         lambda option: rx.select.item(option.name, value=option.code),
     )
     return rx.cond(
-        SessionState.tenant_options.length() > 0,
+        session.tenant_options.length() > 0,
         rx.hstack(
             badge,
             rx.select.root(
                 rx.select.trigger(placeholder="切换租户", data_testid="tenant-switch"),
                 rx.select.content(rx.select.item("全部租户", value="*"), options),
-                value=rx.cond(SessionState.context_tenant == "", "*", SessionState.context_tenant),
-                on_change=SessionState.switch_tenant,
+                value=rx.cond(session.context_tenant == "", "*", session.context_tenant),
+                on_change=session.switch_tenant,
                 size="1",
             ),
             spacing="2",
@@ -126,33 +128,37 @@ def tenant_switcher() -> rx.Component:
 
 def user_menu() -> rx.Component:
     """Current user, their tenant, and the account actions."""
+    port = session_port()
+    session = port.state
     return rx.hstack(
         tenant_switcher(),
         rx.menu.root(
             rx.menu.trigger(
                 rx.button(
                     rx.icon("circle-user", size=16),
-                    SessionState.user_label,
+                    session.user_label,
                     rx.icon("chevron-down", size=14),
                     variant="ghost",
                     data_testid="user-menu",
                 )
             ),
             rx.menu.content(
-                rx.menu.item(rx.text("账号：", SessionState.account), disabled=True),
+                rx.menu.item(rx.text("账号：", session.account), disabled=True),
                 rx.menu.separator(),
                 rx.menu.item(
                     "我的账号与访问令牌",
-                    on_click=rx.redirect(ACCOUNT_ROUTE),
+                    on_click=rx.redirect(port.account_route),
                     data_testid="menu-account",
                 ),
                 rx.menu.item(
-                    "修改密码", on_click=rx.redirect(CHANGE_PASSWORD_ROUTE), data_testid="menu-pw"
+                    "修改密码",
+                    on_click=rx.redirect(port.change_password_route),
+                    data_testid="menu-pw",
                 ),
                 rx.menu.item(
                     "退出登录",
                     color="red",
-                    on_click=SessionState.logout,
+                    on_click=session.logout,
                     data_testid="menu-logout",
                 ),
             ),
@@ -198,9 +204,10 @@ def forbidden_panel() -> rx.Component:
 
 def shell(content: rx.Component, *, title: str, section: Section | None) -> rx.Component:
     """Wrap a page's content in the shell, shown only once the session is verified."""
-    content = rx.cond(SessionState.page_denied, forbidden_panel(), content)
+    session = session_port().state
+    content = rx.cond(session.page_denied, forbidden_panel(), content)
     return rx.cond(
-        SessionState.authenticated,
+        session.authenticated,
         rx.hstack(
             sidebar(section.key if section else ""),
             rx.vstack(

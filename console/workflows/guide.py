@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from console.stats.models import LEGAL_LIMIT_WORKDAYS
+from console.workflows.models import LEGAL_LIMIT_WORKDAYS
 from console.workflows.schema import GUIDE_LABELS, MATERIAL_FORMS, BusinessBody, WorkflowBody
 
 

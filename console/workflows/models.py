@@ -1,9 +1,10 @@
-"""Workflow settings: versioned definitions of businesses and of workflows.
+"""Workflow settings: versioned definitions of businesses and workflows, and time limits.
 
 A definition is a province template (owned by the province tenant) or a county's override
 of one (copy on write). Each has numbered versions: a draft that may change, published
 versions that never do. A county is served its own override where one is active, the
-province template otherwise.
+province template otherwise. ``BusinessTimeLimit`` holds the province's promised limit of
+each business code, the one 办理时效 measures every county against.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from sqlmodel import Column, Field, SQLModel
 
 from console.core.clock import utcnow
 from console.core.db import UTCDateTime
+
+# 《不动产登记暂行条例》第二十条: registration is completed within 30 working days of
+# acceptance. A business without its own (shorter, promised) limit is measured against that.
+LEGAL_LIMIT_WORKDAYS = 30
 
 
 class Kind(StrEnum):
@@ -93,6 +98,20 @@ class Version(SQLModel, table=True):
     )
     published_by: str = Field(default="", max_length=64)
     published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class BusinessTimeLimit(SQLModel, table=True):
+    """The promised time limit of one business code, in working days from 受理 to 办结."""
+
+    __tablename__ = "stats_time_limit"  # its name from when 办理时效 owned it
+
+    business_code: str = Field(primary_key=True, max_length=7)
+    workdays: int = Field(ge=0, le=LEGAL_LIMIT_WORKDAYS)
+    basis: str = Field(default="", max_length=200)
+    updated_by: str = Field(default="seed", max_length=64)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
 
 
 class PublishedVersionImmutable(Exception):

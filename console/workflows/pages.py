@@ -16,21 +16,18 @@ from console.ui.components import (
 )
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
-from console.workflows.components import (
-    bpmn_panel,
+from console.workflows.business_components import (
     business_form,
     business_main,
     business_materials,
     business_opinions,
-    editor_dialogs,
-    editor_header,
     guide_preview,
-    origin_badge,
-    versions_panel,
-    workflow_design,
 )
+from console.workflows.components import editor_dialogs, editor_header, origin_badge
+from console.workflows.designer_components import workflow_design
 from console.workflows.editor_state import EditorState
 from console.workflows.state import ORIGIN_FILTERS, DefinitionRowView, WorkflowsState
+from console.workflows.version_components import bpmn_panel, versions_panel
 
 SECTION = section_by_key("workflows")
 COLUMNS = ("标识", "名称", "类别", "来源", "执行版本", "草稿", "最近修改", "操作")
@@ -138,42 +135,38 @@ def _list() -> rx.Component:
     )
 
 
-def _tab(value: str, label: str) -> rx.Component:
-    return rx.tabs.trigger(label, value=value, data_testid=f"tab-{value}")
-
-
-def _editor() -> rx.Component:
-    workflow_tabs = rx.tabs.root(
+def _tabs(*tabs: tuple[str, str, rx.Component]) -> rx.Component:
+    """The editor's tabs, each ``(value, label, content)``; the state's ``tab`` is shown."""
+    return rx.tabs.root(
         rx.tabs.list(
-            _tab("main", "流程设计"), _tab("versions", "版本与差异"), _tab("bpmn", "BPMN")
+            *[
+                rx.tabs.trigger(label, value=value, data_testid=f"tab-{value}")
+                for value, label, _ in tabs
+            ]
         ),
-        rx.tabs.content(workflow_design(), value="main", padding_top="12px"),
-        rx.tabs.content(versions_panel(), value="versions", padding_top="12px"),
-        rx.tabs.content(bpmn_panel(), value="bpmn", padding_top="12px"),
+        *[rx.tabs.content(content, value=value, padding_top="12px") for value, _, content in tabs],
         value=EditorState.tab,
         on_change=EditorState.set_tab,
         width="100%",
     )
-    business_tabs = rx.tabs.root(
-        rx.tabs.list(
-            _tab("main", "基本信息与办事指南"),
-            _tab("form", "表单"),
-            _tab("materials", "材料"),
-            _tab("opinions", "意见模板"),
-            _tab("versions", "版本与差异"),
-        ),
-        rx.tabs.content(
+
+
+def _editor() -> rx.Component:
+    workflow_tabs = _tabs(
+        ("main", "流程设计", workflow_design()),
+        ("versions", "版本与差异", versions_panel()),
+        ("bpmn", "BPMN", bpmn_panel()),
+    )
+    business_tabs = _tabs(
+        (
+            "main",
+            "基本信息与办事指南",
             rx.vstack(business_main(), guide_preview(), width="100%", spacing="4"),
-            value="main",
-            padding_top="12px",
         ),
-        rx.tabs.content(business_form(), value="form", padding_top="12px"),
-        rx.tabs.content(business_materials(), value="materials", padding_top="12px"),
-        rx.tabs.content(business_opinions(), value="opinions", padding_top="12px"),
-        rx.tabs.content(versions_panel(), value="versions", padding_top="12px"),
-        value=EditorState.tab,
-        on_change=EditorState.set_tab,
-        width="100%",
+        ("form", "表单", business_form()),
+        ("materials", "材料", business_materials()),
+        ("opinions", "意见模板", business_opinions()),
+        ("versions", "版本与差异", versions_panel()),
     )
     return rx.vstack(
         editor_header(),

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from console.core.errors import ValidationFailed
-from console.stats.models import LEGAL_LIMIT_WORKDAYS
+from console.workflows.models import LEGAL_LIMIT_WORKDAYS
 
 StepKind = Literal["start", "task", "gateway", "end"]
 STEP_KINDS: dict[str, str] = {"start": "开始", "task": "环节", "gateway": "条件分支", "end": "结束"}

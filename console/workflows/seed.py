@@ -2,19 +2,21 @@
 
 Steps follow the usual 申请 → 受理 → 审核 → 登簿 → 缮证 → 发证; materials follow 《不动产登记
 暂行条例实施细则》 and the national 办事指南 samples. Values are demonstration settings
-(UNCONFIRMED for any one province): administrators change them in 流程配置.
+(UNCONFIRMED for any one province): administrators change them in 流程配置. A business's
+promised limit is the one already kept in ``limits`` (the legal 30 working days where none is).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from console.core.settings import get_settings
-from console.stats.models import LEGAL_LIMIT_WORKDAYS, BusinessTimeLimit
-from console.workflows.models import Definition, Kind, Status, Version
+from console.workflows.limits import promised_limits
+from console.workflows.models import LEGAL_LIMIT_WORKDAYS, Definition, Kind, Status, Version
 from console.workflows.schema import dumps, parse_business, parse_workflow
+from console.workflows.store import owned
 
 SEED_ACTOR = "seed"
 _TASK_ROLES = {
@@ -279,12 +281,8 @@ BUSINESSES: dict[str, dict[str, Any]] = {
 
 
 def _add(session: Session, *, kind: Kind, key: str, name: str, body: str, owner: str) -> bool:
-    held = session.exec(
-        select(Definition).where(
-            Definition.kind == kind.value, Definition.key == key, Definition.tenant_code == owner
-        )
-    ).first()
-    if held is not None:
+    """Publish ``body`` as version 1 of a new template, unless the owner already has ``key``."""
+    if owned(session, kind, key, owner) is not None:
         return False
     definition = Definition(
         kind=kind.value, key=key, tenant_code=owner, name=name, created_by=SEED_ACTOR
@@ -310,7 +308,7 @@ def _add(session: Session, *, kind: Kind, key: str, name: str, body: str, owner:
 def load_workflow_seed(session: Session) -> int:
     """Publish the province templates that are missing; returns how many were added."""
     owner = get_settings().province_code
-    limits = {row.business_code: row.workdays for row in session.exec(select(BusinessTimeLimit))}
+    limits = promised_limits(session)
     added = 0
     for key, data in WORKFLOWS.items():
         body = dumps(parse_workflow(data))

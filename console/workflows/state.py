@@ -1,4 +1,8 @@
-"""State of the 流程配置 list: businesses and workflows the viewing tenant works with."""
+"""State of the 流程配置 list: businesses and workflows the viewing tenant works with.
+
+It opens the editor (``editor_state.EditorState``) for a row, a new definition, or the
+definition the address names; the editor never refers back to it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from console.authz.service import can
 from console.core.paging import PageRequest
 from console.ui.actions import call
 from console.ui.list_state import PagedListMixin
-from console.workflows import service
+from console.workflows import draft_service, service
 from console.workflows.editor_state import EditorState
 from console.workflows.models import Kind
 from console.workflows.service import OBJ
@@ -129,7 +133,7 @@ class WorkflowsState(PagedListMixin, rx.State):
         key, name = form.get("key", ""), form.get("name", "")
         outcome = await call(
             token,
-            lambda s, a: service.create_definition(
+            lambda s, a: draft_service.create_definition(
                 session=s, actor=a, kind=kind, key=key, name=name
             ),
         )

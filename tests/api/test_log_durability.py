@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from console.logs.pending import ingest_path
 from tests.support.server import ROOT, server_environment
 
 BATCH = 200
@@ -38,7 +39,7 @@ def _start_api(env: dict[str, str], port: int) -> subprocess.Popen:
     """Only the HTTP API (the same app Reflex mounts), served by granian as in production."""
     process = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "console.api.app:create_api"],
+         "--host", "127.0.0.1", "--port", str(port), "console.wiring:create_http_api"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: kill -9 reaches the workers too
     )  # fmt: skip
@@ -115,7 +116,7 @@ def test_acknowledged_events_survive_kill_9_exactly_once(tmp_path: Path) -> None
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
-    database = sqlite3.connect(tmp_path / "data" / "lake" / "ingest.db")
+    database = sqlite3.connect(ingest_path(tmp_path / "data" / "lake"))
     rows = dict(database.execute("SELECT event_id, count(*) FROM pending GROUP BY event_id"))
     database.close()
     expected = {f"b{number}-{n}" for number in acknowledged for n in range(BATCH)}

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import just_now, log_in
 from tests.support.server import ConsoleServer
 
 pytestmark = pytest.mark.e2e
 CASE = "330000-2026-E2E001"
+# Far enough back never to fall in "last month", which the report test counts province-wide.
+APPLIED = (just_now() - timedelta(days=80)).replace(hour=9, minute=0, second=0)
+
+
+def _at(days: int, minutes: int) -> str:
+    return (APPLIED + timedelta(days=days, minutes=minutes)).isoformat()
 
 
 def _push(server: ConsoleServer, key: str, stream: str, *records: dict) -> None:
@@ -38,15 +45,15 @@ def test_an_auditor_searches_a_case_opens_its_trace_and_exports_csv(
         console_server,
         key,
         "case_event",
-        _step("e2e-1", "2026-11-20T09:00:00+08:00", "apply"),
-        _step("e2e-2", "2026-11-20T09:30:00+08:00", "accept"),
-        _step("e2e-3", "2026-11-26T16:00:00+08:00", "register"),
+        _step("e2e-1", _at(0, 0), "apply"),
+        _step("e2e-2", _at(0, 30), "accept"),
+        _step("e2e-3", _at(6, 420), "register"),
     )
     _push(
         console_server,
         key,
         "interface_call",
-        {"event_id": "e2e-c1", "ts": "2026-11-20T09:31:00+08:00", "tenant": "330000",
+        {"event_id": "e2e-c1", "ts": _at(0, 31), "tenant": "330000",
          "case_no": CASE, "interface_code": "gab.sfhc", "department": "公安部",
          "trace_id": "t-e2e", "caller": "reg", "duration_ms": 3000, "result_code": "TIMEOUT",
          "success": False, "error": "超时"},

@@ -1,4 +1,4 @@
-"""Playwright helpers for the workflow designer (console.ui.flow_designer).
+"""Playwright helpers for the workflow designer (console.workflows.flow_designer).
 
 Every helper takes a synchronous Playwright ``page`` showing one designer. Coordinates
 passed in are relative to the canvas's top-left corner (the React Flow pane, right of the
@@ -68,21 +68,28 @@ def wait_for_new_step(page: Any, before: set[str]) -> str:
     return new[0]
 
 
-def connect(page: Any, source_id: str, target_id: str) -> None:
+def connect(page: Any, source_id: str, target_id: str, *, attempts: int = 3) -> None:
     """Draw a transition from ``source_id``'s outgoing handle to ``target_id``'s incoming one.
 
     Mouse down on the source handle, move in small steps (React Flow follows pointer
-    moves), release over the target handle.
+    moves), release over the target handle; then wait for the edge. On a loaded machine
+    React Flow can miss a gesture's moves, so a drag that drew nothing is made again.
     """
-    source = _box(page, f"[data-testid=handle-source-{source_id}]")
-    target = _box(page, f"[data-testid=handle-target-{target_id}]")
-    sx, sy = _centre(source)
-    tx, ty = _centre(target)
-    page.mouse.move(sx, sy)
-    page.mouse.down()
-    page.mouse.move(sx + 5, sy + 5, steps=2)
-    page.mouse.move(tx, ty, steps=15)
-    page.mouse.up()
+    for _ in range(attempts):
+        source = _box(page, f"[data-testid=handle-source-{source_id}]")
+        target = _box(page, f"[data-testid=handle-target-{target_id}]")
+        sx, sy = _centre(source)
+        tx, ty = _centre(target)
+        page.mouse.move(sx, sy)
+        page.mouse.down()
+        page.mouse.move(sx + 5, sy + 5, steps=2)
+        page.mouse.move(tx, ty, steps=15)
+        page.mouse.up()
+        for _ in range(20):
+            if edge_exists(page, source_id, target_id):
+                return
+            page.wait_for_timeout(250)
+    raise AssertionError(f"no transition {source_id} → {target_id} after {attempts} drags")
 
 
 def edge_exists(page: Any, source_id: str, target_id: str) -> bool:

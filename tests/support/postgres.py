@@ -134,3 +134,20 @@ def start_cluster() -> PostgresCluster | None:
         capture_output=True,
     )
     return PostgresCluster(bin_dir=bin_dir, data_dir=data_dir, port=port)
+
+
+SHARED_ENV = "BDC_TEST_PG_SHARED"
+
+
+def share(cluster: PostgresCluster) -> None:
+    """Name ``cluster`` in the environment, so pytest-xdist's workers use it (not their own)."""
+    os.environ[SHARED_ENV] = f"{cluster.bin_dir}|{cluster.data_dir}|{cluster.port}"
+
+
+def shared_cluster() -> PostgresCluster | None:
+    """The cluster the run's controller started and shared, if any."""
+    value = os.environ.get(SHARED_ENV, "")
+    if not value:
+        return None
+    bin_dir, data_dir, port = value.split("|")
+    return PostgresCluster(bin_dir=Path(bin_dir), data_dir=Path(data_dir), port=int(port))

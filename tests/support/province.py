@@ -21,7 +21,7 @@ from console.dictionaries.seed import load_seed
 from console.iam.role_service import seed_builtin_roles
 from console.logs.store import store_for
 from console.simulate.service import simulate
-from console.stats.limits import load_time_limits
+from console.workflows.limits import load_time_limits
 from tests.support.world import World, build_world
 
 NOW = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai

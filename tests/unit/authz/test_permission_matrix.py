@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from sqlmodel import Session, select
 
+import console.logs.scheduled  # noqa: F401  (registers the log lake's jobs)
 from console.audit.models import OperationLog
 from console.authz import service as authz
 from console.core.actor import Actor
@@ -25,11 +26,13 @@ from console.iam import (
     user_service,
 )
 from console.iam.models import Organization, Role
+from console.jobs import service as jobs
 from console.tenancy import service as tenancy
 from console.tenancy.models import TenantStatus
 from tests.support.world import XIHU, World, add_user, builtin_roles
 
 _numbers = itertools.count(1)
+SEAL_JOB = "logs.seal"
 
 
 def _victim() -> int:
@@ -62,7 +65,10 @@ OPERATIONS: dict[str, tuple[tuple[str, str], Callable[[], Operation]]] = {
         lambda: (
             lambda code: (
                 lambda s, a: tenancy.create_tenant(
-                    session=s, actor=a, draft=tenancy.TenantDraft(code=code, name="测试县")
+                    session=s,
+                    actor=a,
+                    draft=tenancy.TenantDraft(code=code, name="测试县"),
+                    division_known=None,
                 )
             )
         )(_new_tenant_code()),
@@ -264,6 +270,18 @@ OPERATIONS.update(
             ("iam.login_log", "read"),
             lambda: lambda s, a: login_log_service.list_login_events(session=s, actor=a),
         ),
+        "list_jobs": (
+            ("system.jobs", "read"),
+            lambda: lambda s, a: jobs.list_jobs(session=s, actor=a),
+        ),
+        "list_job_runs": (
+            ("system.jobs", "read"),
+            lambda: lambda s, a: jobs.list_runs(session=s, actor=a),
+        ),
+        "run_job_now": (
+            ("system.jobs", "execute"),
+            lambda: lambda s, a: jobs.request_run(session=s, actor=a, job=SEAL_JOB),
+        ),
     }
 )
 
@@ -304,7 +322,10 @@ def test_every_allowed_write_is_in_the_operation_log(world: World) -> None:
     actor = world.actor("sys_admin")
     with session_scope() as session:
         tenancy.create_tenant(
-            session=session, actor=actor, draft=tenancy.TenantDraft(code="330199", name="测试新区")
+            session=session,
+            actor=actor,
+            draft=tenancy.TenantDraft(code="330199", name="测试新区"),
+            division_known=None,
         )
     with session_scope() as session:
         entry = session.exec(select(OperationLog).where(OperationLog.target == "330199")).one()

@@ -90,9 +90,12 @@ def test_resident_ids_are_checked_against_the_loaded_divisions(loaded: str) -> N
 
 def test_tenant_codes_must_exist_in_the_division_dictionary(loaded: str) -> None:
     from console.core.errors import ValidationFailed
+    from console.dictionaries.lookup import division_checker
     from console.tenancy.service import TenantDraft, _check
 
-    _check(TenantDraft(code="330106", name="西湖区"))
+    known = division_checker()
+    assert known is not None
+    _check(TenantDraft(code="330106", name="西湖区"), known)
     with pytest.raises(ValidationFailed) as bad:
-        _check(TenantDraft(code="330199", name="不存在区"))
+        _check(TenantDraft(code="330199", name="不存在区"), known)
     assert bad.value.field == "租户代码" and "330199" in bad.value.message

@@ -9,12 +9,13 @@ from sqlmodel import select
 
 from console.audit.models import OperationLog
 from console.authz import service as authz
+from console.core.actor import Actor
 from console.core.db import session_scope
 from console.core.errors import AuthenticationFailed, Forbidden, ValidationFailed
 from console.iam.models import User
-from console.iam.sync_service import parse_records, sync_users, sync_users_by_key
+from console.iam.sync_service import parse_records, sync_users, sync_users_from_platform
 from console.interfaces.key_service import create_key, revoke_key, verify_key
-from console.interfaces.models import ApiKey
+from console.tenancy.scope import Scope
 from tests.support.world import BINJIANG, XIHU, World
 
 GOOD = {
@@ -89,43 +90,27 @@ def test_csv_and_json_files_are_parsed_and_bad_files_named() -> None:
     assert "缺少列" in bad.value.message
 
 
-def _key(tenant: str, scopes: str) -> ApiKey:
+def test_a_platform_batch_touches_only_the_tenants_it_is_scoped_to(world: World) -> None:
+    # The API checks the key and hands IAM its principal and tenants (tests/unit/api).
+    pushed_by = Actor(
+        user_id=0, account="apikey:k330106", display_name="一体化平台", tenant_code=XIHU,
+        session_id=0,
+    )  # fmt: skip
     with session_scope() as session:
-        key = ApiKey(
-            key_id=f"k{tenant}{len(scopes)}",
-            secret_digest="x" * 64,
-            name="一体化平台",
-            tenant_code=tenant,
-            scopes=scopes,
-        )
-        session.add(key)
-        session.flush()
-        return key
-
-
-def test_a_key_without_the_sync_scope_is_refused_and_logged(world: World) -> None:
-    key = _key(XIHU, "")
-    with pytest.raises(Forbidden), session_scope() as session:
-        sync_users_by_key(session=session, key=key, records=[GOOD])
-    with session_scope() as session:
-        denied = session.exec(
-            select(OperationLog).where(
-                OperationLog.actor_account == f"apikey:{key.key_id}",
-                OperationLog.outcome == "denied",
-            )
-        ).all()
-    assert len(denied) == 1
-
-
-def test_a_county_key_syncs_only_its_own_county(world: World) -> None:
-    key = _key(XIHU, "iam.sync")
-    with session_scope() as session:
-        report = sync_users_by_key(
+        report = sync_users_from_platform(
             session=session,
-            key=key,
+            actor=pushed_by,
+            scope=Scope(all_tenants=False, codes=frozenset({XIHU})),
             records=[GOOD, {**GOOD, "account": "zw_bj", "tenant_code": BINJIANG}],
         )
     assert [o.outcome for o in report.outcomes] == ["created", "rejected"]
+    with session_scope() as session:
+        logged = session.exec(
+            select(OperationLog).where(
+                OperationLog.actor_account == "apikey:k330106", OperationLog.action == "sync"
+            )
+        ).all()
+    assert len(logged) == 1
 
 
 def test_keys_verify_only_with_the_right_secret_and_until_revoked(seeded_db: str) -> None:

@@ -1,4 +1,4 @@
-"""The backend scheduler's tick: due probes and due sharing tasks, each exactly once."""
+"""The interfaces' system jobs on the scheduler: due probes and due sharing tasks, once per slot."""
 
 from __future__ import annotations
 
@@ -6,15 +6,20 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
+import console.interfaces.scheduled  # noqa: F401  (registers the interfaces' jobs)
 from console.core.clock import CHINA_TZ
 from console.core.db import session_scope
 from console.interfaces import task_service
 from console.interfaces.models import InterfaceDef, ProbeResult, SharingTask, TaskRun
-from console.interfaces.scheduler import tick
+from console.jobs.models import JobRun
+from console.jobs.registry import REGISTRY
+from console.jobs.scheduler import Scheduler
 from tests.support.receiver import Receiver
 from tests.support.world import World
+
+JOBS = ("interfaces.probes", "interfaces.sharing_tasks")
 
 
 @pytest.fixture
@@ -24,9 +29,14 @@ def receiver() -> Iterator[Receiver]:
     server.stop()
 
 
-def test_a_tick_probes_due_interfaces_and_runs_due_tasks_once(
-    world: World, receiver: Receiver
-) -> None:
+def _runs() -> list[tuple[str, str, str]]:
+    with session_scope() as session:
+        runs = session.exec(select(JobRun).order_by(col(JobRun.id))).all()
+    return [(run.job, run.outcome, run.summary) for run in runs]
+
+
+@pytest.mark.slow
+def test_due_probes_and_due_tasks_run_once_per_slot(world: World, receiver: Receiver) -> None:
     night = datetime(2026, 11, 27, 2, 30, tzinfo=CHINA_TZ)
     with session_scope() as session:
         interface = InterfaceDef(
@@ -54,10 +64,24 @@ def test_a_tick_probes_due_interfaces_and_runs_due_tasks_once(
             task_code="nightly",
             records=[(f"c{n}", {"key": f"c{n}"}) for n in range(3)],
         )
-    probed, runs = tick(night)
-    assert (probed, len(runs)) == (1, 1)
+    scheduler = Scheduler(REGISTRY.subset(JOBS))
+    try:
+        scheduler.step(night)  # becomes the leader: both jobs are due at 02:30:00
+        scheduler.drain()
+        assert sorted(receiver.keys()) == ["c0", "c1", "c2"]
+        assert sorted(_runs()) == [
+            ("interfaces.probes", "succeeded", "探测 1 个接口"),
+            ("interfaces.sharing_tasks", "succeeded", "到期任务 1 个，执行 1 次（执行记录 1）"),
+        ]
+        scheduler.step(night + timedelta(minutes=1))  # probed recently, already fired
+        scheduler.drain()
+    finally:
+        scheduler.close()
+    assert sorted(_runs()[2:]) == [
+        ("interfaces.probes", "succeeded", "探测 0 个接口"),
+        ("interfaces.sharing_tasks", "succeeded", "到期任务 0 个，执行 0 次"),
+    ]
     assert sorted(receiver.keys()) == ["c0", "c1", "c2"]
-    assert tick(night + timedelta(minutes=1)) == (0, [])  # probed recently, already fired
     with session_scope() as session:
         run = session.exec(select(TaskRun)).one()
         probe = session.exec(select(ProbeResult)).one()

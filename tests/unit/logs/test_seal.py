@@ -119,6 +119,7 @@ def test_the_consoles_own_committed_operations_and_errors_reach_the_lake(world: 
     from console.audit.models import Outcome
     from console.audit.service import record
     from console.core.logging import configure_logging
+    from console.logs.own import exception_sink
 
     store = store_for(get_settings().lake_dir)
     before = store.count("operation")
@@ -129,7 +130,7 @@ def test_the_consoles_own_committed_operations_and_errors_reach_the_lake(world: 
         record(session, actor=actor, obj="iam.users", action="write", outcome=Outcome.FAILURE)
         raise RuntimeError("rolled back")
     assert store.count("operation") == before + 1  # the rolled-back one never appears
-    configure_logging(get_settings())
+    configure_logging(get_settings(), error_sinks=(exception_sink,))
     try:
         raise ValueError("boom")
     except ValueError:
@@ -166,9 +167,11 @@ def test_a_seal_that_crashed_before_its_delete_does_not_store_a_day_twice(
 ) -> None:
     import sqlite3
 
+    from console.logs.pending import ingest_path
+
     lake = get_settings().lake_dir
     frame = pl.read_parquet(lake / "case_event" / "date=2026-11-26" / "part-0000.parquet")
-    db = sqlite3.connect(lake / "ingest.db")
+    db = sqlite3.connect(ingest_path(lake))
     db.executemany(  # the rows the crashed seal did not get to delete
         "INSERT INTO pending (stream, sender, event_id, ts_us, day, tenant, received_us, line)"
         " VALUES ('case_event', ?, ?, 0, '2026-11-26', ?, 0, ?)",

@@ -12,8 +12,8 @@ from console.core.settings import get_settings
 from console.core.workdays import workdays_between
 from console.logs.ingest import Sender, ingest_batch
 from console.logs.store import store_for
-from console.stats.models import LEGAL_LIMIT_WORKDAYS
 from console.stats.overview_service import overview
+from console.workflows.models import LEGAL_LIMIT_WORKDAYS
 from tests.support.world import XIHU, World
 from tests.unit.stats.conftest import NOW, duck
 

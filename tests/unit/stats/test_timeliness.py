@@ -15,10 +15,10 @@ from console.core.settings import get_settings
 from console.core.workdays import workdays_between
 from console.dictionaries.seed import SEED_DIR
 from console.logs.store import store_for
-from console.stats.models import LEGAL_LIMIT_WORKDAYS
 from console.stats.service import StatsQuery
 from console.stats.timeliness_service import set_time_limit, timeliness
 from console.stats.timeliness_state import _box
+from console.workflows.models import LEGAL_LIMIT_WORKDAYS
 from tests.support.world import World
 from tests.unit.stats.conftest import NOW, duck
 

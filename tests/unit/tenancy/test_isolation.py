@@ -130,7 +130,10 @@ def test_tenant_codes_are_checked_in_chinese(world: World) -> None:
     for code, reason in [("33010", "6位数字"), ("320106", "属于本省"), ("330100", "区县级")]:
         with pytest.raises(ValidationFailed) as bad, session_scope() as session:
             tenancy.create_tenant(
-                session=session, actor=admin, draft=tenancy.TenantDraft(code=code, name="某县")
+                session=session,
+                actor=admin,
+                draft=tenancy.TenantDraft(code=code, name="某县"),
+                division_known=None,
             )
         assert bad.value.field == "租户代码" and reason in bad.value.message
 

@@ -6,7 +6,7 @@ import pytest
 
 from console.core.db import session_scope
 from console.dictionaries.seed import load_seed
-from console.stats.limits import load_time_limits
+from console.workflows.limits import load_time_limits
 from console.workflows.seed import load_workflow_seed
 from tests.support.world import World
 

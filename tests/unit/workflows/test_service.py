@@ -12,9 +12,8 @@ from console.core.actor import Actor
 from console.core.db import session_scope
 from console.core.errors import Forbidden, NotFound, ValidationFailed
 from console.core.paging import PageRequest
-from console.stats.models import BusinessTimeLimit
-from console.workflows import service
-from console.workflows.models import Kind
+from console.workflows import draft_service, inheritance_service, publish_service, service
+from console.workflows.models import BusinessTimeLimit, Kind
 from console.workflows.seed import WORKFLOWS, load_workflow_seed
 from tests.support.world import BINJIANG, XIHU, World
 from tests.unit.stats.conftest import database_url  # noqa: F401 - SQLite only here
@@ -36,12 +35,12 @@ def _edit_draft(actor: Actor, kind: Kind, key: str, change) -> list:
     with session_scope() as session:
         body = service.get_definition(session=session, actor=actor, kind=kind, key=key).body
         change(body)
-        return service.save_draft(session=session, actor=actor, kind=kind, key=key, body=body)
+        return draft_service.save_draft(session=session, actor=actor, kind=kind, key=key, body=body)
 
 
 def _publish(actor: Actor, kind: Kind, key: str, note: str = "") -> int:
     with session_scope() as session:
-        return service.publish(session=session, actor=actor, kind=kind, key=key, note=note)
+        return publish_service.publish(session=session, actor=actor, kind=kind, key=key, note=note)
 
 
 def _audit(action: str) -> list[OperationLog]:
@@ -94,7 +93,7 @@ def test_a_county_workflow_override_is_what_its_businesses_run(templates: World)
     admin = templates.actor("sys_admin")
     binjiang = _in(admin, BINJIANG)
     with session_scope() as session:
-        service.override(session=session, actor=binjiang, kind=W, key="cancellation")
+        inheritance_service.override(session=session, actor=binjiang, kind=W, key="cancellation")
 
     def add_check(body: dict) -> None:
         body["steps"].append(
@@ -116,12 +115,12 @@ def test_a_county_admin_drafts_an_override_but_cannot_publish_or_touch_templates
 ) -> None:
     county = templates.actor("county_admin")  # 西湖区
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        service.save_draft(
+        draft_service.save_draft(
             session=session, actor=county, kind=B, key="2000402", body=WORKFLOWS["general"]
         )
     assert refused.value.message == "业务 2000402 继承自省级模板，请先「本地覆盖」再修改"
     with session_scope() as session:
-        service.override(session=session, actor=county, kind=B, key="2000402")
+        inheritance_service.override(session=session, actor=county, kind=B, key="2000402")
     with pytest.raises(Forbidden):
         _publish(county, B, "2000402")
     denied = [e for e in _audit("approve") if e.outcome == "denied"]
@@ -134,7 +133,7 @@ def test_a_county_admin_drafts_an_override_but_cannot_publish_or_touch_templates
 def test_another_county_never_sees_an_override(templates: World) -> None:
     county = templates.actor("county_admin")
     with session_scope() as session:
-        service.override(session=session, actor=county, kind=B, key="9000101")
+        inheritance_service.override(session=session, actor=county, kind=B, key="9000101")
     _edit_draft(county, B, "9000101", lambda body: body.update(name="西湖抵押权登记"))
     other = templates.actor("binjiang_admin")
     with session_scope() as session:
@@ -158,7 +157,7 @@ def test_a_reader_cannot_write_and_the_denial_is_logged(templates: World) -> Non
             == 1
         )
     with session_scope() as session, pytest.raises(Forbidden):
-        service.override(session=session, actor=clerk, kind=B, key="1000301")
+        inheritance_service.override(session=session, actor=clerk, kind=B, key="1000301")
     assert [e.actor_account for e in _audit("write") if e.outcome == "denied"] == ["u_window_clerk"]
 
 
@@ -192,17 +191,21 @@ def test_a_new_draft_starts_from_a_chosen_published_version_and_can_be_discarded
     _publish(admin, W, "seizure")
     with session_scope() as session:
         assert (
-            service.new_draft(session=session, actor=admin, kind=W, key="seizure", from_number=1)
+            draft_service.new_draft(
+                session=session, actor=admin, kind=W, key="seizure", from_number=1
+            )
             == 3
         )
         with pytest.raises(ValidationFailed):
-            service.new_draft(session=session, actor=admin, kind=W, key="seizure", from_number=2)
+            draft_service.new_draft(
+                session=session, actor=admin, kind=W, key="seizure", from_number=2
+            )
         assert (
             service.get_definition(session=session, actor=admin, kind=W, key="seizure").body["name"]
             == "嘱托登记流程"
         )
     with session_scope() as session:
-        service.discard_draft(session=session, actor=admin, kind=W, key="seizure")
+        draft_service.discard_draft(session=session, actor=admin, kind=W, key="seizure")
     with session_scope() as session:
         view = service.get_definition(session=session, actor=admin, kind=W, key="seizure")
     assert view.body["name"] == "嘱托登记流程（新）"  # the newest published, not the discarded
@@ -212,7 +215,9 @@ def test_a_new_draft_starts_from_a_chosen_published_version_and_can_be_discarded
     )
     with session_scope() as session:  # a number is never given twice
         assert (
-            service.new_draft(session=session, actor=admin, kind=W, key="seizure", from_number=2)
+            draft_service.new_draft(
+                session=session, actor=admin, kind=W, key="seizure", from_number=2
+            )
             == 4
         )
 
@@ -220,10 +225,10 @@ def test_a_new_draft_starts_from_a_chosen_published_version_and_can_be_discarded
 def test_bpmn_export_then_import_lands_in_the_draft(templates: World) -> None:
     admin = templates.actor("sys_admin")
     with session_scope() as session:
-        text = service.export_bpmn(session=session, actor=admin, key="general", number=1)
+        text = draft_service.export_bpmn(session=session, actor=admin, key="general", number=1)
     text = text.replace('name="缮证"', 'name="缮证打印"')
     with session_scope() as session:
-        problems, skipped = service.import_bpmn(
+        problems, skipped = draft_service.import_bpmn(
             session=session, actor=admin, key="general", text=text
         )
     assert (problems, skipped) == ([], [])
@@ -281,7 +286,9 @@ def test_publishing_refuses_a_draft_someone_else_replaced(templates: World) -> N
     admin = templates.actor("sys_admin")
     _edit_draft(admin, W, "general", lambda body: body.update(name="一般登记流程（甲）"))
     with session_scope() as session, pytest.raises(ValidationFailed) as refused:
-        service.publish(session=session, actor=admin, kind=W, key="general", expected_draft=7)
+        publish_service.publish(
+            session=session, actor=admin, kind=W, key="general", expected_draft=7
+        )
     assert refused.value.message.startswith("草稿已变为 v2")
 
 

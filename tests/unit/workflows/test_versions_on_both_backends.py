@@ -11,9 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from console.core.db import session_scope
-from console.stats.models import BusinessTimeLimit
-from console.workflows import service
-from console.workflows.models import PublishedVersionImmutable, Version
+from console.workflows import inheritance_service, service
+from console.workflows.models import BusinessTimeLimit, PublishedVersionImmutable, Version
 from tests.support.world import BINJIANG, XIHU, World
 from tests.unit.workflows.test_service import B, _audit, _edit_draft, _in, _publish, _served
 
@@ -53,7 +52,7 @@ def test_a_county_inherits_overrides_and_reverts(templates: World) -> None:
             service.get_definition(session=session, actor=xihu, kind=B, key="2000402").origin_label
             == "继承省级模板"
         )
-        assert service.override(session=session, actor=xihu, kind=B, key="2000402") == 1
+        assert inheritance_service.override(session=session, actor=xihu, kind=B, key="2000402") == 1
     assert _served(XIHU)["business"]["origin"] == "province"  # the copy is still a draft
 
     def add_material(body: dict) -> None:
@@ -79,7 +78,7 @@ def test_a_county_inherits_overrides_and_reverts(templates: World) -> None:
     assert (usage[XIHU].origin_label, usage[XIHU].version) == ("本地覆盖", 1)
     assert (usage[BINJIANG].origin_label, usage[BINJIANG].version) == ("继承省级模板", 2)
     with session_scope() as session:
-        service.revert(session=session, actor=xihu, kind=B, key="2000402")
+        inheritance_service.revert(session=session, actor=xihu, kind=B, key="2000402")
     assert _served(XIHU)["business"]["origin"] == "province"
     assert _served(XIHU)["business"]["time_limit_workdays"] == 3
     assert [e.tenant_code for e in _audit("override")] == [XIHU]
@@ -91,14 +90,16 @@ def test_after_a_revert_a_new_override_follows_the_template_until_published(
 ) -> None:
     county = _in(templates.actor("sys_admin"), XIHU)
     with session_scope() as session:
-        service.override(session=session, actor=county, kind=B, key="2000402")
+        inheritance_service.override(session=session, actor=county, kind=B, key="2000402")
     _edit_draft(county, B, "2000402", lambda body: body.update(time_limit_workdays=2))
     _publish(county, B, "2000402")
     assert _served(XIHU)["business"]["time_limit_workdays"] == 2
     with session_scope() as session:
-        service.revert(session=session, actor=county, kind=B, key="2000402")
+        inheritance_service.revert(session=session, actor=county, kind=B, key="2000402")
     with session_scope() as session:
-        assert service.override(session=session, actor=county, kind=B, key="2000402") == 2
+        assert (
+            inheritance_service.override(session=session, actor=county, kind=B, key="2000402") == 2
+        )
     served = _served(XIHU)["business"]
     assert (served["origin"], served["time_limit_workdays"]) == ("province", 5)
     _publish(county, B, "2000402")

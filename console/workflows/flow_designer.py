@@ -1,7 +1,7 @@
-"""Visual workflow designer: a React Flow canvas wrapped as a Reflex component.
+"""Visual workflow designer of 流程配置: a React Flow canvas wrapped as a Reflex component.
 
 The React code lives beside this module in ``flow_designer.jsx``. ``rx.asset(shared=True)``
-links it into ``assets/external/console/ui/flow_designer/`` of the app being compiled
+links it into ``assets/external/console/workflows/flow_designer/`` of the app being compiled
 (ignored by git); Reflex copies ``assets/`` into ``.web/public`` and the component imports
 it from ``$/public/...``. The npm packages are pinned in ``lib_dependencies`` and Reflex
 installs them with the rest of the frontend.
@@ -13,7 +13,7 @@ the handler stores it and the canvas follows the new props. A node being dragged
 its place while the props change under it.
 
 A step is ``{"id", "name", "kind": "start"|"task"|"gateway"|"end", "x", "y", ...}``; other
-keys (roles, permissions, limit_hours ...) pass through untouched. A transition is
+keys (roles, actions, limit_workdays ...) pass through untouched. A transition is
 ``{"id", "source", "target", "condition"}``. Steps added on the canvas carry only
 ``id`` (``step_`` + 8 random characters), ``name``, ``kind``, ``x`` and ``y``; new
 transitions get ids ``tr_`` + 8 random characters and an empty condition.

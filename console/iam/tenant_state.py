@@ -5,9 +5,13 @@ from __future__ import annotations
 import dataclasses
 
 import reflex as rx
+from sqlmodel import Session
 
 from console.authz.service import can
+from console.core.actor import Actor
 from console.core.paging import PageRequest
+from console.dictionaries import lookup
+from console.iam.user_service import count_by_tenant
 from console.tenancy import service
 from console.tenancy.models import TenantStatus
 from console.ui.actions import call
@@ -29,6 +33,13 @@ class TenantView:
     contact_phone: str
     users: int
     updated_at: str
+
+
+def _save(session: Session, actor: Actor, draft: service.TenantDraft, *, editing: bool) -> object:
+    if editing:
+        return service.update_tenant(session=session, actor=actor, draft=draft)
+    known = lookup.division_checker()
+    return service.create_tenant(session=session, actor=actor, draft=draft, division_known=known)
 
 
 class TenantsState(PagedListMixin, rx.State):
@@ -65,6 +76,7 @@ class TenantsState(PagedListMixin, rx.State):
                     search=keyword,
                     status=status,
                     page=PageRequest(page, PAGE_SIZE),
+                    user_counts=count_by_tenant,
                 )
                 return listing, can(actor, service.OBJ, "write")
 
@@ -125,8 +137,7 @@ class TenantsState(PagedListMixin, rx.State):
             contact_name=form.get("contact_name", "").strip(),
             contact_phone=form.get("contact_phone", "").strip(),
         )
-        action = service.update_tenant if editing else service.create_tenant
-        outcome = await call(token, lambda s, a: action(session=s, actor=a, draft=draft))
+        outcome = await call(token, lambda s, a: _save(s, a, draft, editing=bool(editing)))
         async with self:
             if not outcome.ok:
                 self.form_error, self.form_field = outcome.error or outcome.relogin, outcome.field

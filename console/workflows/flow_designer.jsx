@@ -1,6 +1,6 @@
 // Visual workflow designer: React Flow canvas, step palette and dagre auto-layout.
 //
-// Wrapped by console/ui/flow_designer.py. The server holds the graph; this component
+// Wrapped by console/workflows/flow_designer.py. The server holds the graph; this component
 // keeps a local copy that it resets whenever the props change and sends the whole graph
 // back through onGraphChange(steps, transitions) after every edit.
 import React, { useCallback, useEffect, useRef, useState } from "react";

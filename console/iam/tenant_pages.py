@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from console.tenancy.state import TenantsState, TenantView
+from console.iam.tenant_state import TenantsState, TenantView
 from console.ui.components import (
     create_button,
     error_callout,

@@ -1,0 +1,214 @@
+"""FastAPI dependencies every ``/api/v1`` route but health declares: who calls, what they may touch.
+
+- API keys (registration systems, the 一体化平台): checked by the gateway (``gateway.py``) —
+  stream, tenant, channel and rate limit — answering 401, 403 or 429 with ``Retry-After``.
+- Personal access tokens (auditors' and supervisors' own tools): the token's owner as the
+  actor, with that user's current permissions and tenant scope; 401 for a bad token.
+- Download tickets (a page's download link): the browser session sealed in the ticket.
+- Casbin: ``permitted(obj, act)`` refuses with 403 before the route runs.
+
+Each refusal is a ``GatewayRefusal`` (status, Chinese reason, headers) and is logged in the
+operation log. ``is_authenticated`` tells whether a route declares one of the authenticating
+dependencies; ``routing.secured_router`` refuses a route that does not.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
+from sqlmodel import Session
+
+from console.api.gateway import Caller, GatewayRefusal, authorize, bearer
+from console.audit.service import record_anonymous_denial
+from console.authz import service as authz
+from console.core.actor import Actor
+from console.core.db import session_scope
+from console.core.errors import AuthenticationFailed, Forbidden, NotFound, UserError
+from console.core.settings import get_settings
+from console.core.tickets import open_ticket
+from console.iam.service import resolve_session
+from console.iam.token_service import resolve_token
+from console.logs.contract import STREAMS
+from console.tenancy.scope import Scope
+
+T = TypeVar("T")
+PASSWORD_CHANGE_REQUIRED = "请先修改密码后再使用系统"
+_AUTHENTICATORS: set[Callable[..., Any]] = set()
+
+
+def refusal(error: UserError) -> GatewayRefusal:
+    """The HTTP answer to a service's refusal, its Chinese message kept."""
+    if isinstance(error, AuthenticationFailed):
+        return GatewayRefusal(401, error.message)
+    if isinstance(error, Forbidden):
+        return GatewayRefusal(403, error.message)
+    if isinstance(error, NotFound):
+        return GatewayRefusal(404, error.message)
+    return GatewayRefusal(400, str(error))
+
+
+def _authenticates(dependency: Callable[..., T]) -> Callable[..., T]:
+    """Register ``dependency`` as one that identifies the caller."""
+    _AUTHENTICATORS.add(dependency)
+    return dependency
+
+
+def is_authenticated(dependant: Dependant) -> bool:
+    """Whether a route (its dependant) declares an authenticating dependency, at any depth."""
+    return any(
+        sub.call in _AUTHENTICATORS or is_authenticated(sub) for sub in dependant.dependencies
+    )
+
+
+def known_stream(stream: str) -> str:
+    """The ``{stream}`` of a log route; 404 naming the streams there are."""
+    if stream not in STREAMS:
+        raise GatewayRefusal(404, f"没有日志流 {stream}；可用：{'、'.join(STREAMS)}")
+    return stream
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+@functools.cache
+def api_key(scope: str) -> Callable[[Request], Caller]:
+    """A dependency: the caller of a key that carries ``scope``."""
+
+    def dependency(request: Request) -> Caller:
+        return authorize(request, scope=scope)
+
+    return _authenticates(dependency)
+
+
+@_authenticates
+def any_api_key(
+    request: Request,
+    tenant: str | None = None,
+    business_code: str | None = None,
+    interface_code: str | None = None,
+) -> Caller:
+    """The caller of any valid key that may act for ``tenant``, business and interface named."""
+    return authorize(
+        request,
+        scope=None,
+        tenant=tenant,
+        business_code=business_code,
+        interface_code=interface_code,
+    )
+
+
+@_authenticates
+def log_sender(request: Request, stream: Annotated[str, Depends(known_stream)]) -> Caller:
+    """The caller of a key that may push ``stream`` (an unknown stream is 404 first)."""
+    return authorize(request, scope=f"logs.{stream}")
+
+
+@functools.cache
+def api_key_for_business(scope: str) -> Callable[..., Caller]:
+    """A dependency: a key with ``scope`` acting on ``{business_code}`` for ``tenant``."""
+
+    def dependency(request: Request, business_code: str, tenant: str | None = None) -> Caller:
+        return authorize(request, scope=scope, tenant=tenant, business_code=business_code)
+
+    return _authenticates(dependency)
+
+
+def key_scope(caller: Caller) -> Scope:
+    """Tenants a key may touch: every county for the province's key, else its own tenant."""
+    province_wide = caller.tenant_code == get_settings().province_code
+    return Scope(all_tenants=province_wide, codes=frozenset({caller.tenant_code}))
+
+
+def acting_tenant(caller: Caller, tenant: str | None) -> str:
+    """The tenant a key's call acts for: the one named (already checked), else the key's."""
+    return tenant or caller.tenant_code
+
+
+# --- Users: personal access tokens and download tickets ----------------------------------
+
+
+def _ready(actor: Actor) -> Actor:
+    """Refuse a user who must change the password first (the browser redirect is not enough)."""
+    if actor.must_change_password:
+        raise AuthenticationFailed(PASSWORD_CHANGE_REQUIRED)
+    return actor
+
+
+@_authenticates
+def token_user(request: Request) -> Actor:
+    """The user behind an ``Authorization: Bearer`` personal access token; 401 otherwise."""
+    client_ip = request.client.host if request.client else ""
+    try:
+        # Committed before the route's own transaction (the token's last use is written here).
+        with session_scope() as session:
+            actor = resolve_token(session=session, presented=bearer(request), client_ip=client_ip)
+        return _ready(actor)
+    except AuthenticationFailed as refused:
+        record_anonymous_denial(
+            reason=refused.message, client_ip=client_ip, target=request.url.path
+        )
+        raise GatewayRefusal(401, refused.message, {"WWW-Authenticate": "Bearer"}) from None
+
+
+@dataclass(frozen=True)
+class TicketHolder:
+    """The user a download ticket was sealed for, and what the ticket fetches."""
+
+    actor: Actor
+    payload: dict[str, Any]
+
+
+@_authenticates
+def ticket_holder(ticket: str) -> TicketHolder:
+    """Open a download ticket and resolve the browser session sealed in it; 401 otherwise."""
+    try:
+        token, payload = open_ticket(ticket, now=time.time())
+        # Committed first: a refusal is logged in a transaction of its own.
+        with session_scope() as session:
+            actor = resolve_session(session=session, token=token)
+        return TicketHolder(_ready(actor), payload)
+    except UserError as refused:
+        raise refusal(refused) from None
+
+
+def permitted(
+    obj: str, act: str, *, target: str = "", target_param: str = ""
+) -> Callable[..., Actor]:
+    """A dependency: the token's user, refused with 403 (and logged) without ``obj:act``.
+
+    ``target`` names what is asked for in a denial's log entry; ``target_param`` takes it
+    from that path parameter instead.
+    """
+
+    def dependency(request: Request, actor: Annotated[Actor, Depends(token_user)]) -> Actor:
+        named = str(request.path_params.get(target_param, "")) if target_param else target
+        try:
+            authz.require(actor, obj, act, target=named)
+        except Forbidden as refused:
+            raise refusal(refused) from None
+        return actor
+
+    return dependency
+
+
+def _run(actor: Actor, work: Callable[[Session, Actor], T]) -> T:
+    try:
+        with session_scope() as session:
+            return work(session, actor)
+    except UserError as refused:
+        raise refusal(refused) from None
+
+
+async def run_as(actor: Actor, work: Callable[[Session, Actor], T]) -> T:
+    """Run a service call as ``actor`` in its own transaction, off the event loop.
+
+    A service's refusal becomes the matching HTTP answer (401, 403, 404 or 400).
+    """
+    return await run_in_threadpool(_run, actor, work)

@@ -1,0 +1,1 @@
+"""One ``APIRouter`` per domain, each route declaring who may call it; ``app.py`` includes them."""

@@ -1,0 +1,179 @@
+"""The pending store's SQLite file: its one path, its schema and every statement on ``pending``.
+
+Accepted events wait in the ``pending`` table of ``<lake>/ingest.db`` until sealing moves
+their day into Parquet. The writer (``store.IngestStore``) appends batches, sealing reads and
+deletes whole days on its own connection, and searches and exports read through read-only
+connections; all of them go through the functions here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+INGEST_DB = "ingest.db"
+# event_id, sender, ts_us, tenant, line: the columns ``seal.frame_of`` types.
+PendingRow = tuple[str, str, int, str, str]
+# stream, sender, event_id, ts_us, day, tenant, received_us, line: one stored event.
+StoredRow = tuple[str, str, str, int, str, str, int, str]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pending (
+    stream   TEXT NOT NULL,
+    sender   TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    ts_us    INTEGER NOT NULL,
+    day      TEXT NOT NULL,
+    tenant   TEXT NOT NULL,
+    received_us INTEGER NOT NULL,
+    line     TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS pending_identity ON pending (stream, sender, event_id);
+CREATE INDEX IF NOT EXISTS pending_day ON pending (stream, day);
+"""
+
+
+def ingest_path(lake: Path) -> Path:
+    """The pending store's file of a lake folder."""
+    return lake / INGEST_DB
+
+
+def open_writer(path: Path) -> sqlite3.Connection:
+    """The store's writing connection: WAL, fsynced at every commit, schema in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    # FULL: the WAL is fsynced at every commit, so an acknowledged batch survives kill -9
+    # and power loss alike.
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA busy_timeout=10000")
+    db.executescript(_SCHEMA)
+    return db
+
+
+@contextmanager
+def sealing(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection of its own for sealing, so ingestion goes on meanwhile."""
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA busy_timeout=30000")
+        yield db
+    finally:
+        db.close()
+
+
+@contextmanager
+def _reading(lake: Path) -> Iterator[sqlite3.Connection | None]:
+    """A read-only connection to the lake's store, or None when nothing was ever stored."""
+    path = ingest_path(lake)
+    if not path.exists():
+        yield None
+        return
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+@contextmanager
+def _write(db: sqlite3.Connection) -> Iterator[None]:
+    """One immediate transaction: committed at the end, rolled back on any error."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def insert(db: sqlite3.Connection, rows: list[StoredRow]) -> int:
+    """Store rows in one transaction; the number newly stored (the rest were already there)."""
+    before = db.total_changes
+    with _write(db):
+        db.executemany(
+            "INSERT OR IGNORE INTO pending "
+            "(stream, sender, event_id, ts_us, day, tenant, received_us, line) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    return db.total_changes - before
+
+
+def count(db: sqlite3.Connection, stream: str | None = None) -> int:
+    """Events held (all streams, or one)."""
+    query, args = "SELECT count(*) FROM pending", ()
+    if stream:
+        query, args = query + " WHERE stream = ?", (stream,)
+    return int(db.execute(query, args).fetchone()[0])
+
+
+def rows_between(lake: Path, stream: str, start: str | None, end: str | None) -> list[PendingRow]:
+    """A stream's pending events of the days from ``start`` to ``end`` (ISO dates, inclusive)."""
+    sql = "SELECT event_id, sender, ts_us, tenant, line FROM pending WHERE stream = ?"
+    args: list[object] = [stream]
+    if start:
+        sql, args = sql + " AND day >= ?", [*args, start]
+    if end:
+        sql, args = sql + " AND day <= ?", [*args, end]
+    with _reading(lake) as db:
+        return [] if db is None else db.execute(sql, args).fetchall()
+
+
+def days_of(lake: Path, stream: str) -> set[str]:
+    """The days a stream has pending events for."""
+    with _reading(lake) as db:
+        if db is None:
+            return set()
+        rows = db.execute("SELECT DISTINCT day FROM pending WHERE stream = ?", (stream,))
+        return {row[0] for row in rows}
+
+
+def has_day(db: sqlite3.Connection, stream: str, day: str) -> bool:
+    """Whether any event of the stream's day is still pending."""
+    found = db.execute(
+        "SELECT 1 FROM pending WHERE stream = ? AND day = ? LIMIT 1", (stream, day)
+    ).fetchone()
+    return found is not None
+
+
+def days_before(db: sqlite3.Connection, stream: str, day: str) -> list[str]:
+    """The stream's pending days before ``day``, oldest first."""
+    rows = db.execute(
+        "SELECT DISTINCT day FROM pending WHERE stream = ? AND day < ? ORDER BY day",
+        (stream, day),
+    )
+    return [row[0] for row in rows]
+
+
+def day_rows(db: sqlite3.Connection, stream: str, day: str) -> tuple[int, list[PendingRow]]:
+    """The stream's pending events of one day and the last rowid read (0 when none)."""
+    selected = db.execute(
+        "SELECT rowid, event_id, sender, ts_us, tenant, line FROM pending"
+        " WHERE stream = ? AND day = ?",
+        (stream, day),
+    ).fetchall()
+    if not selected:
+        return 0, []
+    return max(row[0] for row in selected), [row[1:] for row in selected]
+
+
+def delete_events(db: sqlite3.Connection, stream: str, keys: Iterable[tuple[str, str]]) -> None:
+    """Drop the stream's pending events named by (sender, event_id)."""
+    with _write(db):
+        db.executemany(
+            "DELETE FROM pending WHERE stream = ? AND sender = ? AND event_id = ?",
+            [(stream, sender, event_id) for sender, event_id in keys],
+        )
+
+
+def delete_day_through(db: sqlite3.Connection, stream: str, day: str, last_rowid: int) -> None:
+    """Drop the day's pending events up to ``last_rowid`` (later arrivals stay)."""
+    with _write(db):
+        db.execute(
+            "DELETE FROM pending WHERE stream = ? AND day = ? AND rowid <= ?",
+            (stream, day, last_rowid),
+        )

@@ -1,0 +1,76 @@
+"""The log lake's system jobs: seal closed days, purge expired ones, verify the chain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from console.core.clock import local_day
+from console.core.db import session_scope
+from console.core.settings import get_settings
+from console.jobs.registry import JobFailed, scheduled
+from console.jobs.timing import daily, every
+from console.logs.open_cases import sealed_open_cases
+from console.logs.retention import purge_expired
+from console.logs.seal import lake_lock, verify
+from console.logs.store import store_for
+
+BREAKS_SHOWN = 5
+
+
+@scheduled(
+    name="logs.seal",
+    label="日志封存",
+    trigger=every(seconds=15),
+    deadline_seconds=15 * 60,
+    idempotent=True,
+)
+def seal_logs(now: datetime) -> str:
+    """Seal the pending events of closed days, then bring the kept open cases up to date."""
+    lake = get_settings().lake_dir
+    sealed = store_for(lake).seal(lake=lake, now=now)
+    # Up to the newly sealed day now, not at a reader's first look.
+    sealed_open_cases(lake)
+    rows = sum(entry.rows for entry in sealed)
+    return f"封存 {len(sealed)} 个文件，{rows} 条" if sealed else "没有待封存的已结束日期"
+
+
+@scheduled(
+    name="logs.purge",
+    label="过期日志清理",
+    trigger=daily(3, 30),
+    deadline_seconds=30 * 60,
+    idempotent=False,
+)
+def purge_logs(now: datetime) -> str:
+    """Delete whole days past the retention (each purge is chained and in the operation log)."""
+    settings = get_settings()
+    with session_scope() as session:
+        purged = purge_expired(
+            session=session,
+            lake=settings.lake_dir,
+            today=local_day(now),
+            retention_days=settings.log_retention_days,
+        )
+    if not purged:
+        return f"没有超过保留期（{settings.log_retention_days} 天）的日志"
+    return f"删除 {len(purged)} 个日志日，{sum(p.rows for p in purged)} 条"
+
+
+@scheduled(
+    name="logs.verify",
+    label="日志完整性校验",
+    trigger=daily(4, 0),
+    deadline_seconds=60 * 60,
+    idempotent=True,
+)
+def verify_logs(now: datetime) -> str:
+    """Recompute every sealed file's SM3 digest and the chain; a break fails the run."""
+    lake = get_settings().lake_dir
+    with lake_lock(lake):  # no seal half-written while the chain is read
+        breaks = verify(lake)
+    if breaks:
+        shown = "；".join(
+            f"[{b.stream}] {b.day} {b.file}：{b.reason}" for b in breaks[:BREAKS_SHOWN]
+        )
+        raise JobFailed(f"发现 {len(breaks)} 处异常，日志可能被篡改，请立即报告安全管理员：{shown}")
+    return "全部封存文件与校验链一致"
