@@ -180,7 +180,7 @@ def api_server(folder: Path, **extra_env: str) -> Iterator[tuple[int, int, dict[
     output = log.open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "console.wiring:create_http_api"],
+         "--host", "127.0.0.1", "--port", str(port), "console.http_api:create_http_api"],
         env=env, cwd=ROOT, stdout=output, stderr=output, start_new_session=True,
     )  # fmt: skip
     try:

@@ -7,10 +7,12 @@ import reflex as rx
 from console.iam.policy_state import FactRow, PolicyRow, PolicyState
 from console.ui.components import error_callout, page_heading, simple_table
 from console.ui.navigation import section_by_key
+from console.ui.session import session_port
 from console.ui.shell import shell
 from console.ui.widgets import table_row
 
 SECTION = section_by_key("settings")
+JOBS = section_by_key("system_jobs")
 
 
 def _policy_row(row: PolicyRow) -> rx.Component:
@@ -29,6 +31,18 @@ def _policy_row(row: PolicyRow) -> rx.Component:
 
 def _fact_row(row: FactRow) -> rx.Component:
     return table_row(row.label, row.value)
+
+
+def _jobs_card() -> rx.Component:
+    """系统任务 lives under 系统设置: a way there for those who may open it."""
+    card = rx.card(
+        rx.heading(JOBS.label, size="4", margin_bottom="8px"),
+        rx.text(JOBS.summary, size="2", color_scheme="gray"),
+        rx.link("查看运行记录与立即运行 →", href=JOBS.route, data_testid="settings-jobs-link"),
+        width="100%",
+        max_width="720px",
+    )
+    return rx.cond(session_port().state.allowed_sections.contains(JOBS.key), card)
 
 
 def settings_page() -> rx.Component:
@@ -62,6 +76,7 @@ def settings_page() -> rx.Component:
         error_callout(PolicyState.error),
         policy,
         facts,
+        _jobs_card(),
         spacing="4",
         width="100%",
     )

@@ -39,7 +39,7 @@ def _start_api(env: dict[str, str], port: int) -> subprocess.Popen:
     """Only the HTTP API (the same app Reflex mounts), served by granian as in production."""
     process = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "console.wiring:create_http_api"],
+         "--host", "127.0.0.1", "--port", str(port), "console.http_api:create_http_api"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: kill -9 reaches the workers too
     )  # fmt: skip
