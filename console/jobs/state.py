@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable
 
@@ -12,47 +13,20 @@ from console.core.actor import Actor
 from console.core.paging import Page, PageRequest
 from console.jobs import service
 from console.jobs.registry import REGISTRY
+from console.ui.actions import call
 from console.ui.choice import Choice
 from console.ui.list_state import PagedListMixin
 
 PAGE_SIZE = 20
+# After 立即运行 the page refreshes every few seconds until the run ends (at most 3 min).
+FOLLOW_SECONDS = 3
+FOLLOW_ROUNDS = 60
 OUTCOME_FILTERS = [("*", "全部结果"), *service.OUTCOME_LABELS.items()]
 
 
-@dataclasses.dataclass(frozen=True)
-class JobView:
-    """One job row."""
-
-    name: str
-    label: str
-    schedule: str
-    deadline: str
-    rerun: str
-    last_started: str
-    last_duration: str
-    last_outcome: str
-    last_outcome_label: str
-    last_error: str
-    next_run: str
-    waiting: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class RunView:
-    """One run of the history."""
-
-    id: int
-    job: str
-    label: str
-    slot: str
-    trigger_label: str
-    started: str
-    duration: str
-    outcome: str
-    outcome_label: str
-    error: str
-    summary: str
-    where: str
+# The service's rows are already plain, masked-free display rows: the page shows them as is.
+JobView = service.JobRow
+RunView = service.RunRow
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,8 +71,8 @@ class JobsState(PagedListMixin, rx.State):
 
     def _show(self, listing: Listing) -> None:
         """Put a fetched listing on the page."""
-        self.jobs = [JobView(**dataclasses.asdict(job)) for job in listing.jobs]
-        self.rows = [RunView(**dataclasses.asdict(run)) for run in listing.runs.items]
+        self.jobs = list(listing.jobs)
+        self.rows = list(listing.runs.items)
         self.total, self.pages = listing.runs.total, listing.runs.pages
         self.job_choices = [Choice(job.name, job.label) for job in REGISTRY]
         self.can_execute = listing.can_execute
@@ -145,3 +119,24 @@ class JobsState(PagedListMixin, rx.State):
             "已提交立即运行，调度器将在几秒内开始执行",
         ):
             yield event
+        yield JobsState.follow(job)
+
+    @rx.event(background=True)
+    async def follow(self, job: str):
+        """Refresh while the requested run waits or runs, so the page shows it finish."""
+        for _ in range(FOLLOW_ROUNDS):
+            await asyncio.sleep(FOLLOW_SECONDS)
+            async with self:
+                if not self.router.url.path.startswith("/system-jobs"):
+                    return  # the user left the page
+                token = await self._token()
+                read = fetch(self.job_filter, self.outcome_filter, self.page)
+            outcome = await call(token, read)
+            if not outcome.ok:
+                return
+            listing = outcome.value
+            async with self:
+                self._show(listing)
+            row = next((j for j in listing.jobs if j.name == job), None)
+            if row is None or (not row.waiting and row.last_outcome != "running"):
+                return
