@@ -168,8 +168,15 @@ def _user_create(args: argparse.Namespace) -> int:
         id_number=args.id_number or "",
     )
     with session_scope() as session:
-        insert_user(session, draft, password_hash=hash_password(password))
-    print(f"账号 {args.account} 已创建，一次性密码：{password}（首次登录须修改）")
+        user = insert_user(session, draft, password_hash=hash_password(password))
+        if args.token_only:
+            # Nobody learns this password: the account works only through its tokens.
+            user.token_only, user.must_change_password = True, False
+            session.add(user)
+    if args.token_only:
+        print(f"账号 {args.account} 已创建（仅用于访问令牌，不能交互登录）")
+    else:
+        print(f"账号 {args.account} 已创建，一次性密码：{password}（首次登录须修改）")
     return 0
 
 
@@ -260,6 +267,17 @@ def _role_list(_args: argparse.Namespace) -> int:
             permissions = len(role_permissions(session, role_code=role.code))
             holders = len(role_holders(session, role_code=role.code))
             print(f"{role.code:<22}{role.name:<10}{role.category:<6}{permissions:>6}{holders:>8}")
+    return 0
+
+
+def _reset_second_factor(args: argparse.Namespace) -> int:
+    """Unbind a lost second factor; the holder binds a new one at next sign-in."""
+    from console.iam.service import reset_second_factor
+
+    migrate()
+    with session_scope() as session:
+        reset_second_factor(session=session, account=args.account)
+    print(f"已解除账号 {args.account} 的动态验证码绑定；该账号下次登录时须重新绑定。")
     return 0
 
 
@@ -377,6 +395,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", action="append", help="角色代码，可重复")
     create.add_argument("--phone")
     create.add_argument("--id-number", dest="id_number")
+    create.add_argument(
+        "--token-only",
+        dest="token_only",
+        action="store_true",
+        help="仅用于个人访问令牌的账号（脚本、报表工具）：不能交互登录，不因闲置被停用",
+    )
     create.set_defaults(handler=_user_create)
     apikey = commands.add_parser("apikey", help="接入密钥（脚本用）").add_subparsers(
         dest="sub", required=True
@@ -416,6 +440,12 @@ def build_parser() -> argparse.ArgumentParser:
     reset = commands.add_parser("reset-password", help="重置账号密码（忘记初始密码、账号被锁定时）")
     reset.add_argument("account")
     reset.set_defaults(handler=_reset_password)
+    reset_factor = commands.add_parser(
+        "reset-second-factor",
+        help="解除账号的动态验证码绑定（手机丢失且恢复码用尽时），下次登录重新绑定",
+    )
+    reset_factor.add_argument("account")
+    reset_factor.set_defaults(handler=_reset_second_factor)
     serve = commands.add_parser("serve", help="启动控制台（生产模式；--dev 为热重载开发模式）")
     serve.add_argument("--dev", action="store_true")
     serve.set_defaults(handler=_serve)

@@ -25,11 +25,14 @@ from console.iam.policy_pages import settings_page
 from console.iam.policy_state import PolicyState
 from console.iam.role_pages import roles_page
 from console.iam.role_state import RolesState
+from console.iam.second_factor_pages import second_factor_page
+from console.iam.second_factor_state import SecondFactorState
 from console.iam.state import (
     ACCOUNT_ROUTE,
     CHANGE_PASSWORD_ROUTE,
     LOGIN_ROUTE,
     PAGE_LOADERS,
+    SECOND_FACTOR_ROUTE,
     LoginState,
     SessionState,
 )
@@ -144,6 +147,13 @@ app.add_page(
     account_page,
     route=ACCOUNT_ROUTE,
     title=f"我的账号 · {theme.PRODUCT_NAME}",
+    on_load=SessionState.guard,
+)
+PAGE_LOADERS[SECOND_FACTOR_ROUTE] = SecondFactorState.load
+app.add_page(
+    second_factor_page,
+    route=SECOND_FACTOR_ROUTE,
+    title=f"绑定动态验证码 · {theme.PRODUCT_NAME}",
     on_load=SessionState.guard,
 )
 app.add_page(not_found, route="404", title=f"页面不存在 · {theme.PRODUCT_NAME}")

@@ -76,6 +76,9 @@ def _isolate(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test gets its own data folder and freshly read settings."""
     _isolate(tmp_path, monkeypatch)
+    from console.iam import throttle
+
+    throttle.reset()  # sign-in counts per address live in this process's limiter
     yield
     get_settings.cache_clear()
 

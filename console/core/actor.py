@@ -15,6 +15,8 @@ class Actor:
     tenant_code: str
     session_id: int
     must_change_password: bool = False
+    # The account's roles ask for a second factor it has not bound yet (绑定动态验证码 first).
+    must_enrol_second_factor: bool = False
     # Province-level users may narrow their view to one tenant; None = every tenant in scope.
     context_tenant: str | None = None
     client_ip: str = ""

@@ -33,6 +33,10 @@ class KeyMissing(UserError):
     """No key configured or generated yet."""
 
 
+class KeyFileExposed(UserError):
+    """A key file others may read: the console refuses to start on it."""
+
+
 class DecryptionFailed(UserError):
     """Ciphertext was altered or encrypted under another key."""
 
@@ -110,12 +114,35 @@ def ensure_key_files(settings: Settings | None = None) -> list[Path]:
     return created
 
 
+def check_key_files(settings: Settings | None = None) -> None:
+    """Refuse key files that others may read (start-up calls this before anything else).
+
+    Raises:
+        KeyFileExposed: naming the file and the chmod that fixes it.
+    """
+    settings = settings or get_settings()
+    for name in (SM4_KEY_FILE, HMAC_KEY_FILE):
+        path = settings.key_dir / name
+        if path.exists():
+            _refuse_exposed(path)
+
+
+def _refuse_exposed(path: Path) -> None:
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise KeyFileExposed(
+            f"密钥文件 {path} 的权限为 {mode:04o}，本账号以外的用户可以读取；"
+            f"请执行 chmod 600 {path} 后再启动"
+        )
+
+
 def _read_key(settings: Settings, configured: object, filename: str) -> bytes:
     if configured is not None:
         return bytes.fromhex(configured.get_secret_value())  # type: ignore[attr-defined]
     path = settings.key_dir / filename
     if not path.exists():
         raise KeyMissing(f"未找到个人信息加密密钥 {path}，请先运行 python -m console init")
+    _refuse_exposed(path)
     return bytes.fromhex(path.read_text().strip())
 
 

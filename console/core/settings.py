@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from console.core.errors import SettingsError
+from console.core.net import parse_networks
 
 ENV_PREFIX = "BDC_"
 
@@ -21,7 +22,11 @@ _DESCRIPTIONS: dict[str, str] = {
     "database_url": "配置库连接串；留空则使用数据目录下的 SQLite 文件",
     "session_idle_minutes": "会话空闲超时（分钟）",
     "login_max_failures": "连续登录失败多少次后锁定账号",
-    "login_lock_minutes": "账号锁定时长（分钟）",
+    "login_lock_minutes": "账号锁定时长（分钟）；锁定期间的尝试只记录，不延长锁定",
+    "login_attempts_per_address": "同一来源地址每 10 分钟最多尝试登录次数（防猜测的主要手段）",
+    "trusted_proxies": (
+        "可信反向代理地址或网段（逗号分隔）；仅来自这些地址的请求才采用 X-Forwarded-For"
+    ),
     "password_min_length": "密码最小长度",
     "password_history": "新密码不得与最近几次密码相同",
     "password_max_age_days": "密码有效期（天），到期后登录须修改",
@@ -61,6 +66,8 @@ class Settings(BaseSettings):
     session_idle_minutes: Annotated[int, Field(ge=1, le=480)] = 30
     login_max_failures: Annotated[int, Field(ge=3, le=20)] = 5
     login_lock_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
+    login_attempts_per_address: Annotated[int, Field(ge=5, le=10000)] = 30
+    trusted_proxies: str = ""
     password_min_length: Annotated[int, Field(ge=8, le=64)] = 10
     password_history: Annotated[int, Field(ge=1, le=24)] = 5
     password_max_age_days: Annotated[int, Field(ge=1, le=3650)] = 90
@@ -108,6 +115,12 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        parse_networks(value)  # raises ValueError naming the bad entry
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -37,6 +37,10 @@ class LoginOutcome(StrEnum):
     SUPERSEDED = "superseded"
     TENANT_SUSPENDED = "tenant_suspended"
     PASSWORD_EXPIRED = "password_expired"
+    RATE_LIMITED = "rate_limited"
+    SECOND_FACTOR_BOUND = "second_factor_bound"
+    SECOND_FACTOR_RESET = "second_factor_reset"
+    UNLOCKED = "unlocked"
 
 
 ORG_KIND_LABELS = {
@@ -80,6 +84,8 @@ class Role(SQLModel, table=True):
     tenant_code: str | None = Field(default=None, max_length=6)
     description: str = Field(default="", max_length=255)
     builtin: bool = False
+    # Holders must sign in with a second factor (always so for the three administrators).
+    require_second_factor: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
 
@@ -101,6 +107,8 @@ class User(SQLModel, table=True):
     org_id: int | None = Field(default=None, foreign_key="iam_organization.id")
     post: str = Field(default="", max_length=64)
     allow_multi_session: bool = False
+    # Used only through personal access tokens: no interactive sign-in, no password to change.
+    token_only: bool = False
     password_hash: str = Field(max_length=255)
     must_change_password: bool = True
     status: str = Field(default=UserStatus.ACTIVE.value, max_length=16)
@@ -187,3 +195,28 @@ class SecurityPolicy(SQLModel, table=True):
     password_max_age_days: int
     updated_by: str = Field(default="", max_length=64)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
+class SecondFactor(SQLModel, table=True):
+    """An account's TOTP seed (SM4-GCM ciphertext) and the last time step it accepted."""
+
+    __tablename__ = "iam_second_factor"
+
+    user_id: int = Field(foreign_key="iam_user.id", primary_key=True)
+    secret_enc: str = Field(max_length=255)
+    # Steps up to this one are spent: a code is never accepted twice, in any process.
+    last_step: int = 0
+    confirmed_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One single-use recovery code, kept as its keyed HMAC-SM3 digest."""
+
+    __tablename__ = "iam_recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="iam_user.id", index=True)
+    code_digest: str = Field(max_length=64, unique=True)
+    used_at: datetime | None = Field(default=None, sa_column=_utc_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))

@@ -13,7 +13,8 @@ from console.ui.widgets import field
 CURRENT_PASSWORDS = ("password", "current_password")
 
 
-def _card_page(*children: rx.Component) -> rx.Component:
+def card_page(*children: rx.Component) -> rx.Component:
+    """A card centred on the sign-in background (login, password, second factor)."""
     return rx.center(
         rx.card(
             rx.vstack(*children, spacing="4", width="100%"),
@@ -26,7 +27,8 @@ def _card_page(*children: rx.Component) -> rx.Component:
     )
 
 
-def _brand(subtitle: str) -> rx.Component:
+def brand(subtitle: str) -> rx.Component:
+    """The product name over a subtitle."""
     return rx.vstack(
         rx.hstack(
             rx.icon("landmark", size=28, color="var(--indigo-9)"),
@@ -40,9 +42,44 @@ def _brand(subtitle: str) -> rx.Component:
     )
 
 
+def _code_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.text("请输入手机身份验证器显示的 6 位动态验证码。", size="2"),
+            field(
+                "动态验证码",
+                "code",
+                placeholder="6 位数字；手机丢失时可输入恢复码",
+                size="3",
+                auto_complete="one-time-code",
+                auto_focus=True,
+                on_blur=LoginState.check_code,
+                data_testid="login-code",
+                error=LoginState.code_error,
+            ),
+            error_callout(LoginState.error, testid="login-error"),
+            rx.button(
+                "验证并登录",
+                type="submit",
+                size="3",
+                width="100%",
+                loading=LoginState.submitting,
+                data_testid="login-code-submit",
+            ),
+            rx.link("返回重新输入账号", on_click=LoginState.restart, size="2", href="#"),
+            spacing="4",
+            width="100%",
+        ),
+        on_submit=LoginState.submit_code,
+        reset_on_submit=True,
+        width="100%",
+        data_testid="login-code-form",
+    )
+
+
 def login_page() -> rx.Component:
-    """Account and password; errors in Chinese next to the field or above the form."""
-    form = rx.form(
+    """Account and password, then the second factor; errors in Chinese, never which was wrong."""
+    password_form = rx.form(
         rx.vstack(
             field(
                 "账号",
@@ -81,8 +118,8 @@ def login_page() -> rx.Component:
         # Lets tests (and scripts) wait until the page talks to the backend.
         data_ready=rx.State.is_hydrated.to_string(),
     )
-    return _card_page(
-        _brand("运维管理 · 综合监管控制台"),
+    return card_page(
+        brand("运维管理 · 综合监管控制台"),
         rx.cond(
             LoginState.notice != "",
             rx.callout(
@@ -93,7 +130,7 @@ def login_page() -> rx.Component:
                 data_testid="login-notice",
             ),
         ),
-        form,
+        rx.cond(LoginState.step == "code", _code_form(), password_form),
         rx.text("仅限授权人员使用，所有操作均被记录审计。", size="1", color_scheme="gray"),
     )
 
@@ -190,8 +227,8 @@ def change_password_page() -> rx.Component:
     )
     return rx.cond(
         SessionState.authenticated,
-        _card_page(
-            _brand("修改密码"),
+        card_page(
+            brand("修改密码"),
             rx.cond(
                 ChangePasswordState.forced,
                 rx.callout(

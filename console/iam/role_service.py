@@ -20,6 +20,8 @@ from console.tenancy.models import Tenant
 
 OBJ = "iam.roles"
 THREE_ADMINS = frozenset({"sys_admin", "sec_admin", "audit_admin"})
+# Built-in roles whose holders sign in with a second factor (a setting per role afterwards).
+SECOND_FACTOR_BY_DEFAULT = THREE_ADMINS | {"province_supervisor"}
 CATEGORIES = ("系统", "业务", "共享", "机构")
 ROLES_FILE = POLICY_DIR / "roles.csv"
 
@@ -58,6 +60,7 @@ def seed_builtin_roles(session: Session) -> int:
                     scope=row["scope"],
                     description=row["description"],
                     builtin=True,
+                    require_second_factor=row["code"] in SECOND_FACTOR_BY_DEFAULT,
                 )
             )
             authz.set_role_permissions(

@@ -10,11 +10,15 @@ import sqlalchemy as sa
 from loguru import logger
 from sqlmodel import Session, select
 
+from console.audit.service import record
+from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.clock import CHINA_TZ, utcnow
 from console.core.crypto import sm3_hex
 from console.core.errors import AuthenticationFailed, ValidationFailed
 from console.core.settings import get_settings
+from console.iam import second_factor_service as factors
+from console.iam import throttle
 from console.iam.models import (
     LoginEvent,
     LoginOutcome,
@@ -33,7 +37,9 @@ from console.iam.passwords import (
 from console.iam.policy_service import effective_policy
 from console.tenancy.service import tenant_is_active
 
-BAD_CREDENTIALS = "账号或密码错误"
+# One answer for a wrong password, an unknown account, a locked account and a wrong or
+# reused second factor: nothing tells a guesser which it was (the login log does).
+BAD_CREDENTIALS = "账号或密码错误；多次失败请联系安全管理员"
 SESSION_EXPIRED = "会话已超时，请重新登录"
 SESSION_INVALID = "请先登录"
 ACCOUNT_DISABLED = "账号已停用，请联系系统管理员"
@@ -90,6 +96,14 @@ def _record(
     )
 
 
+class SecondFactorNeeded(Exception):
+    """The password was right; the account signs in with its second factor next."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__("second factor needed")
+        self.user_id = user_id
+
+
 def _commit_and_refuse(session: Session, message: str) -> NoReturn:
     """Keep what was recorded, then refuse: the caller's rollback must not erase the record."""
     session.commit()
@@ -107,9 +121,16 @@ def _actor(session: Session, user: User, login: LoginSession) -> Actor:
         tenant_code=user.tenant_code,
         session_id=login.id,
         must_change_password=user.must_change_password or _password_expired(session, user),
+        must_enrol_second_factor=_must_enrol(session, user.id),
         context_tenant=login.context_tenant,
         client_ip=login.client_ip,
     )
+
+
+def _must_enrol(session: Session, user_id: int) -> bool:
+    if factors.factor_of(session, user_id) is not None:
+        return False
+    return factors.required_for(session, role_codes=set(authz.user_roles(session, user_id=user_id)))
 
 
 def _password_expired(session: Session, user: User) -> bool:
@@ -117,23 +138,37 @@ def _password_expired(session: Session, user: User) -> bool:
     return utcnow() - changed > timedelta(days=effective_policy(session).password_max_age_days)
 
 
-def _locked_message(until: datetime) -> str:
-    return f"账号已锁定，请于 {until.astimezone(CHINA_TZ):%H:%M} 后重试"
+def _locked_until_text(until: datetime) -> str:
+    return f"账号已锁定至 {until.astimezone(CHINA_TZ):%H:%M}"
 
 
-def _refusal(session: Session, user: User, now: datetime) -> tuple[LoginOutcome, str] | None:
-    """Why a known account may not log in at all right now, or None."""
-    if user.status != UserStatus.ACTIVE:
-        return LoginOutcome.DISABLED, ACCOUNT_DISABLED
-    if not tenant_is_active(session, user.tenant_code):
-        return LoginOutcome.TENANT_SUSPENDED, TENANT_SUSPENDED
+def _refusal(
+    session: Session, user: User, now: datetime, *, password_ok: bool
+) -> tuple[LoginOutcome, str, str] | None:
+    """Why the account may not sign in now: (outcome, what the person sees, the log's note).
+
+    During a lock the answer is the same for the right and a wrong password; attempts are
+    logged but never move ``locked_until``, so nobody keeps an account locked past the cap.
+    Only someone who knows the password learns that an account is disabled.
+    """
     if user.locked_until and user.locked_until > now:
-        return LoginOutcome.LOCKED, _locked_message(user.locked_until)
+        guess = "密码正确" if password_ok else "密码错误"
+        note = f"锁定期间的登录尝试（{guess}），{_locked_until_text(user.locked_until)}，不延长"
+        return LoginOutcome.LOCKED, BAD_CREDENTIALS, note
+    if user.token_only:
+        return LoginOutcome.FAILURE, BAD_CREDENTIALS, "仅用于访问令牌的账号不能交互登录"
+    if user.status != UserStatus.ACTIVE:
+        return LoginOutcome.DISABLED, ACCOUNT_DISABLED if password_ok else BAD_CREDENTIALS, ""
+    if not tenant_is_active(session, user.tenant_code):
+        seen = TENANT_SUSPENDED if password_ok else BAD_CREDENTIALS
+        return LoginOutcome.TENANT_SUSPENDED, seen, TENANT_SUSPENDED
     return None
 
 
-def _count_failure(session: Session, user: User, *, now: datetime, origin: dict[str, str]) -> str:
-    """Count a wrong password and lock the account at the limit; return the user's message.
+def _count_failure(
+    session: Session, user: User, *, now: datetime, origin: dict[str, str], what: str = "密码错误"
+) -> str:
+    """Count a wrong password or code and lock the account at the limit; the user's message.
 
     The user only ever sees 账号或密码错误 (nothing that tells a real account from a made-up
     one); the remaining attempts and the lock go to the login log for the auditors.
@@ -150,9 +185,9 @@ def _count_failure(session: Session, user: User, *, now: datetime, origin: dict[
     if left <= 0:
         user.locked_until = now + timedelta(minutes=policy.login_lock_minutes)
         user.failed_login_count = 0
-        detail = f"{BAD_CREDENTIALS}，{_locked_message(user.locked_until)}"
+        detail = f"{what}，{_locked_until_text(user.locked_until)}"
     else:
-        detail = f"{BAD_CREDENTIALS}，再失败 {left} 次将锁定账号"
+        detail = f"{what}，再失败 {left} 次将锁定账号"
     session.add(user)
     _record(
         session,
@@ -165,6 +200,15 @@ def _count_failure(session: Session, user: User, *, now: datetime, origin: dict[
     return BAD_CREDENTIALS
 
 
+def _throttle(session: Session, account: str, origin: dict[str, str]) -> None:
+    """Refuse once the source address has used its attempts for the window."""
+    if throttle.allow_attempt(origin["client_ip"]):
+        return
+    note = f"来源地址 {origin['client_ip'] or '?'} 在 {throttle.WINDOW_MINUTES} 分钟内尝试过多"
+    _record(session, account=account, outcome=LoginOutcome.RATE_LIMITED, reason=note, **origin)
+    _commit_and_refuse(session, throttle.TOO_MANY_ATTEMPTS)
+
+
 def authenticate(
     *, session: Session, account: str, password: str, client_ip: str = "", user_agent: str = ""
 ) -> tuple[str, Actor]:
@@ -172,7 +216,10 @@ def authenticate(
 
     Raises:
         ValidationFailed: account or password left empty.
-        AuthenticationFailed: wrong credentials, locked or disabled account.
+        AuthenticationFailed: wrong credentials, locked or disabled account, too many attempts
+            from the address.
+        SecondFactorNeeded: the password is right and the account has a second factor; finish
+            with ``complete_second_factor``.
     """
     account = account.strip()
     if not account:
@@ -181,25 +228,67 @@ def authenticate(
         raise ValidationFailed("请输入密码", field="密码")
     now = utcnow()
     origin = {"client_ip": client_ip, "user_agent": user_agent}
+    _throttle(session, account, origin)
     user = session.exec(select(User).where(User.account == account)).first()
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_DUMMY_HASH, password)  # the same work as for a real account
         _record(
             session, account=account, outcome=LoginOutcome.FAILURE, reason="账号不存在", **origin
         )
         _commit_and_refuse(session, BAD_CREDENTIALS)
     password_ok = verify_password(user.password_hash, password)  # always: same time for all
-    refusal = _refusal(session, user, now)
+    refusal = _refusal(session, user, now, password_ok=password_ok)
     if refusal is not None:
-        _record(
-            session, account=account, user=user, outcome=refusal[0], reason=refusal[1], **origin
-        )
-        # Only someone who knows the password learns why the account may not log in.
-        _commit_and_refuse(session, refusal[1] if password_ok else BAD_CREDENTIALS)
+        outcome, seen, note = refusal
+        _record(session, account=account, user=user, outcome=outcome, reason=note or seen, **origin)
+        _commit_and_refuse(session, seen)
     if not password_ok:
         _commit_and_refuse(session, _count_failure(session, user, now=now, origin=origin))
+    assert user.id is not None
+    if factors.factor_of(session, user.id) is not None:
+        raise SecondFactorNeeded(user.id)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    return _open(session, user, now=now, origin=origin)
+
+
+def complete_second_factor(
+    *, session: Session, user_id: int, code: str, client_ip: str = "", user_agent: str = ""
+) -> tuple[str, Actor]:
+    """Second step of a sign-in whose password was right: a TOTP code or a recovery code.
+
+    Raises:
+        AuthenticationFailed: a wrong or reused code (counted like a wrong password), a lock
+            that began meanwhile, or too many attempts from the address.
+    """
+    now = utcnow()
+    origin = {"client_ip": client_ip, "user_agent": user_agent}
+    user = session.get(User, user_id)
+    if user is None:
+        raise AuthenticationFailed(BAD_CREDENTIALS)
+    _throttle(session, user.account, origin)
+    refusal = _refusal(session, user, now, password_ok=True)
+    if refusal is not None:
+        outcome, seen, note = refusal
+        _record(
+            session, account=user.account, user=user, outcome=outcome, reason=note or seen, **origin
+        )
+        _commit_and_refuse(session, BAD_CREDENTIALS if outcome == LoginOutcome.LOCKED else seen)
+    how = factors.verify_second_factor(session, user_id=user_id, code=code)
+    if how is None:
+        what = "动态验证码错误或已使用"
+        _commit_and_refuse(
+            session, _count_failure(session, user, now=now, origin=origin, what=what)
+        )
+    left = factors.recovery_codes_left(session, user_id)
+    note = "动态验证码" if how == "totp" else f"恢复码（剩余 {left} 个）"
+    return _open(session, user, now=now, origin=origin, note=note)
+
+
+def _open(
+    session: Session, user: User, *, now: datetime, origin: dict[str, str], note: str = ""
+) -> tuple[str, Actor]:
+    """The session of a sign-in that passed every check."""
     user.failed_login_count = 0
     user.locked_until = None
     user.last_login_at = now
@@ -210,20 +299,20 @@ def authenticate(
     login = LoginSession(
         token_digest=sm3_hex(token),
         user_id=user.id,
-        client_ip=client_ip[:64],
-        user_agent=user_agent[:255],
+        client_ip=origin["client_ip"][:64],
+        user_agent=origin["user_agent"][:255],
     )
     session.add_all([user, login])
     _record(
         session,
-        account=account,
+        account=user.account,
         user=user,
         outcome=LoginOutcome.SUCCESS,
-        client_ip=client_ip,
-        user_agent=user_agent,
+        reason=note,
+        **origin,
     )
     session.flush()
-    logger.info("login {} from {}", account, client_ip or "?")
+    logger.info("login {} from {}", user.account, origin["client_ip"] or "?")
     return token, _actor(session, user, login)
 
 
@@ -411,3 +500,56 @@ def recent_login_events(*, session: Session, account: str, limit: int = 20) -> l
             .limit(limit)
         ).all()
     )
+
+
+def begin_enrolment(*, session: Session, token: str) -> factors.Enrolment | None:
+    """A new seed for the signed-in account, or None when it has bound one already."""
+    actor = resolve_session(session=session, token=token)
+    user = session.get(User, actor.user_id)
+    assert user is not None and user.id is not None
+    if factors.factor_of(session, user.id) is not None:
+        return None
+    return factors.start_enrolment(session=session, user=user)
+
+
+def confirm_enrolment(*, session: Session, token: str, code: str) -> list[str]:
+    """Bind the seed with its first code; the ten recovery codes, shown once.
+
+    Raises:
+        ValidationFailed: the code does not match (the field names 动态验证码).
+    """
+    actor = resolve_session(session=session, token=token)
+    user = session.get(User, actor.user_id)
+    assert user is not None
+    codes = factors.confirm_enrolment(session=session, user=user, code=code)
+    _record(
+        session,
+        account=user.account,
+        user=user,
+        outcome=LoginOutcome.SECOND_FACTOR_BOUND,
+        client_ip=actor.client_ip,
+    )
+    record(session, actor=actor, obj="iam.users", action="second_factor_bind", target=user.account)
+    return codes
+
+
+def reset_second_factor(*, session: Session, account: str) -> None:
+    """Operator recovery from the command line: the holder binds a new one at next sign-in.
+
+    Raises:
+        ValidationFailed: no such account.
+    """
+    user = session.exec(select(User).where(User.account == account)).first()
+    if user is None or user.id is None:
+        raise ValidationFailed(f"账号 {account} 不存在", field="账号")
+    factors.remove_second_factor(session, user_id=user.id)
+    for login in _open_sessions_of(session, user):
+        _end(session, login, user, LoginOutcome.SECOND_FACTOR_RESET)
+    _record(
+        session,
+        account=account,
+        user=user,
+        outcome=LoginOutcome.SECOND_FACTOR_RESET,
+        reason="命令行重置",
+    )
+    logger.warning("second factor of {} reset from the command line", account)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from urllib.parse import quote, unquote
+import time
+from urllib.parse import quote, unquote, urlsplit
 
 import reflex as rx
 from sqlmodel import Session
@@ -16,7 +17,7 @@ from console.core.db import session_scope
 from console.core.errors import AuthenticationFailed, UserError
 from console.core.logging import request_context
 from console.core.settings import get_settings
-from console.iam import service
+from console.iam import service, throttle
 from console.iam.passwords import policy_checks
 from console.iam.policy_service import effective_policy
 from console.tenancy import service as tenancy
@@ -31,17 +32,39 @@ SESSION_COOKIE = "bdc_session"
 PAGE_LOADERS: dict[str, object] = {}
 LOGIN_ROUTE = "/login"
 CHANGE_PASSWORD_ROUTE = "/change-password"
+SECOND_FACTOR_ROUTE = "/second-factor"
+# The second step of a sign-in must follow the first within this many seconds.
+SECOND_STEP_SECONDS = 300
 ACCOUNT_ROUTE = "/account"
 
 
+def _fully_unquoted(text: str) -> str:
+    for _ in range(4):  # %252F → %2F → /: decode until nothing changes
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
 def safe_next(target: str | None) -> str:
-    """Only same-site paths may follow a login; anything else lands on the overview."""
-    target = unquote(target or "")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+    r"""Only a path on this site may follow a sign-in; anything else lands on the overview.
+
+    Checked after decoding every layer of %-encoding: control characters (browsers drop tabs
+    and newlines, so ``/\t/host`` becomes ``//host``), backslashes (read as ``/``), ``//``,
+    schemes and hosts are all refused.
+    """
+    text = _fully_unquoted(target or "")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text) or "\\" in text:
         return "/"
-    if target.split("?")[0] in {LOGIN_ROUTE, CHANGE_PASSWORD_ROUTE}:
+    if not text.startswith("/") or text.startswith("//"):
         return "/"
-    return target
+    parts = urlsplit(text)
+    if parts.scheme or parts.netloc:
+        return "/"
+    if parts.path.rstrip("/") in {LOGIN_ROUTE, CHANGE_PASSWORD_ROUTE, SECOND_FACTOR_ROUTE}:
+        return "/"
+    return text
 
 
 def login_url(next_path: str, *, reason: str = "") -> str:
@@ -177,6 +200,11 @@ class SessionState(rx.State):
                 f"{CHANGE_PASSWORD_ROUTE}?next={quote(safe_next(path), safe='/')}", replace=True
             )
             return
+        if actor.must_enrol_second_factor and route.rstrip("/") != SECOND_FACTOR_ROUTE:
+            yield rx.redirect(
+                f"{SECOND_FACTOR_ROUTE}?next={quote(safe_next(path), safe='/')}", replace=True
+            )
+            return
         section = section_for_path(route)
         if section is not None and not view.page_denied and section.key in PAGE_LOADERS:
             yield PAGE_LOADERS[section.key]
@@ -222,20 +250,36 @@ def _login(account: str, password: str, client_ip: str, user_agent: str) -> tupl
         )
 
 
+def _second_step(user_id: int, code: str, client_ip: str, user_agent: str) -> tuple[str, Actor]:
+    with request_context(), session_scope() as session:
+        return service.complete_second_factor(
+            session=session, user_id=user_id, code=code, client_ip=client_ip, user_agent=user_agent
+        )
+
+
 class LoginState(rx.State):
-    """Login form: field checks as you type, Chinese errors, redirect back afterwards."""
+    """Login form: field checks as you type, Chinese errors, redirect back afterwards.
+
+    An account with a second factor answers a code after its password; who passed the first
+    step stays in a backend-only variable, never in the browser.
+    """
 
     notice: str = ""
     error: str = ""
     account_error: str = ""
     password_error: str = ""
+    code_error: str = ""
     submitting: bool = False
+    step: str = "password"
+    _pending_user: int = 0
+    _pending_since: float = 0.0
 
     @rx.event
     def load(self) -> rx.event.EventSpec | None:
         """Show why the user is here; skip the form when the session is still valid."""
-        self.error = self.account_error = self.password_error = ""
-        self.submitting = False
+        self.error = self.account_error = self.password_error = self.code_error = ""
+        self.submitting, self.step = False, "password"
+        self._pending_user, self._pending_since = 0, 0.0
         params = self.router.url.query_parameters
         self.notice = params.get("reason", "")[:60]
         return None
@@ -250,6 +294,25 @@ class LoginState(rx.State):
         """Live check of the password field."""
         self.password_error = "" if value else "请输入密码"
 
+    @rx.event
+    def check_code(self, value: str) -> None:
+        """Live check of the code field: six digits, or a recovery code."""
+        clean = value.strip().replace(" ", "").replace("-", "")
+        valid = (clean.isdigit() and len(clean) == 6) or len(clean) == 10
+        self.code_error = "" if valid else "请输入 6 位动态验证码或 10 位恢复码"
+
+    @rx.event
+    def restart(self) -> None:
+        """Back to the password step."""
+        self.step, self.error, self.code_error = "password", "", ""
+        self._pending_user, self._pending_since = 0, 0.0
+
+    def _origin(self) -> tuple[str, str]:
+        raw = self.router.headers.raw_headers
+        peer = raw.get("asgi-scope-client", "") or self.router.session.client_ip
+        address = throttle.source_address(peer, raw.get("x-forwarded-for", ""))
+        return address, self.router.headers.user_agent
+
     @rx.event(background=True)
     async def submit(self, form: dict[str, str]):
         """Verify credentials off the event loop (Argon2 is deliberately slow)."""
@@ -260,22 +323,59 @@ class LoginState(rx.State):
             if self.account_error or self.password_error:
                 return
             self.submitting, self.error, self.notice = True, "", ""
-            client_ip = self.router.session.client_ip
-            user_agent = self.router.headers.user_agent
-            target = safe_next(self.router.url.query_parameters.get("next"))
+            client_ip, user_agent = self._origin()
         try:
-            token, actor = await asyncio.to_thread(_login, account, password, client_ip, user_agent)
+            signed_in = await asyncio.to_thread(_login, account, password, client_ip, user_agent)
+        except service.SecondFactorNeeded as needed:
+            async with self:
+                self.step, self.submitting, self.code_error = "code", False, ""
+                self._pending_user, self._pending_since = needed.user_id, time.monotonic()
+            return
         except UserError as refused:
             async with self:
                 self.error, self.submitting = refused.message, False
             return
+        async for event in self._enter(*signed_in):
+            yield event
+
+    @rx.event(background=True)
+    async def submit_code(self, form: dict[str, str]):
+        """The second step: a TOTP code or a recovery code for the account that passed the first."""
+        code = form.get("code", "")
+        async with self:
+            self.check_code(code)
+            if self.code_error:
+                return
+            expired = time.monotonic() - self._pending_since > SECOND_STEP_SECONDS
+            if not self._pending_user or expired:
+                self.restart()
+                self.error = "验证已超时，请重新输入账号和密码"
+                return
+            self.submitting, self.error = True, ""
+            user_id = self._pending_user
+            client_ip, user_agent = self._origin()
+        try:
+            signed_in = await asyncio.to_thread(_second_step, user_id, code, client_ip, user_agent)
+        except UserError as refused:
+            async with self:
+                self.error, self.submitting = refused.message, False
+            return
+        async for event in self._enter(*signed_in):
+            yield event
+
+    async def _enter(self, token: str, actor: Actor):
+        """Hand the session to the browser and go on: password change, enrolment or target."""
         async with self:
             session_state = await self.get_state(SessionState)
             session_state.token = token
             session_state._show(actor)
-            self.submitting = False
+            self.submitting, self.step = False, "password"
+            self._pending_user, self._pending_since = 0, 0.0
+            target = safe_next(self.router.url.query_parameters.get("next"))
         if actor.must_change_password:
             yield rx.redirect(f"{CHANGE_PASSWORD_ROUTE}?next={quote(target, safe='/')}")
+        elif actor.must_enrol_second_factor:
+            yield rx.redirect(f"{SECOND_FACTOR_ROUTE}?next={quote(target, safe='/')}")
         else:
             yield rx.redirect(target)
 

@@ -2,7 +2,10 @@
 
 A token is shown once; we keep its public id and the SM3 digest of its secret. It never
 grants more than its owner holds at the moment of each call (permissions are checked then),
-and it stops working when the owner is disabled, the tenant suspended, it expires or is revoked.
+and it stops working when the owner is disabled (which revokes it), the tenant suspended, it
+expires or is revoked. While the owner's password is reset or a forced change is pending, the
+owner's tokens are suspended: whoever reset the password must not inherit the account's
+tools. Tokens are single-factor by design (a second factor guards interactive sign-in).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ OBJ = "iam.users"  # the owner's own account
 MAX_DAYS = 365
 _FORMAT = re.compile(rf"^{TOKEN_PREFIX}_([a-z0-9]{{12}})_([A-Za-z0-9_-]{{43}})$")
 _LAST_USED_RESOLUTION = timedelta(seconds=60)
+TOKENS_SUSPENDED = "访问令牌已暂停：账号密码已被重置或须修改，账号本人登录并修改密码后恢复"
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,9 @@ def resolve_token(*, session: Session, presented: str, client_ip: str = "") -> A
         raise AuthenticationFailed("访问令牌已吊销")
     if now >= token.expires_at:
         raise AuthenticationFailed("访问令牌已过期")
+    owner = session.get(User, token.user_id)
+    if owner is not None and owner.must_change_password and not owner.token_only:
+        raise AuthenticationFailed(TOKENS_SUSPENDED)
     if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_RESOLUTION:
         token.last_used_at = now
         session.add(token)
@@ -178,3 +185,17 @@ def acting_user(*, session: Session, user_id: int, client_ip: str = "") -> Actor
         session_id=0,
         client_ip=client_ip,
     )
+
+
+def revoke_all_tokens(session: Session, *, user_id: int) -> int:
+    """Revoke every live token of an account (it was disabled); return how many."""
+    live = session.exec(
+        select(PersonalToken).where(
+            PersonalToken.user_id == user_id,
+            PersonalToken.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    for token in live:
+        token.revoked_at = utcnow()
+        session.add(token)
+    return len(live)

@@ -24,6 +24,7 @@ from console.dictionaries import lookup
 from console.iam.models import LoginSession, Organization, Role, User, UserStatus
 from console.iam.passwords import generate_password, hash_password
 from console.iam.role_service import THREE_ADMINS, check_three_admin_permissions
+from console.iam.token_service import revoke_all_tokens
 from console.tenancy.models import Tenant
 from console.tenancy.scope import ensure_visible, restrict
 
@@ -391,6 +392,9 @@ def set_status_many(
         user.status = (UserStatus.ACTIVE if enabled else UserStatus.DISABLED).value
         user.updated_at = utcnow()
         session.add(user)
+        if not enabled:
+            assert user.id is not None
+            revoke_all_tokens(session, user_id=user.id)  # a disabled account keeps no tools
         record(
             session,
             actor=actor,

@@ -17,6 +17,7 @@ from console.ui.session import session_port
 
 T = TypeVar("T")
 PASSWORD_CHANGE_REQUIRED = "请先修改密码后再使用系统"
+SECOND_FACTOR_REQUIRED = "请先绑定动态验证码后再使用系统"
 
 
 def run_as(token: str, operation: Callable[[Session, Actor], T]) -> T:
@@ -35,6 +36,8 @@ def run_as(token: str, operation: Callable[[Session, Actor], T]) -> T:
         if actor.must_change_password:
             # The redirect to 修改密码 is only the browser's side; the server refuses too.
             raise AuthenticationFailed(PASSWORD_CHANGE_REQUIRED)
+        if actor.must_enrol_second_factor:
+            raise AuthenticationFailed(SECOND_FACTOR_REQUIRED)
         with session_scope() as session:
             return operation(session, actor)
 

@@ -32,8 +32,9 @@ def _get(server: ConsoleServer, path: str, token: str | None) -> tuple[int, dict
 def _token(server: ConsoleServer, account: str, *roles: str, tenant: str) -> str:
     role_args = [arg for role in roles for arg in ("--role", role)]
     server.console(
-        "user", "create", "--account", account, "--name", "读取测试", "--tenant", tenant, *role_args
-    )
+        "user", "create", "--account", account, "--name", "读取测试", "--tenant", tenant,
+        *role_args, "--token-only",
+    )  # fmt: skip
     return server.console("token", "create", "--user", account).strip()
 
 

@@ -2,23 +2,58 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import select
 
-from console.core.clock import CHINA_TZ
+from console.core.clock import CHINA_TZ, utcnow
+from console.core.crypto import KeyRing
 from console.core.db import session_scope
-from console.iam.models import User
+from console.iam.models import SecondFactor, User
 from console.iam.passwords import hash_password
+from console.iam.role_service import SECOND_FACTOR_BY_DEFAULT
 from tests.support.server import ConsoleServer
 
 CHROMIUM = "/usr/bin/chromium"
 USER_PASSWORD = "E2e#Password2026"
 
 expect.set_options(timeout=15_000)
+# Accounts made with a bound authenticator: their seed, and the newest time step they spent
+# (the console accepts each step once, so a second sign-in within 30 s takes the next one).
+SEEDS: dict[str, str] = {}
+_SPENT: dict[str, int] = {}
+
+
+def fresh_code(account: str) -> str:
+    """A TOTP code of ``account``'s seed the console has not seen yet (waits if need be)."""
+    while True:
+        now = int(time.time() // 30)
+        step = max(_SPENT.get(account, 0) + 1, now)
+        if step <= now + 1:  # the console accepts one step either side of its clock
+            break
+        time.sleep(30 - time.time() % 30 + 0.2)
+    _SPENT[account] = step
+    return pyotp.TOTP(SEEDS[account]).generate_otp(step)
+
+
+def _bind_seed(server: ConsoleServer, user_id: int) -> str:
+    """Store a known seed for the account, encrypted under the server's own key."""
+    keys = server.data_dir / "keys"
+    ring = KeyRing(
+        sm4_key=bytes.fromhex((keys / "sm4.key").read_text().strip()),
+        hmac_key=bytes.fromhex((keys / "hmac.key").read_text().strip()),
+    )
+    secret = pyotp.random_base32()
+    with session_scope(server.db_url) as session:
+        session.add(
+            SecondFactor(user_id=user_id, secret_enc=ring.encrypt(secret), confirmed_at=utcnow())
+        )
+    return secret
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +79,12 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 @pytest.fixture
 def make_user(console_server: ConsoleServer) -> Callable[..., str]:
-    """Create an account through the CLI, then give it a known password (no forced change)."""
+    """Create an account through the CLI, then give it a known password (no forced change).
+
+    Roles that require a second factor get a bound authenticator whose seed the tests know
+    (``SEEDS``); ``log_in`` then answers the code step. Binding it in the browser has its own
+    test.
+    """
 
     def make(account: str, *roles: str, tenant: str = "330000", must_change: bool = False) -> str:
         role_args = [arg for role in roles for arg in ("--role", role)]
@@ -64,6 +104,10 @@ def make_user(console_server: ConsoleServer) -> Callable[..., str]:
             user.password_hash = hash_password(USER_PASSWORD)
             user.must_change_password = must_change
             session.add(user)
+            user_id = user.id
+        if set(roles) & SECOND_FACTOR_BY_DEFAULT:
+            assert user_id is not None
+            SEEDS[account] = _bind_seed(console_server, user_id)
         return account
 
     return make
@@ -82,6 +126,9 @@ def log_in(page: Page, base_url: str, account: str, password: str = USER_PASSWOR
     page.get_by_test_id("login-account").fill(account)
     page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()
+    if account in SEEDS:
+        page.get_by_test_id("login-code").fill(fresh_code(account))
+        page.get_by_test_id("login-code-submit").click()
 
 
 def just_now() -> datetime:

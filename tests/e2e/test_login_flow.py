@@ -16,7 +16,7 @@ from console.core.clock import utcnow
 from console.core.db import session_scope
 from console.iam.models import LoginSession, User
 from console.ui.navigation import SECTIONS
-from tests.e2e.conftest import log_in, wait_until_ready
+from tests.e2e.conftest import SEEDS, fresh_code, log_in, wait_until_ready
 from tests.support.server import ConsoleServer
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +27,9 @@ def test_wrong_password_shows_a_chinese_error(
 ) -> None:
     account = make_user("e2e_wrong")
     log_in(page, console_server.base_url, account, "not-the-password")
-    expect(page.get_by_test_id("login-error")).to_have_text("账号或密码错误")
+    expect(page.get_by_test_id("login-error")).to_have_text(
+        "账号或密码错误；多次失败请联系安全管理员"
+    )
     expect(page).to_have_url(re.compile(r"/login"))
 
 
@@ -64,6 +66,23 @@ def test_first_login_forces_a_password_change_then_returns_to_the_deep_link(
     page.get_by_test_id("pw-current").fill(console_server.admin_passwords["auditadmin"])
     page.get_by_test_id("pw-confirm").fill(new_password)
     page.get_by_test_id("pw-submit").click()
+
+    # An administrator binds an authenticator before anything else.
+    expect(page).to_have_url(re.compile(r"/second-factor\?next=/audit"))
+    expect(page.get_by_test_id("mfa-forced")).to_be_visible()
+    expect(page.get_by_role("img", name="绑定二维码")).to_be_visible()
+    expect(page.get_by_test_id("mfa-secret")).to_have_text(
+        re.compile(r"^[A-Z2-7]{4}( [A-Z2-7]{4})+$")
+    )
+    secret = page.get_by_test_id("mfa-secret").inner_text().replace(" ", "")
+    page.get_by_test_id("mfa-code").fill("12345")
+    page.get_by_test_id("mfa-bind").click()
+    expect(page.get_by_role("alert").filter(has_text="请输入 6 位数字")).to_be_visible()
+    SEEDS["auditadmin"] = secret
+    page.get_by_test_id("mfa-code").fill(fresh_code("auditadmin"))
+    page.get_by_test_id("mfa-bind").click()
+    expect(page.get_by_test_id("mfa-recovery-code")).to_have_count(10)
+    page.get_by_test_id("mfa-done").click()
 
     expect(page).to_have_url(re.compile(r"/audit/?$"))
     expect(page.get_by_role("heading", name="日志审计", level=1)).to_be_visible()

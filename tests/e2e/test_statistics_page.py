@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from console.core.db import session_scope
 from console.tenancy.models import Tenant
@@ -44,10 +45,16 @@ def test_a_supervisor_drills_from_a_city_bar_to_a_case_trace(
     expect(page.get_by_test_id("stats-group-330106")).to_be_visible()
     # Click 西湖区's bar (counties are in code order, so it is the first) in the chart itself.
     # Plotly's drag layer lies over the bars: click where the bar is, as a person would.
-    bar = page.get_by_test_id("stats-chart").locator(".bars .point").first.bounding_box()
-    assert bar is not None
-    page.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)
     drill = page.get_by_test_id("stats-drill")
+    for _ in range(3):  # the city's chart may still be redrawing under the first click
+        bar = page.get_by_test_id("stats-chart").locator(".bars .point").first.bounding_box()
+        assert bar is not None
+        page.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)
+        try:
+            drill.wait_for(state="visible", timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            continue
     expect(drill).to_contain_text("西湖区 · 受理件数")
     expect(drill).to_contain_text("ST-")
     drill.get_by_test_id("stats-trace").first.click()

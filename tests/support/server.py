@@ -85,6 +85,8 @@ def server_environment(data_dir: Path, port: int) -> dict[str, str]:
         # A short rate-limit window so a test sees 429 and then success without waiting a minute.
         BDC_RATE_LIMIT_WINDOW_SECONDS="3",
         BDC_INGEST_MAX_BODY_MB="1",  # so a 413 needs only a little over 1 MB
+        # Every browser test signs in from 127.0.0.1; the per-address limit has its own tests.
+        BDC_LOGIN_ATTEMPTS_PER_ADDRESS="10000",
         REFLEX_USE_SYSTEM_BUN="1",
         REFLEX_CHECK_LATEST_VERSION="0",
         REFLEX_TELEMETRY_ENABLED="0",

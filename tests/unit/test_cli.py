@@ -141,3 +141,29 @@ def test_seed_demo_creates_one_account_per_business_role_once(tmp_path: Path) ->
         "西湖区中国银行支行",
     ]  # once each, though seed-demo ran twice
     assert len(systems) == 3 and len(national) == 24
+
+
+def test_what_init_writes_is_private_and_an_exposed_key_stops_the_console(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("BDC_")}
+    environment["BDC_DATA_DIR"] = str(data_dir)
+    init = subprocess.run(
+        [sys.executable, "-m", "console", "init"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.umask(0o022),  # a shell that would make files world-readable
+    )
+    assert init.returncode == 0, init.stderr
+    written = [data_dir, *data_dir.rglob("*")]
+    assert len(written) > 4  # the database, the keys, the log lake, the run log
+    exposed = [str(p) for p in written if p.stat().st_mode & 0o077]
+    assert exposed == []
+    key = data_dir / "keys" / "sm4.key"
+    key.chmod(0o644)
+    refused = _console("migrate", data_dir=data_dir)
+    assert refused.returncode == 2
+    assert f"chmod 600 {key}" in refused.stderr and "0644" in refused.stderr

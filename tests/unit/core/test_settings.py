@@ -38,6 +38,7 @@ def test_environment_overrides_defaults(monkeypatch: pytest.MonkeyPatch) -> None
         ("BDC_DATABASE_URL", "mysql://x", "仅支持"),
         ("BDC_PROVINCE_CODE", "330100", "格式不正确"),
         ("BDC_PASSWORD_MIN_LENGTH", "4", "不能小于 8"),
+        ("BDC_TRUSTED_PROXIES", "10.0.0.0/8, 10.0.0.300", "「10.0.0.300」不是有效的 IP 地址或网段"),
     ],
 )
 def test_bad_value_names_the_variable_and_the_reason_in_chinese(

@@ -51,7 +51,10 @@ def test_lockout_follows_the_changed_limit(world: World) -> None:
             _login("u_reviewer", "wrong")
     with pytest.raises(AuthenticationFailed) as refused:
         _login("u_reviewer")
-    assert "账号已锁定" in refused.value.message
+    assert refused.value.message == auth.BAD_CREDENTIALS  # locked: right password reads the same
+    with session_scope() as session:
+        event = auth.recent_login_events(session=session, account="u_reviewer", limit=1)[0]
+    assert event.outcome == "locked" and "密码正确" in event.reason
 
 
 def test_idle_limit_follows_the_changed_policy(world: World) -> None:

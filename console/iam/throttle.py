@@ -1,0 +1,46 @@
+"""Sign-in attempts per source address: the main defence against guessing.
+
+Account lockout alone lets a guesser walk across many accounts and lets anyone keep an
+administrator locked; a moving-window limit per address stops the loop itself. The counts
+live in ``limits`` storage: in-process today, shared (Redis) once the console scales out.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from console.core.net import client_address, parse_networks
+from console.core.settings import get_settings
+
+WINDOW_MINUTES = 10
+TOO_MANY_ATTEMPTS = "登录尝试过于频繁，请稍后再试；多次失败请联系安全管理员"
+
+
+@functools.cache
+def _limiter() -> MovingWindowRateLimiter:
+    return MovingWindowRateLimiter(MemoryStorage())
+
+
+def _rate() -> RateLimitItem:
+    return RateLimitItemPerMinute(get_settings().login_attempts_per_address, WINDOW_MINUTES)
+
+
+def allow_attempt(address: str) -> bool:
+    """Count one sign-in attempt from ``address``; False once the window's quota is used."""
+    return _limiter().hit(_rate(), "login", address or "?")
+
+
+def reset() -> None:
+    """Forget every count (tests; an operator restarting the limiter)."""
+    _limiter().storage.reset()
+
+
+def source_address(peer: str, forwarded_for: str) -> str:
+    """The signing-in address; a proxy header counts only when a trusted proxy sent it."""
+    return client_address(
+        peer, forwarded_for, trusted=parse_networks(get_settings().trusted_proxies)
+    )
