@@ -109,6 +109,8 @@ class User(SQLModel, table=True):
     allow_multi_session: bool = False
     # Used only through personal access tokens: no interactive sign-in, no password to change.
     token_only: bool = False
+    # Shown once at the next sign-in: who reset this account's password or second factor.
+    security_notice: str = Field(default="", max_length=500)
     password_hash: str = Field(max_length=255)
     must_change_password: bool = True
     status: str = Field(default=UserStatus.ACTIVE.value, max_length=16)
@@ -220,3 +222,19 @@ class RecoveryCode(SQLModel, table=True):
     code_digest: str = Field(max_length=64, unique=True)
     used_at: datetime | None = Field(default=None, sa_column=_utc_column())
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
+class AdminResetRequest(SQLModel, table=True):
+    """An administrator's password or second-factor reset, waiting for a second administrator."""
+
+    __tablename__ = "iam_admin_reset_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="iam_user.id", index=True)
+    kind: str = Field(max_length=16)  # password | second_factor
+    status: str = Field(default="waiting", max_length=16, index=True)  # waiting | done
+    requested_by_id: int
+    requested_by: str = Field(max_length=64)
+    requested_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+    confirmed_by: str = Field(default="", max_length=64)
+    confirmed_at: datetime | None = Field(default=None, sa_column=_utc_column())

@@ -16,6 +16,7 @@ from console.core.actor import Actor
 from console.core.clock import utcnow
 from console.core.errors import NotFound, ValidationFailed
 from console.iam.models import Role
+from console.iam.separation import check_permission_set
 from console.tenancy.models import Tenant
 
 OBJ = "iam.roles"
@@ -115,17 +116,12 @@ def _check_permissions(permissions: set[tuple[str, str]]) -> None:
 def check_three_admin_permissions(
     permissions: set[tuple[str, str]], *, holder: str = "同一角色"
 ) -> None:
-    """The three admins' jobs stay apart: no role, and no user's set of roles, may mix them."""
-    jobs = {
-        "系统管理员": {("iam.users", "write"), ("tenancy.tenants", "write")},
-        "安全管理员": {("iam.roles", "write"), ("iam.users", "grant")},
-        "审计管理员": {("audit.logs", "read"), ("audit.logs", "export")},
-    }
-    mixed = [name for name, marks in jobs.items() if permissions & marks]
-    if len(mixed) > 1:
-        raise ValidationFailed(
-            f"三员分立：{holder}不能同时具有{'、'.join(mixed)}的职责", field="权限"
-        )
+    """The three admins' jobs stay apart: no role, and no user's set of roles, may mix them.
+
+    The whole permission set is compared with each administrator's duties
+    (``separation.admin_duties``), not a few marker permissions.
+    """
+    check_permission_set(permissions, holder=holder)
 
 
 def create_role(

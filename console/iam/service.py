@@ -436,6 +436,24 @@ def change_password(
     logger.info("password changed for {}", user.account)
 
 
+def _cli_notice(what: str) -> str:
+    when = utcnow().astimezone(CHINA_TZ)
+    return (
+        f"您的{what}已于 {when:%Y年%m月%d日 %H:%M} 在服务器命令行重置。"
+        "如非本人所知，请立即联系安全管理员。"
+    )
+
+
+def pop_security_notice(*, session: Session, user_id: int) -> str:
+    """What the account holder must read at this sign-in (a reset by others), shown once."""
+    user = session.get(User, user_id)
+    if user is None or not user.security_notice:
+        return ""
+    notice, user.security_notice = user.security_notice, ""
+    session.add(user)
+    return notice
+
+
 def reset_password(*, session: Session, account: str) -> str:
     """Operator recovery from the command line: new one-time password, unlocked, sessions ended.
 
@@ -448,6 +466,7 @@ def reset_password(*, session: Session, account: str) -> str:
     password = generate_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
+    user.security_notice = _cli_notice("密码")
     user.failed_login_count = 0
     user.locked_until = None
     session.add(user)
@@ -543,6 +562,8 @@ def reset_second_factor(*, session: Session, account: str) -> None:
     if user is None or user.id is None:
         raise ValidationFailed(f"账号 {account} 不存在", field="账号")
     factors.remove_second_factor(session, user_id=user.id)
+    user.security_notice = _cli_notice("动态验证码")
+    session.add(user)
     for login in _open_sessions_of(session, user):
         _end(session, login, user, LoginOutcome.SECOND_FACTOR_RESET)
     _record(

@@ -250,6 +250,11 @@ def _login(account: str, password: str, client_ip: str, user_agent: str) -> tupl
         )
 
 
+def _pop_notice(user_id: int) -> str:
+    with request_context(), session_scope() as session:
+        return service.pop_security_notice(session=session, user_id=user_id)
+
+
 def _second_step(user_id: int, code: str, client_ip: str, user_agent: str) -> tuple[str, Actor]:
     with request_context(), session_scope() as session:
         return service.complete_second_factor(
@@ -372,6 +377,9 @@ class LoginState(rx.State):
             self.submitting, self.step = False, "password"
             self._pending_user, self._pending_since = 0, 0.0
             target = safe_next(self.router.url.query_parameters.get("next"))
+        notice = await asyncio.to_thread(_pop_notice, actor.user_id)
+        if notice:
+            yield rx.toast.warning(notice, duration=20_000, close_button=True)
         if actor.must_change_password:
             yield rx.redirect(f"{CHANGE_PASSWORD_ROUTE}?next={quote(target, safe='/')}")
         elif actor.must_enrol_second_factor:

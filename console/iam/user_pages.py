@@ -5,6 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from console.core.exporting import XLSX_MIME
+from console.iam.admin_reset_components import dialogs as reset_dialogs
+from console.iam.admin_reset_components import waiting_requests
+from console.iam.admin_reset_state import AdminResetState
 from console.iam.user_state import (
     ID_TYPE_OPTIONS,
     REVEAL_OPTIONS,
@@ -175,8 +178,20 @@ def _actions(user: UserView) -> rx.Component:
                     (
                         "解锁并重置密码",
                         UsersState.reset_password(user.id, user.account),
-                        UsersState.can_unlock,
+                        UsersState.can_unlock & ~user.administrator,
                         None,
+                    ),
+                    (
+                        "申请重置密码（双人确认）",
+                        AdminResetState.ask(user.id, user.account, "password"),
+                        UsersState.can_unlock & user.administrator,
+                        "action-reset-password",
+                    ),
+                    (
+                        "申请重置动态验证码（双人确认）",
+                        AdminResetState.ask(user.id, user.account, "second_factor"),
+                        UsersState.can_unlock & user.administrator,
+                        "action-reset-factor",
                     ),
                     (
                         "有效权限",
@@ -503,7 +518,11 @@ def _reveal_dialog() -> rx.Component:
 def users_page() -> rx.Component:
     """The page."""
     body = list_body(
-        page_heading(SECTION.label, "账号、所属租户与机构、角色；个人信息默认脱敏显示"),
+        rx.vstack(
+            page_heading(SECTION.label, "账号、所属租户与机构、角色；个人信息默认脱敏显示"),
+            waiting_requests(),
+            width="100%",
+        ),
         _toolbar(),
         UsersState,
         _table(),
@@ -515,5 +534,6 @@ def users_page() -> rx.Component:
         _sync_dialog(),
         _edit_dialog(),
         _bulk_dialog(),
+        reset_dialogs(),
     )
     return shell(body, title=SECTION.label, section=SECTION)

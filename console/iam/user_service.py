@@ -8,13 +8,13 @@ from dataclasses import asdict, dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from console.audit.service import record
+from console.audit.service import record, record_denial
 from console.authz import service as authz
 from console.authz.catalogue import all_permissions, describe
 from console.core.actor import Actor
 from console.core.clock import to_local_text, utcnow
 from console.core.crypto import keyring
-from console.core.errors import NotFound, ValidationFailed
+from console.core.errors import Forbidden, NotFound, ValidationFailed
 from console.core.exporting import EXPORT_ROW_LIMIT, to_csv
 from console.core.identifiers import require_valid, resident_id_problem
 from console.core.masking import mask_id_number, mask_name, mask_phone
@@ -24,6 +24,7 @@ from console.dictionaries import lookup
 from console.iam.models import LoginSession, Organization, Role, User, UserStatus
 from console.iam.passwords import generate_password, hash_password
 from console.iam.role_service import THREE_ADMINS, check_three_admin_permissions
+from console.iam.separation import ensure_may_grant_admin, holds_admin_role
 from console.iam.token_service import revoke_all_tokens
 from console.tenancy.models import Tenant
 from console.tenancy.scope import ensure_visible, restrict
@@ -76,6 +77,8 @@ class UserRow:
     last_login: str = "—"
     org_id: int | None = None
     allow_multi_session: bool = False
+    # Holds one of the three administrator roles: resets need a second administrator.
+    administrator: bool = False
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,7 @@ def _rows(session: Session, users: list[User]) -> list[UserRow]:
                 last_login=to_local_text(user.last_login_at),
                 org_id=user.org_id,
                 allow_multi_session=user.allow_multi_session,
+                administrator=bool(held & THREE_ADMINS),
             )
         )
     return rows
@@ -384,7 +388,10 @@ def set_status_many(
         raise ValidationFailed("请先勾选用户", field="用户")
     users = [_load(session, actor, uid, action="write") for uid in user_ids]
     for user in users:
-        authz.require(actor, OBJ, "write", tenant=user.tenant_code, target=user.account)
+        assert user.id is not None
+        # Administrators' accounts are the security administrator's alone to switch.
+        action = "unlock" if holds_admin_role(session, user.id) else "write"
+        authz.require(actor, OBJ, action, tenant=user.tenant_code, target=user.account)
         if user.id == actor.user_id and not enabled:
             raise ValidationFailed("不能停用自己的账号", field="状态")
     for user in users:
@@ -478,7 +485,9 @@ def unlock_and_reset(*, session: Session, actor: Actor, user_id: int) -> str:
     if set(authz.user_roles(session, user_id=user.id)) & THREE_ADMINS:
         # Resetting another administrator's password would let one admin act as another.
         raise ValidationFailed(
-            "三员账号的密码只能在服务器上用 python -m console reset-password 重置", field="用户"
+            "三员账号的重置需另一名管理员确认：请用「申请重置」，或在服务器上运行"
+            " python -m console reset-password",
+            field="用户",
         )
     password = generate_password()
     user.password_hash = hash_password(password)
@@ -507,10 +516,20 @@ def assign_roles(*, session: Session, actor: Actor, user_id: int, roles: tuple[s
     """安全管理员: replace a user's roles; takes effect at the user's next action."""
     user = _load(session, actor, user_id, action="grant")
     authz.require(actor, OBJ, "grant", tenant=user.tenant_code, target=user.account)
+    assert user.id is not None
+    try:
+        ensure_may_grant_admin(
+            session, actor=actor, user_id=user.id, account=user.account, roles=set(roles)
+        )
+    except Forbidden as refused:
+        record_denial(
+            actor=actor, obj=OBJ, action="grant", tenant=user.tenant_code,
+            target=user.account, reason=refused.message,
+        )  # fmt: skip
+        raise
     if user.id == actor.user_id:
         raise ValidationFailed("不能修改自己的角色", field="角色")
     _check_roles(session, roles, user.tenant_code)
-    assert user.id is not None
     before = sorted(authz.user_roles(session, user_id=user.id))
     domain = assignment_domain(user.tenant_code)
     authz.set_user_roles(session, user_id=user.id, roles=[(r, domain) for r in roles])

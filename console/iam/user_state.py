@@ -13,6 +13,7 @@ from console.core.identifiers import resident_id_problem
 from console.core.paging import PageRequest
 from console.dictionaries import lookup
 from console.iam import role_service, sync_service, user_service
+from console.iam.admin_reset_state import AdminResetState
 from console.iam.state import TenantOption
 from console.iam.user_service import ID_TYPES, REVEALABLE, UserDraft, UserQuery
 from console.tenancy import service as tenancy
@@ -42,6 +43,7 @@ class UserView:
     status: str
     status_label: str
     last_login: str
+    administrator: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +98,7 @@ def _view(row: user_service.UserRow) -> UserView:
         status=row.status,
         status_label=row.status_label,
         last_login=row.last_login,
+        administrator=row.administrator,
     )
 
 
@@ -231,6 +234,7 @@ class UsersState(PagedListMixin, FilterMixin, FormMixin, rx.State):
             self.can_write, self.can_grant = rights["write"], rights["grant"]
             self.can_unlock, self.can_unmask = rights["unlock"], rights["unmask"]
             self.can_explain, self.can_export = rights["explain"], rights["export"]
+            return AdminResetState.load  # the requests waiting for a second administrator
 
         async for event in self._load_page(prepare, show):
             yield event

@@ -1,0 +1,100 @@
+"""Three-admin separation (三员分立) that holds: the rules every IAM write checks.
+
+The duties of 系统管理员, 安全管理员 and 审计管理员 are read from the seed policy: what each
+built-in administrator role holds that neither the other two nor any business role holds,
+plus the marks that always defined them. A role (built-in or custom) or a user's set of
+roles holding duties of two administrators is refused, whatever else it holds.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from console.audit.models import OperationLog
+from console.authz import service as authz
+from console.core.actor import Actor
+from console.core.clock import utcnow
+from console.core.errors import Forbidden, ValidationFailed
+
+THREE_ADMINS = ("sys_admin", "sec_admin", "audit_admin")
+ADMIN_LABELS = {"sys_admin": "系统管理员", "sec_admin": "安全管理员", "audit_admin": "审计管理员"}
+# Whoever set or reset an account's password or second factor may not make it an
+# administrator for this long (they could be holding the account).
+CREDENTIAL_COOLING_DAYS = 30
+# Operation-log actions that hand someone an account's credentials.
+CREDENTIAL_ACTIONS = ("create", "unlock_reset", "admin_reset_confirm", "admin_reset_request")
+# What always marked each job, kept even where a business role shares the permission.
+_MARKS: dict[str, set[tuple[str, str]]] = {
+    "sys_admin": {("iam.users", "write"), ("tenancy.tenants", "write")},
+    "sec_admin": {("iam.roles", "write"), ("iam.users", "grant")},
+    "audit_admin": {("audit.logs", "read"), ("audit.logs", "export")},
+}
+
+
+@functools.cache
+def admin_duties() -> dict[str, frozenset[tuple[str, str]]]:
+    """Each administrator's own powers, from the seed policy (not the editable database)."""
+    seed = authz.read_seed_policy()
+    business = set().union(*(grants for role, grants in seed.items() if role not in THREE_ADMINS))
+    duties = {}
+    for admin in THREE_ADMINS:
+        others = set().union(*(seed.get(other, set()) for other in THREE_ADMINS if other != admin))
+        duties[admin] = frozenset((seed.get(admin, set()) - others - business) | _MARKS[admin])
+    return duties
+
+
+def duties_held(permissions: set[tuple[str, str]]) -> list[str]:
+    """Which administrators' duties ``permissions`` reach, in 系统/安全/审计 order."""
+    return [admin for admin, duty in admin_duties().items() if permissions & duty]
+
+
+def check_permission_set(permissions: set[tuple[str, str]], *, holder: str) -> None:
+    """Refuse a set of permissions that reaches the duties of two administrators.
+
+    Raises:
+        ValidationFailed: naming the administrators whose duties would be mixed.
+    """
+    held = duties_held(permissions)
+    if len(held) > 1:
+        names = "、".join(ADMIN_LABELS[admin] for admin in held)
+        raise ValidationFailed(f"三员分立：{holder}不能同时具有{names}的职责", field="权限")
+
+
+def holds_admin_role(session: Session, user_id: int) -> bool:
+    """True when the account holds one of the three administrator roles."""
+    return bool(set(authz.user_roles(session, user_id=user_id)) & set(THREE_ADMINS))
+
+
+def set_credentials_recently(session: Session, *, actor: Actor, account: str) -> bool:
+    """True when ``actor`` created or reset ``account``'s credentials within the cooling days."""
+    since = utcnow() - timedelta(days=CREDENTIAL_COOLING_DAYS)
+    found = session.exec(
+        select(OperationLog.id).where(
+            OperationLog.actor_id == actor.user_id,
+            OperationLog.target == account,
+            OperationLog.action.in_(CREDENTIAL_ACTIONS),  # type: ignore[attr-defined]
+            OperationLog.outcome == "success",
+            OperationLog.ts >= since,
+        )
+    ).first()
+    return found is not None
+
+
+def ensure_may_grant_admin(
+    session: Session, *, actor: Actor, user_id: int, account: str, roles: set[str]
+) -> None:
+    """Nobody makes an administrator of themselves or of an account whose keys they hold.
+
+    Raises:
+        Forbidden: logged as a denial by the caller's ``record_denial``.
+    """
+    if not roles & set(THREE_ADMINS):
+        return
+    if user_id == actor.user_id:
+        raise Forbidden("三员分立：不能给自己授予管理员角色")
+    if set_credentials_recently(session, actor=actor, account=account):
+        days = CREDENTIAL_COOLING_DAYS
+        raise Forbidden(f"三员分立：{days} 天内设置或重置过该账号密码的人不能授予其管理员角色")
