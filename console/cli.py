@@ -95,7 +95,7 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _create_admins(_args: argparse.Namespace) -> int:
+def _create_admins(args: argparse.Namespace) -> int:
     """Seed built-in roles and create the three administrators that are missing."""
     from console.iam.role_service import seed_builtin_roles
     from console.iam.service import create_initial_admins
@@ -103,11 +103,16 @@ def _create_admins(_args: argparse.Namespace) -> int:
     migrate()
     with session_scope() as session:
         seeded = seed_builtin_roles(session)
-        created = create_initial_admins(session=session)
+        names = {
+            role: getattr(args, role, "") for role in ("sys_admin", "sec_admin", "audit_admin")
+        }
+        created = create_initial_admins(
+            session=session, names={r: n for r, n in names.items() if n}
+        )
     if seeded:
         print(f"已载入 {seeded} 个内置角色及其权限（policies/）")
     if not created:
-        print("三员账号（sysadmin / secadmin / auditadmin）已存在，未重新创建。")
+        print("三员账号已存在，未重新创建。")
         return 0
     line = "=" * 64
     print(f"{line}\n三员账号已创建（密码仅显示这一次，首次登录须修改）")
@@ -336,7 +341,8 @@ def _scheduler(args: argparse.Namespace) -> int:
     """Run the system jobs in the foreground until SIGTERM or SIGINT (leader election included)."""
     import importlib
 
-    import console.interfaces.scheduled  # each domain's scheduled module registers its jobs
+    import console.iam.scheduled  # each domain's scheduled module registers its jobs
+    import console.interfaces.scheduled
     import console.jobs.scheduled
     import console.logs.scheduled
     import console.reports.scheduled  # noqa: F401
@@ -357,9 +363,16 @@ def build_parser() -> argparse.ArgumentParser:
     """Command-line interface of the console."""
     parser = argparse.ArgumentParser(prog="python -m console", description="不动产登记运维监管平台")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("init", help="创建数据目录、升级配置库、创建初始管理员").set_defaults(
-        handler=_init
-    )
+    init = commands.add_parser("init", help="创建数据目录、升级配置库、创建初始管理员")
+    for role, flag, default in (
+        ("sys_admin", "--sysadmin", "sysadmin"),
+        ("sec_admin", "--secadmin", "secadmin"),
+        ("audit_admin", "--auditadmin", "auditadmin"),
+    ):
+        init.add_argument(
+            flag, dest=role, default=default, help=f"该管理员的账号名（默认 {default}）"
+        )
+    init.set_defaults(handler=_init)
     commands.add_parser("migrate", help="把配置库升级到最新版本").set_defaults(handler=_migrate)
     commands.add_parser(
         "seal-logs", help="把已结束的日子的日志封存为 Parquet（SM3 校验链）"

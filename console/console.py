@@ -5,7 +5,8 @@ from collections.abc import Callable
 import reflex as rx
 from loguru import logger
 
-import console.interfaces.scheduled  # each domain's scheduled module registers its jobs
+import console.iam.scheduled  # each domain's scheduled module registers its jobs
+import console.interfaces.scheduled
 import console.jobs.scheduled
 import console.logs.scheduled
 import console.reports.scheduled  # noqa: F401

@@ -21,6 +21,10 @@ _DESCRIPTIONS: dict[str, str] = {
     "data_dir": "数据目录（数据库文件、密钥、日志湖、运行日志）",
     "database_url": "配置库连接串；留空则使用数据目录下的 SQLite 文件",
     "session_idle_minutes": "会话空闲超时（分钟）",
+    "session_max_hours": "会话最长时长（小时）：登录满这么久须重新登录，无论是否活动",
+    "account_inactive_days": (
+        "交互登录账号连续多少天未登录即由系统任务停用（同步账号、仅令牌账号除外）"
+    ),
     "login_max_failures": "连续登录失败多少次后锁定账号",
     "login_lock_minutes": "账号锁定时长（分钟）；锁定期间的尝试只记录，不延长锁定",
     "login_attempts_per_address": "同一来源地址每 10 分钟最多尝试登录次数（防猜测的主要手段）",
@@ -64,6 +68,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str = ""
     session_idle_minutes: Annotated[int, Field(ge=1, le=480)] = 30
+    session_max_hours: Annotated[int, Field(ge=1, le=72)] = 12
+    account_inactive_days: Annotated[int, Field(ge=30, le=3650)] = 90
     login_max_failures: Annotated[int, Field(ge=3, le=20)] = 5
     login_lock_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
     login_attempts_per_address: Annotated[int, Field(ge=5, le=10000)] = 30

@@ -41,6 +41,7 @@ class LoginOutcome(StrEnum):
     SECOND_FACTOR_BOUND = "second_factor_bound"
     SECOND_FACTOR_RESET = "second_factor_reset"
     UNLOCKED = "unlocked"
+    MAX_AGE = "max_age"
 
 
 ORG_KIND_LABELS = {
@@ -111,6 +112,8 @@ class User(SQLModel, table=True):
     token_only: bool = False
     # Shown once at the next sign-in: who reset this account's password or second factor.
     security_notice: str = Field(default="", max_length=500)
+    # Why the account is disabled when the system did it ("inactive"); "" otherwise.
+    disabled_reason: str = Field(default="", max_length=16)
     password_hash: str = Field(max_length=255)
     must_change_password: bool = True
     status: str = Field(default=UserStatus.ACTIVE.value, max_length=16)

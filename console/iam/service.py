@@ -41,6 +41,7 @@ from console.tenancy.service import tenant_is_active
 # reused second factor: nothing tells a guesser which it was (the login log does).
 BAD_CREDENTIALS = "账号或密码错误；多次失败请联系安全管理员"
 SESSION_EXPIRED = "会话已超时，请重新登录"
+SESSION_TOO_OLD = "会话已达最长时长，请重新登录"
 SESSION_INVALID = "请先登录"
 ACCOUNT_DISABLED = "账号已停用，请联系系统管理员"
 TENANT_SUSPENDED = "所属租户已停用，请联系省级管理员"
@@ -57,15 +58,25 @@ INITIAL_ADMINS = (
 )
 
 
-def create_initial_admins(*, session: Session) -> list[tuple[str, str, str]]:
-    """Create the three administrators (三员) that are missing; return (account, role, password)."""
+def create_initial_admins(
+    *, session: Session, names: dict[str, str] | None = None
+) -> list[tuple[str, str, str]]:
+    """Create the three administrators (三员) that are missing; return (account, role, password).
+
+    ``names`` (role → account) replaces the well-known sysadmin/secadmin/auditadmin, so an
+    attacker does not know the administrators' account names either. A role that someone
+    holds already is left alone.
+    """
     from console.iam.user_service import UserDraft, insert_user
 
     province = get_settings().province_code
     created = []
-    for account, label, role in INITIAL_ADMINS:
-        if session.exec(select(User).where(User.account == account)).first():
+    for default, label, role in INITIAL_ADMINS:
+        account = (names or {}).get(role) or default
+        if authz.role_holders(session, role_code=role):
             continue
+        if session.exec(select(User).where(User.account == account)).first():
+            raise ValidationFailed(f"账号 {account} 已被占用，请换一个{label}账号名", field="账号")
         password = generate_password()
         draft = UserDraft(account=account, real_name=label, tenant_code=province, roles=(role,))
         insert_user(session, draft, password_hash=hash_password(password))
@@ -359,6 +370,9 @@ def resolve_session(*, session: Session, token: str) -> Actor:
     if now - login.last_seen_at > idle_limit:
         _end(session, login, user, LoginOutcome.IDLE_TIMEOUT)
         _commit_and_refuse(session, SESSION_EXPIRED)
+    if now - login.created_at > timedelta(hours=get_settings().session_max_hours):
+        _end(session, login, user, LoginOutcome.MAX_AGE)
+        _commit_and_refuse(session, SESSION_TOO_OLD)
     if user.status != UserStatus.ACTIVE:
         _end(session, login, user, LoginOutcome.DISABLED)
         _commit_and_refuse(session, ACCOUNT_DISABLED)

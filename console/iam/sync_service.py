@@ -15,13 +15,14 @@ from console.core.clock import utcnow
 from console.core.crypto import keyring
 from console.core.errors import UserError, ValidationFailed
 from console.core.tabular import read_table
+from console.iam.inactivity_service import NO_PASSWORD as INACTIVITY_NO_PASSWORD
 from console.iam.models import Organization, User, UserStatus
 from console.iam.user_service import OBJ, UserDraft, check_person, insert_user, protect
 from console.tenancy.scope import Scope, scope_of
 
 MAX_RECORDS = 5000
 SYNC_TARGET = "一体化平台同步"
-NO_PASSWORD = "!"
+NO_PASSWORD = INACTIVITY_NO_PASSWORD
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,13 @@ from console.ui.widgets import (
 
 SECTION = section_by_key("users")
 SYNC_UPLOAD = "user_sync_upload"
-STATUS_FILTERS = (("active", "正常"), ("locked", "锁定"), ("disabled", "停用"))
+STATUS_FILTERS = (
+    ("active", "正常"),
+    ("locked", "锁定"),
+    ("disabled", "停用"),
+    ("inactive", "闲置停用"),
+    ("exempt", "同步或仅令牌（不参与闲置停用）"),
+)
 TENANT_FIELDS = ("code", "name")
 COLUMNS = (
     "",

@@ -21,6 +21,7 @@ from console.core.masking import mask_id_number, mask_name, mask_phone
 from console.core.paging import Page, PageRequest, contains, paginate
 from console.core.settings import get_settings
 from console.dictionaries import lookup
+from console.iam.inactivity_service import INACTIVE, exempt_clause
 from console.iam.models import LoginSession, Organization, Role, User, UserStatus
 from console.iam.passwords import generate_password, hash_password
 from console.iam.role_service import THREE_ADMINS, check_three_admin_permissions
@@ -287,6 +288,12 @@ def _filtered(actor: Actor, query: UserQuery) -> sa.Select:
         statement = statement.where(User.status == UserStatus.DISABLED.value)
     elif query.status == "locked":
         statement = statement.where(User.locked_until > utcnow())
+    elif query.status == "inactive":
+        statement = statement.where(
+            User.status == UserStatus.DISABLED.value, User.disabled_reason == INACTIVE
+        )
+    elif query.status == "exempt":
+        statement = statement.where(exempt_clause())
     elif query.status == "active":
         statement = statement.where(User.status == UserStatus.ACTIVE.value).where(
             sa.or_(User.locked_until.is_(None), User.locked_until <= utcnow())
@@ -397,6 +404,7 @@ def set_status_many(
     for user in users:
         before = user.status
         user.status = (UserStatus.ACTIVE if enabled else UserStatus.DISABLED).value
+        user.disabled_reason = ""  # a person decided now, not the idle job
         user.updated_at = utcnow()
         session.add(user)
         if not enabled:

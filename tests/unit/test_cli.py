@@ -167,3 +167,14 @@ def test_what_init_writes_is_private_and_an_exposed_key_stops_the_console(
     refused = _console("migrate", data_dir=data_dir)
     assert refused.returncode == 2
     assert f"chmod 600 {key}" in refused.stderr and "0644" in refused.stderr
+
+
+def test_init_takes_the_administrators_account_names(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    names = ("--sysadmin", "zj_sys", "--secadmin", "zj_sec", "--auditadmin", "zj_audit")
+    first = _console("init", *names, data_dir=data_dir)
+    assert first.returncode == 0, first.stderr
+    assert set(dict(ADMIN_LINE.findall(first.stdout))) == {"zj_sys", "zj_sec", "zj_audit"}
+    again = _console("init", data_dir=data_dir)  # the default names: nobody new
+    assert again.returncode == 0 and "已存在，未重新创建" in again.stdout
+    assert "密码：" not in again.stdout

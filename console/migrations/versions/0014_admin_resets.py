@@ -1,4 +1,4 @@
-"""iam: two-person resets of administrators, the notice their holder reads at sign-in
+"""iam: two-person resets of administrators, the notice their holder reads, idle disabling
 
 Revision ID: 0014
 Revises: 0013
@@ -27,6 +27,9 @@ def upgrade() -> None:
     with op.batch_alter_table("iam_user", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("security_notice", _text(500), nullable=False, server_default="")
+        )
+        batch_op.add_column(
+            sa.Column("disabled_reason", _text(16), nullable=False, server_default="")
         )
     op.create_table(
         "iam_admin_reset_request",
@@ -57,4 +60,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_iam_admin_reset_request_user_id"))
     op.drop_table("iam_admin_reset_request")
     with op.batch_alter_table("iam_user", schema=None) as batch_op:
+        batch_op.drop_column("disabled_reason")
         batch_op.drop_column("security_notice")

@@ -155,6 +155,19 @@ def test_activity_keeps_a_session_alive(seeded_db: str) -> None:
     assert utcnow() - login.last_seen_at < timedelta(minutes=1)
 
 
+def test_an_active_session_ends_at_its_absolute_lifetime(seeded_db: str) -> None:
+    _add_user()
+    token, _ = _login()
+    with session_scope() as session:
+        login = session.exec(select(LoginSession)).one()
+        login.created_at = utcnow() - timedelta(hours=12, minutes=1)  # busy all along
+        session.add(login)
+    with pytest.raises(AuthenticationFailed) as refused, session_scope() as session:
+        service.resolve_session(session=session, token=token)
+    assert refused.value.message == service.SESSION_TOO_OLD
+    assert _outcomes("clerk")[0] == LoginOutcome.MAX_AGE
+
+
 def test_logout_ends_the_session(seeded_db: str) -> None:
     _add_user()
     token, _ = _login()
