@@ -28,7 +28,9 @@ from console.ui.widgets import (
 )
 
 SECTION = section_by_key("roles")
-COLUMNS = ("角色代码", "名称", "类别", "范围", "说明", "权限数", "持有人数", "操作")
+COLUMNS = ("角色代码", "名称", "类别", "范围", "说明", "权限数", "持有人数", "两步验证", "操作")
+# The three administrators always sign in with a second factor: their switch stays on.
+FIXED_SECOND_FACTOR = ("sys_admin", "sec_admin", "audit_admin")
 
 
 def _row(role: RoleView) -> rx.Component:
@@ -58,6 +60,13 @@ def _row(role: RoleView) -> rx.Component:
         rx.text(role.description, size="1", color_scheme="gray"),
         role.permissions,
         role.holders,
+        rx.switch(
+            checked=role.second_factor,
+            disabled=~RolesState.can_write
+            | rx.Var.create(list(FIXED_SECOND_FACTOR)).contains(role.code),
+            on_change=lambda required: RolesState.set_second_factor(role.code, required),
+            data_testid=f"role-mfa-{role.code}",
+        ),
         actions,
         data_testid=f"role-row-{role.code}",
     )

@@ -40,6 +40,7 @@ class RoleRow:
     holders: int
     permissions: int
     tenant_code: str = ""
+    second_factor: bool = False
 
 
 def seed_builtin_roles(session: Session) -> int:
@@ -95,6 +96,7 @@ def list_roles(*, session: Session, actor: Actor) -> list[RoleRow]:
             holders=holders[r.code],
             permissions=permissions[r.code],
             tenant_code=r.tenant_code or "",
+            second_factor=r.require_second_factor or r.code in THREE_ADMINS,
         )
         for r in roles
     ]
@@ -218,6 +220,29 @@ def set_permissions(
             "added": sorted(describe(o, a) for o, a in permissions - before),
             "removed": sorted(describe(o, a) for o, a in before - permissions),
         },
+    )
+
+
+def set_second_factor(*, session: Session, actor: Actor, code: str, required: bool) -> None:
+    """Whether the role's holders sign in with a second factor; from their next sign-in.
+
+    Raises:
+        ValidationFailed: turning it off for one of the three administrators.
+    """
+    authz.require(actor, OBJ, "write", target=code)
+    role = _load(session, code)
+    if code in THREE_ADMINS and not required:
+        raise ValidationFailed("三员必须使用动态验证码登录", field="两步验证")
+    before = role.require_second_factor
+    role.require_second_factor, role.updated_at = required, utcnow()
+    session.add(role)
+    record(
+        session,
+        actor=actor,
+        obj=OBJ,
+        action="second_factor",
+        target=code,
+        detail={"before": before, "after": required},
     )
 
 

@@ -30,6 +30,7 @@ class RoleView:
     holders: int
     permissions: int
     scope_label: str
+    second_factor: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,12 +109,24 @@ class RolesState(PagedListMixin, FormMixin, rx.State):
                     r.holders,
                     r.permissions,
                     names.get(r.tenant_code, r.tenant_code) or "全省",
+                    r.second_factor,
                 )
                 for r in roles
             ]
             self.total = len(self.rows)
 
         async for event in self._load_page(prepare, show):
+            yield event
+
+    @rx.event(background=True)
+    async def set_second_factor(self, code: str, required: bool):
+        """Switch the role's second-factor requirement (the service checks the permission)."""
+        async for event in self._act(
+            lambda session, actor: role_service.set_second_factor(
+                session=session, actor=actor, code=code, required=required
+            ),
+            "已要求该角色使用动态验证码登录" if required else "已取消该角色的动态验证码要求",
+        ):
             yield event
 
     @rx.event(background=True)

@@ -9,18 +9,20 @@ from datetime import datetime, timedelta
 import pyotp
 import pytest
 from playwright.sync_api import Page, expect
-from sqlmodel import select
 
 from console.core.clock import CHINA_TZ, utcnow
 from console.core.crypto import KeyRing
 from console.core.db import session_scope
-from console.iam.models import SecondFactor, User
+from console.core.settings import get_settings
+from console.iam.models import SecondFactor
 from console.iam.passwords import hash_password
 from console.iam.role_service import SECOND_FACTOR_BY_DEFAULT
+from console.iam.user_service import UserDraft, insert_user
 from tests.support.server import ConsoleServer
 
 CHROMIUM = "/usr/bin/chromium"
 USER_PASSWORD = "E2e#Password2026"
+USER_PASSWORD_HASH = hash_password(USER_PASSWORD)  # Argon2 once, not per account
 
 expect.set_options(timeout=15_000)
 # Accounts made with a bound authenticator: their seed, and the newest time step they spent
@@ -79,32 +81,31 @@ def browser_context_args(browser_context_args: dict) -> dict:
 
 @pytest.fixture
 def make_user(console_server: ConsoleServer) -> Callable[..., str]:
-    """Create an account through the CLI, then give it a known password (no forced change).
+    """Create an account with a known password (no forced change) in the server's database.
 
-    Roles that require a second factor get a bound authenticator whose seed the tests know
-    (``SEEDS``); ``log_in`` then answers the code step. Binding it in the browser has its own
-    test.
+    It goes in the way ``python -m console user create`` puts it (``insert_user``, personal
+    data under the server's keys), without a subprocess per account. Roles that require a
+    second factor get a bound authenticator whose seed the tests know (``SEEDS``); ``log_in``
+    then answers the code step. Binding one in the browser has its own test.
     """
 
     def make(account: str, *roles: str, tenant: str = "330000", must_change: bool = False) -> str:
-        role_args = [arg for role in roles for arg in ("--role", role)]
-        console_server.console(
-            "user",
-            "create",
-            "--account",
-            account,
-            "--name",
-            "测试用户",
-            "--tenant",
-            tenant,
-            *role_args,
-        )
-        with session_scope(console_server.db_url) as session:
-            user = session.exec(select(User).where(User.account == account)).one()
-            user.password_hash = hash_password(USER_PASSWORD)
-            user.must_change_password = must_change
-            session.add(user)
-            user_id = user.id
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("BDC_DATA_DIR", str(console_server.data_dir))
+            env.setenv("BDC_DATABASE_URL", console_server.db_url)
+            get_settings.cache_clear()
+            try:
+                with session_scope(console_server.db_url) as session:
+                    draft = UserDraft(
+                        account=account, real_name="测试用户", tenant_code=tenant, roles=roles
+                    )
+                    user = insert_user(session, draft, password_hash=USER_PASSWORD_HASH)
+                    user.must_change_password = must_change
+                    session.add(user)
+                    session.flush()
+                    user_id = user.id
+            finally:
+                get_settings.cache_clear()
         if set(roles) & SECOND_FACTOR_BY_DEFAULT:
             assert user_id is not None
             SEEDS[account] = _bind_seed(console_server, user_id)

@@ -53,3 +53,21 @@ def test_a_password_reset_of_an_administrator_needs_a_second_administrator(
     expect(holder.get_by_text("sep_security 申请，sep_system")).to_be_visible()
     expect(holder).to_have_url(re.compile(r"/change-password"))
     holder.context.close()
+
+
+def test_the_security_administrator_sets_which_roles_need_a_second_factor(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+) -> None:
+    log_in(page, console_server.base_url, make_user("mfa_roles", "sec_admin"))
+    expect(page.get_by_role("heading", name="概览", level=1)).to_be_visible()
+    page.get_by_test_id("nav-roles").click()
+    expect(page.get_by_test_id("role-mfa-audit_admin")).to_be_disabled()  # always on
+    expect(page.get_by_test_id("role-mfa-audit_admin")).to_be_checked()
+    clerk = page.get_by_test_id("role-mfa-window_clerk")
+    expect(clerk).not_to_be_checked()
+    clerk.click()
+    expect(clerk).to_be_checked()
+    page.reload()
+    expect(page.get_by_test_id("role-mfa-window_clerk")).to_be_checked()  # stored
+    page.get_by_test_id("role-mfa-window_clerk").click()  # the other tests' clerks sign in plainly
+    expect(page.get_by_test_id("role-mfa-window_clerk")).not_to_be_checked()

@@ -143,14 +143,15 @@ def test_seed_demo_creates_one_account_per_business_role_once(tmp_path: Path) ->
     assert len(systems) == 3 and len(national) == 24
 
 
-def test_what_init_writes_is_private_and_an_exposed_key_stops_the_console(
+def test_init_names_the_administrators_writes_privately_and_refuses_an_exposed_key(
     tmp_path: Path,
 ) -> None:
     data_dir = tmp_path / "data"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("BDC_")}
     environment["BDC_DATA_DIR"] = str(data_dir)
+    names = ("--sysadmin", "zj_sys", "--secadmin", "zj_sec", "--auditadmin", "zj_audit")
     init = subprocess.run(
-        [sys.executable, "-m", "console", "init"],
+        [sys.executable, "-m", "console", "init", *names],
         env=environment,
         capture_output=True,
         text=True,
@@ -158,23 +159,15 @@ def test_what_init_writes_is_private_and_an_exposed_key_stops_the_console(
         preexec_fn=lambda: os.umask(0o022),  # a shell that would make files world-readable
     )
     assert init.returncode == 0, init.stderr
+    assert set(dict(ADMIN_LINE.findall(init.stdout))) == {"zj_sys", "zj_sec", "zj_audit"}
     written = [data_dir, *data_dir.rglob("*")]
     assert len(written) > 4  # the database, the keys, the log lake, the run log
-    exposed = [str(p) for p in written if p.stat().st_mode & 0o077]
-    assert exposed == []
+    assert [str(p) for p in written if p.stat().st_mode & 0o077] == []
+    again = _console("init", data_dir=data_dir)  # the default names: nobody new
+    assert again.returncode == 0 and "已存在，未重新创建" in again.stdout
+    assert "密码：" not in again.stdout
     key = data_dir / "keys" / "sm4.key"
     key.chmod(0o644)
     refused = _console("migrate", data_dir=data_dir)
     assert refused.returncode == 2
     assert f"chmod 600 {key}" in refused.stderr and "0644" in refused.stderr
-
-
-def test_init_takes_the_administrators_account_names(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    names = ("--sysadmin", "zj_sys", "--secadmin", "zj_sec", "--auditadmin", "zj_audit")
-    first = _console("init", *names, data_dir=data_dir)
-    assert first.returncode == 0, first.stderr
-    assert set(dict(ADMIN_LINE.findall(first.stdout))) == {"zj_sys", "zj_sec", "zj_audit"}
-    again = _console("init", data_dir=data_dir)  # the default names: nobody new
-    assert again.returncode == 0 and "已存在，未重新创建" in again.stdout
-    assert "密码：" not in again.stdout

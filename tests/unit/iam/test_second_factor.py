@@ -10,10 +10,10 @@ import pytest
 from sqlmodel import select
 
 from console.core.db import session_scope
-from console.core.errors import AuthenticationFailed, ValidationFailed
+from console.core.errors import AuthenticationFailed, Forbidden, ValidationFailed
+from console.iam import role_service, service
 from console.iam import second_factor_service as factors
-from console.iam import service
-from console.iam.models import RecoveryCode, Role, SecondFactor, User
+from console.iam.models import RecoveryCode, SecondFactor, User
 from tests.support.world import PASSWORD, World
 from tests.unit.iam import race
 
@@ -116,12 +116,27 @@ def test_the_requirement_follows_the_roles(world: World) -> None:
     supervisor = _sign_in("u_province_supervisor")
     assert isinstance(clerk, tuple) and not clerk[1].must_enrol_second_factor
     assert isinstance(supervisor, tuple) and supervisor[1].must_enrol_second_factor
+    with pytest.raises(Forbidden), session_scope() as session:  # not a county's call
+        role_service.set_second_factor(
+            session=session, actor=world.actor("county_admin"), code="window_clerk", required=True
+        )
     with session_scope() as session:
-        role = session.exec(select(Role).where(Role.code == "window_clerk")).one()
-        role.require_second_factor = True
-        session.add(role)
+        role_service.set_second_factor(
+            session=session, actor=world.actor("sec_admin"), code="window_clerk", required=True
+        )
     again = _sign_in("u_window_clerk")
     assert isinstance(again, tuple) and again[1].must_enrol_second_factor
+    with pytest.raises(ValidationFailed, match="三员必须"), session_scope() as session:
+        role_service.set_second_factor(
+            session=session, actor=world.actor("sec_admin"), code="audit_admin", required=False
+        )
+    with session_scope() as session:
+        rows = {
+            r.code: r
+            for r in role_service.list_roles(session=session, actor=world.actor("sec_admin"))
+        }
+    assert rows["window_clerk"].second_factor and rows["audit_admin"].second_factor
+    assert not rows["county_admin"].second_factor
 
 
 def test_the_command_line_reset_makes_the_holder_enrol_again(world: World) -> None:
