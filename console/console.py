@@ -11,6 +11,7 @@ import console.jobs.scheduled
 import console.logs.scheduled
 import console.reports.scheduled  # noqa: F401
 from console.api.app import create_api
+from console.api.security_headers import with_security_headers
 from console.core.db import migrate
 from console.core.logging import new_request_id
 from console.dictionaries.pages import dictionaries_page
@@ -94,7 +95,8 @@ def _startup() -> None:
 app = rx.App(
     style=theme.APP_STYLE,
     html_lang="zh-CN",
-    api_transformer=create_api(),
+    # The API mounted first, then every HTTP response (pages and API) gets security headers.
+    api_transformer=[create_api(), with_security_headers],
     backend_exception_handler=_backend_error,
 )
 app.register_lifespan_task(_startup)

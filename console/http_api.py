@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 from console.api.app import create_api
+from console.api.security_headers import ASGIApp, with_security_headers
 from console.wiring import wire
 
 
-def create_http_api() -> FastAPI:
-    """Wire the lake's sinks, then build the API."""
+def create_http_api() -> ASGIApp:
+    """Wire the lake's sinks, then build the API with the security headers."""
     wire()
-    return create_api()
+    return with_security_headers(create_api())
