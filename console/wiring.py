@@ -25,9 +25,12 @@ PRIVATE_UMASK = 0o077
 def _tighten(data_dir: Path) -> None:
     """Close the data folder and the databases in it that an earlier version left open."""
     for path in (data_dir, *data_dir.glob("*.db*")):
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            path.chmod(mode & 0o700)
+        try:
+            mode = path.stat().st_mode & 0o777
+            if mode & 0o077:
+                path.chmod(mode & 0o700)
+        except FileNotFoundError:
+            continue  # a journal that SQLite removed meanwhile
 
 
 def wire() -> None:

@@ -11,7 +11,9 @@ whoever runs the server.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from console.audit.service import record
@@ -25,6 +27,7 @@ from console.iam.passwords import generate_password, hash_password
 from console.iam.separation import ADMIN_LABELS, THREE_ADMINS, holds_admin_role
 
 OBJ = "iam.users"
+REQUEST_VALID_DAYS = 3
 KINDS = {"password": "密码", "second_factor": "动态验证码"}
 
 
@@ -128,8 +131,13 @@ def confirm_reset(*, session: Session, actor: Actor, request_id: int) -> str:
     request = session.get(AdminResetRequest, request_id)
     if request is None or request.status != "waiting":
         raise NotFound("申请不存在或已处理")
+    if utcnow() - request.requested_at > timedelta(days=REQUEST_VALID_DAYS):
+        raise ValidationFailed(
+            f"申请已超过 {REQUEST_VALID_DAYS} 天未确认，请重新申请", field="申请"
+        )
     user = session.get(User, request.user_id)
-    assert user is not None and user.id is not None
+    if user is None or user.id is None:
+        raise NotFound("账号不存在")
     if not _may_confirm(session, actor, request):
         from console.audit.service import record_denial
 
@@ -140,8 +148,14 @@ def confirm_reset(*, session: Session, actor: Actor, request_id: int) -> str:
         )  # fmt: skip
         raise Forbidden(reason)
     now = utcnow()
-    request.status, request.confirmed_by, request.confirmed_at = "done", actor.account, now
-    session.add(request)
+    # Claimed in one conditional UPDATE: two administrators confirming at once act once.
+    claimed = session.execute(
+        sa.update(AdminResetRequest)
+        .where(AdminResetRequest.id == request.id, AdminResetRequest.status == "waiting")
+        .values(status="done", confirmed_by=actor.account, confirmed_at=now)
+    )
+    if claimed.rowcount != 1:
+        raise NotFound("申请不存在或已处理")
     password = ""
     if request.kind == "password":
         password = generate_password()

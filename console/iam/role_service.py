@@ -193,6 +193,16 @@ def copy_role(*, session: Session, actor: Actor, source: str, code: str, name: s
     )
 
 
+def _check_holders(session: Session, code: str, permissions: set[tuple[str, str]]) -> None:
+    """No holder of the role may end up, with their other roles, holding two admins' duties."""
+    for user_id in authz.role_holders(session, role_code=code):
+        granted = set(permissions)
+        for other in authz.user_roles(session, user_id=user_id):
+            if other != code:
+                granted |= authz.role_permissions(session, role_code=other)
+        check_three_admin_permissions(granted, holder=f"持有该角色的用户（编号 {user_id}）")
+
+
 def set_permissions(
     *, session: Session, actor: Actor, code: str, permissions: set[tuple[str, str]]
 ) -> None:
@@ -201,6 +211,7 @@ def set_permissions(
     role = _load(session, code)
     _check_permissions(permissions)
     check_three_admin_permissions(permissions)
+    _check_holders(session, code, permissions)
     before = authz.role_permissions(session, role_code=code)
     authz.set_role_permissions(
         session,

@@ -26,13 +26,12 @@ from console.core.crypto import keyring
 from console.core.errors import ValidationFailed
 from console.core.settings import get_settings
 from console.iam.models import RecoveryCode, Role, SecondFactor, User
+from console.iam.separation import roles_are_administrative
 
 STEP_SECONDS = 30
 DIGITS = 6
 WINDOW_STEPS = 1
 RECOVERY_CODE_COUNT = 10
-# Administrators always need it (GB/T 22239 L3: two factors for privileged users).
-ALWAYS_REQUIRED = frozenset({"sys_admin", "sec_admin", "audit_admin"})
 _RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
@@ -56,10 +55,10 @@ def _totp(secret: str) -> pyotp.TOTP:
 
 def required_for(session: Session, *, role_codes: set[str]) -> bool:
     """True when any of the roles asks for a second factor."""
-    if role_codes & ALWAYS_REQUIRED:
-        return True
     if not role_codes:
         return False
+    if roles_are_administrative(session, role_codes):
+        return True  # the three administrators, and any role holding their powers
     return (
         session.exec(
             select(Role.code).where(

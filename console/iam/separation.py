@@ -35,15 +35,42 @@ _MARKS: dict[str, set[tuple[str, str]]] = {
 
 
 @functools.cache
-def admin_duties() -> dict[str, frozenset[tuple[str, str]]]:
-    """Each administrator's own powers, from the seed policy (not the editable database)."""
+def exclusive_powers() -> dict[str, frozenset[tuple[str, str]]]:
+    """What only each administrator holds, from the seed policy (not the editable database).
+
+    Its seed grants minus the other two administrators' and any business role's.
+    """
     seed = authz.read_seed_policy()
     business = set().union(*(grants for role, grants in seed.items() if role not in THREE_ADMINS))
-    duties = {}
+    powers = {}
     for admin in THREE_ADMINS:
         others = set().union(*(seed.get(other, set()) for other in THREE_ADMINS if other != admin))
-        duties[admin] = frozenset((seed.get(admin, set()) - others - business) | _MARKS[admin])
-    return duties
+        powers[admin] = frozenset(seed.get(admin, set()) - others - business)
+    return powers
+
+
+@functools.cache
+def admin_duties() -> dict[str, frozenset[tuple[str, str]]]:
+    """Each administrator's duties: its exclusive powers plus the marks that always defined it."""
+    return {admin: power | _MARKS[admin] for admin, power in exclusive_powers().items()}
+
+
+def is_administrative(permissions: set[tuple[str, str]]) -> bool:
+    """True when ``permissions`` reach an administrator's exclusive powers.
+
+    So a copy of an administrator role under another code is an administrator role too.
+    """
+    return any(permissions & power for power in exclusive_powers().values())
+
+
+def roles_are_administrative(session: Session, role_codes: set[str]) -> bool:
+    """True when the roles are, or together act as, an administrator role."""
+    if role_codes & set(THREE_ADMINS):
+        return True
+    granted: set[tuple[str, str]] = set()
+    for code in role_codes:
+        granted |= authz.role_permissions(session, role_code=code)
+    return is_administrative(granted)
 
 
 def duties_held(permissions: set[tuple[str, str]]) -> list[str]:
@@ -64,8 +91,8 @@ def check_permission_set(permissions: set[tuple[str, str]], *, holder: str) -> N
 
 
 def holds_admin_role(session: Session, user_id: int) -> bool:
-    """True when the account holds one of the three administrator roles."""
-    return bool(set(authz.user_roles(session, user_id=user_id)) & set(THREE_ADMINS))
+    """True when the account's roles make it an administrator (by code or by powers)."""
+    return roles_are_administrative(session, set(authz.user_roles(session, user_id=user_id)))
 
 
 def set_credentials_recently(session: Session, *, actor: Actor, account: str) -> bool:
@@ -91,7 +118,7 @@ def ensure_may_grant_admin(
     Raises:
         Forbidden: logged as a denial by the caller's ``record_denial``.
     """
-    if not roles & set(THREE_ADMINS):
+    if not roles_are_administrative(session, roles):
         return
     if user_id == actor.user_id:
         raise Forbidden("三员分立：不能给自己授予管理员角色")

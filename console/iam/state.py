@@ -313,8 +313,9 @@ class LoginState(rx.State):
         self._pending_user, self._pending_since = 0, 0.0
 
     def _origin(self) -> tuple[str, str]:
+        # The peer as the server saw it (Reflex trusts no proxy hops), never a header.
+        peer = self.router.session.client_ip
         raw = self.router.headers.raw_headers
-        peer = raw.get("asgi-scope-client", "") or self.router.session.client_ip
         address = throttle.source_address(peer, raw.get("x-forwarded-for", ""))
         return address, self.router.headers.user_agent
 

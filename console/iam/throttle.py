@@ -8,12 +8,13 @@ live in ``limits`` storage: in-process today, shared (Redis) once the console sc
 from __future__ import annotations
 
 import functools
+import ipaddress
 
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from console.core.net import client_address, parse_networks
+from console.core.net import client_address, parse_address, parse_networks
 from console.core.settings import get_settings
 
 WINDOW_MINUTES = 10
@@ -29,9 +30,17 @@ def _rate() -> RateLimitItem:
     return RateLimitItemPerMinute(get_settings().login_attempts_per_address, WINDOW_MINUTES)
 
 
+def _bucket(address: str) -> str:
+    """IPv6 callers are counted by /64: one host owns a whole /64 and could rotate within it."""
+    parsed = parse_address(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address or "?"
+
+
 def allow_attempt(address: str) -> bool:
     """Count one sign-in attempt from ``address``; False once the window's quota is used."""
-    return _limiter().hit(_rate(), "login", address or "?")
+    return _limiter().hit(_rate(), "login", _bucket(address))
 
 
 def reset() -> None:

@@ -97,3 +97,17 @@ def test_the_proxy_header_counts_only_from_a_configured_proxy(
     assert throttle.source_address("10.0.0.2", "203.0.113.5") == "203.0.113.5"
     assert throttle.source_address("fd00::1", "2001:db8::5") == "2001:db8::5"
     assert throttle.source_address("10.0.0.3", "203.0.113.5") == "10.0.0.3"
+
+
+def test_ipv6_callers_are_counted_by_their_64(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BDC_LOGIN_ATTEMPTS_PER_ADDRESS", "6")
+    get_settings.cache_clear()
+    throttle.reset()
+    for host in range(1, 7):  # a new address each time, all in one /64
+        assert _attempt("u_reviewer", "wrong", address=f"2001:db8:1:2::{host}") != (
+            throttle.TOO_MANY_ATTEMPTS
+        )
+    assert _attempt("u_auditor", "wrong", address="2001:db8:1:2::99") == throttle.TOO_MANY_ATTEMPTS
+    assert _attempt("u_auditor", "wrong", address="2001:db8:1:3::1") == service.BAD_CREDENTIALS

@@ -173,3 +173,36 @@ def test_no_role_may_hold_the_duties_of_two_administrators(world: World) -> None
         )  # fmt: skip
     with session_scope() as session:
         assert session.exec(select(Role).where(Role.code == "ops_watch")).first() is None
+
+
+def test_a_copy_of_an_administrator_role_is_an_administrator_role(world: World) -> None:
+    security = world.actor("sec_admin")
+    with session_scope() as session:
+        role_service.copy_role(
+            session=session, actor=security, source="sys_admin", code="sys_copy", name="系统副本"
+        )
+    clerk_id = add_user("copy_target", "330000", ())
+    with session_scope() as session:
+        user_service.unlock_and_reset(session=session, actor=security, user_id=clerk_id)
+    with pytest.raises(Forbidden, match="30 天内"):
+        _grant(world, "sec_admin", clerk_id, "sys_copy")
+    holder_id = add_user("copy_holder", "330000", ("sys_copy",))
+    with pytest.raises(Forbidden), session_scope() as session:  # only 安全管理员 switches it
+        user_service.set_status(
+            session=session, actor=world.actor("sys_admin"), user_id=holder_id, enabled=False
+        )
+    with session_scope() as session:
+        _, holder = service.authenticate(session=session, account="copy_holder", password=PASSWORD)
+    assert holder.must_enrol_second_factor
+
+
+def test_widening_a_role_may_not_mix_duties_in_its_holders(world: World) -> None:
+    add_user("two_hats", "330000", ("audit_admin", "reviewer"))
+    security = world.actor("sec_admin")
+    with session_scope() as session:
+        grants = authz.role_permissions(session, role_code="reviewer")
+    with pytest.raises(ValidationFailed, match="持有该角色的用户"), session_scope() as s:
+        role_service.set_permissions(
+            session=s, actor=security, code="reviewer",
+            permissions=set(grants) | {("tenancy.tenants", "write")},
+        )  # fmt: skip
