@@ -55,12 +55,21 @@ def admin_duties() -> dict[str, frozenset[tuple[str, str]]]:
     return {admin: power | _MARKS[admin] for admin, power in exclusive_powers().items()}
 
 
-def is_administrative(permissions: set[tuple[str, str]]) -> bool:
-    """True when ``permissions`` reach an administrator's exclusive powers.
+# The system administrator's powers over the platform itself; its other exclusive powers
+# (publishing workflows, organisations, interfaces) are handed to business roles in places.
+_PLATFORM_POWERS = frozenset({("tenancy.tenants", "write"), ("system.jobs", "execute")})
 
-    So a copy of an administrator role under another code is an administrator role too.
+
+def is_administrative(permissions: set[tuple[str, str]]) -> bool:
+    """True when ``permissions`` reach the powers that make an administrator.
+
+    Any exclusive power of 安全管理员 or 审计管理员, or 系统管理员's power over the platform
+    (tenants, system jobs). So a copy of an administrator role under another code is an
+    administrator role too, while a business role that publishes workflows is not.
     """
-    return any(permissions & power for power in exclusive_powers().values())
+    powers = exclusive_powers()
+    privileged = powers["sec_admin"] | powers["audit_admin"] | _PLATFORM_POWERS
+    return bool(permissions & privileged)
 
 
 def roles_are_administrative(session: Session, role_codes: set[str]) -> bool:

@@ -49,7 +49,11 @@ def test_a_supervisor_drills_from_a_city_bar_to_a_case_trace(
     for _ in range(3):  # the city's chart may still be redrawing under the first click
         bar = page.get_by_test_id("stats-chart").locator(".bars .point").first.bounding_box()
         assert bar is not None
-        page.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)
+        # Rest on the bar first (Plotly draws its hover label), then press and release there.
+        page.mouse.move(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] / 2)
+        page.wait_for_timeout(300)
+        page.mouse.down()
+        page.mouse.up()
         try:
             drill.wait_for(state="visible", timeout=5_000)
             break
