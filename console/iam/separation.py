@@ -18,6 +18,7 @@ from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.clock import utcnow
 from console.core.errors import Forbidden, ValidationFailed
+from console.iam.models import User
 
 THREE_ADMINS = ("sys_admin", "sec_admin", "audit_admin")
 ADMIN_LABELS = {"sys_admin": "系统管理员", "sec_admin": "安全管理员", "audit_admin": "审计管理员"}
@@ -134,3 +135,18 @@ def ensure_may_grant_admin(
     if set_credentials_recently(session, actor=actor, account=account):
         days = CREDENTIAL_COOLING_DAYS
         raise Forbidden(f"三员分立：{days} 天内设置或重置过该账号密码的人不能授予其管理员角色")
+
+
+def ensure_owner_holds_the_keys(session: Session, *, user_id: int, roles: set[str]) -> None:
+    """An administrator role goes only to an account whose password its owner chose.
+
+    An initial or reset password may be known to whoever handed it over.
+
+    Raises:
+        Forbidden: a forced password change is pending, or the account is token-only.
+    """
+    if not roles_are_administrative(session, roles):
+        return
+    user = session.get(User, user_id)
+    if user is not None and (user.must_change_password or user.token_only):
+        raise Forbidden("三员分立：账号本人须先登录并修改初始密码，才能授予管理员角色")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
@@ -25,7 +26,11 @@ from console.iam.inactivity_service import INACTIVE, exempt_clause
 from console.iam.models import LoginSession, Organization, Role, User, UserStatus
 from console.iam.passwords import generate_password, hash_password
 from console.iam.role_service import THREE_ADMINS, check_three_admin_permissions
-from console.iam.separation import ensure_may_grant_admin, holds_admin_role
+from console.iam.separation import (
+    ensure_may_grant_admin,
+    ensure_owner_holds_the_keys,
+    holds_admin_role,
+)
 from console.iam.token_service import revoke_all_tokens
 from console.tenancy.models import Tenant
 from console.tenancy.scope import ensure_visible, restrict
@@ -520,24 +525,36 @@ def unlock_and_reset(*, session: Session, actor: Actor, user_id: int) -> str:
     return password
 
 
-def assign_roles(*, session: Session, actor: Actor, user_id: int, roles: tuple[str, ...]) -> None:
-    """安全管理员: replace a user's roles; takes effect at the user's next action."""
-    user = _load(session, actor, user_id, action="grant")
-    authz.require(actor, OBJ, "grant", tenant=user.tenant_code, target=user.account)
-    assert user.id is not None
+def _denied_grant(actor: Actor, user: User, check: Callable[[], None]) -> None:
+    """Run a three-admin check; a refusal is logged before it propagates."""
     try:
-        ensure_may_grant_admin(
-            session, actor=actor, user_id=user.id, account=user.account, roles=set(roles)
-        )
+        check()
     except Forbidden as refused:
         record_denial(
             actor=actor, obj=OBJ, action="grant", tenant=user.tenant_code,
             target=user.account, reason=refused.message,
         )  # fmt: skip
         raise
+
+
+def assign_roles(*, session: Session, actor: Actor, user_id: int, roles: tuple[str, ...]) -> None:
+    """安全管理员: replace a user's roles; takes effect at the user's next action."""
+    user = _load(session, actor, user_id, action="grant")
+    authz.require(actor, OBJ, "grant", tenant=user.tenant_code, target=user.account)
+    assert user.id is not None
+    user_id = user.id
+    _denied_grant(
+        actor, user,
+        lambda: ensure_may_grant_admin(
+            session, actor=actor, user_id=user_id, account=user.account, roles=set(roles)
+        ),
+    )  # fmt: skip
     if user.id == actor.user_id:
         raise ValidationFailed("不能修改自己的角色", field="角色")
     _check_roles(session, roles, user.tenant_code)
+    _denied_grant(
+        actor, user, lambda: ensure_owner_holds_the_keys(session, user_id=user_id, roles=set(roles))
+    )
     before = sorted(authz.user_roles(session, user_id=user.id))
     domain = assignment_domain(user.tenant_code)
     authz.set_user_roles(session, user_id=user.id, roles=[(r, domain) for r in roles])

@@ -51,7 +51,7 @@ def test_whoever_reset_a_password_cannot_make_its_account_an_administrator(
 ) -> None:
     clerk_id = add_user("plain_clerk", "330000", ())
     with session_scope() as session:
-        user_service.unlock_and_reset(
+        one_time = user_service.unlock_and_reset(
             session=session, actor=world.actor("sec_admin"), user_id=clerk_id
         )
     with pytest.raises(Forbidden, match="30 天内设置或重置过该账号密码"):
@@ -63,6 +63,17 @@ def test_whoever_reset_a_password_cannot_make_its_account_an_administrator(
         ).all():
             row.ts = utcnow() - timedelta(days=31)
             session.add(row)
+    # ...but whoever holds the one-time password could still be anyone until its owner
+    # has signed in and replaced it.
+    with pytest.raises(Forbidden, match="本人须先登录并修改"):
+        _grant(world, "sec_admin", clerk_id, "audit_admin")
+    with session_scope() as session:
+        _, clerk = service.authenticate(session=session, account="plain_clerk", password=one_time)
+    with session_scope() as session:
+        service.change_password(
+            session=session, actor=clerk, current_password=one_time,
+            new_password="Clerk#Own2026x", confirm_password="Clerk#Own2026x",
+        )  # fmt: skip
     _grant(world, "sec_admin", clerk_id, "audit_admin")
 
 
