@@ -16,7 +16,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from console.audit.service import record
+from console.audit.service import record, record_denial
 from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.clock import to_local_text, utcnow
@@ -139,8 +139,6 @@ def confirm_reset(*, session: Session, actor: Actor, request_id: int) -> str:
     if user is None or user.id is None:
         raise NotFound("账号不存在")
     if not _may_confirm(session, actor, request):
-        from console.audit.service import record_denial
-
         reason = "双人确认：申请人、账号本人和非管理员不能确认"
         record_denial(
             actor=actor, obj=OBJ, action="admin_reset_confirm", tenant=user.tenant_code,

@@ -27,6 +27,13 @@ def card_page(*children: rx.Component) -> rx.Component:
     )
 
 
+def submit_wide(label: str, *, loading: rx.Var[bool], testid: str) -> rx.Component:
+    """The full-width submit button of a sign-in card."""
+    return rx.button(
+        label, type="submit", size="3", width="100%", loading=loading, data_testid=testid
+    )
+
+
 def brand(subtitle: str) -> rx.Component:
     """The product name over a subtitle."""
     return rx.vstack(
@@ -58,14 +65,7 @@ def _code_form() -> rx.Component:
                 error=LoginState.code_error,
             ),
             error_callout(LoginState.error, testid="login-error"),
-            rx.button(
-                "验证并登录",
-                type="submit",
-                size="3",
-                width="100%",
-                loading=LoginState.submitting,
-                data_testid="login-code-submit",
-            ),
+            submit_wide("验证并登录", loading=LoginState.submitting, testid="login-code-submit"),
             rx.link("返回重新输入账号", on_click=LoginState.restart, size="2", href="#"),
             spacing="4",
             width="100%",
@@ -101,14 +101,7 @@ def login_page() -> rx.Component:
                 on_blur=LoginState.check_password,
             ),
             error_callout(LoginState.error, testid="login-error"),
-            rx.button(
-                "登录",
-                type="submit",
-                size="3",
-                width="100%",
-                loading=LoginState.submitting,
-                data_testid="login-submit",
-            ),
+            submit_wide("登录", loading=LoginState.submitting, testid="login-submit"),
             spacing="4",
             width="100%",
         ),
@@ -210,14 +203,7 @@ def change_password_page() -> rx.Component:
                 on_blur=ChangePasswordState.check_confirm,
             ),
             error_callout(rx.cond(error_for == "", ChangePasswordState.error, "")),
-            rx.button(
-                "确认修改",
-                type="submit",
-                size="3",
-                width="100%",
-                loading=ChangePasswordState.submitting,
-                data_testid="pw-submit",
-            ),
+            submit_wide("确认修改", loading=ChangePasswordState.submitting, testid="pw-submit"),
             spacing="3",
             width="100%",
         ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from console.iam.pages import brand, card_page
+from console.iam.pages import brand, card_page, submit_wide
 from console.iam.second_factor_state import SecondFactorState
 from console.iam.state import SessionState
 from console.ui.components import error_callout
@@ -42,14 +42,7 @@ def _scan() -> rx.Component:
                     error=SecondFactorState.code_error,
                 ),
                 error_callout(SecondFactorState.error, testid="mfa-error"),
-                rx.button(
-                    "绑定",
-                    type="submit",
-                    size="3",
-                    width="100%",
-                    loading=SecondFactorState.submitting,
-                    data_testid="mfa-bind",
-                ),
+                submit_wide("绑定", loading=SecondFactorState.submitting, testid="mfa-bind"),
                 spacing="3",
                 width="100%",
             ),
