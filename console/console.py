@@ -1,5 +1,6 @@
 """The Reflex app: every domain's pages, the shell, and the HTTP API."""
 
+import functools
 from collections.abc import Callable
 
 import reflex as rx
@@ -23,21 +24,14 @@ from console.iam.login_log_state import LoginLogState
 from console.iam.org_pages import orgs_page
 from console.iam.org_state import OrgsState
 from console.iam.pages import change_password_page, login_page
+from console.iam.paths import ACCOUNT_ROUTE, CHANGE_PASSWORD_ROUTE, LOGIN_ROUTE, SECOND_FACTOR_ROUTE
 from console.iam.policy_pages import settings_page
 from console.iam.policy_state import PolicyState
 from console.iam.role_pages import roles_page
 from console.iam.role_state import RolesState
 from console.iam.second_factor_pages import second_factor_page
 from console.iam.second_factor_state import SecondFactorState
-from console.iam.state import (
-    ACCOUNT_ROUTE,
-    CHANGE_PASSWORD_ROUTE,
-    LOGIN_ROUTE,
-    PAGE_LOADERS,
-    SECOND_FACTOR_ROUTE,
-    LoginState,
-    SessionState,
-)
+from console.iam.state import PAGE_LOADERS, LoginState, SessionState
 from console.iam.tenant_pages import tenants_page
 from console.iam.tenant_state import TenantsState
 from console.iam.user_pages import users_page
@@ -70,6 +64,7 @@ from console.stats.statistics_state import StatisticsState
 from console.stats.timeliness_pages import timeliness_page
 from console.stats.timeliness_state import TimelinessState
 from console.ui import theme
+from console.ui.effects_state import client_effects, toast
 from console.ui.navigation import SECTIONS
 from console.ui.pages import not_found
 from console.wiring import wire
@@ -81,7 +76,7 @@ def _backend_error(exception: Exception) -> rx.event.EventSpec:
     """Unexpected failures: full trace in the log, a Chinese message with the request id."""
     rid = new_request_id()
     logger.opt(exception=exception).bind(request_id=rid).error("unhandled error in a UI event")
-    return rx.toast.error(
+    return toast.error(
         f"系统异常，操作未完成，请稍后重试。如持续出现，请向管理员提供编号 {rid}", duration=8000
     )
 
@@ -100,15 +95,30 @@ app = rx.App(
     backend_exception_handler=_backend_error,
 )
 app.register_lifespan_task(_startup)
+
+
+def _page(component: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+    """``component`` with the runner of server-sent toasts (no ``eval`` in the browser)."""
+
+    @functools.wraps(component)
+    def page() -> rx.Component:
+        return rx.fragment(component(), client_effects())
+
+    return page
+
+
 # The system jobs (registered by the imports of each domain's ``scheduled`` module above),
 # on the leader only; every worker is wired like this process.
 app.register_lifespan_task(jobs_lifespan, setup=wire)
 
 app.add_page(
-    login_page, route=LOGIN_ROUTE, title=f"登录 · {theme.PRODUCT_NAME}", on_load=LoginState.load
+    _page(login_page),
+    route=LOGIN_ROUTE,
+    title=f"登录 · {theme.PRODUCT_NAME}",
+    on_load=LoginState.load,
 )
 app.add_page(
-    change_password_page,
+    _page(change_password_page),
     route=CHANGE_PASSWORD_ROUTE,
     title=f"修改密码 · {theme.PRODUCT_NAME}",
     on_load=SessionState.guard,
@@ -138,25 +148,25 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "workflows": (workflows_page, WorkflowsState.enter),
 }
 for _section in SECTIONS:
-    _page, PAGE_LOADERS[_section.key] = BUILT[_section.key]  # every section is built
+    _section_page, PAGE_LOADERS[_section.key] = BUILT[_section.key]  # every section is built
     app.add_page(
-        _page,
+        _page(_section_page),
         route=_section.route,
         title=f"{_section.label} · {theme.PRODUCT_NAME}",
         on_load=SessionState.guard,
     )
 PAGE_LOADERS[ACCOUNT_ROUTE] = AccountState.load
 app.add_page(
-    account_page,
+    _page(account_page),
     route=ACCOUNT_ROUTE,
     title=f"我的账号 · {theme.PRODUCT_NAME}",
     on_load=SessionState.guard,
 )
 PAGE_LOADERS[SECOND_FACTOR_ROUTE] = SecondFactorState.load
 app.add_page(
-    second_factor_page,
+    _page(second_factor_page),
     route=SECOND_FACTOR_ROUTE,
     title=f"绑定动态验证码 · {theme.PRODUCT_NAME}",
     on_load=SessionState.guard,
 )
-app.add_page(not_found, route="404", title=f"页面不存在 · {theme.PRODUCT_NAME}")
+app.add_page(_page(not_found), route="404", title=f"页面不存在 · {theme.PRODUCT_NAME}")

@@ -18,13 +18,13 @@ from loguru import logger
 
 from console import __version__
 from console.api.gateway import GatewayRefusal
-from console.api.routes import health, iam, logs, reports, stats, whoami, workflows
+from console.api.routes import health, iam, logs, reports, session, stats, whoami, workflows
 from console.core.logging import request_context
 
 REQUEST_ID_HEADER = "X-Request-ID"
 API_PREFIX = "/api/"
 # Inclusion order is matching order.
-ROUTERS = (health, whoami, iam, workflows, logs, stats, reports)
+ROUTERS = (health, session, whoami, iam, workflows, logs, stats, reports)
 
 
 async def _request_id(

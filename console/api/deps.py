@@ -5,6 +5,8 @@
 - Personal access tokens (auditors' and supervisors' own tools): the token's owner as the
   actor, with that user's current permissions and tenant scope; 401 for a bad token.
 - Download tickets (a page's download link): the browser session sealed in the ticket.
+- Sign-in tickets and the session cookie: the browser collecting its HttpOnly cookie after a
+  sign-in, and signing out (``routes/session.py``).
 - Casbin: ``permitted(obj, act)`` refuses with 403 before the route runs.
 
 Each refusal is a ``GatewayRefusal`` (status, Chinese reason, headers) and is logged in the
@@ -33,6 +35,7 @@ from console.core.db import session_scope
 from console.core.errors import AuthenticationFailed, Forbidden, NotFound, UserError
 from console.core.settings import get_settings
 from console.core.tickets import open_ticket
+from console.iam.cookie_service import cookie_token, redeem_sign_in_ticket, served_over_https
 from console.iam.service import resolve_session
 from console.iam.token_service import resolve_token
 from console.logs.contract import STREAMS
@@ -176,6 +179,51 @@ def ticket_holder(ticket: str) -> TicketHolder:
         return TicketHolder(_ready(actor), payload)
     except UserError as refused:
         raise refusal(refused) from None
+
+
+@dataclass(frozen=True)
+class CookieGrant:
+    """The outcome of collecting a sign-in ticket: the new token, or why there is none."""
+
+    token: str
+    refused: str
+    secure: bool
+
+
+def _https(request: Request) -> bool:
+    return served_over_https(
+        scheme=request.url.scheme,
+        peer=request.client.host if request.client else "",
+        forwarded_proto=request.headers.get("x-forwarded-proto", ""),
+    )
+
+
+@_authenticates
+def sign_in_grant(request: Request, ticket: str = "") -> CookieGrant:
+    """Redeem a sign-in ticket (once, within a minute); a refusal is logged, not raised.
+
+    The browser is sent back to the login page on a refusal, so no JSON error page is shown.
+    """
+    secure = _https(request)
+    try:
+        with session_scope() as session:
+            return CookieGrant(redeem_sign_in_ticket(session=session, ticket=ticket), "", secure)
+    except AuthenticationFailed as refused:
+        client_ip = request.client.host if request.client else ""
+        record_anonymous_denial(
+            reason=refused.message, client_ip=client_ip, target=request.url.path
+        )
+        return CookieGrant("", refused.message, secure)
+
+
+@_authenticates
+def cookie_session(request: Request) -> str:
+    """The session token in the request's HttpOnly cookie ("" without one).
+
+    SameSite=Strict keeps the cookie off requests another site starts, so a token here means
+    the request came from the console's own pages.
+    """
+    return cookie_token(request.headers.get("cookie", ""))
 
 
 def permitted(

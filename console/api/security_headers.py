@@ -1,15 +1,33 @@
 """Security headers on every HTTP response of the backend: the pages as well as the API.
 
 Pure ASGI, so it wraps Reflex's whole backend (the API, the prod frontend it serves, the
-upload and health routes) without touching websocket traffic. The Content-Security-Policy
-sent today forbids framing, plugins and foreign ``<base>``; restricting ``script-src`` and
-``connect-src`` needs the built frontend measured first (issue #17's next step).
+upload and health routes) without touching websocket traffic.
+
+The Content-Security-Policy is the one the built frontend runs under, measured in the
+browser (tests/e2e/test_security_headers.py walks every page listening for violations):
+
+- ``script-src 'self'`` plus the SHA-256 of each inline script of the built pages (React
+  Router's hydration context, the colour-mode and scroll-restoration snippets). The hashes
+  are read from the build directory, so a rebuild needs no code change; no
+  ``'unsafe-inline'`` and no ``'unsafe-eval'`` for scripts (server-sent toasts go through
+  ``console.ui.effects_state`` instead of Reflex's ``eval``).
+- ``style-src 'self' 'unsafe-inline'``: Radix Themes and Emotion write ``style`` attributes
+  and ``<style>`` elements at run time, which hashes cannot cover. Styles cannot run code.
+- ``connect-src 'self'``: this site and its own websocket (CSP Level 3 lets ``'self'`` match
+  ``ws:``/``wss:`` on the same host and port).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import lru_cache
+from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
+
+from console.iam.cookie_service import served_over_https
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -17,13 +35,102 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-HEADERS: tuple[tuple[bytes, bytes], ...] = (
-    (b"content-security-policy", b"frame-ancestors 'none'; object-src 'none'; base-uri 'self'"),
+_FIXED_DIRECTIVES = (
+    "default-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+)
+OTHER_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
 )
-_NAMES = {name for name, _ in HEADERS}
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+_NAMES = {b"content-security-policy", b"strict-transport-security"} | {
+    name for name, _ in OTHER_HEADERS
+}
+
+
+class _InlineScripts(HTMLParser):
+    """Collects the text of every ``<script>`` element without a ``src``."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.scripts: list[str] = []
+        self._inside = False
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script" and not any(name == "src" for name, _ in attrs):
+            self._inside, self._text = True, []
+
+    def handle_data(self, data: str) -> None:
+        if self._inside:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._inside:
+            self.scripts.append("".join(self._text))
+            self._inside = False
+
+
+def inline_script_hashes(html: str) -> set[str]:
+    """CSP source expressions (``'sha256-…'``) of the inline scripts of one page."""
+    parser = _InlineScripts()
+    parser.feed(html)
+    return {
+        f"'sha256-{base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()}'"
+        for text in parser.scripts
+    }
+
+
+def build_directory() -> Path:
+    """Where ``reflex run --env prod`` puts the pages the backend serves."""
+    from reflex.utils import prerequisites
+
+    return prerequisites.get_web_dir() / "build" / "client"
+
+
+def content_security_policy(hashes: set[str]) -> str:
+    """The policy, allowing exactly the inline scripts whose hashes are given."""
+    script_src = " ".join(["script-src 'self'", *sorted(hashes)])
+    return "; ".join([_FIXED_DIRECTIVES[0], script_src, *_FIXED_DIRECTIVES[1:]])
+
+
+@lru_cache(maxsize=4)
+def _policy_for(directory: str, _stamp: float) -> bytes:
+    hashes: set[str] = set()
+    for page in Path(directory).rglob("*.html"):
+        hashes |= inline_script_hashes(page.read_text(encoding="utf-8", errors="replace"))
+    return content_security_policy(hashes).encode()
+
+
+def _current_policy() -> bytes:
+    """The policy for the pages now built (recomputed when the build directory changes)."""
+    directory = build_directory()
+    try:
+        stamp = directory.stat().st_mtime
+    except OSError:
+        stamp = 0.0
+    return _policy_for(str(directory), stamp)
+
+
+def _https(scope: Scope) -> bool:
+    headers = dict(scope.get("headers") or [])
+    client = scope.get("client") or ("", 0)
+    return served_over_https(
+        scheme=scope.get("scheme", "http"),
+        peer=client[0],
+        forwarded_proto=headers.get(b"x-forwarded-proto", b"").decode("latin-1"),
+    )
 
 
 def with_security_headers(app: ASGIApp) -> ASGIApp:
@@ -33,11 +140,14 @@ def with_security_headers(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
+        added = [(b"content-security-policy", _current_policy()), *OTHER_HEADERS]
+        if _https(scope):
+            added.append(HSTS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _NAMES]
-                message["headers"] = [*kept, *HEADERS]
+                message["headers"] = [*kept, *added]
             await send(message)
 
         await app(scope, receive, send_with_headers)

@@ -8,7 +8,8 @@ subscribers registered with ``on_committed`` (the app subscribes the log lake's
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -18,6 +19,7 @@ from sqlmodel import Session
 from console.audit.models import OperationLog, Outcome
 from console.core.actor import Actor
 from console.core.db import session_scope
+from console.core.errors import UserError
 from console.core.logging import request_id_var
 
 CommittedOperations = Callable[[list[OperationLog]], None]
@@ -92,6 +94,30 @@ def record_denial(
             tenant=tenant,
             detail={"reason": reason} if reason else None,
         )
+
+
+@contextmanager
+def separation_refusals_logged(
+    *, actor: Actor, obj: str, action: str, tenant: str, target: str = ""
+) -> Iterator[None]:
+    """Log a refusal of the enclosed checks (a ``ValidationFailed`` of 三员分立) as a denial.
+
+    A broken rule of separation is a denial for the auditors, even though the person reads it
+    as a form error; other validation errors are just typing mistakes and are not logged.
+    """
+    try:
+        yield
+    except UserError as refused:
+        if refused.message.startswith("三员分立"):
+            record_denial(
+                actor=actor,
+                obj=obj,
+                action=action,
+                tenant=tenant,
+                target=target,
+                reason=refused.message,
+            )
+        raise
 
 
 def record_anonymous_denial(*, reason: str, client_ip: str, target: str) -> None:

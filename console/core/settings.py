@@ -31,6 +31,10 @@ _DESCRIPTIONS: dict[str, str] = {
     "trusted_proxies": (
         "可信反向代理地址或网段（逗号分隔）；仅来自这些地址的请求才采用 X-Forwarded-For"
     ),
+    "session_cookie_secure": (
+        "会话 Cookie 总是带 Secure 标记（经 HTTPS 或可信代理的 X-Forwarded-Proto: https 访问时"
+        "自动带上）"
+    ),
     "password_min_length": "密码最小长度",
     "password_history": "新密码不得与最近几次密码相同",
     "password_max_age_days": "密码有效期（天），到期后登录须修改",
@@ -74,6 +78,7 @@ class Settings(BaseSettings):
     login_lock_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
     login_attempts_per_address: Annotated[int, Field(ge=5, le=10000)] = 30
     trusted_proxies: str = ""
+    session_cookie_secure: bool = False
     password_min_length: Annotated[int, Field(ge=8, le=64)] = 10
     password_history: Annotated[int, Field(ge=1, le=24)] = 5
     password_max_age_days: Annotated[int, Field(ge=1, le=3650)] = 90

@@ -12,6 +12,7 @@ from console.core.actor import Actor
 from console.core.exporting import XLSX_MIME
 from console.core.paging import PageRequest
 from console.dictionaries import importing, service
+from console.ui.effects_state import toast
 from console.ui.form_state import FormMixin
 from console.ui.list_state import PagedListMixin
 
@@ -328,7 +329,7 @@ class DictionaryState(PagedListMixin, FormMixin, rx.State):
                 self.import_summary, self.import_ready = outcome.error or outcome.relogin, False
                 return
             self.import_open, self._import_payload = False, b""
-        yield rx.toast.success(
+        yield toast.success(
             f"导入完成：新增 {plan.count('add')}，修改 {plan.count('change')}，"
             f"停用 {plan.count('disable')}"
         )

@@ -22,7 +22,8 @@ from console.core.actor import Actor
 from console.core.clock import to_local_text, utcnow
 from console.core.errors import Forbidden, NotFound, ValidationFailed
 from console.iam import second_factor_service as factors
-from console.iam.models import AdminResetRequest, LoginSession, User
+from console.iam.login_session_service import end_open_sessions
+from console.iam.models import AdminResetRequest, User
 from console.iam.passwords import generate_password, hash_password
 from console.iam.separation import ADMIN_LABELS, THREE_ADMINS, holds_admin_role
 
@@ -170,11 +171,7 @@ def confirm_reset(*, session: Session, actor: Actor, request_id: int) -> str:
     )
     user.updated_at = now
     session.add(user)
-    for login in session.exec(
-        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-    ).all():
-        login.ended_at, login.end_reason = now, "password_reset"
-        session.add(login)
+    end_open_sessions(session, user_id=user.id, reason="password_reset")
     record(
         session,
         actor=actor,

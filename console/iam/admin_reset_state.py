@@ -7,6 +7,7 @@ import reflex as rx
 from console.iam import admin_reset_service as resets
 from console.iam.admin_reset_service import ResetRequestRow
 from console.ui.actions import call
+from console.ui.effects_state import toast
 from console.ui.session import session_token
 
 
@@ -61,9 +62,9 @@ class AdminResetState(rx.State):
             lambda s, a: resets.request_reset(session=s, actor=a, user_id=user_id, kind=kind),
         )
         if not outcome.ok:
-            yield rx.toast.error(outcome.error or outcome.relogin)
+            yield toast.error(outcome.error or outcome.relogin)
             return
-        yield rx.toast.success("已提交申请，须另一名管理员确认后生效")
+        yield toast.success("已提交申请，须另一名管理员确认后生效")
         yield AdminResetState.load
 
     @rx.event
@@ -88,11 +89,11 @@ class AdminResetState(rx.State):
             token, lambda s, a: resets.confirm_reset(session=s, actor=a, request_id=request_id)
         )
         if not outcome.ok:
-            yield rx.toast.error(outcome.error or outcome.relogin)
+            yield toast.error(outcome.error or outcome.relogin)
             return
         async with self:
             self.one_time_password, self.one_time_account = outcome.value or "", account
-        yield rx.toast.success("已重置；账号本人下次登录时会看到这次重置的说明")
+        yield toast.success("已重置；账号本人下次登录时会看到这次重置的说明")
         yield AdminResetState.load
 
     @rx.event

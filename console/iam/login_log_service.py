@@ -27,6 +27,12 @@ OUTCOME_LABELS = {
     LoginOutcome.SUPERSEDED.value: "被新登录替代",
     LoginOutcome.TENANT_SUSPENDED.value: "租户停用",
     LoginOutcome.PASSWORD_EXPIRED.value: "密码过期",
+    LoginOutcome.RATE_LIMITED.value: "尝试过于频繁",
+    LoginOutcome.SECOND_FACTOR_BOUND.value: "绑定动态验证码",
+    LoginOutcome.SECOND_FACTOR_RESET.value: "重置动态验证码",
+    LoginOutcome.UNLOCKED.value: "解除锁定",
+    LoginOutcome.MAX_AGE.value: "会话到达最长时长",
+    LoginOutcome.ADDRESS_REFUSED.value: "来源地址不允许",
 }
 
 

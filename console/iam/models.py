@@ -42,6 +42,7 @@ class LoginOutcome(StrEnum):
     SECOND_FACTOR_RESET = "second_factor_reset"
     UNLOCKED = "unlocked"
     MAX_AGE = "max_age"
+    ADDRESS_REFUSED = "address_refused"
 
 
 ORG_KIND_LABELS = {
@@ -198,6 +199,17 @@ class SecurityPolicy(SQLModel, table=True):
     password_min_length: int
     password_history: int
     password_max_age_days: int
+    updated_by: str = Field(default="", max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
+
+
+class AdminNetwork(SQLModel, table=True):
+    """The networks an administrator (系统/安全/审计) may sign in from; absent = the default."""
+
+    __tablename__ = "iam_admin_network"
+
+    admin: str = Field(primary_key=True, max_length=16)
+    networks: str = Field(max_length=2000)
     updated_by: str = Field(default="", max_length=64)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(nullable=False))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from console.iam.policy_state import FactRow, PolicyRow, PolicyState
+from console.iam.policy_state import FactRow, NetworkRow, PolicyRow, PolicyState
 from console.ui.components import error_callout, page_heading, simple_table
 from console.ui.navigation import section_by_key
 from console.ui.session import session_port
@@ -26,6 +26,67 @@ def _policy_row(row: PolicyRow) -> rx.Component:
             data_testid=f"policy-{row.name}",
         ),
         rx.text(row.bounds, color_scheme="gray", size="2"),
+    )
+
+
+def _network_form(row: NetworkRow) -> rx.Component:
+    error = PolicyState.network_errors.get(row.admin, "")
+    return rx.form(
+        rx.vstack(
+            rx.hstack(
+                rx.text(row.label, weight="medium"),
+                rx.text(row.note, size="1", color_scheme="gray"),
+                spacing="2",
+                align="baseline",
+            ),
+            rx.el.input(type="hidden", name="admin", value=row.admin),
+            rx.text_area(
+                name="networks",
+                default_value=row.networks,
+                read_only=~PolicyState.can_write,
+                rows="2",
+                width="100%",
+                placeholder="如 10.0.0.0/8, 192.168.1.20, ::1",
+                on_change=lambda value: PolicyState.check_networks(row.admin, value),
+                data_testid=f"networks-{row.admin}",
+            ),
+            rx.cond(
+                error != "",
+                rx.text(
+                    error, color_scheme="red", size="2", data_testid=f"networks-error-{row.admin}"
+                ),
+            ),
+            rx.cond(
+                PolicyState.can_write,
+                rx.button(
+                    "保存",
+                    type="submit",
+                    size="1",
+                    variant="soft",
+                    data_testid=f"networks-save-{row.admin}",
+                ),
+            ),
+            spacing="1",
+            width="100%",
+        ),
+        on_submit=PolicyState.save_networks,
+        width="100%",
+    )
+
+
+def _networks_card() -> rx.Component:
+    return rx.card(
+        rx.heading("管理员登录地址限制", size="4", margin_bottom="4px"),
+        rx.text(
+            "三员只能从下列地址或网段登录（逗号分隔，支持 IPv4、IPv6 与 CIDR）；"
+            "其他地址的登录一律按账号或密码错误处理，并记入登录日志。",
+            size="2",
+            color_scheme="gray",
+            margin_bottom="8px",
+        ),
+        rx.vstack(rx.foreach(PolicyState.networks, _network_form), spacing="4", width="100%"),
+        width="100%",
+        max_width="720px",
     )
 
 
@@ -75,6 +136,7 @@ def settings_page() -> rx.Component:
         page_heading(SECTION.label, "安全策略与运行参数；修改均记入操作日志"),
         error_callout(PolicyState.error),
         policy,
+        _networks_card(),
         facts,
         _jobs_card(),
         spacing="4",

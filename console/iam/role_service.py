@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from console.audit.service import record
+from console.audit.service import record, separation_refusals_logged
 from console.authz import service as authz
 from console.authz.catalogue import all_permissions, describe
 from console.authz.enforcer import POLICY_DIR
@@ -151,7 +151,10 @@ def create_role(
         raise ValidationFailed(f"应为{'/'.join(CATEGORIES)}之一", field="角色类别")
     permissions = set(permissions or set())
     _check_permissions(permissions)
-    check_three_admin_permissions(permissions)
+    with separation_refusals_logged(
+        actor=actor, obj=OBJ, action="write", tenant=tenant_code or "", target=code
+    ):
+        check_three_admin_permissions(permissions)
     role = Role(
         code=code,
         name=name.strip(),
@@ -210,8 +213,11 @@ def set_permissions(
     authz.require(actor, OBJ, "write", target=code)
     role = _load(session, code)
     _check_permissions(permissions)
-    check_three_admin_permissions(permissions)
-    _check_holders(session, code, permissions)
+    with separation_refusals_logged(
+        actor=actor, obj=OBJ, action="write", tenant=role.tenant_code or "", target=code
+    ):
+        check_three_admin_permissions(permissions)
+        _check_holders(session, code, permissions)
     before = authz.role_permissions(session, role_code=code)
     authz.set_role_permissions(
         session,

@@ -11,7 +11,8 @@ from console.core.errors import AuthenticationFailed, UserError
 from console.core.logging import request_context
 from console.iam import second_factor_service as factors
 from console.iam import service
-from console.iam.state import SECOND_FACTOR_ROUTE, SessionState, login_url, safe_next
+from console.iam.paths import SECOND_FACTOR_ROUTE, login_url, safe_next
+from console.iam.state import SessionState
 
 
 def _begin(token: str) -> factors.Enrolment | None:

@@ -17,6 +17,7 @@ from console.core.clock import CHINA_TZ, utcnow
 from console.core.crypto import sm3_hex
 from console.core.errors import AuthenticationFailed, ValidationFailed
 from console.core.settings import get_settings
+from console.iam import admin_network_service as admin_networks
 from console.iam import second_factor_service as factors
 from console.iam import throttle
 from console.iam.models import (
@@ -247,15 +248,32 @@ def authenticate(
             session, account=account, outcome=LoginOutcome.FAILURE, reason="账号不存在", **origin
         )
         _commit_and_refuse(session, BAD_CREDENTIALS)
-    password_ok = verify_password(user.password_hash, password)  # always: same time for all
+    # Always one Argon2 verification, the same time for all: an account without a usable
+    # password here (synced from the platform, say) is checked against the dummy hash.
+    usable = user.password_hash.startswith("$argon2")
+    password_ok = verify_password(user.password_hash if usable else _DUMMY_HASH, password)
+    password_ok = password_ok and usable
     refusal = _refusal(session, user, now, password_ok=password_ok)
     if refusal is not None:
         outcome, seen, note = refusal
         _record(session, account=account, user=user, outcome=outcome, reason=note or seen, **origin)
         _commit_and_refuse(session, seen)
+    assert user.id is not None
+    address_refused = admin_networks.refusal_for(session, user_id=user.id, address=client_ip)
+    if address_refused:  # reads like a wrong password; not counted, the address is the cause
+        guess = "密码正确" if password_ok else "密码错误"
+        reason = f"{address_refused}（{guess}）"
+        _record(
+            session,
+            account=account,
+            user=user,
+            outcome=LoginOutcome.ADDRESS_REFUSED,
+            reason=reason,
+            **origin,
+        )
+        _commit_and_refuse(session, BAD_CREDENTIALS)
     if not password_ok:
         _commit_and_refuse(session, _count_failure(session, user, now=now, origin=origin))
-    assert user.id is not None
     if factors.factor_of(session, user.id) is not None:
         raise SecondFactorNeeded(user.id)
     if needs_rehash(user.password_hash):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlencode
 
 import reflex as rx
 from sqlmodel import Session
@@ -18,59 +18,28 @@ from console.core.errors import AuthenticationFailed, UserError
 from console.core.logging import request_context
 from console.core.settings import get_settings
 from console.iam import service, throttle
+from console.iam.cookie_service import BEGIN_PATH, END_PATH, cookie_token, sign_in_ticket
 from console.iam.passwords import policy_checks
+from console.iam.paths import (
+    ACCOUNT_ROUTE,
+    CHANGE_PASSWORD_ROUTE,
+    SECOND_FACTOR_ROUTE,
+    login_url,
+    safe_next,
+)
 from console.iam.policy_service import effective_policy
 from console.tenancy import service as tenancy
 from console.tenancy.models import Tenant
 from console.ui.actions import call
+from console.ui.effects_state import navigate, toast
 from console.ui.navigation import SECTIONS, section_for_path
 from console.ui.session import SessionPort, provide_session
 
-SESSION_COOKIE = "bdc_session"
 # Section key → the page state's ``load`` handler; the guard fires it only once the page is
 # known to be permitted (registered by console.console when pages are added).
 PAGE_LOADERS: dict[str, object] = {}
-LOGIN_ROUTE = "/login"
-CHANGE_PASSWORD_ROUTE = "/change-password"
-SECOND_FACTOR_ROUTE = "/second-factor"
 # The second step of a sign-in must follow the first within this many seconds.
 SECOND_STEP_SECONDS = 300
-ACCOUNT_ROUTE = "/account"
-
-
-def _fully_unquoted(text: str) -> str:
-    for _ in range(4):  # %252F → %2F → /: decode until nothing changes
-        decoded = unquote(text)
-        if decoded == text:
-            break
-        text = decoded
-    return text
-
-
-def safe_next(target: str | None) -> str:
-    r"""Only a path on this site may follow a sign-in; anything else lands on the overview.
-
-    Checked after decoding every layer of %-encoding: control characters (browsers drop tabs
-    and newlines, so ``/\t/host`` becomes ``//host``), backslashes (read as ``/``), ``//``,
-    schemes and hosts are all refused.
-    """
-    text = _fully_unquoted(target or "")
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text) or "\\" in text:
-        return "/"
-    if not text.startswith("/") or text.startswith("//"):
-        return "/"
-    parts = urlsplit(text)
-    if parts.scheme or parts.netloc:
-        return "/"
-    if parts.path.rstrip("/") in {LOGIN_ROUTE, CHANGE_PASSWORD_ROUTE, SECOND_FACTOR_ROUTE}:
-        return "/"
-    return text
-
-
-def login_url(next_path: str, *, reason: str = "") -> str:
-    """Login page URL that returns to ``next_path`` afterwards."""
-    url = f"{LOGIN_ROUTE}?next={quote(safe_next(next_path), safe='/')}"
-    return f"{url}&reason={quote(reason)}" if reason else url
 
 
 def tenant_label(tenant_code: str, names: dict[str, str]) -> str:
@@ -127,22 +96,21 @@ def _shell_view(actor: Actor, path: str) -> ShellView:
     )
 
 
-def _end_session(token: str) -> None:
-    with request_context(), session_scope() as session:
-        service.end_session(session=session, token=token)
+def _check_page(token: str, route: str) -> tuple[Actor, ShellView, str]:
+    """Resolve the session, compute what the shell shows on ``route`` and any notice to read.
 
-
-def _check_page(token: str, route: str) -> tuple[Actor, ShellView]:
-    """Resolve the session and compute what the shell shows on ``route``."""
+    The notice (a reset by others) is shown on the first page after signing in; the user row
+    is already loaded by the session check, so looking costs no query.
+    """
     with request_context(), session_scope() as session:
         actor = service.resolve_session(session=session, token=token)
-    return actor, _shell_view(actor, route)
+        notice = service.pop_security_notice(session=session, user_id=actor.user_id)
+    return actor, _shell_view(actor, route), notice
 
 
 class SessionState(rx.State):
     """The logged-in user as the browser may see it; the token's digest stays server-side."""
 
-    token: str = rx.Cookie("", name=SESSION_COOKIE, same_site="strict")
     authenticated: bool = False
     user_label: str = ""
     account: str = ""
@@ -164,8 +132,15 @@ class SessionState(rx.State):
             self.page_denied = view.page_denied
             self.tenant_options = view.tenant_options
 
+    @property
+    def token(self) -> str:
+        """The session token from the HttpOnly cookie sent with this tab's websocket handshake.
+
+        Page script cannot read the cookie, so it is never in the browser-bound state.
+        """
+        return cookie_token(self.router.headers.cookie)
+
     def _forget(self) -> None:
-        self.token = ""
         self.authenticated = False
         self.user_label = self.account = self.tenant_label = self.context_tenant = ""
         self.allowed_sections, self.tenant_options, self.page_denied = [], [], False
@@ -183,7 +158,7 @@ class SessionState(rx.State):
         async with self:
             path, route, token = self._current_path(), self.router.url.path, self.token
         try:
-            actor, view = await asyncio.to_thread(_check_page, token, route)
+            actor, view, notice = await asyncio.to_thread(_check_page, token, route)
         except AuthenticationFailed as refused:
             reason = "" if refused.message == service.SESSION_INVALID else refused.message
             async with self:
@@ -192,6 +167,8 @@ class SessionState(rx.State):
             return
         async with self:
             self._show(actor, view)
+        if notice:
+            yield toast.warning(notice, duration=20_000, close_button=True)
         if route.rstrip("/") == CHANGE_PASSWORD_ROUTE:
             yield ChangePasswordState.load
             return
@@ -224,19 +201,15 @@ class SessionState(rx.State):
         if outcome.relogin:
             yield rx.redirect(login_url(path, reason=outcome.relogin), replace=True)
         elif not outcome.ok:
-            yield rx.toast.error(outcome.error)
+            yield toast.error(outcome.error)
         else:
             yield rx.redirect(path, replace=True)
 
-    @rx.event(background=True)
-    async def logout(self):
-        """End the server-side session and return to the login page."""
-        async with self:
-            token = self.token
-        await asyncio.to_thread(_end_session, token)
-        async with self:
-            self._forget()
-        yield rx.redirect(f"{LOGIN_ROUTE}?reason={quote('您已安全退出')}", replace=True)
+    @rx.event
+    def logout(self) -> rx.event.EventSpec:
+        """Load the route that ends the server-side session and clears the HttpOnly cookie."""
+        self._forget()
+        return navigate(END_PATH)
 
 
 def _login(account: str, password: str, client_ip: str, user_agent: str) -> tuple[str, Actor]:
@@ -248,11 +221,6 @@ def _login(account: str, password: str, client_ip: str, user_agent: str) -> tupl
             client_ip=client_ip,
             user_agent=user_agent,
         )
-
-
-def _pop_notice(user_id: int) -> str:
-    with request_context(), session_scope() as session:
-        return service.pop_security_notice(session=session, user_id=user_id)
 
 
 def _second_step(user_id: int, code: str, client_ip: str, user_agent: str) -> tuple[str, Actor]:
@@ -369,24 +337,18 @@ class LoginState(rx.State):
         async for event in self._enter(*signed_in):
             yield event
 
-    async def _enter(self, token: str, actor: Actor):
-        """Hand the session to the browser and go on: password change, enrolment or target."""
+    async def _enter(self, token: str, _actor: Actor):
+        """Hand the session to the browser as an HttpOnly cookie, through an HTTP route.
+
+        The page guard of the target then sends the user on to a forced password change or
+        enrolment and shows any notice about the account.
+        """
         async with self:
-            session_state = await self.get_state(SessionState)
-            session_state.token = token
-            session_state._show(actor)
             self.submitting, self.step = False, "password"
             self._pending_user, self._pending_since = 0, 0.0
             target = safe_next(self.router.url.query_parameters.get("next"))
-        notice = await asyncio.to_thread(_pop_notice, actor.user_id)
-        if notice:
-            yield rx.toast.warning(notice, duration=20_000, close_button=True)
-        if actor.must_change_password:
-            yield rx.redirect(f"{CHANGE_PASSWORD_ROUTE}?next={quote(target, safe='/')}")
-        elif actor.must_enrol_second_factor:
-            yield rx.redirect(f"{SECOND_FACTOR_ROUTE}?next={quote(target, safe='/')}")
-        else:
-            yield rx.redirect(target)
+        ticket = sign_in_ticket(token=token)
+        yield navigate(f"{BEGIN_PATH}?{urlencode({'ticket': ticket, 'next': target})}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -489,7 +451,7 @@ class ChangePasswordState(rx.State):
             return
         async with self:
             self.submitting = False
-        yield rx.toast.success("密码已修改", duration=3000)
+        yield toast.success("密码已修改", duration=3000)
         yield rx.redirect(target)
 
 

@@ -17,6 +17,8 @@ from console.core.errors import UserError, ValidationFailed
 from console.core.tabular import read_table
 from console.iam.inactivity_service import NO_PASSWORD as INACTIVITY_NO_PASSWORD
 from console.iam.models import Organization, User, UserStatus
+from console.iam.separation import holds_admin_role
+from console.iam.token_service import revoke_all_tokens
 from console.iam.user_service import OBJ, UserDraft, check_person, insert_user, protect
 from console.tenancy.scope import Scope, scope_of
 
@@ -95,6 +97,10 @@ def _org_id(session: Session, tenant_code: str, uscc: str) -> int | None:
     return org.id
 
 
+# ``User.disabled_reason`` of an account the 一体化平台 disabled (sync may enable it again).
+SYNC_DISABLED = "sync"
+
+
 def _apply(session: Session, row: dict[str, str]) -> str:
     account = row.get("account", "").strip()
     tenant = row.get("tenant_code", "").strip()
@@ -154,8 +160,15 @@ def _update_existing(
         user.org_id, user.post = org_id, row.get("post", "").strip()
     disabling = status == "disabled" and user.status != UserStatus.DISABLED.value
     enabling = status == "active" and user.status == UserStatus.DISABLED.value
+    if enabling and user.disabled_reason not in ("", SYNC_DISABLED):
+        enabling = False  # disabled here (idle, say): only a person here enables it again
+    if (disabling or enabling) and holds_admin_role(session, user.id):
+        raise ValidationFailed("三员账号只能由安全管理员在控制台启用或停用", field="status")
     if disabling or enabling:
         user.status = status
+        user.disabled_reason = SYNC_DISABLED if disabling else ""
+    if disabling:
+        revoke_all_tokens(session, user_id=user.id)
     if not (changed or disabling or enabling):
         return "unchanged"
     user.updated_at = utcnow()

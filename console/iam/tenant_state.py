@@ -15,6 +15,7 @@ from console.iam.user_service import count_by_tenant
 from console.tenancy import service
 from console.tenancy.models import TenantStatus
 from console.ui.actions import call
+from console.ui.effects_state import toast
 from console.ui.list_state import PagedListMixin
 
 PAGE_SIZE = 20
@@ -143,7 +144,7 @@ class TenantsState(PagedListMixin, rx.State):
                 self.form_error, self.form_field = outcome.error or outcome.relogin, outcome.field
                 return
             self.edit_open = False
-        yield rx.toast.success(f"租户 {draft.name} 已保存")
+        yield toast.success(f"租户 {draft.name} 已保存")
         yield TenantsState.load
 
     @rx.event
@@ -175,5 +176,5 @@ class TenantsState(PagedListMixin, rx.State):
                 self.status_error = outcome.error or outcome.relogin
                 return
             self.status_open = False
-        yield rx.toast.success("租户已停用" if suspend else "租户已启用")
+        yield toast.success("租户已停用" if suspend else "租户已启用")
         yield TenantsState.load

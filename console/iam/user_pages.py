@@ -31,6 +31,7 @@ from console.ui.components import (
     status_badge,
 )
 from console.ui.navigation import section_by_key
+from console.ui.session import session_port
 from console.ui.shell import shell
 from console.ui.widgets import (
     action_button,
@@ -76,7 +77,7 @@ COLUMNS = (
 
 def _bulk_actions() -> rx.Component:
     return rx.cond(
-        UsersState.can_write & (UsersState.selected_ids.length() > 0),
+        (UsersState.can_write | UsersState.can_unlock) & (UsersState.selected_ids.length() > 0),
         rx.hstack(
             rx.text("已选 ", UsersState.selected_ids.length(), " 个", size="2"),
             action_button(
@@ -172,8 +173,13 @@ def _actions(user: UserView) -> rx.Component:
                     (
                         rx.cond(enable, "启用", "停用"),
                         UsersState.ask_status(user.id, user.account, enable),
-                        UsersState.can_write,
-                        None,
+                        # Administrators' accounts: the security administrator's, not their own.
+                        rx.cond(
+                            user.administrator,
+                            UsersState.can_unlock & (user.account != session_port().state.account),
+                            UsersState.can_write,
+                        ),
+                        "action-status",
                     ),
                     (
                         "分配角色",

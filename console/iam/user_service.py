@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from console.audit.service import record, record_denial
+from console.audit.service import record, record_denial, separation_refusals_logged
 from console.authz import service as authz
 from console.authz.catalogue import all_permissions, describe
 from console.core.actor import Actor
@@ -23,7 +23,8 @@ from console.core.paging import Page, PageRequest, contains, paginate
 from console.core.settings import get_settings
 from console.dictionaries import lookup
 from console.iam.inactivity_service import INACTIVE, exempt_clause
-from console.iam.models import LoginSession, Organization, Role, User, UserStatus
+from console.iam.login_session_service import end_open_sessions
+from console.iam.models import Organization, Role, User, UserStatus
 from console.iam.passwords import generate_password, hash_password
 from console.iam.role_service import THREE_ADMINS, check_three_admin_permissions
 from console.iam.separation import (
@@ -392,20 +393,53 @@ def set_status(*, session: Session, actor: Actor, user_id: int, enabled: bool) -
     )[0]
 
 
+ADMIN_STATUS_REFUSED = "三员分立：只有安全管理员可以启用或停用管理员账号"
+OWN_DISABLE_REFUSED = "不能停用自己的账号"
+
+
+def _ensure_may_switch(session: Session, actor: Actor, user: User, *, enabled: bool) -> None:
+    """Administrators' accounts are the security administrator's alone, never their own.
+
+    Raises:
+        Forbidden: not the actor's to switch (logged).
+        ValidationFailed: disabling one's own account (logged).
+    """
+    assert user.id is not None
+    action = "disable" if not enabled else "enable"
+    if user.id == actor.user_id and not enabled:
+        record_denial(
+            actor=actor,
+            obj=OBJ,
+            action=action,
+            tenant=user.tenant_code,
+            target=user.account,
+            reason=OWN_DISABLE_REFUSED,
+        )
+        raise ValidationFailed(OWN_DISABLE_REFUSED, field="状态")
+    if not holds_admin_role(session, user.id):
+        authz.require(actor, OBJ, "write", tenant=user.tenant_code, target=user.account)
+        return
+    if not authz.can(actor, OBJ, "unlock", tenant=user.tenant_code):
+        record_denial(
+            actor=actor,
+            obj=OBJ,
+            action=action,
+            tenant=user.tenant_code,
+            target=user.account,
+            reason=ADMIN_STATUS_REFUSED,
+        )
+        raise Forbidden(ADMIN_STATUS_REFUSED)
+
+
 def set_status_many(
     *, session: Session, actor: Actor, user_ids: list[int], enabled: bool
 ) -> list[User]:
     """Enable or disable several accounts at once: all are checked before any is changed."""
     if not user_ids:
         raise ValidationFailed("请先勾选用户", field="用户")
-    users = [_load(session, actor, uid, action="write") for uid in user_ids]
+    users = [_load(session, actor, uid, action="read") for uid in user_ids]
     for user in users:
-        assert user.id is not None
-        # Administrators' accounts are the security administrator's alone to switch.
-        action = "unlock" if holds_admin_role(session, user.id) else "write"
-        authz.require(actor, OBJ, action, tenant=user.tenant_code, target=user.account)
-        if user.id == actor.user_id and not enabled:
-            raise ValidationFailed("不能停用自己的账号", field="状态")
+        _ensure_may_switch(session, actor, user, enabled=enabled)
     for user in users:
         before = user.status
         user.status = (UserStatus.ACTIVE if enabled else UserStatus.DISABLED).value
@@ -509,11 +543,7 @@ def unlock_and_reset(*, session: Session, actor: Actor, user_id: int) -> str:
     user.locked_until = None
     user.updated_at = utcnow()
     session.add(user)
-    for login in session.exec(
-        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-    ).all():
-        login.ended_at, login.end_reason = utcnow(), "password_reset"
-        session.add(login)
+    end_open_sessions(session, user_id=user.id, reason="password_reset")
     record(
         session,
         actor=actor,
@@ -551,7 +581,10 @@ def assign_roles(*, session: Session, actor: Actor, user_id: int, roles: tuple[s
     )  # fmt: skip
     if user.id == actor.user_id:
         raise ValidationFailed("不能修改自己的角色", field="角色")
-    _check_roles(session, roles, user.tenant_code)
+    with separation_refusals_logged(
+        actor=actor, obj=OBJ, action="grant", tenant=user.tenant_code, target=user.account
+    ):
+        _check_roles(session, roles, user.tenant_code)
     _denied_grant(
         actor, user, lambda: ensure_owner_holds_the_keys(session, user_id=user_id, roles=set(roles))
     )

@@ -14,6 +14,7 @@ from console.interfaces import probe_service, registry_service
 from console.interfaces.models import HEALTH_LABELS
 from console.tenancy.scope import scope_of
 from console.ui.actions import call
+from console.ui.effects_state import toast
 from console.ui.form_state import FilterMixin, FormMixin
 from console.ui.list_state import PagedListMixin
 
@@ -140,13 +141,13 @@ class InterfacesState(PagedListMixin, FilterMixin, FormMixin, rx.State):
         async with self:
             self.probing_id = 0
         if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error_text)
+            yield toast.error(outcome.error_text)
             return
         probe = outcome.value
         if probe.ok:
-            yield rx.toast.success(f"连接正常：HTTP {probe.status_code}，{probe.latency_ms} 毫秒")
+            yield toast.success(f"连接正常：HTTP {probe.status_code}，{probe.latency_ms} 毫秒")
         else:
-            yield rx.toast.error(f"连接失败：{probe.error}（{probe.latency_ms} 毫秒）")
+            yield toast.error(f"连接失败：{probe.error}（{probe.latency_ms} 毫秒）")
         yield InterfacesState.load
 
     # --- enable / delete ------------------------------------------------------------------

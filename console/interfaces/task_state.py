@@ -13,6 +13,7 @@ from console.interfaces import task_service
 from console.tenancy.scope import scope_of
 from console.ui.actions import call
 from console.ui.choice import Choice
+from console.ui.effects_state import toast
 from console.ui.form_state import FormMixin
 from console.ui.list_state import PagedListMixin
 
@@ -215,9 +216,9 @@ class SharingTasksState(PagedListMixin, FormMixin, rx.State):
             token = await self._token()
         outcome = await call(token, start)
         if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error_text)
+            yield toast.error(outcome.error_text)
             return
-        yield rx.toast.success(started_text)
+        yield toast.success(started_text)
         yield SharingTasksState.load
         # The worker opens its own short transactions, so the page sees progress as it goes.
         await asyncio.to_thread(task_service.execute_run, run_id=outcome.value)

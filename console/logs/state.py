@@ -15,6 +15,7 @@ from console.logs import export, search
 from console.logs.contract import STREAM_LABELS
 from console.logs.search import COLUMN_LABELS
 from console.ui.actions import call
+from console.ui.effects_state import toast
 from console.ui.form_state import FormMixin
 from console.ui.list_state import PagedListMixin
 
@@ -171,7 +172,7 @@ class AuditState(PagedListMixin, FormMixin, rx.State):
             self.trace_loading = False
             if not outcome.ok:
                 self.trace_open = False
-                yield rx.toast.error(outcome.error_text)
+                yield toast.error(outcome.error_text)
                 return
             self.trace = [
                 TraceView(e.time, e.title, e.detail, e.failed, e.gap_before)
@@ -200,10 +201,10 @@ class AuditState(PagedListMixin, FormMixin, rx.State):
         async with self:
             self.exporting = False
         if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error_text)
+            yield toast.error(outcome.error_text)
             return
         ticket = export.issue_ticket(session_token=token, query=query, fmt=fmt, now=time.time())
-        yield rx.toast.info(f"正在导出 {outcome.value:,} 条，浏览器将显示下载进度")
+        yield toast.info(f"正在导出 {outcome.value:,} 条，浏览器将显示下载进度")
         yield rx.download(
             url=f"/api/v1/exports/logs?ticket={quote(ticket, safe='')}",
             filename=f"{STREAM_LABELS[query.stream]}.{fmt}",

@@ -22,6 +22,7 @@ from console.reports.definitions import definitions
 from console.reports.service import ReportRow, SubscriptionRow
 from console.ui.actions import call
 from console.ui.choice import Choice
+from console.ui.effects_state import toast
 from console.ui.list_state import PagedListMixin
 
 PAGE_SIZE = 20
@@ -220,7 +221,7 @@ class ReportsState(PagedListMixin, rx.State):
         if not period:
             async with self:
                 self.generating = False
-            yield rx.toast.error("期间：请选择要生成的月份或季度")
+            yield toast.error("期间：请选择要生成的月份或季度")
             return
         outcome = await call(
             token,
@@ -237,9 +238,9 @@ class ReportsState(PagedListMixin, rx.State):
         async with self:
             self.generating = False
         if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error_text)
+            yield toast.error(outcome.error_text)
             return
-        yield rx.toast.info("已开始生成，完成后可在列表中下载")
+        yield toast.info("已开始生成，完成后可在列表中下载")
         async with self:
             self.page = 1
         yield ReportsState.load
@@ -256,7 +257,7 @@ class ReportsState(PagedListMixin, rx.State):
             lambda s, a: service.check_download(session=s, actor=a, report_id=report_id, fmt=fmt),
         )
         if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error_text)
+            yield toast.error(outcome.error_text)
             return
         ticket = seal_ticket(
             session_token=token, payload={"r": report_id, "f": fmt}, now=time.time()

@@ -27,6 +27,7 @@ from console.stats.service import (
 )
 from console.ui.actions import call
 from console.ui.choice import Choice
+from console.ui.effects_state import toast
 from console.ui.list_state import PagedListMixin
 
 DRILL_PAGE = 20
@@ -323,7 +324,7 @@ class StatisticsState(PeriodMixin, PagedListMixin, rx.State):
         async with self:
             self.exporting = False
         if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error_text)
+            yield toast.error(outcome.error_text)
             return
         mime = XLSX_MIME if fmt == "xlsx" else "text/csv"
         yield rx.download(data=outcome.value, filename=f"统计分析.{fmt}", mime_type=mime)
@@ -383,9 +384,9 @@ class StatisticsState(PeriodMixin, PagedListMixin, rx.State):
         async with self:
             self.saving = False
         if not outcome.ok:
-            yield rx.toast.error(outcome.error_text)
+            yield toast.error(outcome.error_text)
             return
-        yield rx.toast.success(f"已保存视图「{name}」")
+        yield toast.success(f"已保存视图「{name}」")
         yield StatisticsState.load_views
 
     @rx.event

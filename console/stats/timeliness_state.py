@@ -18,6 +18,7 @@ from console.stats.timeliness_service import (
     timeliness,
 )
 from console.ui.actions import call
+from console.ui.effects_state import toast
 from console.ui.list_state import PagedListMixin
 from console.workflows.models import LEGAL_LIMIT_WORKDAYS
 
@@ -178,9 +179,9 @@ class TimelinessState(PeriodMixin, PagedListMixin, rx.State):
             if outcome.ok:
                 self.limit_open = False
         if not outcome.ok:
-            yield rx.toast.error(outcome.error_text)
+            yield toast.error(outcome.error_text)
             return
-        yield rx.toast.success("承诺时限已更新，按时办结率已按新时限重算")
+        yield toast.success("承诺时限已更新，按时办结率已按新时限重算")
         yield TimelinessState.load
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from console.core.actor import Actor
 from console.ui.actions import Outcome, call
+from console.ui.effects_state import toast
 
 Operation = Callable[[Session, Actor], Any]
 Event = rx.event.EventSpec | rx.event.EventHandler
@@ -62,7 +63,7 @@ class FormMixin(rx.State, mixin=True):
         """
         outcome = await self._call(operation)
         if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error_text)
+            yield toast.error(outcome.error_text)
             return
         async with self:
             follow_up = show(outcome.value)
@@ -88,7 +89,7 @@ class FormMixin(rx.State, mixin=True):
             async with self:
                 setattr(self, busy, False)
         if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error or outcome.relogin)
+            yield toast.error(outcome.error or outcome.relogin)
             return
         for event in deliver(outcome.value):
             yield event
@@ -102,7 +103,7 @@ class FormMixin(rx.State, mixin=True):
             text, count = value
             return [
                 rx.download(data=text, filename=filename),
-                rx.toast.success(done.format(count=count)),
+                toast.success(done.format(count=count)),
             ]
 
         async for event in self._deliver(operation, deliver, busy=busy):
@@ -124,7 +125,7 @@ class FormMixin(rx.State, mixin=True):
         """
         outcome = await self._call(operation)
         if not outcome.ok and error is None:
-            yield rx.toast.error(outcome.error or outcome.relogin)
+            yield toast.error(outcome.error or outcome.relogin)
             return
         async with self:
             if not outcome.ok:
@@ -134,5 +135,5 @@ class FormMixin(rx.State, mixin=True):
             if done is not None:
                 done(outcome.value)
         if success:
-            yield rx.toast.success(success)
+            yield toast.success(success)
         yield self._reload()  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from console.core.actor import Actor
 from console.ui.actions import Outcome, call
+from console.ui.effects_state import toast
 from console.ui.session import session_port, session_token
 
 
@@ -94,9 +95,9 @@ class PagedListMixin(rx.State, mixin=True):
             token = await self._token()
         outcome = await call(token, operation)
         if not outcome.ok:
-            yield rx.toast.error(outcome.error or outcome.relogin)
+            yield toast.error(outcome.error or outcome.relogin)
             return
-        yield rx.toast.success(success)
+        yield toast.success(success)
         yield self._reload()
 
     def _delete_one(self, session: Session, actor: Actor, key: str) -> None:

@@ -20,10 +20,12 @@ from console.core.actor import Actor
 class SessionPort:
     """What the shell needs of the session, and who answers it.
 
-    ``state`` is the Reflex state class holding the session as the browser sees it. It has
-    the vars ``token``, ``authenticated``, ``user_label``, ``account``, ``tenant_label``,
-    ``allowed_sections``, ``page_denied``, ``tenant_options`` (items with ``code`` and
-    ``name``) and ``context_tenant``, and the events ``logout`` and ``switch_tenant``.
+    ``state`` is the Reflex state class holding the session as the browser sees it. Its
+    ``token`` property reads the HttpOnly session cookie from the websocket handshake (never
+    a var, so never in the browser); it has the vars ``authenticated``, ``user_label``,
+    ``account``, ``tenant_label``, ``allowed_sections``, ``page_denied``, ``tenant_options``
+    (items with ``code`` and ``name``) and ``context_tenant``, and the events ``logout`` and
+    ``switch_tenant``.
     ``resolve`` turns a session token into its actor or raises ``AuthenticationFailed``.
     """
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import reflex as rx
 from sqlmodel import Session
@@ -22,6 +23,7 @@ from console.core.actor import Actor
 from console.core.errors import ValidationFailed
 from console.ui.actions import call
 from console.ui.choice import Choice
+from console.ui.effects_state import replace_url, toast
 from console.ui.session import session_token
 from console.workflows import editor_service, service
 from console.workflows.business_state import NONE, BusinessEditorMixin
@@ -158,11 +160,9 @@ class EditorState(DesignerMixin, BusinessEditorMixin, VersionsMixin, rx.State):
             if not failed:
                 self._open(outcome.value, kind, key)
         if failed:
-            yield rx.toast.error(outcome.error_text)
+            yield toast.error(outcome.error_text)
             return
-        yield rx.call_script(
-            f"window.history.replaceState(null, '', '/workflows?kind={kind}&key={key}')"
-        )
+        yield replace_url(f"/workflows?{urlencode({'kind': kind, 'key': key})}")
 
     def _open(self, opened: _Opened, kind: str, key: str) -> None:
         """Show what was fetched (inside the lock)."""
@@ -248,7 +248,7 @@ class EditorState(DesignerMixin, BusinessEditorMixin, VersionsMixin, rx.State):
     def close(self):
         """Back to the list (the page's 返回列表 reloads it: what was saved here shows there)."""
         self.is_open = False
-        return rx.call_script("window.history.replaceState(null, '', '/workflows')")
+        return replace_url("/workflows")
 
     @rx.event
     def hide(self) -> None:
@@ -293,10 +293,10 @@ class EditorState(DesignerMixin, BusinessEditorMixin, VersionsMixin, rx.State):
             self.busy = False
             if not outcome.ok:
                 self.error = outcome.error_text
-                yield rx.toast.error(outcome.error_text)
+                yield toast.error(outcome.error_text)
                 return
             self.error = ""
-        yield rx.toast.success(success)
+        yield toast.success(success)
         yield self._reopen(kind, key)
 
 

@@ -13,6 +13,7 @@ import reflex as rx
 from console.authz.service import can
 from console.core.paging import PageRequest
 from console.ui.actions import call
+from console.ui.effects_state import toast
 from console.ui.list_state import PagedListMixin
 from console.workflows import draft_service, service
 from console.workflows.editor_state import EditorState
@@ -142,6 +143,6 @@ class WorkflowsState(PagedListMixin, rx.State):
                 self.create_error = outcome.error_text
                 return
             self.create_open = False
-        yield rx.toast.success(f"已新建 {key}（草稿 v1）")
+        yield toast.success(f"已新建 {key}（草稿 v1）")
         yield WorkflowsState.load
         yield EditorState.open_definition(kind.value, key.strip())

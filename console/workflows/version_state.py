@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from console.core.actor import Actor
 from console.ui.actions import call
+from console.ui.effects_state import toast
 from console.workflows import draft_service, inheritance_service, publish_service, service
 from console.workflows.models import Kind
 
@@ -235,7 +236,7 @@ class VersionsMixin(rx.State, mixin=True):
             self.diff_rows = [DiffView(r.section, r.item, r.change, r.left, r.right) for r in rows]
             self.usage = _usage_views(usage)
             if not rows:
-                yield rx.toast.info("两个版本内容相同")
+                yield toast.info("两个版本内容相同")
 
     # ---- BPMN ----------------------------------------------------------------------------
 
@@ -249,7 +250,7 @@ class VersionsMixin(rx.State, mixin=True):
             lambda s, a: draft_service.export_bpmn(session=s, actor=a, key=key, number=number),
         )
         if not outcome.ok or outcome.value is None:
-            yield rx.toast.error(outcome.error_text)
+            yield toast.error(outcome.error_text)
             return
         yield rx.download(data=outcome.value.encode("utf-8"), filename=f"{key}-v{number}.bpmn")
 
@@ -278,15 +279,13 @@ class VersionsMixin(rx.State, mixin=True):
         if not outcome.ok or outcome.value is None:
             async with self:
                 self.error = outcome.error_text
-            yield rx.toast.error(outcome.error_text)
+            yield toast.error(outcome.error_text)
             return
         _problems, skipped = outcome.value
         yield self._reopen(Kind.WORKFLOW.value, key)
         async with self:
             self.bpmn_skipped = skipped
-        yield rx.toast.success(
-            "已导入到草稿" + (f"，{len(skipped)} 个元素未导入" if skipped else "")
-        )
+        yield toast.success("已导入到草稿" + (f"，{len(skipped)} 个元素未导入" if skipped else ""))
 
 
 def _version_view(v: service.VersionRow) -> VersionView:

@@ -7,6 +7,7 @@ import urllib.request
 
 import pytest
 
+from console.api.security_headers import content_security_policy, inline_script_hashes
 from tests.support.server import ConsoleServer
 
 EXPECTED = {
@@ -43,3 +44,32 @@ def test_security_headers_on_pages_and_api(
     policy = headers["content-security-policy"]
     assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
     assert "unsafe-eval" not in policy and "*" not in policy
+    assert "strict-transport-security" not in headers  # plain HTTP on loopback
+
+
+def _directives(policy: str) -> dict[str, list[str]]:
+    parts = [part.split() for part in policy.split(";") if part.strip()]
+    return {part[0]: part[1:] for part in parts}
+
+
+@pytest.mark.parametrize("path", ["/login", "/users", "/statistics"])
+def test_every_inline_script_of_a_built_page_is_allowed_by_its_hash(
+    console_server: ConsoleServer, path: str
+) -> None:
+    with urllib.request.urlopen(f"{console_server.base_url}{path}", timeout=30) as response:
+        html = response.read().decode()
+        script_src = _directives(response.headers["content-security-policy"])["script-src"]
+    inline = inline_script_hashes(html)
+    assert inline, "a built page has inline scripts (hydration context)"
+    assert inline <= set(script_src)
+    assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+    assert _directives(response.headers["content-security-policy"])["connect-src"] == ["'self'"]
+
+
+def test_a_changed_inline_script_is_not_in_the_policy() -> None:
+    allowed = inline_script_hashes("<script>window.a = 1;</script>")
+    policy = content_security_policy(allowed)
+    assert inline_script_hashes("<script>window.a = 2;</script>").isdisjoint(
+        _directives(policy)["script-src"]
+    )
+    assert inline_script_hashes('<script src="/x.js"></script>') == set()

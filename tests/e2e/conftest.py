@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pyotp
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
 from console.core.clock import CHINA_TZ, utcnow
 from console.core.crypto import KeyRing
@@ -77,6 +77,40 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "locale": "zh-CN", "viewport": {"width": 1280, "height": 800}}
+
+
+# Reports each Content-Security-Policy violation of a page to the test through its console.
+_CSP_PROBE = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP-VIOLATION ${event.violatedDirective} ${event.blockedURI} `
+    + `${event.sourceFile}:${event.lineNumber}`);
+});
+"""
+
+
+@pytest.fixture
+def csp_violations(context: BrowserContext) -> list[str]:
+    """CSP violations reported by any page of the test's browser context."""
+    seen: list[str] = []
+
+    def watch(page: Page) -> None:
+        def on_console(message: ConsoleMessage) -> None:
+            text = message.text
+            if "CSP-VIOLATION" in text or "Content Security Policy" in text:
+                seen.append(f"{page.url}: {text}")
+
+        page.on("console", on_console)
+
+    context.add_init_script(_CSP_PROBE)
+    context.on("page", watch)
+    return seen
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(csp_violations: list[str]) -> Iterator[None]:
+    """Every browser test fails if a page it opened broke the Content-Security-Policy."""
+    yield
+    assert not csp_violations, "\n".join(csp_violations)
 
 
 @pytest.fixture

@@ -111,3 +111,23 @@ def test_ipv6_callers_are_counted_by_their_64(
         )
     assert _attempt("u_auditor", "wrong", address="2001:db8:1:2::99") == throttle.TOO_MANY_ATTEMPTS
     assert _attempt("u_auditor", "wrong", address="2001:db8:1:3::1") == service.BAD_CREDENTIALS
+
+
+def test_an_account_without_a_password_here_costs_the_same_argon2_work(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A synced account ("!" as its hash) must not answer faster than a real one."""
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.account == "u_reviewer")).one()
+        user.password_hash = "!"
+        session.add(user)
+    checked: list[str] = []
+    real = service.verify_password
+
+    def counting(password_hash: str, password: str) -> bool:
+        checked.append(password_hash)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(service, "verify_password", counting)
+    assert _attempt("u_reviewer", "!") == service.BAD_CREDENTIALS
+    assert len(checked) == 1 and checked[0].startswith("$argon2")

@@ -67,3 +67,10 @@ def test_a_county_auditor_sees_only_own_county_accounts(world: World) -> None:
     seen = set(_accounts(auditor))
     assert "u_window_clerk" in seen
     assert not seen & {"binjiang_admin", "ghost", "u_sys_admin"}
+
+
+def test_every_login_outcome_has_a_chinese_label() -> None:
+    from console.iam.login_log_service import OUTCOME_LABELS
+    from console.iam.models import LoginOutcome
+
+    assert {outcome.value for outcome in LoginOutcome} <= set(OUTCOME_LABELS)

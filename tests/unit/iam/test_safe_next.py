@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.iam.state import safe_next
+from console.iam.paths import safe_next
 
 
 @pytest.mark.parametrize(

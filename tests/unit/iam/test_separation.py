@@ -85,12 +85,13 @@ def test_only_the_security_administrator_switches_administrator_accounts(
         user_service.set_status(
             session=session, actor=world.actor("sys_admin"), user_id=auditor_id, enabled=False
         )
-    assert len(_denials("u_sys_admin", "unlock")) == 1
+    assert len(_denials("u_sys_admin", "disable")) == 1
     security = world.actor("sec_admin")
     with pytest.raises(ValidationFailed, match="不能停用自己的账号"), session_scope() as session:
         user_service.set_status(
             session=session, actor=security, user_id=security.user_id, enabled=False
         )
+    assert len(_denials("u_sec_admin", "disable")) == 1
     with session_scope() as session:
         user_service.set_status(session=session, actor=security, user_id=auditor_id, enabled=False)
     with session_scope() as session:  # ordinary accounts stay the system administrator's
@@ -184,6 +185,8 @@ def test_no_role_may_hold_the_duties_of_two_administrators(world: World) -> None
         )  # fmt: skip
     with session_scope() as session:
         assert session.exec(select(Role).where(Role.code == "ops_watch")).first() is None
+    logged = {entry.target for entry in _denials("u_sec_admin", "write")}
+    assert {"ops_watch", "sec_admin"} <= logged  # a separation refusal is a logged denial
 
 
 def test_a_copy_of_an_administrator_role_is_an_administrator_role(world: World) -> None:

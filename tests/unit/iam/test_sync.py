@@ -12,8 +12,9 @@ from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.db import session_scope
 from console.core.errors import AuthenticationFailed, Forbidden, ValidationFailed
-from console.iam.models import User
+from console.iam.models import PersonalToken, User
 from console.iam.sync_service import parse_records, sync_users, sync_users_from_platform
+from console.iam.token_service import create_token_for_account
 from console.interfaces.key_service import create_key, revoke_key, verify_key
 from console.tenancy.scope import Scope
 from tests.support.world import BINJIANG, XIHU, World
@@ -151,3 +152,58 @@ def test_unreadable_files_are_refused_in_chinese(content: bytes, name: str, reas
     with pytest.raises(ValidationFailed) as bad:
         parse_records(content, name)
     assert reason in bad.value.message
+
+
+def _synced_clerk(world: World) -> None:
+    _sync(world, [GOOD])
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.account == "zw_liming")).one()
+        authz.set_user_roles(session, user_id=user.id, roles=[("window_clerk", XIHU)])
+
+
+def test_a_sync_that_disables_an_account_revokes_its_tokens(world: World) -> None:
+    _synced_clerk(world)
+    with session_scope() as session:
+        token = create_token_for_account(session, account="zw_liming", name="脚本", days=30)
+    assert token
+    _sync(world, [{**GOOD, "status": "disabled"}])
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.account == "zw_liming")).one()
+        live = session.exec(
+            select(PersonalToken).where(
+                PersonalToken.user_id == user.id, PersonalToken.revoked_at.is_(None)
+            )
+        ).all()
+    assert live == []
+
+
+def test_a_sync_neither_disables_nor_enables_an_administrator(world: World) -> None:
+    row = {**GOOD, "account": "u_audit_admin", "tenant_code": "330000", "status": "disabled"}
+    report = _sync(world, [row])
+    assert report.outcomes[0].outcome == "rejected"
+    assert "安全管理员" in report.outcomes[0].reason
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.account == "u_audit_admin")).one()
+        assert user.status == "active"
+
+
+def test_a_sync_does_not_enable_an_account_disabled_here(world: World) -> None:
+    _synced_clerk(world)
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.account == "zw_liming")).one()
+        user.status, user.disabled_reason = "disabled", "inactive"
+        session.add(user)
+    _sync(world, [{**GOOD, "status": "active"}])
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.account == "zw_liming")).one()
+        assert user.status == "disabled"
+    # One the platform disabled, the platform may enable again.
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.account == "zw_liming")).one()
+        user.disabled_reason = "sync"
+        session.add(user)
+    _sync(world, [{**GOOD, "status": "active"}])
+    with session_scope() as session:
+        assert session.exec(select(User).where(User.account == "zw_liming")).one().status == (
+            "active"
+        )
