@@ -6,6 +6,7 @@ import console.dictionaries.models
 import console.iam.models
 import console.interfaces.models
 import console.jobs.models
+import console.logs.models
 import console.reports.models
 import console.stats.models
 import console.tenancy.models

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -37,6 +38,7 @@ from console.core.settings import get_settings
 from console.core.tickets import open_ticket
 from console.iam.cookie_service import cookie_token, redeem_sign_in_ticket, served_over_https
 from console.iam.service import resolve_session
+from console.iam.throttle import source_address
 from console.iam.token_service import resolve_token
 from console.logs.contract import STREAMS
 from console.tenancy.scope import Scope
@@ -144,10 +146,16 @@ def _ready(actor: Actor) -> Actor:
     return actor
 
 
+def client_address(request: Request) -> str:
+    """The caller's address: the peer, or ``X-Forwarded-For`` from a trusted proxy only."""
+    peer = request.client.host if request.client else ""
+    return source_address(peer, request.headers.get("x-forwarded-for", ""))
+
+
 @_authenticates
 def token_user(request: Request) -> Actor:
     """The user behind an ``Authorization: Bearer`` personal access token; 401 otherwise."""
-    client_ip = request.client.host if request.client else ""
+    client_ip = client_address(request)
     try:
         # Committed before the route's own transaction (the token's last use is written here).
         with session_scope() as session:
@@ -190,12 +198,30 @@ class CookieGrant:
     secure: bool
 
 
-def _https(request: Request) -> bool:
+def served_securely(request: Request) -> bool:
+    """True over HTTPS, directly or behind a trusted proxy that says so."""
     return served_over_https(
         scheme=request.url.scheme,
         peer=request.client.host if request.client else "",
         forwarded_proto=request.headers.get("x-forwarded-proto", ""),
     )
+
+
+CROSS_SITE_SIGN_IN = "登录须在本站登录页完成，请重新登录"
+
+
+def _started_here(request: Request) -> bool:
+    """True when the browser says this page load came from the console's own page.
+
+    Against login CSRF: another site could send a victim's browser here with a ticket of the
+    attacker's own account. Browsers send ``Sec-Fetch-Site``; without it, the ``Referer``
+    (this site's policy is same-origin) must name this host.
+    """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
+    referer = urlsplit(request.headers.get("referer", ""))
+    return bool(referer.netloc) and referer.netloc == request.headers.get("host", "")
 
 
 @_authenticates
@@ -204,14 +230,18 @@ def sign_in_grant(request: Request, ticket: str = "") -> CookieGrant:
 
     The browser is sent back to the login page on a refusal, so no JSON error page is shown.
     """
-    secure = _https(request)
+    secure = served_securely(request)
+    if not _started_here(request):
+        record_anonymous_denial(
+            reason=CROSS_SITE_SIGN_IN, client_ip=client_address(request), target=request.url.path
+        )
+        return CookieGrant("", CROSS_SITE_SIGN_IN, secure)
     try:
         with session_scope() as session:
             return CookieGrant(redeem_sign_in_ticket(session=session, ticket=ticket), "", secure)
     except AuthenticationFailed as refused:
-        client_ip = request.client.host if request.client else ""
         record_anonymous_denial(
-            reason=refused.message, client_ip=client_ip, target=request.url.path
+            reason=refused.message, client_ip=client_address(request), target=request.url.path
         )
         return CookieGrant("", refused.message, secure)
 

@@ -8,7 +8,7 @@ browser (tests/e2e/test_security_headers.py walks every page listening for viola
 
 - ``script-src 'self'`` plus the SHA-256 of each inline script of the built pages (React
   Router's hydration context, the colour-mode and scroll-restoration snippets). The hashes
-  are read from the build directory, so a rebuild needs no code change; no
+  are read from the build directory (again every 30 s), so a rebuild needs no code change; no
   ``'unsafe-inline'`` and no ``'unsafe-eval'`` for scripts (server-sent toasts go through
   ``console.ui.effects_state`` instead of Reflex's ``eval``).
 - ``style-src 'self' 'unsafe-inline'``: Radix Themes and Emotion write ``style`` attributes
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -105,8 +106,11 @@ def content_security_policy(hashes: set[str]) -> str:
     return "; ".join([_FIXED_DIRECTIVES[0], script_src, *_FIXED_DIRECTIVES[1:]])
 
 
-@lru_cache(maxsize=4)
-def _policy_for(directory: str, _stamp: float) -> bytes:
+RESCAN_SECONDS = 30
+
+
+@lru_cache(maxsize=2)
+def _policy_for(directory: str, _period: float) -> bytes:
     hashes: set[str] = set()
     for page in Path(directory).rglob("*.html"):
         hashes |= inline_script_hashes(page.read_text(encoding="utf-8", errors="replace"))
@@ -114,13 +118,12 @@ def _policy_for(directory: str, _stamp: float) -> bytes:
 
 
 def _current_policy() -> bytes:
-    """The policy for the pages now built (recomputed when the build directory changes)."""
-    directory = build_directory()
-    try:
-        stamp = directory.stat().st_mtime
-    except OSError:
-        stamp = 0.0
-    return _policy_for(str(directory), stamp)
+    """The policy for the pages now built.
+
+    Read again every ``RESCAN_SECONDS`` (a few milliseconds of work), so a build that rewrites
+    pages in place, or one still running at the first request, is picked up without a restart.
+    """
+    return _policy_for(str(build_directory()), time.monotonic() // RESCAN_SECONDS)
 
 
 def _https(scope: Scope) -> bool:

@@ -68,7 +68,9 @@ def configure_logging(
     """
     logger.remove()
     logger.configure(patcher=_patch_record)
-    logger.add(sys.stderr, level=settings.log_level, format=LINE_FORMAT)
+    # diagnose=False everywhere: a traceback must not print local variables (session tokens,
+    # passwords, tickets) into a log file.
+    logger.add(sys.stderr, level=settings.log_level, format=LINE_FORMAT, diagnose=False)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     logger.add(
         settings.log_dir / "console.log",
@@ -78,7 +80,8 @@ def configure_logging(
         retention=f"{settings.log_file_retention_days} days",
         encoding="utf-8",
         enqueue=True,
+        diagnose=False,
     )
     logging.basicConfig(handlers=[_InterceptHandler()], level=logging.WARNING, force=True)
     for sink in error_sinks:
-        logger.add(sink, level="ERROR", format="{message}")
+        logger.add(sink, level="ERROR", format="{message}", diagnose=False)

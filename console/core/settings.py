@@ -51,6 +51,8 @@ _DESCRIPTIONS: dict[str, str] = {
     "rate_limit_window_seconds": "接口限流计数窗口（秒）；限额按每分钟配置，测试时可缩短",
     "log_retention_days": "日志保留天数（不少于 365 天；更早的整日数据由清理任务删除并记录）",
     "ingest_max_body_mb": "日志推送单次请求体上限（MB，解压后计），超出返回 413",
+    "ingest_max_line_kb": "日志推送单行上限（KB）；超出的行逐行拒收，其余照常保存",
+    "quarantine_retention_days": "拒收记录（被拒收的推送行，加密保存）保留天数",
     "scheduler_enabled": "是否在控制台后端运行系统任务（日志封存与清理、接口探测、共享任务等）",
     "scheduler_leader_poll_seconds": "多进程共用配置库时仅主节点运行系统任务，其余每隔几秒尝试接替",
     "scheduler_term_grace_seconds": "系统任务超时后先请求退出，等待多少秒仍未退出则强制终止",
@@ -97,6 +99,8 @@ class Settings(BaseSettings):
     scheduler_term_grace_seconds: Annotated[int, Field(ge=1, le=300)] = 10
     rate_limit_window_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
     ingest_max_body_mb: Annotated[int, Field(ge=1, le=256)] = 16
+    ingest_max_line_kb: Annotated[int, Field(ge=1, le=65536)] = 1024
+    quarantine_retention_days: Annotated[int, Field(ge=7, le=3650)] = 180
     log_retention_days: Annotated[int, Field(ge=365, le=3650)] = 365
     channel_alert_rejection_rate: Annotated[float, Field(ge=0, le=1)] = 0.05
     channel_alert_refusal_rate: Annotated[float, Field(ge=0, le=1)] = 0.1

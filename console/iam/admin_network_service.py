@@ -27,6 +27,7 @@ DEFAULT_NETWORKS = (
     "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7, fe80::/10"
 )
 MAX_ENTRIES = 64
+MAX_TEXT = 2000  # the column holds this much
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,12 @@ def check_networks(text: str) -> str:
         raise ValidationFailed(f"无法识别的地址或网段：{bad}", field="允许的网段") from None
     if not networks:
         raise ValidationFailed("至少填写一个地址或网段", field="允许的网段")
-    if len(networks) > MAX_ENTRIES:
-        raise ValidationFailed(f"最多 {MAX_ENTRIES} 个地址或网段", field="允许的网段")
-    return ", ".join(str(network) for network in networks)
+    normalised = ", ".join(str(network) for network in networks)
+    if len(networks) > MAX_ENTRIES or len(normalised) > MAX_TEXT:
+        raise ValidationFailed(
+            f"最多 {MAX_ENTRIES} 个地址或网段（合计不超过 {MAX_TEXT} 个字符）", field="允许的网段"
+        )
+    return normalised
 
 
 def update_admin_networks(*, session: Session, actor: Actor, admin: str, networks: str) -> str:

@@ -60,12 +60,17 @@ def redeem_sign_in_ticket(*, session: Session, ticket: str) -> str:
 
 
 def cookie_token(cookie_header: str) -> str:
-    """The session token in a ``Cookie:`` header ("" when there is none)."""
+    """The session token in a ``Cookie:`` header ("" when there is none).
+
+    Two cookies of that name (one planted from a sibling host or over plain HTTP, say, to
+    shadow the real one) are no session at all rather than a guess which is which.
+    """
+    found = []
     for part in cookie_header.split(";"):
         name, _, value = part.strip().partition("=")
-        if name == SESSION_COOKIE and value:
-            return value.strip('"')
-    return ""
+        if name == SESSION_COOKIE:
+            found.append(value.strip('"'))
+    return found[0] if len(found) == 1 else ""
 
 
 def served_over_https(*, scheme: str, peer: str, forwarded_proto: str) -> bool:

@@ -24,7 +24,7 @@ def safe_next(target: str | None) -> str:
 
     Checked after decoding every layer of %-encoding: control characters (browsers drop tabs
     and newlines, so ``/\t/host`` becomes ``//host``), backslashes (read as ``/``), ``//``,
-    schemes and hosts are all refused.
+    schemes and hosts are all refused, and so are API and Reflex routes (only pages).
     """
     text = _fully_unquoted(target or "")
     if any(ord(char) < 0x20 or ord(char) == 0x7F for char in text) or "\\" in text:
@@ -36,6 +36,8 @@ def safe_next(target: str | None) -> str:
         return "/"
     if parts.path.rstrip("/") in {LOGIN_ROUTE, CHANGE_PASSWORD_ROUTE, SECOND_FACTOR_ROUTE}:
         return "/"
+    if parts.path.startswith(("/api/", "/_")):
+        return "/"  # a page, never an API route or Reflex's own (/_event, /_upload)
     return text
 
 

@@ -253,25 +253,14 @@ def authenticate(
     usable = user.password_hash.startswith("$argon2")
     password_ok = verify_password(user.password_hash if usable else _DUMMY_HASH, password)
     password_ok = password_ok and usable
+    assert user.id is not None
+    # The address first: from elsewhere not even a disabled account or a lock shows through.
+    _refuse_address(session, user, origin, note="密码正确" if password_ok else "密码错误")
     refusal = _refusal(session, user, now, password_ok=password_ok)
     if refusal is not None:
         outcome, seen, note = refusal
         _record(session, account=account, user=user, outcome=outcome, reason=note or seen, **origin)
         _commit_and_refuse(session, seen)
-    assert user.id is not None
-    address_refused = admin_networks.refusal_for(session, user_id=user.id, address=client_ip)
-    if address_refused:  # reads like a wrong password; not counted, the address is the cause
-        guess = "密码正确" if password_ok else "密码错误"
-        reason = f"{address_refused}（{guess}）"
-        _record(
-            session,
-            account=account,
-            user=user,
-            outcome=LoginOutcome.ADDRESS_REFUSED,
-            reason=reason,
-            **origin,
-        )
-        _commit_and_refuse(session, BAD_CREDENTIALS)
     if not password_ok:
         _commit_and_refuse(session, _count_failure(session, user, now=now, origin=origin))
     if factors.factor_of(session, user.id) is not None:
@@ -279,6 +268,26 @@ def authenticate(
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return _open(session, user, now=now, origin=origin)
+
+
+def _refuse_address(session: Session, user: User, origin: dict[str, str], *, note: str) -> None:
+    """An administrator from outside their networks reads a wrong password; logged, not counted.
+
+    Raises:
+        AuthenticationFailed: BAD_CREDENTIALS, after the login log has the address and why.
+    """
+    assert user.id is not None
+    refused = admin_networks.refusal_for(session, user_id=user.id, address=origin["client_ip"])
+    if refused:
+        _record(
+            session,
+            account=user.account,
+            user=user,
+            outcome=LoginOutcome.ADDRESS_REFUSED,
+            reason=f"{refused}（{note}）",
+            **origin,
+        )
+        _commit_and_refuse(session, BAD_CREDENTIALS)
 
 
 def complete_second_factor(
@@ -296,6 +305,7 @@ def complete_second_factor(
     if user is None:
         raise AuthenticationFailed(BAD_CREDENTIALS)
     _throttle(session, user.account, origin)
+    _refuse_address(session, user, origin, note="第二步")
     refusal = _refusal(session, user, now, password_ok=True)
     if refusal is not None:
         outcome, seen, note = refusal

@@ -160,8 +160,8 @@ def _update_existing(
         user.org_id, user.post = org_id, row.get("post", "").strip()
     disabling = status == "disabled" and user.status != UserStatus.DISABLED.value
     enabling = status == "active" and user.status == UserStatus.DISABLED.value
-    if enabling and user.disabled_reason not in ("", SYNC_DISABLED):
-        enabling = False  # disabled here (idle, say): only a person here enables it again
+    if enabling and user.disabled_reason != SYNC_DISABLED:
+        enabling = False  # disabled here (by a person, or idle): only a person here enables it
     if (disabling or enabling) and holds_admin_role(session, user.id):
         raise ValidationFailed("三员账号只能由安全管理员在控制台启用或停用", field="status")
     if disabling or enabling:

@@ -23,6 +23,7 @@ from console.core.actor import Actor
 from console.core.clock import to_local_text, utcnow
 from console.core.crypto import sm3_hex
 from console.core.errors import AuthenticationFailed, NotFound, ValidationFailed
+from console.iam import admin_network_service as admin_networks
 from console.iam.models import PersonalToken, User, UserStatus
 from console.tenancy.service import tenant_is_active
 
@@ -131,6 +132,9 @@ def revoke_token(*, session: Session, actor: Actor, token_id: str) -> None:
         record(session, actor=actor, obj=OBJ, action="token_revoke", target=token.name)
 
 
+TOKEN_ADDRESS_REFUSED = "访问令牌不允许从此地址使用（管理员登录地址限制）"
+
+
 def resolve_token(*, session: Session, presented: str, client_ip: str = "") -> Actor:
     """The user a token acts for, with that user's current tenant and permissions.
 
@@ -154,6 +158,9 @@ def resolve_token(*, session: Session, presented: str, client_ip: str = "") -> A
     owner = session.get(User, token.user_id)
     if owner is not None and owner.must_change_password and not owner.token_only:
         raise AuthenticationFailed(TOKENS_SUSPENDED)
+    # An administrator's token is bound by the same networks as their sign-in.
+    if admin_networks.refusal_for(session, user_id=token.user_id, address=client_ip):
+        raise AuthenticationFailed(TOKEN_ADDRESS_REFUSED)
     if token.last_used_at is None or now - token.last_used_at >= _LAST_USED_RESOLUTION:
         token.last_used_at = now
         session.add(token)

@@ -393,6 +393,7 @@ def set_status(*, session: Session, actor: Actor, user_id: int, enabled: bool) -
     )[0]
 
 
+MANUALLY_DISABLED = "manual"
 ADMIN_STATUS_REFUSED = "三员分立：只有安全管理员可以启用或停用管理员账号"
 OWN_DISABLE_REFUSED = "不能停用自己的账号"
 
@@ -443,7 +444,8 @@ def set_status_many(
     for user in users:
         before = user.status
         user.status = (UserStatus.ACTIVE if enabled else UserStatus.DISABLED).value
-        user.disabled_reason = ""  # a person decided now, not the idle job
+        # A person decided now (not the idle job nor the platform's sync, which may not undo it).
+        user.disabled_reason = "" if enabled else MANUALLY_DISABLED
         user.updated_at = utcnow()
         session.add(user)
         if not enabled:

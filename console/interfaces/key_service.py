@@ -346,6 +346,14 @@ def list_keys(
     return Page(rows, total, page.page, page.size)
 
 
+def key_names(session: Session, key_ids: set[str]) -> dict[str, str]:
+    """The names of the given keys (for figures that count per key)."""
+    if not key_ids:
+        return {}
+    rows = session.exec(select(ApiKey.key_id, ApiKey.name).where(ApiKey.key_id.in_(key_ids)))  # type: ignore[attr-defined]
+    return dict(rows.all())
+
+
 def _names(session: Session, model: type, ids: set[int | None]) -> dict[int, str]:
     wanted = [i for i in ids if i]
     if not wanted:

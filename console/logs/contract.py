@@ -31,6 +31,10 @@ OUTCOMES = ("success", "failure", "denied")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # A clock a little ahead is tolerated; an event from the future is not.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# The earliest event a system may push, and the largest integer a field may hold (the lake
+# stores them as 64-bit; a 2**31 cap keeps every sum over a year of events exact too).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_INT = 2**31 - 1
 _TENANT = re.compile(r"^\d{6}$")
 _DIGITS = {7: re.compile(r"^\d{7}$"), 3: re.compile(r"^\d{3}$")}
 
@@ -121,9 +125,16 @@ def _timestamp(value: Any, now: datetime) -> datetime:
         raise Rejected(f"字段 ts 不是有效的 ISO 8601 时间：{value[:40]}") from None
     if moment.tzinfo is None:
         raise Rejected("字段 ts 缺少时区偏移（如 +08:00）")
+    try:
+        moment = moment.astimezone(UTC)
+        local_day(moment)
+    except (OverflowError, ValueError):
+        raise Rejected(f"字段 ts 超出可接受的时间范围：{value[:40]}") from None
+    if moment < EARLIEST:
+        raise Rejected("字段 ts 早于 2000-01-01")
     if moment - now > FUTURE_TOLERANCE:
         raise Rejected("字段 ts 晚于当前时间（超过 5 分钟）")
-    return moment.astimezone(UTC)
+    return moment
 
 
 def _check_fields(stream: str, record: dict[str, Any]) -> None:
@@ -137,6 +148,8 @@ def _check_fields(stream: str, record: dict[str, Any]) -> None:
             raise Rejected(f"字段 {name} 应为{expected}")
         if expected == _int and value < 0:
             raise Rejected(f"字段 {name} 不能为负数")
+        if expected == _int and value > MAX_INT:
+            raise Rejected(f"字段 {name} 超出范围（最大 {MAX_INT}）")
         choices = _CHOICES.get((stream, name))
         if choices and value not in choices:
             raise Rejected(f"字段 {name} 应为 {'、'.join(choices)} 之一")
@@ -147,7 +160,7 @@ def _check_fields(stream: str, record: dict[str, Any]) -> None:
             raise Rejected("字段 registration_type 应为 3 位数字")
 
 
-_PYTHON_TYPES = {_str: str, _int: Annotated[int, msgspec.Meta(ge=0)], _bool: bool}
+_PYTHON_TYPES = {_str: str, _int: Annotated[int, msgspec.Meta(ge=0, le=MAX_INT)], _bool: bool}
 _PATTERNS = {
     ("case_event", "business_code"): r"^\d{7}\Z",
     ("case_event", "registration_type"): r"^\d{3}\Z",
@@ -190,21 +203,29 @@ def check_line(stream: str, line: bytes, *, now: datetime) -> CheckedEvent:
         Rejected: with the reason, naming the field.
     """
     try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        raise Rejected(f"不是有效的 UTF-8 文本（第 {bad.start + 1} 字节）") from None
+    try:
         typed = _TYPED[stream].decode(line)
     except (msgspec.DecodeError, msgspec.ValidationError):
-        return _check_slowly(stream, line, now=now)
+        return _check_slowly(stream, line, text, now=now)
+    except RecursionError:
+        raise Rejected("JSON 嵌套层数过深") from None
     ts = _timestamp(typed.ts, now)
     business = typed.business_code if stream == "case_event" else ""
     day = local_day(ts).isoformat()
-    return CheckedEvent(typed.event_id, ts, day, typed.tenant, line.decode("utf-8"), business)
+    return CheckedEvent(typed.event_id, ts, day, typed.tenant, text, business)
 
 
-def _check_slowly(stream: str, line: bytes, *, now: datetime) -> CheckedEvent:
+def _check_slowly(stream: str, line: bytes, text: str, *, now: datetime) -> CheckedEvent:
     """Field by field, so a refused line gets the reason naming its first bad field."""
     try:
         record = _DECODER.decode(line)
     except msgspec.DecodeError as error:
-        raise Rejected(f"不是有效的 JSON：{error}") from None
+        raise Rejected(f"不是有效的 JSON：{str(error)[:120]}") from None
+    except RecursionError:
+        raise Rejected("JSON 嵌套层数过深") from None
     if not isinstance(record, dict):
         raise Rejected("每行应为一个 JSON 对象")
     event_id = record.get("event_id")
@@ -219,4 +240,4 @@ def _check_slowly(stream: str, line: bytes, *, now: datetime) -> CheckedEvent:
     _check_fields(stream, record)
     day = local_day(ts).isoformat()
     business = record.get("business_code", "") if stream == "case_event" else ""
-    return CheckedEvent(event_id, ts, day, tenant, line.decode("utf-8"), business)
+    return CheckedEvent(event_id, ts, day, tenant, text, business)

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import polars as pl
+from loguru import logger
 from sqlmodel import Session, select
 
 from console.core.clock import utcnow
@@ -17,6 +18,9 @@ from console.logs.store import StoredCount, store_for
 from console.tenancy.models import Tenant
 
 MAX_REPORTED_REJECTIONS = 1000
+# Rejected lines kept for the quarantine per batch, and the bytes kept of each.
+MAX_KEPT_REJECTIONS = 1000
+KEPT_LINE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -28,20 +32,45 @@ class Sender:
     channel_business_codes: frozenset[str] | None = None  # set for an institution's channel
 
 
+@dataclass(frozen=True)
+class RejectedLine:
+    """A refused line as the quarantine keeps it (at most ``KEPT_LINE_BYTES`` of it)."""
+
+    number: int
+    reason: str
+    content: bytes
+    size: int
+
+
 @dataclass
 class IngestReport:
-    """The answer to a batch: accepted, duplicates, and each rejected line with its reason."""
+    """The answer to a batch: accepted, duplicates, and each rejected line with its reason.
+
+    ``own_lines`` counts the well-formed lines for a tenant the key may push for, and
+    ``foreign_lines`` those refused only because the key may not push for their tenant: a
+    batch with none of the first and some of the second is refused as a whole (403).
+    """
 
     accepted: int = 0
     duplicates: int = 0
     rejected: list[dict[str, object]] = field(default_factory=list)
     rejected_total: int = 0
+    own_lines: int = 0
+    foreign_lines: int = 0
+    kept: list[RejectedLine] = field(default_factory=list)
 
-    def reject(self, line: int, reason: str) -> None:
+    def reject(self, line: int, reason: str, content: bytes = b"") -> None:
         """Note a bad line (the first MAX_REPORTED_REJECTIONS are listed, all are counted)."""
         self.rejected_total += 1
         if len(self.rejected) < MAX_REPORTED_REJECTIONS:
             self.rejected.append({"line": line, "reason": reason})
+        if len(self.kept) < MAX_KEPT_REJECTIONS:
+            self.kept.append(RejectedLine(line, reason, content[:KEPT_LINE_BYTES], len(content)))
+
+    @property
+    def only_foreign(self) -> bool:
+        """No line for the key's own tenants, and some refused for another tenant's."""
+        return self.own_lines == 0 and self.foreign_lines > 0
 
     def as_dict(self) -> dict[str, object]:
         """JSON body of the 200 answer."""
@@ -55,12 +84,14 @@ class IngestReport:
         return body
 
 
-def _tenant_problem(event: CheckedEvent, sender: Sender, known: set[str], province: str) -> str:
-    if event.tenant not in known:
-        return f"字段 tenant：租户 {event.tenant} 不存在"
+def _foreign(event: CheckedEvent, sender: Sender, province: str) -> str:
     if sender.tenant_code not in (province, event.tenant):
         return f"字段 tenant：密钥属于租户 {sender.tenant_code}，不能提交租户 {event.tenant} 的日志"
     return ""
+
+
+def _unknown_tenant(event: CheckedEvent, known: set[str]) -> str:
+    return "" if event.tenant in known else f"字段 tenant：租户 {event.tenant} 不存在"
 
 
 def _channel_problem(stream: str, event: CheckedEvent, sender: Sender) -> str:
@@ -69,6 +100,23 @@ def _channel_problem(stream: str, event: CheckedEvent, sender: Sender) -> str:
     if event.business_code not in sender.channel_business_codes:
         return f"字段 business_code：机构通道未开通业务 {event.business_code}"
     return ""
+
+
+def _checked(
+    stream: str, number: int, line: bytes, *, now: datetime, max_line: int, report: IngestReport
+) -> CheckedEvent | None:
+    """The line checked against the contract, or None once its rejection is noted."""
+    if len(line) > max_line:
+        report.reject(number, f"单行超过上限 {max_line // 1024} KB", line)
+        return None
+    try:
+        return check_line(stream, line, now=now)
+    except Rejected as bad:
+        report.reject(number, bad.reason, line)
+    except Exception:  # whatever else a line does, it costs only that line
+        logger.opt(exception=True).error("ingest: line {} of a {} batch failed", number, stream)
+        report.reject(number, "无法处理该行（已记入运行日志）", line)
+    return None
 
 
 def ingest_batch(
@@ -85,20 +133,24 @@ def ingest_batch(
     known = set(session.exec(select(Tenant.code)).all())
     report = IngestReport()
     good: list[CheckedEvent] = []
+    max_line = settings.ingest_max_line_kb * 1024
     for number, raw in enumerate(body.split(b"\n"), start=1):
         line = raw.strip()
         if not line:
             continue
-        try:
-            event = check_line(stream, line, now=now)
-        except Rejected as bad:
-            report.reject(number, bad.reason)
+        event = _checked(stream, number, line, now=now, max_line=max_line, report=report)
+        if event is None:
             continue
-        problem = _tenant_problem(event, sender, known, settings.province_code)
-        problem = problem or _channel_problem(stream, event, sender)
+        foreign = _foreign(event, sender, settings.province_code)
+        if foreign:
+            report.foreign_lines += 1
+            report.reject(number, foreign, line)
+            continue
+        problem = _unknown_tenant(event, known) or _channel_problem(stream, event, sender)
         if problem:
-            report.reject(number, problem)
+            report.reject(number, problem, line)
             continue
+        report.own_lines += 1
         good.append(event)
     already_sealed = _sealed_duplicates(settings.lake_dir, stream, sender.identity, good)
     fresh = [event for event in good if (event.day, event.event_id) not in already_sealed]

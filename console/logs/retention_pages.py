@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from console.logs.quarantine_components import quarantine_card
 from console.logs.retention_state import BreakView, RetentionState, StreamView
 from console.ui.components import error_callout, list_table, page_heading, scroll_table
 from console.ui.navigation import section_by_key
@@ -100,6 +101,7 @@ def retention_page() -> rx.Component:
         ),
         rx.plotly(data=RetentionState.chart, width="100%"),
         integrity,
+        quarantine_card(),
         spacing="4",
         width="100%",
     )

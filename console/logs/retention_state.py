@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import reflex as rx
 
 from console.logs import retention
+from console.logs.quarantine_state import QuarantineState
 from console.ui.actions import call
 from console.ui.list_state import PagedListMixin
 
@@ -59,6 +60,7 @@ class RetentionState(PagedListMixin, rx.State):
             self.total = len(self.rows)
             self.chart = _monthly_chart(overview)
             self.retention_days = retention.get_settings().log_retention_days
+            return QuarantineState.load
 
         async for event in self._load_page(prepare, show):
             yield event

@@ -10,6 +10,7 @@ from console.core.settings import get_settings
 from console.jobs.registry import JobFailed, scheduled
 from console.jobs.timing import daily, every
 from console.logs.open_cases import sealed_open_cases
+from console.logs.quarantine_service import purge_quarantine
 from console.logs.retention import purge_expired
 from console.logs.seal import lake_lock, verify
 from console.logs.store import store_for
@@ -74,3 +75,20 @@ def verify_logs(now: datetime) -> str:
         )
         raise JobFailed(f"发现 {len(breaks)} 处异常，日志可能被篡改，请立即报告安全管理员：{shown}")
     return "全部封存文件与校验链一致"
+
+
+@scheduled(
+    name="logs.purge_quarantine",
+    label="拒收记录清理",
+    trigger=daily(3, 45),
+    deadline_seconds=10 * 60,
+    idempotent=True,
+)
+def purge_rejected_lines(now: datetime) -> str:
+    """Delete refused pushed lines older than their retention."""
+    days = get_settings().quarantine_retention_days
+    with session_scope() as session:
+        deleted = purge_quarantine(session=session, now=now)
+    return (
+        f"删除 {deleted} 条超过 {days} 天的拒收记录" if deleted else f"没有超过 {days} 天的拒收记录"
+    )

@@ -5,7 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from console.stats.components import dashboard_head
-from console.stats.interfaces_state import CodeRow, InterfaceMonitorState, InterfaceRow
+from console.stats.interfaces_state import (
+    CodeRow,
+    InterfaceMonitorState,
+    InterfaceRow,
+    RejectedKeyRow,
+)
 from console.ui.components import simple_table
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
@@ -37,6 +42,33 @@ def _code(row: CodeRow) -> rx.Component:
     return table_row(row.result_code, row.outcome, row.calls)
 
 
+def _rejected(row: RejectedKeyRow) -> rx.Component:
+    return table_row(row.name, rx.code(row.key_id, size="1"), row.lines)
+
+
+def _rejected_card() -> rx.Component:
+    """Lines refused per key: a sender whose shipper drops the refusals shows up here."""
+    return rx.card(
+        rx.hstack(
+            rx.text("推送拒收行数（按密钥）", weight="bold", size="2"),
+            rx.spacer(),
+            rx.link("查看拒收记录 →", href="/log-retention", size="2"),
+            width="100%",
+        ),
+        rx.cond(
+            InterfaceMonitorState.rejected.length() > 0,
+            simple_table(
+                ("密钥", "编号", "拒收行数"),
+                InterfaceMonitorState.rejected,
+                _rejected,
+                testid="monitor-rejected",
+            ),
+            rx.text("本期没有被拒收的推送行。", size="2", color_scheme="gray"),
+        ),
+        width="100%",
+    )
+
+
 def interface_monitor_page() -> rx.Component:
     """The page."""
     body = rx.vstack(
@@ -56,6 +88,7 @@ def interface_monitor_page() -> rx.Component:
             spacing="3",
             width="100%",
         ),
+        _rejected_card(),
         spacing="4",
         width="100%",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, time, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
@@ -10,7 +11,10 @@ import reflex as rx
 from sqlmodel import Session
 
 from console.core.actor import Actor
+from console.core.clock import CHINA_TZ
+from console.interfaces.key_service import key_names
 from console.interfaces.registry_service import interface_names
+from console.logs.quarantine_service import rejected_counts_by_key
 from console.logs.search import search_url
 from console.stats import service
 from console.stats.components import DAY_AXIS
@@ -45,6 +49,15 @@ class CodeRow:
     calls: str
 
 
+@dataclasses.dataclass(frozen=True)
+class RejectedKeyRow:
+    """Lines one key pushed that were refused in the period."""
+
+    key_id: str
+    name: str
+    lines: str
+
+
 def _ms(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f} ms"
 
@@ -57,6 +70,7 @@ class Monitor:
     codes: list[CodeRow]
     sentences: list[str]
     chart: go.Figure
+    rejected: list[RejectedKeyRow]
 
 
 def monitor(session: Session, actor: Actor, query: StatsQuery, selected: str) -> Monitor:
@@ -74,6 +88,7 @@ def monitor(session: Session, actor: Actor, query: StatsQuery, selected: str) ->
     names = interface_names(session=session, actor=actor)
     outages = service.outage_days(days)
     return Monitor(
+        rejected=_rejected(session, actor, query),
         rows=[_row(r, names, query) for r in table.iter_rows(named=True)],
         codes=[
             CodeRow(r["result_code"], "成功" if r["success"] else "失败", f"{r['calls']:,}")
@@ -84,6 +99,16 @@ def monitor(session: Session, actor: Actor, query: StatsQuery, selected: str) ->
     )
 
 
+def _rejected(session: Session, actor: Actor, query: StatsQuery) -> list[RejectedKeyRow]:
+    """Refused pushed lines per key over the period's days (Asia/Shanghai), most first."""
+    since = datetime.combine(query.start, time.min, CHINA_TZ)
+    until = datetime.combine(query.end + timedelta(days=1), time.min, CHINA_TZ)
+    counts = rejected_counts_by_key(session=session, actor=actor, since=since, until=until)
+    names = key_names(session, set(counts))
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [RejectedKeyRow(key, names.get(key, "（已删除的密钥）"), f"{n:,}") for key, n in ranked]
+
+
 class InterfaceMonitorState(PeriodMixin, PagedListMixin, rx.State):
     """共享接口监测."""
 
@@ -92,6 +117,7 @@ class InterfaceMonitorState(PeriodMixin, PagedListMixin, rx.State):
     codes: list[CodeRow] = []
     sentences: list[str] = []
     chart: go.Figure = go.Figure()
+    rejected: list[RejectedKeyRow] = []
 
     @rx.event(background=True)
     async def load(self):
@@ -104,6 +130,7 @@ class InterfaceMonitorState(PeriodMixin, PagedListMixin, rx.State):
         def show(result: Monitor):
             self.rows, self.codes = result.rows, result.codes
             self.sentences, self.chart = result.sentences, result.chart
+            self.rejected = result.rejected
 
         async for event in self._load_page(prepare, show):
             yield event

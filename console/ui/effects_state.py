@@ -43,7 +43,11 @@ class ClientEffects(rx.State):
     effects: list[dict[str, Any]] = []
 
     def _push(self, effect: dict[str, Any]) -> None:
-        self.effects = [*self.effects[-(KEPT - 1) :], {"id": _effect_id(), **effect}]
+        # Growing within the tab's own list too: another worker process, or a clock stepped
+        # back, can never hand out an id the tab would take for one already shown.
+        newest = max((int(e.get("id", 0)) for e in self.effects), default=0)
+        effect_id = max(_effect_id(), newest + 1)
+        self.effects = [*self.effects[-(KEPT - 1) :], {"id": effect_id, **effect}]
 
     @rx.event
     def show_toast(self, level: str, message: str, duration: int, close_button: bool) -> None:

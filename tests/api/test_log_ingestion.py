@@ -202,3 +202,139 @@ def test_concurrent_senders_are_all_acknowledged(
     for thread in threads:
         thread.join()
     assert statuses == [200] * 12
+
+
+def _quarantined(server: ConsoleServer, key_tenant: str) -> list:
+    from sqlmodel import select
+
+    from console.core.db import session_scope
+    from console.logs.models import QuarantinedLine
+
+    with session_scope(server.db_url) as session:
+        return list(
+            session.exec(
+                select(QuarantinedLine)
+                .where(QuarantinedLine.key_tenant == key_tenant)
+                .order_by(QuarantinedLine.id)  # type: ignore[arg-type]
+            ).all()
+        )
+
+
+def test_poison_lines_cost_only_themselves_over_http(
+    console_server: ConsoleServer, province_key: str
+) -> None:
+    before = _stored(console_server, "case_event")
+    poison = [
+        b'{"a":' * 3000 + b"1" + b"}" * 3000,
+        json.dumps(_case("p-year1", ts="0001-01-01T00:00:00+08:00")).encode(),
+        json.dumps(_case("p-utf8")).encode().replace(b"window", b"win\xffdow"),
+        json.dumps(_case("p-ts", ts="9999-12-31T23:59:59-08:00")).encode(),
+    ]
+    body = b"\n".join(
+        [json.dumps(_case("p-ok1")).encode(), *poison, json.dumps(_case("p-ok2")).encode()]
+    )
+    status, report = _push(console_server, "case_event", body, province_key)
+    assert status == 200, report
+    assert report["accepted"] == 2
+    assert [r["line"] for r in report["rejected"]] == [2, 3, 4, 5]
+    assert _stored(console_server, "case_event") == before + 2
+
+
+def test_every_member_of_a_multi_member_gzip_body_is_read(
+    console_server: ConsoleServer, province_key: str
+) -> None:
+    first = gzip.compress(_ndjson(_case("gz-1"), _case("gz-2")))
+    second = gzip.compress(_ndjson(_case("gz-3")))
+    request = urllib.request.Request(
+        f"{console_server.base_url}/api/v1/logs/case_event",
+        method="POST",
+        data=first + second,
+        headers={
+            "Authorization": f"Bearer {province_key}",
+            "Content-Encoding": "gzip",
+            "Content-Type": "application/x-ndjson",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert json.loads(response.read())["accepted"] == 3
+    cut = (first + second)[:-9]  # the second member loses its trailer
+    request.data = cut
+    try:
+        urllib.request.urlopen(request, timeout=60)
+        raise AssertionError("a cut gzip body was accepted")
+    except urllib.error.HTTPError as error:
+        assert error.code == 400 and "不完整" in json.loads(error.read())["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "status", "detail"),
+    [
+        (b"", "", 400, "请求体为空"),
+        (b"\n  \n", "", 400, "请求体为空"),
+        (b'{"event_id": "x"}', "br", 415, "不支持的内容编码"),
+    ],
+)
+def test_a_request_that_is_wrong_as_a_whole_is_refused_as_a_whole(
+    console_server: ConsoleServer,
+    province_key: str,
+    body: bytes,
+    encoding: str,
+    status: int,
+    detail: str,
+) -> None:
+    headers = {"Authorization": f"Bearer {province_key}", "Content-Type": "application/x-ndjson"}
+    if encoding:
+        headers["Content-Encoding"] = encoding
+    request = urllib.request.Request(
+        f"{console_server.base_url}/api/v1/logs/case_event",
+        method="POST",
+        data=body,
+        headers=headers,
+    )
+    try:
+        urllib.request.urlopen(request, timeout=60)
+        raise AssertionError("accepted")
+    except urllib.error.HTTPError as error:
+        assert error.code == status
+        assert detail in json.loads(error.read())["detail"]
+
+
+def test_a_batch_with_none_of_the_keys_tenant_is_403_and_its_lines_are_quarantined(
+    console_server: ConsoleServer,
+) -> None:
+    from console.core.crypto import KeyRing
+    from console.core.db import session_scope
+    from console.tenancy.models import Tenant
+
+    with session_scope(console_server.db_url) as session:
+        for code, name in (("330106", "西湖区"), ("330108", "滨江区")):
+            if session.get(Tenant, code) is None:
+                session.add(Tenant(code=code, name=name, parent_code="330000"))
+    key = console_server.console(
+        "apikey", "create", "--tenant", "330108", "--streams", "logs.case_event"
+    ).strip()
+    secret_id = "330106199001011234"
+    foreign = _case("f-1", "330106", operator="张三丰", id_number=secret_id)
+    status, refused = _push(
+        console_server, "case_event", _ndjson(foreign, _case("f-2", "330106")), key
+    )
+    assert status == 403 and "330108" in refused["detail"]
+    status, mixed = _push(
+        console_server, "case_event", _ndjson(_case("f-3", "330108"), foreign), key
+    )
+    assert (status, mixed["accepted"], [r["line"] for r in mixed["rejected"]]) == (200, 1, [2])
+
+    kept = _quarantined(console_server, "330108")
+    assert [(row.line_no, row.stream) for row in kept] == [
+        (1, "case_event"),
+        (2, "case_event"),
+        (2, "case_event"),
+    ]
+    assert all("不能提交租户 330106" in row.reason for row in kept)
+    assert secret_id not in kept[0].content_enc and "张三丰" not in kept[0].content_enc
+    keys = Path(console_server.env["BDC_DATA_DIR"]) / "keys"
+    ring = KeyRing(
+        sm4_key=bytes.fromhex((keys / "sm4.key").read_text().strip()),
+        hmac_key=bytes.fromhex((keys / "hmac.key").read_text().strip()),
+    )
+    assert secret_id in ring.decrypt(kept[0].content_enc)  # the line as sent, for the auditor

@@ -73,3 +73,19 @@ def test_a_changed_inline_script_is_not_in_the_policy() -> None:
         _directives(policy)["script-src"]
     )
     assert inline_script_hashes('<script src="/x.js"></script>') == set()
+
+
+def test_signing_out_without_the_cookie_ends_nothing_and_clears_nothing(
+    console_server: ConsoleServer,
+) -> None:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(f"{console_server.base_url}/api/v1/session/end", timeout=30)
+        raise AssertionError("no redirect")
+    except urllib.error.HTTPError as answer:
+        assert answer.code == 303 and "/login" in answer.headers["location"]
+        assert answer.headers.get("set-cookie") is None

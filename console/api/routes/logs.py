@@ -32,11 +32,13 @@ from console.api.gateway import Caller, GatewayRefusal
 from console.api.routing import secured_router
 from console.core.actor import Actor
 from console.core.db import session_scope
+from console.core.logging import request_id_var
 from console.core.paging import MAX_PAGE_SIZE, PageRequest
 from console.core.settings import get_settings
 from console.logs import search
 from console.logs.export import LogExport, export_logs, log_ticket_query
 from console.logs.ingest import IngestReport, Sender, ingest_batch
+from console.logs.quarantine_service import keep_rejected_lines
 
 router = secured_router(tags=["logs"])
 Reader = Annotated[Actor, Depends(permitted(search.OBJ, "read", target_param="stream"))]
@@ -44,34 +46,74 @@ Exporter = Annotated[Actor, Depends(permitted(search.OBJ, "export", target_param
 Tracer = Annotated[Actor, Depends(permitted(search.OBJ, "read", target_param="case_no"))]
 
 
+def _too_big(limit: int, *, inflated: bool = False) -> GatewayRefusal:
+    what = "解压后的请求体" if inflated else "请求体"
+    return GatewayRefusal(413, f"{what}超过上限 {limit // 1024 // 1024} MB，请分批推送")
+
+
+def gunzip_all(body: bytes, limit: int) -> bytes:
+    """Every member of a gzip body (RFC 1952), as ``cat a.gz b.gz`` and shippers send them.
+
+    Bounded: a small gzip bomb cannot grow past ``limit`` in memory (413); a cut or corrupt
+    member is a 400, never a silently shortened batch.
+    """
+    plain = bytearray()
+    rest = body
+    while rest:
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            plain += inflater.decompress(rest, limit + 1 - len(plain))
+        except zlib.error:
+            raise GatewayRefusal(400, "请求体不是有效的 gzip 数据") from None
+        if len(plain) > limit or inflater.unconsumed_tail:
+            raise _too_big(limit, inflated=True)
+        if not inflater.eof:
+            raise GatewayRefusal(400, "gzip 数据不完整（被截断），请重新推送整批")
+        rest = inflater.unused_data
+        if not rest.strip(b"\x00"):
+            break  # trailing zero padding after the last member (tar and tape tools add it)
+    return bytes(plain)
+
+
 async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, gunzipped if sent so; 413 past ``limit`` bytes either way."""
+    """The request body, gunzipped if sent so.
+
+    413 past ``limit`` bytes, 415 for an encoding other than gzip, 400 when empty.
+    """
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip"):
+        raise GatewayRefusal(415, f"不支持的内容编码 {encoding[:20]}，请使用 gzip 或不压缩")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise GatewayRefusal(413, f"请求体超过上限 {limit // 1024 // 1024} MB，请分批推送")
+        raise _too_big(limit)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise GatewayRefusal(413, f"请求体超过上限 {limit // 1024 // 1024} MB，请分批推送")
+            raise _too_big(limit)
         chunks.append(chunk)
     body = b"".join(chunks)
-    if request.headers.get("content-encoding", "").lower() != "gzip":
-        return body
-    # Bounded decompression: a small gzip bomb cannot grow past the limit in memory.
-    inflater = zlib.decompressobj(wbits=31)
-    try:
-        plain = inflater.decompress(body, limit + 1)
-    except zlib.error:
-        raise GatewayRefusal(400, "请求体不是有效的 gzip 数据") from None
-    if len(plain) > limit or inflater.unconsumed_tail:
-        raise GatewayRefusal(413, f"解压后的请求体超过上限 {limit // 1024 // 1024} MB，请分批推送")
-    return plain
+    if encoding in ("gzip", "x-gzip"):
+        body = gunzip_all(body, limit)
+    if not body.strip():
+        raise GatewayRefusal(400, "请求体为空：每行一个 JSON 对象（NDJSON）")
+    return body
 
 
-def _ingest(stream: str, body: bytes, sender: Sender) -> IngestReport:
+def _ingest(stream: str, body: bytes, sender: Sender, caller: Caller, rid: str) -> IngestReport:
     with session_scope() as session:
-        return ingest_batch(session=session, stream=stream, body=body, sender=sender)
+        report = ingest_batch(session=session, stream=stream, body=body, sender=sender)
+    if report.kept:  # its own transaction: the accepted lines are already on disk
+        with session_scope() as session:
+            keep_rejected_lines(
+                session=session,
+                stream=stream,
+                key_id=caller.key_id,
+                key_tenant=caller.tenant_code,
+                request_id=rid,
+                lines=report.kept,
+            )
+    return report
 
 
 @router.post(
@@ -97,7 +139,12 @@ async def ingest(
         tenant_code=caller.tenant_code,
         channel_business_codes=caller.channel_business_codes if caller.channel_id else None,
     )
-    report = await run_in_threadpool(_ingest, stream, body, sender)
+    rid = request_id_var.get()
+    report = await run_in_threadpool(_ingest, stream, body, sender, caller, rid)
+    if report.only_foreign:
+        raise GatewayRefusal(
+            403, f"密钥属于租户 {caller.tenant_code}，本批没有该租户的日志（已逐行记入拒收记录）"
+        )
     return JSONResponse(report.as_dict())
 
 

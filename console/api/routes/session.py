@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 
-from console.api.deps import CookieGrant, cookie_session, sign_in_grant
+from console.api.deps import CookieGrant, cookie_session, served_securely, sign_in_grant
 from console.api.routing import secured_router
 from console.core.db import session_scope
 from console.iam import service
@@ -49,11 +49,15 @@ def begin(
 
 
 @router.get(END_PATH, include_in_schema=False)
-def end(token: Annotated[str, Depends(cookie_session)]) -> RedirectResponse:
-    """End the cookie's session, clear the cookie, show the login page."""
+def end(request: Request, token: Annotated[str, Depends(cookie_session)]) -> RedirectResponse:
+    """End the cookie's session, clear the cookie, show the login page.
+
+    Without the cookie (SameSite=Strict keeps it off a request another site starts) nothing is
+    ended and nothing is cleared, so a link elsewhere cannot sign anybody out.
+    """
+    response = RedirectResponse(f"{LOGIN_ROUTE}?reason={SIGNED_OUT}", 303)
     if token:
         with session_scope() as session:
             service.end_session(session=session, token=token)
-    response = RedirectResponse(f"{LOGIN_ROUTE}?reason={SIGNED_OUT}", 303)
-    response.delete_cookie(SESSION_COOKIE, **cookie_attributes(secure=False))
+        response.delete_cookie(SESSION_COOKIE, **cookie_attributes(secure=served_securely(request)))
     return _no_store(response)

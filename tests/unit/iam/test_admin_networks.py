@@ -151,3 +151,36 @@ def test_the_address_checked_comes_from_a_proxy_header_only_behind_a_trusted_pro
     finally:
         get_settings.cache_clear()
     assert (answer == "") is signed_in, address
+
+
+def test_from_outside_not_even_a_disabled_account_shows_through(world: World) -> None:
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.account == "u_audit_admin")).one()
+        user.status = "disabled"
+        session.add(user)
+    assert _sign_in("u_audit_admin", "10.0.0.9") == service.ACCOUNT_DISABLED  # inside: told
+    assert _sign_in("u_audit_admin", "203.0.113.7") == service.BAD_CREDENTIALS  # outside: not
+
+
+def test_an_administrators_access_token_is_bound_by_the_same_networks(world: World) -> None:
+    from console.iam import token_service
+
+    with session_scope() as session:
+        presented = token_service.create_token_for_account(
+            session, account="u_audit_admin", name="审计脚本", days=30
+        )
+    with session_scope() as session:
+        assert (
+            token_service.resolve_token(
+                session=session, presented=presented, client_ip="10.1.2.3"
+            ).account
+            == "u_audit_admin"
+        )
+    with session_scope() as session, pytest.raises(AuthenticationFailed, match="地址"):
+        token_service.resolve_token(session=session, presented=presented, client_ip="203.0.113.7")
+    with session_scope() as session:  # a business account's token is not limited
+        clerk = token_service.create_token_for_account(
+            session, account="u_province_supervisor", name="脚本", days=30
+        )
+    with session_scope() as session:
+        token_service.resolve_token(session=session, presented=clerk, client_ip="203.0.113.7")

@@ -94,6 +94,7 @@ def test_a_forged_ticket_is_refused(world: World) -> None:
         ('bdc_session="abc"', "abc"),
         ("xbdc_session=abc", ""),
         ("bdc_session=", ""),
+        ("bdc_session=abc; bdc_session=planted", ""),  # shadowed: no session at all
         ("", ""),
     ],
 )
@@ -114,3 +115,26 @@ def test_secure_over_https_and_only_from_a_trusted_proxy(
         assert not https(scheme="http", peer="10.0.0.5", forwarded_proto="http")
     finally:
         get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("headers", "allowed"),
+    [
+        ({"sec-fetch-site": "same-origin"}, True),
+        ({"sec-fetch-site": "cross-site"}, False),
+        ({"sec-fetch-site": "same-site"}, False),  # a sibling host is another site here
+        ({"sec-fetch-site": "none"}, False),  # typed or pasted: not from the login page
+        ({"referer": "http://console.example/login", "host": "console.example"}, True),
+        ({"referer": "http://evil.example/x", "host": "console.example"}, False),
+        ({"host": "console.example"}, False),
+    ],
+)
+def test_a_sign_in_ticket_is_collected_only_from_the_consoles_own_page(
+    headers: dict[str, str], allowed: bool
+) -> None:
+    from starlette.requests import Request
+
+    from console.api.deps import _started_here
+
+    raw = [(k.encode(), v.encode()) for k, v in headers.items()]
+    assert _started_here(Request({"type": "http", "headers": raw})) is allowed

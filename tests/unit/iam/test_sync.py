@@ -12,6 +12,7 @@ from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.db import session_scope
 from console.core.errors import AuthenticationFailed, Forbidden, ValidationFailed
+from console.iam import user_service
 from console.iam.models import PersonalToken, User
 from console.iam.sync_service import parse_records, sync_users, sync_users_from_platform
 from console.iam.token_service import create_token_for_account
@@ -187,12 +188,18 @@ def test_a_sync_neither_disables_nor_enables_an_administrator(world: World) -> N
         assert user.status == "active"
 
 
-def test_a_sync_does_not_enable_an_account_disabled_here(world: World) -> None:
+@pytest.mark.parametrize("how", ["by_hand", "idle"])
+def test_a_sync_does_not_enable_an_account_disabled_here(world: World, how: str) -> None:
     _synced_clerk(world)
     with session_scope() as session:
         user = session.exec(select(User).where(User.account == "zw_liming")).one()
-        user.status, user.disabled_reason = "disabled", "inactive"
-        session.add(user)
+        if how == "idle":
+            user.status, user.disabled_reason = "disabled", "inactive"
+            session.add(user)
+        else:
+            user_service.set_status(
+                session=session, actor=world.actor("sys_admin"), user_id=user.id, enabled=False
+            )
     _sync(world, [{**GOOD, "status": "active"}])
     with session_scope() as session:
         user = session.exec(select(User).where(User.account == "zw_liming")).one()
