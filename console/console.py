@@ -67,6 +67,7 @@ from console.ui import theme
 from console.ui.effects_state import client_effects, toast
 from console.ui.navigation import SECTIONS
 from console.ui.pages import not_found
+from console.ui.upload_guard import with_upload_guard
 from console.wiring import wire
 from console.workflows.pages import workflows_page
 from console.workflows.state import WorkflowsState
@@ -91,7 +92,8 @@ app = rx.App(
     style=theme.APP_STYLE,
     html_lang="zh-CN",
     # The API mounted first, then every HTTP response (pages and API) gets security headers.
-    api_transformer=[create_api(), with_security_headers],
+    # Uploads are checked (session, permission, size) before Reflex reads them.
+    api_transformer=[create_api(), with_upload_guard, with_security_headers],
     backend_exception_handler=_backend_error,
 )
 app.register_lifespan_task(_startup)

@@ -69,6 +69,8 @@ def _isolate(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith("BDC_") and name not in _KEPT_VARIABLES:
             monkeypatch.delenv(name)
     monkeypatch.setenv("BDC_DATA_DIR", str(folder / "data"))
+    # The tests' own receivers listen on loopback; the guard itself is tested without this.
+    monkeypatch.setenv("BDC_OUTBOUND_ALLOW", "127.0.0.1, ::1")
     get_settings.cache_clear()
 
 

@@ -9,19 +9,33 @@ is served at ``/api/v1/openapi.json``.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from loguru import logger
 
 from console import __version__
 from console.api.gateway import GatewayRefusal
-from console.api.routes import health, iam, logs, reports, session, stats, whoami, workflows
+from console.api.openapi import describe_error, document
+from console.api.routes import (
+    fallback,
+    health,
+    iam,
+    logs,
+    reports,
+    session,
+    stats,
+    whoami,
+    workflows,
+)
 from console.core.logging import request_context
 
 REQUEST_ID_HEADER = "X-Request-ID"
+INTERNAL_ERROR = "服务器内部错误"
 API_PREFIX = "/api/"
 # Inclusion order is matching order.
 ROUTERS = (health, session, whoami, iam, workflows, logs, stats, reports)
@@ -34,7 +48,11 @@ async def _request_id(
     incoming = request.headers.get(REQUEST_ID_HEADER, "")[:64] or None
     with request_context(incoming) as rid:
         started = time.perf_counter()
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception:  # the caller gets JSON and the id; the trace goes to the log
+            logger.opt(exception=True).error("{} {} failed", request.method, request.url.path)
+            response = JSONResponse({"detail": INTERNAL_ERROR, "request_id": rid}, status_code=500)
         if request.url.path.startswith(API_PREFIX):
             elapsed_ms = (time.perf_counter() - started) * 1000
             logger.info(
@@ -46,6 +64,12 @@ async def _request_id(
             )
     response.headers[REQUEST_ID_HEADER] = rid
     return response
+
+
+async def _invalid(_request: Request, invalid: RequestValidationError) -> JSONResponse:
+    """A bad parameter as ``{"detail": <Chinese reason>, "errors": [...]}`` with 422."""
+    reasons = [describe_error(error) for error in invalid.errors()]
+    return JSONResponse({"detail": "；".join(reasons[:5]), "errors": reasons}, status_code=422)
 
 
 async def _refused(_request: Request, refusal: GatewayRefusal) -> JSONResponse:
@@ -66,6 +90,9 @@ def create_api() -> FastAPI:
     )
     api.middleware("http")(_request_id)
     api.add_exception_handler(GatewayRefusal, _refused)  # type: ignore[arg-type]
+    api.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     for module in ROUTERS:
         api.include_router(module.router)
+    api.include_router(fallback.router)  # last: any other /api/ path, authenticated first
+    api.openapi = functools.partial(document, api)  # type: ignore[method-assign]
     return api

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
 from sqlmodel import Session
@@ -39,7 +39,7 @@ from console.core.tickets import open_ticket
 from console.iam.cookie_service import cookie_token, redeem_sign_in_ticket, served_over_https
 from console.iam.service import resolve_session
 from console.iam.throttle import source_address
-from console.iam.token_service import resolve_token
+from console.iam.token_service import TOKEN_PREFIX, resolve_token
 from console.logs.contract import STREAMS
 from console.tenancy.scope import Scope
 
@@ -72,7 +72,10 @@ def is_authenticated(dependant: Dependant) -> bool:
     )
 
 
-def known_stream(stream: str) -> str:
+StreamParam = Annotated[str, Path(description="日志流", json_schema_extra={"enum": list(STREAMS)})]
+
+
+def known_stream(stream: StreamParam) -> str:
     """The ``{stream}`` of a log route; 404 naming the streams there are."""
     if stream not in STREAMS:
         raise GatewayRefusal(404, f"没有日志流 {stream}；可用：{'、'.join(STREAMS)}")
@@ -110,9 +113,19 @@ def any_api_key(
 
 
 @_authenticates
-def log_sender(request: Request, stream: Annotated[str, Depends(known_stream)]) -> Caller:
-    """The caller of a key that may push ``stream`` (an unknown stream is 404 first)."""
-    return authorize(request, scope=f"logs.{stream}")
+def log_sender(request: Request, stream: StreamParam) -> Caller:
+    """The caller of a key that may push ``stream``: the key first, then the stream (404)."""
+    if stream not in STREAMS:
+        authorize(request, scope=None)  # who it is, before anything about the path is told
+    return authorize(request, scope=f"logs.{known_stream(stream)}")
+
+
+@_authenticates
+def any_caller(request: Request) -> str:
+    """Any valid API key or personal access token (401 otherwise); what it is, for a log line."""
+    if bearer(request).startswith(f"{TOKEN_PREFIX}_"):
+        return token_user(request).account
+    return authorize(request, scope=None).key_id
 
 
 @functools.cache
@@ -267,6 +280,8 @@ def permitted(
 
     def dependency(request: Request, actor: Annotated[Actor, Depends(token_user)]) -> Actor:
         named = str(request.path_params.get(target_param, "")) if target_param else target
+        if target_param == "stream":
+            known_stream(named)  # an unknown stream is 404 to whoever is signed in
         try:
             authz.require(actor, obj, act, target=named)
         except Forbidden as refused:

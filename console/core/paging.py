@@ -12,6 +12,8 @@ from console.core.errors import ValidationFailed
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 200
+# Far beyond any real list, and small enough that page × size stays a 64-bit offset.
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -22,8 +24,8 @@ class PageRequest:
     size: int = 20
 
     def __post_init__(self) -> None:
-        if self.page < 1:
-            raise ValidationFailed("页码应从 1 开始", field="页码")
+        if not 1 <= self.page <= MAX_PAGE:
+            raise ValidationFailed(f"页码应在 1 到 {MAX_PAGE} 之间", field="页码")
         if not 1 <= self.size <= MAX_PAGE_SIZE:
             raise ValidationFailed(f"每页条数应在 1 到 {MAX_PAGE_SIZE} 之间", field="每页条数")
 

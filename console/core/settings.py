@@ -28,6 +28,10 @@ _DESCRIPTIONS: dict[str, str] = {
     "login_max_failures": "连续登录失败多少次后锁定账号",
     "login_lock_minutes": "账号锁定时长（分钟）；锁定期间的尝试只记录，不延长锁定",
     "login_attempts_per_address": "同一来源地址每 10 分钟最多尝试登录次数（防猜测的主要手段）",
+    "outbound_allow": (
+        "出站调用（接口探测、测试连接、共享推送）额外允许的网段与主机名（逗号分隔）；"
+        "未列出的内网、本机与保留地址一律拒绝"
+    ),
     "trusted_proxies": (
         "可信反向代理地址或网段（逗号分隔）；仅来自这些地址的请求才采用 X-Forwarded-For"
     ),
@@ -80,6 +84,7 @@ class Settings(BaseSettings):
     login_lock_minutes: Annotated[int, Field(ge=1, le=1440)] = 30
     login_attempts_per_address: Annotated[int, Field(ge=5, le=10000)] = 30
     trusted_proxies: str = ""
+    outbound_allow: str = ""
     session_cookie_secure: bool = False
     password_min_length: Annotated[int, Field(ge=8, le=64)] = 10
     password_history: Annotated[int, Field(ge=1, le=24)] = 5
@@ -130,6 +135,14 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _outbound_allow(cls, value: str) -> str:
+        from console.core.outbound import OutboundPolicy
+
+        OutboundPolicy.parse(value)  # raises ValueError naming the bad entry
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -15,6 +15,10 @@ from openpyxl.utils.exceptions import InvalidFileException
 from console.core.errors import ValidationFailed
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# An XLSX is a ZIP: what its entries may inflate to, in total and relative to their size.
+MAX_INFLATED_BYTES = 100 * 1024 * 1024
+MAX_ZIP_RATIO = 100
+MAX_ZIP_ENTRIES = 10_000
 MAX_ROWS = 20_000
 FILE_FIELD = "文件"
 
@@ -54,7 +58,39 @@ def _csv_lines(content: bytes) -> Iterator[list[str]]:
     yield from csv.reader(io.StringIO(text))
 
 
+def check_zip(content: bytes) -> None:
+    """Refuse a ZIP container (XLSX) that would inflate past the bounds, before reading it.
+
+    Each entry's size is read from the archive's directory; Python's zipfile never inflates
+    an entry past that size, so these checks bound the memory a read can take.
+
+    Raises:
+        ValidationFailed: too many entries, too large in total, or an entry compressed
+            suspiciously well (a "zip bomb").
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise ValidationFailed(
+            "无法读取 XLSX 文件，请确认是 Excel 2007 及以上格式", field=FILE_FIELD
+        ) from None
+    inflated = sum(entry.file_size for entry in entries)
+    bomb = any(
+        entry.file_size > 1024 * 1024
+        and entry.file_size > MAX_ZIP_RATIO * max(entry.compress_size, 1)
+        for entry in entries
+    )
+    if len(entries) > MAX_ZIP_ENTRIES or inflated > MAX_INFLATED_BYTES or bomb:
+        raise ValidationFailed(
+            f"XLSX 文件解压后过大（上限 {MAX_INFLATED_BYTES // 1024 // 1024} MB），"
+            "或压缩比异常，疑似压缩炸弹",
+            field=FILE_FIELD,
+        )
+
+
 def _xlsx_lines(content: bytes) -> Iterator[list[str]]:
+    check_zip(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError):

@@ -11,10 +11,12 @@ from console.authz.service import can
 from console.core.actor import Actor
 from console.core.exporting import XLSX_MIME
 from console.core.paging import PageRequest
+from console.core.tabular import MAX_UPLOAD_BYTES
 from console.dictionaries import importing, service
 from console.ui.effects_state import toast
 from console.ui.form_state import FormMixin
 from console.ui.list_state import PagedListMixin
+from console.ui.upload_guard import register_upload
 
 PAGE_SIZE = 50
 
@@ -413,3 +415,13 @@ class DictionaryState(PagedListMixin, FormMixin, rx.State):
             lambda s, a: service.item_history(session=s, actor=a, item_id=item_id), show
         ):
             yield event
+
+
+# The session and permission are checked, and the size capped, before the file is read.
+register_upload(
+    DictionaryState.upload_import,
+    obj="dictionaries.items",
+    action="write",
+    max_bytes=MAX_UPLOAD_BYTES,
+    label="字典导入文件",
+)

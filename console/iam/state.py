@@ -467,5 +467,6 @@ provide_session(
         login_url=login_url,
         account_route=ACCOUNT_ROUTE,
         change_password_route=CHANGE_PASSWORD_ROUTE,
+        token_from_cookie=cookie_token,
     )
 )

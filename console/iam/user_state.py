@@ -11,6 +11,7 @@ from console.authz.service import can
 from console.core.actor import Actor
 from console.core.identifiers import resident_id_problem
 from console.core.paging import PageRequest
+from console.core.tabular import MAX_UPLOAD_BYTES
 from console.dictionaries import lookup
 from console.iam import role_service, sync_service, user_service
 from console.iam.admin_reset_state import AdminResetState
@@ -20,6 +21,7 @@ from console.tenancy import service as tenancy
 from console.ui.actions import Outcome, call
 from console.ui.form_state import FilterMixin, FormMixin
 from console.ui.list_state import PagedListMixin
+from console.ui.upload_guard import register_upload
 
 PAGE_SIZE = 20
 
@@ -592,3 +594,13 @@ class UsersState(PagedListMixin, FilterMixin, FormMixin, rx.State):
 
 ID_TYPE_OPTIONS = list(ID_TYPES.items())
 REVEAL_OPTIONS = list(REVEALABLE.items())
+
+
+# The session and permission are checked, and the size capped, before the file is read.
+register_upload(
+    UsersState.upload_sync,
+    obj="iam.users",
+    action="write",
+    max_bytes=MAX_UPLOAD_BYTES,
+    label="用户同步文件",
+)

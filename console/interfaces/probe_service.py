@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-import httpx
 from sqlmodel import Session, select
 
 from console.audit.service import record
@@ -19,12 +18,14 @@ from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.clock import CHINA_TZ, utcnow
 from console.core.errors import ValidationFailed
+from console.core.outbound import OutboundRefused, configured_policy, fetch
 from console.interfaces.models import InterfaceDef, ProbeResult
 from console.interfaces.registry_service import OBJ, load_visible, load_writable
 
 FAILURE_THRESHOLD = 3  # consecutive failures before an interface is marked "down"
 PROBE_WORKERS = 8  # scheduled probes run side by side so slow endpoints don't add up
 MAX_HISTORY = 500
+PROBE_BYTES = 1024  # a probe needs the status; the body is read no further than this
 
 
 @dataclass(frozen=True)
@@ -59,34 +60,38 @@ def _failed(started: float, error: str) -> ProbeOutcome:
     return ProbeOutcome(ok=False, status_code=None, latency_ms=_elapsed_ms(started), error=error)
 
 
-def _reason(exc: Exception) -> str:
-    return (str(exc) or type(exc).__name__)[:400]
-
-
 def probe_endpoint(*, url: str, method: str, timeout_ms: int) -> ProbeOutcome:
     """Send one request and time it; ok when a response with a status below 500 arrives.
 
     A 4xx still proves the endpoint is up (a bare probe carries no credentials or body).
-    Network failures are reported in the outcome, never raised.
+    The call goes through the guarded client (no internal address, one total deadline); a
+    failure is reported as its category, never raised and never the remote's text.
     """
     started = time.perf_counter()
     try:
-        # trust_env=False: the probe answers "can the console reach it", not a proxy.
-        with (
-            httpx.Client(timeout=timeout_ms / 1000, trust_env=False) as client,
-            client.stream(method, url) as response,  # headers suffice; the body is not read
-        ):
-            status = response.status_code
-    except httpx.TimeoutException:
-        return _failed(started, f"超时（超过 {timeout_ms} 毫秒）")
-    except httpx.ConnectError as exc:
-        return _failed(started, f"无法连接：{_reason(exc)}")
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        return _failed(started, f"请求失败：{_reason(exc)}")
+        answer = fetch(
+            method,
+            url,
+            policy=configured_policy(),
+            deadline_seconds=timeout_ms / 1000,
+            max_bytes=PROBE_BYTES,
+        )
+    except OutboundRefused as refused:
+        return _failed(started, _failure_text(refused.category, timeout_ms))
     latency = _elapsed_ms(started)
-    if status >= 500:
-        return ProbeOutcome(False, status, latency, f"服务端错误 HTTP {status}")
-    return ProbeOutcome(True, status, latency, "")
+    if answer.status_code >= 500:
+        return ProbeOutcome(
+            False, answer.status_code, latency, f"服务端错误：状态码 {answer.status_code}"
+        )
+    return ProbeOutcome(True, answer.status_code, latency, "")
+
+
+def _failure_text(category: str, timeout_ms: int) -> str:
+    if category == "超时":
+        return f"超时（超过 {timeout_ms} 毫秒）"
+    if category == "地址不允许":
+        return "地址不允许：内网、本机或保留地址须由系统管理员列入 BDC_OUTBOUND_ALLOW"
+    return f"无法连接：{category}"
 
 
 def next_health(

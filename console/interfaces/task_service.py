@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 import sqlalchemy as sa
 from croniter import croniter
 from sqlmodel import Session, select
@@ -24,6 +23,7 @@ from console.core.actor import Actor
 from console.core.clock import CHINA_TZ, to_local_text, utcnow
 from console.core.db import session_scope, upsert_insert
 from console.core.errors import NotFound, ValidationFailed
+from console.core.outbound import OutboundRefused, configured_policy, fetch
 from console.core.paging import Page, PageRequest, contains, paginate
 from console.core.settings import get_settings
 from console.iam.models import User
@@ -45,6 +45,7 @@ TRIGGERS = {"manual": "手动", "schedule": "定时", "rerun": "重新执行"}
 CRON_HINT = "应为 5 段 cron 表达式，如 0 2 * * *（每日 02:00）"
 _CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _MAX_ERROR = 1000
+PUSH_ANSWER_BYTES = 4096  # only the status matters; the rest of the answer is not read
 
 
 @dataclass(frozen=True)
@@ -541,17 +542,28 @@ def _next_batch(run_id: int, url: str | None) -> _Batch | None:
         )
 
 
-def _post(client: httpx.Client, batch: _Batch) -> str:
-    """POST one batch; the cause of the failure in Chinese, or "" when the receiver took it."""
+def _post(batch: _Batch) -> str:
+    """POST one batch; the cause of the failure in Chinese, or "" when the receiver took it.
+
+    Through the guarded client: no internal address, one total deadline, and only the
+    status of a refusal is kept (never the receiver's text).
+    """
     body = {"task": batch.task_code, "records": batch.payloads}
     try:
-        response = client.post(batch.endpoint, json=body, timeout=batch.timeout_ms / 1000)
-    except httpx.TimeoutException:
-        return f"接口超时（超过 {batch.timeout_ms} 毫秒未响应）"
-    except httpx.HTTPError as exc:
-        return f"无法连接接口 {batch.endpoint}（{exc}）"
-    if not response.is_success:
-        return f"接口返回 HTTP {response.status_code}：{response.text[:200]}"
+        answer = fetch(
+            "POST",
+            batch.endpoint,
+            json=body,
+            policy=configured_policy(),
+            deadline_seconds=batch.timeout_ms / 1000,
+            max_bytes=PUSH_ANSWER_BYTES,
+        )
+    except OutboundRefused as refused:
+        if refused.category == "超时":
+            return f"接口超时（超过 {batch.timeout_ms} 毫秒未响应）"
+        return f"无法连接接口（{refused.category}）"
+    if not answer.is_success:
+        return f"接口返回状态码 {answer.status_code}"
     return ""
 
 
@@ -632,20 +644,19 @@ def execute_run(*, run_id: int, url: str | None = None) -> None:
     """
     batch_number = 0
     try:
-        with httpx.Client() as client:
-            while (batch := _next_batch(run_id, url)) is not None:
-                if batch.problem:
-                    _finish(run_id, url, f"推送前检查失败：{batch.problem}")
-                    return
-                if not batch.ids:
-                    _finish(run_id, url)
-                    return
-                batch_number += 1
-                if problem := _post(client, batch):
-                    cause = f"第 {batch_number} 批（{len(batch.ids)} 条）推送失败：{problem}"
-                    _finish(run_id, url, cause)
-                    return
-                _mark_delivered(run_id, batch.ids, url)
+        while (batch := _next_batch(run_id, url)) is not None:
+            if batch.problem:
+                _finish(run_id, url, f"推送前检查失败：{batch.problem}")
+                return
+            if not batch.ids:
+                _finish(run_id, url)
+                return
+            batch_number += 1
+            if problem := _post(batch):
+                cause = f"第 {batch_number} 批（{len(batch.ids)} 条）推送失败：{problem}"
+                _finish(run_id, url, cause)
+                return
+            _mark_delivered(run_id, batch.ids, url)
     except Exception as exc:
         # A run left "running" would block its task for good; close it before re-raising.
         _finish(run_id, url, f"第 {batch_number + 1} 批执行中断：{type(exc).__name__}: {exc}")

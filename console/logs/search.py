@@ -59,6 +59,14 @@ _ID_NUMBER = (
     "${1}${2}********${3}${4}",
 )
 _PHONE = (r"(^|[^0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})($|[^0-9])", "${1}${2}****${3}${4}")
+# Columns that hold a person's name, and the same fields quoted inside a raw JSON line.
+NAME_COLUMNS = frozenset({"operator", "applicant", "real_name", "name"})
+_NAME_KEYS = "operator|applicant|real_name|name|owner|obligee|agent"
+_NAMES_IN_JSON = (
+    (rf'("(?:{_NAME_KEYS})"\s*:\s*")([^"\\])([^"\\]+)([^"\\])"', '${1}${2}*${4}"'),
+    (rf'("(?:{_NAME_KEYS})"\s*:\s*")([^"\\])([^"\\])"', '${1}${2}*"'),
+    (rf'("(?:{_NAME_KEYS})"\s*:\s*")([^"\\*])"', '${1}*"'),
+)
 
 
 @dataclass(frozen=True)
@@ -100,10 +108,25 @@ def search_url(stream: str, start: date, end: date, **filters: str) -> str:
 
 
 def mask_expr(text: pl.Expr) -> pl.Expr:
-    """Resident ID numbers and mobile numbers inside free text, masked as on every screen."""
-    for pattern, replacement in (_ID_NUMBER, _ID_NUMBER, _PHONE, _PHONE):
+    """Resident ID numbers, mobile numbers and quoted personal names in free text, masked."""
+    for pattern, replacement in (_ID_NUMBER, _ID_NUMBER, _PHONE, _PHONE, *_NAMES_IN_JSON):
         text = text.str.replace_all(pattern, replacement)
     return text
+
+
+def mask_name_expr(name: pl.Expr) -> pl.Expr:
+    """A personal name column as screens show it (``masking.mask_name``): 欧阳小明 → 欧**明."""
+    length = name.str.len_chars()
+    first, last = name.str.slice(0, 1), name.str.slice(-1, 1)
+    return (
+        pl.when(length <= 1)
+        .then(pl.lit("*"))
+        .when(length == 2)
+        .then(pl.concat_str([first, pl.lit("*")]))
+        .otherwise(
+            pl.concat_str([first, name.str.slice(1, length - 2).str.replace_all(".", "*"), last])
+        )
+    )
 
 
 def mask_texts(texts: list[str]) -> list[str]:
@@ -133,6 +156,8 @@ def display_columns(stream: str, columns: list[str]) -> list[pl.Expr]:
 
 def _shown(column: str) -> pl.Expr:
     text = pl.col(column).cast(pl.String).fill_null("")
+    if column in NAME_COLUMNS:
+        return mask_name_expr(text).alias(column)
     return (text if column in CHECKED_COLUMNS else mask_expr(text)).alias(column)
 
 
@@ -224,7 +249,9 @@ def _filters(query: LogQuery, columns: list[str]) -> list[pl.Expr]:
         elif "outcome" in columns:
             exprs.append(pl.col("outcome") == query.result)
     if query.text:
-        exprs.append(pl.col("raw").str.contains(query.text, literal=True))
+        # Only what the searcher may see: the line as masked on screen, so the hidden digits
+        # of 138****5678 cannot be recovered by searching for them (nobody may unmask logs).
+        exprs.append(mask_expr(pl.col("raw")).str.contains(query.text, literal=True))
     return exprs
 
 

@@ -26,7 +26,8 @@ class SessionPort:
     ``account``, ``tenant_label``, ``allowed_sections``, ``page_denied``, ``tenant_options``
     (items with ``code`` and ``name``) and ``context_tenant``, and the events ``logout`` and
     ``switch_tenant``.
-    ``resolve`` turns a session token into its actor or raises ``AuthenticationFailed``.
+    ``resolve`` turns a session token into its actor or raises ``AuthenticationFailed``;
+    ``token_from_cookie`` reads the token from an HTTP ``Cookie`` header.
     """
 
     state: Any
@@ -34,6 +35,7 @@ class SessionPort:
     login_url: Callable[..., str]
     account_route: str
     change_password_route: str
+    token_from_cookie: Callable[[str], str]
 
 
 _provided: list[SessionPort] = []

@@ -25,13 +25,14 @@ from console.ui.actions import call
 from console.ui.choice import Choice
 from console.ui.effects_state import replace_url, toast
 from console.ui.session import session_token
+from console.ui.upload_guard import register_upload
 from console.workflows import editor_service, service
 from console.workflows.business_state import NONE, BusinessEditorMixin
 from console.workflows.designer_state import DesignerMixin
 from console.workflows.models import Kind
 from console.workflows.rules import Problem
 from console.workflows.service import OBJ, Origin
-from console.workflows.version_state import VersionsMixin
+from console.workflows.version_state import BPMN_MAX_BYTES, VersionsMixin
 
 
 @dataclasses.dataclass(frozen=True)
@@ -303,3 +304,13 @@ class EditorState(DesignerMixin, BusinessEditorMixin, VersionsMixin, rx.State):
 def _labelled(pairs: list[tuple[str, str]]) -> list[Choice]:
     """Choices labelled "名称（代码）"."""
     return [Choice(value, f"{label}（{value}）") for value, label in pairs]
+
+
+# The session and permission are checked, and the size capped, before the file is read.
+register_upload(
+    EditorState.upload_bpmn,
+    obj="workflows.definitions",
+    action="write",
+    max_bytes=BPMN_MAX_BYTES,
+    label="BPMN 文件",
+)

@@ -69,7 +69,8 @@ def test_sync_keeps_good_records_reports_bad_ones_and_is_idempotent(
         assert "13500001111" not in (user.phone_enc or "")
         logged = session.exec(
             select(OperationLog).where(
-                OperationLog.action == "sync", OperationLog.actor_account.startswith("apikey:")
+                OperationLog.action == "sync",
+                OperationLog.actor_account == f"apikey:{key.split('_')[1]}",
             )
         ).all()
     assert len(logged) == 2

@@ -30,6 +30,11 @@ def _search_users(page: Page, keyword: str) -> None:
     """Narrow the users list: other tests add accounts to the shared server."""
     page.get_by_test_id("users-keyword").fill(keyword)
     page.get_by_test_id("users-keyword").press("Enter")
+    # Wait for the search's own answer: a menu opened on a row the first load drew would close
+    # when the table is redrawn.
+    rows = page.locator('[data-testid^="user-row-"]')
+    expect(rows.first).to_be_visible()
+    expect(rows.filter(has_not_text=keyword)).to_have_count(0)
 
 
 def _new_context_page(browser: Browser, browser_context_args: dict) -> Page:

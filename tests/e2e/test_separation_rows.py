@@ -38,6 +38,8 @@ def _search(page: Page, keyword: str) -> None:
     page.get_by_test_id("users-keyword").fill(keyword)
     page.get_by_test_id("users-keyword").press("Enter")
     expect(page.get_by_test_id(f"user-row-{keyword}")).to_be_visible()
+    rows = page.locator('[data-testid^="user-row-"]')
+    expect(rows.filter(has_not_text=keyword)).to_have_count(0)  # the search's own answer
 
 
 def _try_to_grant(page: Page, account: str, role: str) -> None:

@@ -87,6 +87,8 @@ def server_environment(data_dir: Path, port: int) -> dict[str, str]:
         BDC_INGEST_MAX_BODY_MB="1",  # so a 413 needs only a little over 1 MB
         # Every browser test signs in from 127.0.0.1; the per-address limit has its own tests.
         BDC_LOGIN_ATTEMPTS_PER_ADDRESS="10000",
+        # The tests' receivers listen on loopback (the outbound guard has its own tests).
+        BDC_OUTBOUND_ALLOW="127.0.0.1, ::1",
         REFLEX_USE_SYSTEM_BUN="1",
         REFLEX_CHECK_LATEST_VERSION="0",
         REFLEX_TELEMETRY_ENABLED="0",

@@ -33,7 +33,7 @@ from console.api.routing import secured_router
 from console.core.actor import Actor
 from console.core.db import session_scope
 from console.core.logging import request_id_var
-from console.core.paging import MAX_PAGE_SIZE, PageRequest
+from console.core.paging import MAX_PAGE, MAX_PAGE_SIZE, PageRequest
 from console.core.settings import get_settings
 from console.logs import search
 from console.logs.export import LogExport, export_logs, log_ticket_query
@@ -188,9 +188,9 @@ def streamed(export: LogExport) -> StreamingResponse:
     description="条件与“日志审计”页相同，按时间倒序分页返回；只含本人数据范围内租户的记录。",
 )
 async def read_logs(
+    actor: Reader,  # first: who asks, before anything about the stream is told
     query: Annotated[search.LogQuery, Depends(log_query)],
-    actor: Reader,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> dict[str, Any]:
     """One page of the events matching the filters, newest first."""
@@ -215,8 +215,8 @@ async def read_logs(
     response_class=StreamingResponse,
 )
 async def export_log_search(
-    query: Annotated[search.LogQuery, Depends(log_query)],
     actor: Exporter,
+    query: Annotated[search.LogQuery, Depends(log_query)],
     fmt: Annotated[str, Query(alias="format", description="csv、xlsx 或 parquet")] = "csv",
 ) -> StreamingResponse:
     """Every matching event as a file, streamed."""

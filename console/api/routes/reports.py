@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 from sqlmodel import Session
 
@@ -41,7 +42,11 @@ async def download_report(holder: Annotated[TicketHolder, Depends(ticket_holder)
     description="报表须在本人数据范围内；报表不存在或没有该格式的文件时返回 404。",
     response_class=FileResponse,
 )
-async def read_report(report_id: int, fmt: str, actor: Downloader) -> FileResponse:
+async def read_report(
+    actor: Downloader,
+    report_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)],
+    fmt: Annotated[str, PathParam(json_schema_extra={"enum": ["xlsx", "html", "pdf"]})],
+) -> FileResponse:
     """One generated report file, if the token's owner may see that report."""
     found = await run_as(
         actor,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import date, datetime
 
 import pytest
@@ -64,3 +65,17 @@ def test_xlsx_export_keeps_leading_zeros_as_text() -> None:
         "code": "010100",
         "label": "北京",
     }
+
+
+def test_an_xlsx_that_would_inflate_to_hundreds_of_megabytes_is_refused_unread() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w") as entry:
+            chunk = b"\0" * (1024 * 1024)
+            for _ in range(200):  # 200 MB of zeros, about 200 KB compressed
+                entry.write(chunk)
+    bomb = buffer.getvalue()
+    assert len(bomb) < 1024 * 1024
+    with pytest.raises(ValidationFailed, match="压缩炸弹"):
+        read_table(bomb, "bomb.xlsx")

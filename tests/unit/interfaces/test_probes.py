@@ -111,15 +111,32 @@ def test_probe_endpoint_reports_up_failing_closed_and_slow(server: str, closed_u
     assert (missing.ok, missing.status_code) == (True, 404)  # reachable, just not this path
     failing = probes.probe_endpoint(url=f"{server}/fail", method="GET", timeout_ms=2000)
     assert (failing.ok, failing.status_code) == (False, 503)
-    assert failing.error == "服务端错误 HTTP 503"
+    assert failing.error == "服务端错误：状态码 503"
     closed = probes.probe_endpoint(url=closed_url, method="GET", timeout_ms=2000)
     assert not closed.ok and closed.status_code is None
-    assert closed.error.startswith("无法连接：")
+    assert closed.error == "无法连接：拒绝连接"  # a category, never the remote's text
     started = time.perf_counter()
     slow = probes.probe_endpoint(url=f"{server}/slow", method="POST", timeout_ms=300)
     assert time.perf_counter() - started < GAVE_UP_WITHIN
     assert not slow.ok and slow.error == "超时（超过 300 毫秒）"
     assert slow.latency_ms >= 300
+
+
+def test_a_probe_of_the_servers_own_network_is_refused_unless_allowed(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.core.settings import get_settings
+
+    monkeypatch.setenv("BDC_OUTBOUND_ALLOW", "")
+    get_settings.cache_clear()
+    for url in (f"{server}/up", server.replace("127.0.0.1", "localhost") + "/up"):
+        refused = probes.probe_endpoint(url=url, method="GET", timeout_ms=2000)
+        assert not refused.ok and refused.status_code is None
+        assert refused.error.startswith("地址不允许")
+    metadata = probes.probe_endpoint(
+        url="http://169.254.169.254/latest/meta-data/", method="GET", timeout_ms=2000
+    )
+    assert metadata.error.startswith("地址不允许")
 
 
 def test_connection_to_a_live_endpoint_is_stored_logged_and_heals(
