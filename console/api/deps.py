@@ -270,18 +270,24 @@ def cookie_session(request: Request) -> str:
 
 
 def permitted(
-    obj: str, act: str, *, target: str = "", target_param: str = ""
+    obj: str,
+    act: str,
+    *,
+    target: str = "",
+    target_param: str = "",
+    known: Callable[[str], object] | None = None,
 ) -> Callable[..., Actor]:
     """A dependency: the token's user, refused with 403 (and logged) without ``obj:act``.
 
     ``target`` names what is asked for in a denial's log entry; ``target_param`` takes it
-    from that path parameter instead.
+    from that path parameter instead. ``known`` refuses an unknown target (404) once the
+    caller is identified and before the permission is checked.
     """
 
     def dependency(request: Request, actor: Annotated[Actor, Depends(token_user)]) -> Actor:
         named = str(request.path_params.get(target_param, "")) if target_param else target
-        if target_param == "stream":
-            known_stream(named)  # an unknown stream is 404 to whoever is signed in
+        if known is not None:
+            known(named)  # an unknown target is 404 to whoever is signed in, before 403
         try:
             authz.require(actor, obj, act, target=named)
         except Forbidden as refused:

@@ -19,11 +19,11 @@ browser (tests/e2e/test_security_headers.py walks every page listening for viola
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -107,23 +107,29 @@ def content_security_policy(hashes: set[str]) -> str:
 
 
 RESCAN_SECONDS = 30
+# (scan period, policy): the policy of the pages built, read again once per period.
+_cached: tuple[float, bytes] = (-1.0, b"")
 
 
-@lru_cache(maxsize=2)
-def _policy_for(directory: str, _period: float) -> bytes:
+def _policy_of(directory: Path) -> bytes:
     hashes: set[str] = set()
-    for page in Path(directory).rglob("*.html"):
+    for page in directory.rglob("*.html"):
         hashes |= inline_script_hashes(page.read_text(encoding="utf-8", errors="replace"))
     return content_security_policy(hashes).encode()
 
 
-def _current_policy() -> bytes:
+async def _current_policy() -> bytes:
     """The policy for the pages now built.
 
-    Read again every ``RESCAN_SECONDS`` (a few milliseconds of work), so a build that rewrites
-    pages in place, or one still running at the first request, is picked up without a restart.
+    Read again every ``RESCAN_SECONDS``, in a worker thread (it reads every built page), so a
+    build that rewrites pages in place, or one still running at the first request, is picked
+    up without a restart and without holding up the event loop.
     """
-    return _policy_for(str(build_directory()), time.monotonic() // RESCAN_SECONDS)
+    global _cached
+    period = time.monotonic() // RESCAN_SECONDS
+    if _cached[0] != period:
+        _cached = (period, await asyncio.to_thread(_policy_of, build_directory()))
+    return _cached[1]
 
 
 def _https(scope: Scope) -> bool:
@@ -143,7 +149,7 @@ def with_security_headers(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        added = [(b"content-security-policy", _current_policy()), *OTHER_HEADERS]
+        added = [(b"content-security-policy", await _current_policy()), *OTHER_HEADERS]
         if _https(scope):
             added.append(HSTS)
 

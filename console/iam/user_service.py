@@ -15,7 +15,7 @@ from console.authz.catalogue import all_permissions, describe
 from console.core.actor import Actor
 from console.core.clock import to_local_text, utcnow
 from console.core.crypto import keyring
-from console.core.errors import Forbidden, NotFound, ValidationFailed
+from console.core.errors import Forbidden, NotFound, UserError, ValidationFailed
 from console.core.exporting import EXPORT_ROW_LIMIT, to_csv
 from console.core.identifiers import require_valid, resident_id_problem
 from console.core.masking import mask_id_number, mask_name, mask_phone
@@ -406,30 +406,19 @@ def _ensure_may_switch(session: Session, actor: Actor, user: User, *, enabled: b
         ValidationFailed: disabling one's own account (logged).
     """
     assert user.id is not None
-    action = "disable" if not enabled else "enable"
+    refusal: UserError | None = None
     if user.id == actor.user_id and not enabled:
-        record_denial(
-            actor=actor,
-            obj=OBJ,
-            action=action,
-            tenant=user.tenant_code,
-            target=user.account,
-            reason=OWN_DISABLE_REFUSED,
-        )
-        raise ValidationFailed(OWN_DISABLE_REFUSED, field="状态")
-    if not holds_admin_role(session, user.id):
+        refusal = ValidationFailed(OWN_DISABLE_REFUSED, field="状态")
+    elif not holds_admin_role(session, user.id):
         authz.require(actor, OBJ, "write", tenant=user.tenant_code, target=user.account)
-        return
-    if not authz.can(actor, OBJ, "unlock", tenant=user.tenant_code):
+    elif not authz.can(actor, OBJ, "unlock", tenant=user.tenant_code):
+        refusal = Forbidden(ADMIN_STATUS_REFUSED)
+    if refusal is not None:
         record_denial(
-            actor=actor,
-            obj=OBJ,
-            action=action,
-            tenant=user.tenant_code,
-            target=user.account,
-            reason=ADMIN_STATUS_REFUSED,
-        )
-        raise Forbidden(ADMIN_STATUS_REFUSED)
+            actor=actor, obj=OBJ, action="enable" if enabled else "disable",
+            tenant=user.tenant_code, target=user.account, reason=refusal.message,
+        )  # fmt: skip
+        raise refusal
 
 
 def set_status_many(

@@ -5,14 +5,15 @@ from __future__ import annotations
 import reflex as rx
 
 from console.logs.contract import STREAM_LABELS
-from console.logs.quarantine_state import QuarantineState, QuarantineView
+from console.logs.quarantine_service import QuarantineRow
+from console.logs.quarantine_state import QuarantineState
 from console.ui.components import list_table, search_box
 from console.ui.widgets import filter_select, table_row, toolbar
 
 COLUMNS = ("接收时间", "日志", "密钥", "租户", "行号", "拒收原因", "内容（已脱敏）")
 
 
-def _row(row: QuarantineView) -> rx.Component:
+def _row(row: QuarantineRow) -> rx.Component:
     return table_row(
         row.time,
         row.stream,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import reflex as rx
 
 from console.core.paging import PageRequest
@@ -14,25 +12,10 @@ from console.ui.list_state import PagedListMixin
 PAGE_SIZE = 20
 
 
-@dataclasses.dataclass(frozen=True)
-class QuarantineView:
-    """One refused line as the table shows it (already masked by the service)."""
-
-    id: int
-    time: str
-    stream: str
-    key_id: str
-    tenant: str
-    line_no: int
-    reason: str
-    size: int
-    preview: str
-
-
 class QuarantineState(PagedListMixin, FilterMixin, rx.State):
     """拒收记录: filter by stream and key (the search box takes a key id)."""
 
-    rows: list[QuarantineView] = []
+    rows: list[quarantine_service.QuarantineRow] = []
     stream_filter: str = "*"
 
     @rx.event(background=True)
@@ -49,7 +32,7 @@ class QuarantineState(PagedListMixin, FilterMixin, rx.State):
             )
 
         def show(value):  # inside the state lock: what the page shows
-            self.rows = [QuarantineView(**dataclasses.asdict(row)) for row in value.items]
+            self.rows = list(value.items)  # already masked by the service
             self.total, self.pages = value.total, value.pages
 
         async for event in self._load_page(prepare, show):

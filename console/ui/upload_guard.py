@@ -14,6 +14,7 @@ in front of it and, before one byte of the body is read:
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
@@ -149,6 +150,4 @@ def with_upload_guard(app: ASGIApp) -> ASGIApp:
 
 
 async def _run_check(scope: Scope, kind: UploadKind) -> tuple[int, str]:
-    import asyncio
-
     return await asyncio.to_thread(_check_sender, scope, kind)

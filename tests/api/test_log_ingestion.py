@@ -108,6 +108,17 @@ def _stored(server: ConsoleServer, stream: str) -> int:
         store.close()
 
 
+def _add_counties(server: ConsoleServer) -> None:
+    """西湖区 and 滨江区 as tenants of the server (once, whichever test comes first)."""
+    from console.core.db import session_scope
+    from console.tenancy.models import Tenant
+
+    with session_scope(server.db_url) as session:
+        for code, name in (("330106", "西湖区"), ("330108", "滨江区")):
+            if session.get(Tenant, code) is None:
+                session.add(Tenant(code=code, name=name, parent_code="330000"))
+
+
 @pytest.fixture(scope="module")
 def province_key(console_server: ConsoleServer) -> str:
     streams = "logs.case_event,logs.operation,logs.interface_call,logs.exception"
@@ -162,13 +173,7 @@ def test_gzip_bodies_are_accepted_and_oversized_ones_get_413(
 def test_a_county_key_pushes_only_its_own_tenant_and_only_its_streams(
     console_server: ConsoleServer,
 ) -> None:
-    from console.core.db import session_scope
-    from console.tenancy.models import Tenant
-
-    with session_scope(console_server.db_url) as session:
-        for code, name in (("330106", "西湖区"), ("330108", "滨江区")):
-            if session.get(Tenant, code) is None:
-                session.add(Tenant(code=code, name=name, parent_code="330000"))
+    _add_counties(console_server)
     key = console_server.console(
         "apikey", "create", "--tenant", "330106", "--streams", "logs.case_event"
     ).strip()
@@ -303,13 +308,8 @@ def test_a_batch_with_none_of_the_keys_tenant_is_403_and_its_lines_are_quarantin
     console_server: ConsoleServer,
 ) -> None:
     from console.core.crypto import KeyRing
-    from console.core.db import session_scope
-    from console.tenancy.models import Tenant
 
-    with session_scope(console_server.db_url) as session:
-        for code, name in (("330106", "西湖区"), ("330108", "滨江区")):
-            if session.get(Tenant, code) is None:
-                session.add(Tenant(code=code, name=name, parent_code="330000"))
+    _add_counties(console_server)
     key = console_server.console(
         "apikey", "create", "--tenant", "330108", "--streams", "logs.case_event"
     ).strip()

@@ -41,8 +41,12 @@ from console.logs.ingest import IngestReport, Sender, ingest_batch
 from console.logs.quarantine_service import keep_rejected_lines
 
 router = secured_router(tags=["logs"])
-Reader = Annotated[Actor, Depends(permitted(search.OBJ, "read", target_param="stream"))]
-Exporter = Annotated[Actor, Depends(permitted(search.OBJ, "export", target_param="stream"))]
+Reader = Annotated[
+    Actor, Depends(permitted(search.OBJ, "read", target_param="stream", known=known_stream))
+]
+Exporter = Annotated[
+    Actor, Depends(permitted(search.OBJ, "export", target_param="stream", known=known_stream))
+]
 Tracer = Annotated[Actor, Depends(permitted(search.OBJ, "read", target_param="case_no"))]
 
 

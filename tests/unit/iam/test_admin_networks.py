@@ -13,19 +13,11 @@ from console.core.errors import AuthenticationFailed, Forbidden, ValidationFaile
 from console.iam import admin_network_service as networks
 from console.iam import role_service, service
 from console.iam.models import LoginEvent, LoginOutcome, User
-from tests.support.world import PASSWORD, World, add_user
+from tests.support.world import PASSWORD, World, add_user, sign_in_answer
 
 
 def _sign_in(account: str, address: str, password: str = PASSWORD) -> str:
-    """The message the person reads ("" when signed in)."""
-    try:
-        with session_scope() as session:
-            service.authenticate(
-                session=session, account=account, password=password, client_ip=address
-            )
-    except AuthenticationFailed as refused:
-        return refused.message
-    return ""
+    return sign_in_answer(account, password, address)
 
 
 def _newest_event(account: str) -> LoginEvent:

@@ -9,23 +9,14 @@ from sqlmodel import select
 
 from console.core.clock import utcnow
 from console.core.db import session_scope
-from console.core.errors import AuthenticationFailed
 from console.core.settings import get_settings
 from console.iam import service, throttle
 from console.iam.models import LoginEvent, User
-from tests.support.world import PASSWORD, World
+from tests.support.world import PASSWORD, World, sign_in_answer
 
 
 def _attempt(account: str, password: str, address: str = "10.1.1.1") -> str:
-    """The message the person signing in reads ("" when signed in)."""
-    try:
-        with session_scope() as session:
-            service.authenticate(
-                session=session, account=account, password=password, client_ip=address
-            )
-    except AuthenticationFailed as refused:
-        return refused.message
-    return ""
+    return sign_in_answer(account, password, address)
 
 
 def _lock(account: str) -> None:
