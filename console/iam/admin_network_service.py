@@ -20,7 +20,7 @@ from console.core.clock import utcnow
 from console.core.errors import ValidationFailed
 from console.core.net import in_networks, parse_networks
 from console.iam.models import AdminNetwork
-from console.iam.separation import ADMIN_LABELS, THREE_ADMINS, duties_held, is_administrative
+from console.iam.separation import ADMIN_LABELS, THREE_ADMINS, duties_of
 
 OBJ = "system.settings"
 DEFAULT_NETWORKS = (
@@ -44,18 +44,6 @@ def allowed_networks(session: Session) -> dict[str, str]:
     """Each administrator's networks in force (stored, else the default)."""
     stored = {row.admin: row.networks for row in session.exec(select(AdminNetwork)).all()}
     return {admin: stored.get(admin, DEFAULT_NETWORKS) for admin in THREE_ADMINS}
-
-
-def duties_of(session: Session, user_id: int) -> list[str]:
-    """Which administrators an account acts as: by role code, or by the powers its roles hold."""
-    codes = set(authz.user_roles(session, user_id=user_id))
-    held = [admin for admin in THREE_ADMINS if admin in codes]
-    granted: set[tuple[str, str]] = set()
-    for code in codes - set(THREE_ADMINS):
-        granted |= authz.role_permissions(session, role_code=code)
-    if is_administrative(granted):
-        held += [admin for admin in duties_held(granted) if admin not in held]
-    return held
 
 
 def refusal_for(session: Session, *, user_id: int, address: str) -> str:

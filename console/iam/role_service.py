@@ -16,7 +16,7 @@ from console.core.actor import Actor
 from console.core.clock import utcnow
 from console.core.errors import NotFound, ValidationFailed
 from console.iam.models import Role
-from console.iam.separation import check_permission_set
+from console.iam.separation import check_permission_set, granted_by
 from console.tenancy.models import Tenant
 
 OBJ = "iam.roles"
@@ -199,10 +199,8 @@ def copy_role(*, session: Session, actor: Actor, source: str, code: str, name: s
 def _check_holders(session: Session, code: str, permissions: set[tuple[str, str]]) -> None:
     """No holder of the role may end up, with their other roles, holding two admins' duties."""
     for user_id in authz.role_holders(session, role_code=code):
-        granted = set(permissions)
-        for other in authz.user_roles(session, user_id=user_id):
-            if other != code:
-                granted |= authz.role_permissions(session, role_code=other)
+        others = set(authz.user_roles(session, user_id=user_id)) - {code}
+        granted = set(permissions) | granted_by(session, others)
         check_three_admin_permissions(granted, holder=f"持有该角色的用户（编号 {user_id}）")
 
 

@@ -73,14 +73,29 @@ def is_administrative(permissions: set[tuple[str, str]]) -> bool:
     return bool(permissions & privileged)
 
 
+def granted_by(session: Session, role_codes: set[str]) -> set[tuple[str, str]]:
+    """Everything the roles grant together."""
+    granted: set[tuple[str, str]] = set()
+    for code in role_codes:
+        granted |= authz.role_permissions(session, role_code=code)
+    return granted
+
+
 def roles_are_administrative(session: Session, role_codes: set[str]) -> bool:
     """True when the roles are, or together act as, an administrator role."""
     if role_codes & set(THREE_ADMINS):
         return True
-    granted: set[tuple[str, str]] = set()
-    for code in role_codes:
-        granted |= authz.role_permissions(session, role_code=code)
-    return is_administrative(granted)
+    return is_administrative(granted_by(session, role_codes))
+
+
+def duties_of(session: Session, user_id: int) -> list[str]:
+    """Which administrators an account acts as: by role code, or by the powers its roles hold."""
+    codes = set(authz.user_roles(session, user_id=user_id))
+    held = [admin for admin in THREE_ADMINS if admin in codes]
+    granted = granted_by(session, codes - set(THREE_ADMINS))
+    if is_administrative(granted):
+        held += [admin for admin in duties_held(granted) if admin not in held]
+    return held
 
 
 def duties_held(permissions: set[tuple[str, str]]) -> list[str]:

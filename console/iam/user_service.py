@@ -30,6 +30,7 @@ from console.iam.role_service import THREE_ADMINS, check_three_admin_permissions
 from console.iam.separation import (
     ensure_may_grant_admin,
     ensure_owner_holds_the_keys,
+    granted_by,
     holds_admin_role,
 )
 from console.iam.token_service import revoke_all_tokens
@@ -162,7 +163,7 @@ def _check_roles(session: Session, roles: tuple[str, ...], tenant_code: str) -> 
     unknown = sorted(set(roles) - set(known))
     if unknown:
         raise ValidationFailed(f"角色 {unknown[0]} 不存在", field="角色")
-    granted = set().union(*(authz.role_permissions(session, role_code=c) for c in roles))
+    granted = granted_by(session, set(roles))
     check_three_admin_permissions(granted, holder="同一用户")
     foreign = sorted(code for code in roles if known[code].tenant_code not in (None, tenant_code))
     if foreign:

@@ -11,7 +11,7 @@ from console.audit.models import OperationLog
 from console.core.db import session_scope
 from console.core.errors import AuthenticationFailed, Forbidden, ValidationFailed
 from console.iam import admin_network_service as networks
-from console.iam import role_service, service
+from console.iam import role_service, separation, service
 from console.iam.models import LoginEvent, LoginOutcome, User
 from tests.support.world import PASSWORD, World, add_user, sign_in_answer
 
@@ -80,7 +80,7 @@ def test_a_custom_role_with_an_administrators_powers_follows_its_list(world: Wor
     add_user("u_log_reader", "330000", ("log_reader",))
     with session_scope() as session:
         user = session.exec(select(User).where(User.account == "u_log_reader")).one()
-        assert networks.duties_of(session, user.id) == ["audit_admin"]
+        assert separation.duties_of(session, user.id) == ["audit_admin"]
     assert _sign_in("u_log_reader", "203.0.113.7") == service.BAD_CREDENTIALS
 
 
