@@ -60,6 +60,7 @@ def main() -> None:
         from console.core.clock import CHINA_TZ
         from console.core.db import session_scope
         from console.iam import service
+        from console.logs.catalogue import snapshot
         from console.logs.open_cases import sealed_open_cases
         from console.logs.rollup import rebuild_all
         from console.reports.builder import Span, build_report
@@ -83,7 +84,8 @@ def main() -> None:
         print(f"rollups for {days} days in {time.perf_counter() - started:.1f} s")
         # What the scheduler does after each seal: the kept open cases, from the whole year.
         started = time.perf_counter()
-        sealed_open_cases(lake)
+        with snapshot(lake) as snap:
+            sealed_open_cases(snap)
         print(f"open cases kept from every day in {time.perf_counter() - started:.1f} s")
         with session_scope() as session:
             _, supervisor = service.authenticate(

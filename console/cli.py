@@ -78,7 +78,7 @@ def _rebuild_rollups(_args: argparse.Namespace) -> int:
 
 def _verify_logs(_args: argparse.Namespace) -> int:
     """Check every sealed log file against the SM3 chain; exit 1 on any break."""
-    from console.logs.seal import verify
+    from console.logs.chain import verify
 
     breaks = verify(get_settings().lake_dir)
     for found in breaks:

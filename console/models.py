@@ -4,6 +4,7 @@ import console.audit.models
 import console.authz.models
 import console.dictionaries.models
 import console.iam.models
+import console.iam.outbound_models
 import console.interfaces.models
 import console.jobs.models
 import console.logs.models

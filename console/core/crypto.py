@@ -27,6 +27,7 @@ _NONCE_BYTES = 12
 _TAG_BYTES = 16
 SM4_KEY_FILE = "sm4.key"
 HMAC_KEY_FILE = "hmac.key"
+CHAIN_KEY_FILE = "chain.key"  # keys the sealed logs' chain (HMAC-SM3), apart from personal data
 
 
 class KeyMissing(UserError):
@@ -47,6 +48,13 @@ def sm3_hex(data: bytes | str) -> str:
     digest = hashes.Hash(hashes.SM3())
     digest.update(raw)
     return digest.finalize().hex()
+
+
+def hmac_sm3_hex(key: bytes, data: str) -> str:
+    """HMAC-SM3 of a text under ``key``, as 64 hex characters."""
+    mac = hmac.HMAC(key, hashes.SM3())
+    mac.update(data.encode("utf-8"))
+    return mac.finalize().hex()
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,7 @@ def ensure_key_files(settings: Settings | None = None) -> list[Path]:
     for name, size, configured in (
         (SM4_KEY_FILE, 16, settings.sm4_key),
         (HMAC_KEY_FILE, 32, settings.hmac_key),
-    ):
+    ):  # the chain key is made with the lake's first keyed line, never by init (see chain_key)
         path = settings.key_dir / name
         if configured is None and not path.exists():
             _write_secret(path, size)
@@ -121,7 +129,7 @@ def check_key_files(settings: Settings | None = None) -> None:
         KeyFileExposed: naming the file and the chmod that fixes it.
     """
     settings = settings or get_settings()
-    for name in (SM4_KEY_FILE, HMAC_KEY_FILE):
+    for name in (SM4_KEY_FILE, HMAC_KEY_FILE, CHAIN_KEY_FILE):
         path = settings.key_dir / name
         if path.exists():
             _refuse_exposed(path)
@@ -157,3 +165,37 @@ def _keyring_for(settings: Settings) -> KeyRing:
 def keyring() -> KeyRing:
     """The process's key ring (cached per settings, so tests with other keys get theirs)."""
     return _keyring_for(get_settings())
+
+
+def chain_key(*, create: bool = False) -> bytes | None:
+    """The log chain's key: from ``BDC_CHAIN_KEY`` or ``keys/chain.key``; None when there is none.
+
+    ``create`` generates the file when it is missing — only for a chain that has no keyed
+    entry yet (its first keyed seal); a key lost later must be reported, not replaced.
+    """
+    settings = get_settings()
+    if settings.chain_key is not None:
+        return bytes.fromhex(settings.chain_key.get_secret_value())
+    path = settings.key_dir / CHAIN_KEY_FILE
+    if not path.exists():
+        if not create:
+            return None
+        _create_whole(path, 32)
+    _refuse_exposed(path)
+    key = bytes.fromhex(path.read_text().strip())
+    if len(key) != 32:
+        raise KeyMissing(f"日志校验链密钥 {path} 不完整（应为 32 字节）：请从备份恢复")
+    return key
+
+
+def _create_whole(path: Path, size: int) -> None:
+    """Create a key file that no reader ever sees half-written (another process may race)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    _write_secret(temporary, size)
+    try:
+        os.link(temporary, path)  # atomic, and refuses to replace one already there
+    except FileExistsError:
+        pass  # another process made it first: theirs is the key
+    finally:
+        temporary.unlink()

@@ -36,7 +36,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from console.core.net import Network, parse_address, parse_networks
+from console.core.net import Address, Network, parse_address, parse_networks
 
 DEFAULT_MAX_BYTES = 64 * 1024
 
@@ -87,24 +87,48 @@ class OutboundPolicy:
         )
 
     def address_allowed(self, host: str, address: str) -> bool:
-        """May the console connect to ``address`` (which ``host`` resolved to)?"""
+        """May the console connect to ``address`` (which ``host`` resolved to)?
+
+        Link-local (cloud metadata), unspecified and multicast addresses never, whatever the
+        list says; loopback only when a listed network holds it, never through a host name.
+        """
         parsed = parse_address(address)
         if parsed is None:
             return False
-        if self.host_allowed(host) or any(parsed in network for network in self.networks):
+        inner = embedded_ipv4(parsed) or parsed
+        if inner.is_link_local or inner.is_unspecified or inner.is_multicast:
+            return False
+        if any(parsed in network or inner in network for network in self.networks):
+            return True
+        if self.host_allowed(host) and not inner.is_loopback:
             return True
         return _public(parsed)
 
 
-def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, 6to4, NAT64), or None."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _public(address: Address) -> bool:
     if address.is_multicast or address.is_unspecified or address.is_reserved:
         return False
-    if isinstance(address, ipaddress.IPv6Address):
-        for embedded in (address.ipv4_mapped, address.sixtofour):
-            if embedded is not None:
-                return _public(embedded)
-        if address.teredo is not None:
-            return False
+    embedded = embedded_ipv4(address)
+    if embedded is not None:
+        return _public(embedded)
+    if isinstance(address, ipaddress.IPv6Address) and address.teredo is not None:
+        return False
     return address.is_global
 
 

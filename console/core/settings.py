@@ -64,10 +64,11 @@ _DESCRIPTIONS: dict[str, str] = {
     "channel_alert_refusal_rate": "机构通道调用被拒率超过此值（0–1）时在机构通道统计中标红提醒",
     "sm4_key": "个人信息加密密钥（SM4，32位十六进制）；留空则使用数据目录 keys/sm4.key",
     "hmac_key": "个人信息检索摘要密钥（HMAC-SM3，64位十六进制）；留空则使用 keys/hmac.key",
+    "chain_key": "日志校验链密钥（HMAC-SM3，64位十六进制）；留空则使用 keys/chain.key",
 }
 
 
-_SECRET_FIELDS = frozenset({"sm4_key", "hmac_key"})
+_SECRET_FIELDS = frozenset({"sm4_key", "hmac_key", "chain_key"})
 
 
 class Settings(BaseSettings):
@@ -111,8 +112,9 @@ class Settings(BaseSettings):
     channel_alert_refusal_rate: Annotated[float, Field(ge=0, le=1)] = 0.1
     sm4_key: SecretStr | None = None
     hmac_key: SecretStr | None = None
+    chain_key: SecretStr | None = None
 
-    @field_validator("sm4_key", "hmac_key", mode="before")
+    @field_validator("sm4_key", "hmac_key", "chain_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -124,7 +126,7 @@ class Settings(BaseSettings):
             raise ValueError("应为32位十六进制字符（16字节）")
         return value
 
-    @field_validator("hmac_key")
+    @field_validator("hmac_key", "chain_key")
     @classmethod
     def _hmac_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", value.get_secret_value()):

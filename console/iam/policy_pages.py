@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from console.iam.outbound_components import outbound_card
 from console.iam.policy_state import FactRow, NetworkRow, PolicyRow, PolicyState
 from console.ui.components import error_callout, page_heading, simple_table
 from console.ui.navigation import section_by_key
@@ -137,6 +138,7 @@ def settings_page() -> rx.Component:
         error_callout(PolicyState.error),
         policy,
         _networks_card(),
+        outbound_card(),
         facts,
         _jobs_card(),
         spacing="4",

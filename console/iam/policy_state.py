@@ -12,6 +12,7 @@ from console.core.db import backend_name, current_revision
 from console.core.errors import ValidationFailed
 from console.core.settings import get_settings
 from console.iam import admin_network_service, policy_service
+from console.iam.outbound_state import OutboundState
 from console.ui.effects_state import toast
 from console.ui.form_state import FormMixin
 from console.ui.list_state import PagedListMixin
@@ -91,6 +92,7 @@ class PolicyState(PagedListMixin, FormMixin, rx.State):
 
         async for event in self._load_page(prepare, show):
             yield event
+        yield OutboundState.load
 
     @rx.event(background=True)
     async def save(self, form: dict[str, str]):

@@ -18,7 +18,8 @@ from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.clock import CHINA_TZ, utcnow
 from console.core.errors import ValidationFailed
-from console.core.outbound import OutboundRefused, configured_policy, fetch
+from console.core.outbound import OutboundRefused, fetch
+from console.iam import outbound_service
 from console.interfaces.models import InterfaceDef, ProbeResult
 from console.interfaces.registry_service import OBJ, load_visible, load_writable
 
@@ -72,7 +73,7 @@ def probe_endpoint(*, url: str, method: str, timeout_ms: int) -> ProbeOutcome:
         answer = fetch(
             method,
             url,
-            policy=configured_policy(),
+            policy=outbound_service.policy(),
             deadline_seconds=timeout_ms / 1000,
             max_bytes=PROBE_BYTES,
         )

@@ -23,9 +23,10 @@ from console.core.actor import Actor
 from console.core.clock import CHINA_TZ, to_local_text, utcnow
 from console.core.db import session_scope, upsert_insert
 from console.core.errors import NotFound, ValidationFailed
-from console.core.outbound import OutboundRefused, configured_policy, fetch
+from console.core.outbound import OutboundRefused, fetch
 from console.core.paging import Page, PageRequest, contains, paginate
 from console.core.settings import get_settings
+from console.iam import outbound_service
 from console.iam.models import User
 from console.interfaces.models import (
     TASK_STATUS,
@@ -554,7 +555,7 @@ def _post(batch: _Batch) -> str:
             "POST",
             batch.endpoint,
             json=body,
-            policy=configured_policy(),
+            policy=outbound_service.policy(),
             deadline_seconds=batch.timeout_ms / 1000,
             max_bytes=PUSH_ANSWER_BYTES,
         )

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-import polars as pl
+from console.logs.parts import scan_parts
 
 INDEXED_STREAMS = ("case_event", "interface_call", "operation")
 _SCHEMA = """
@@ -59,10 +59,12 @@ def days_of(lake: Path, case_no: str) -> list[str] | None:
     path = index_path(lake)
     if not path.exists():
         return None
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     try:
         rows = db.execute("SELECT day FROM case_day WHERE case_no = ? ORDER BY day", (case_no,))
         return [row[0] for row in rows]
+    except sqlite3.OperationalError:  # the first seal is creating it right now: read every day
+        return None
     finally:
         db.close()
 
@@ -96,5 +98,5 @@ def _index_sealed(lake: Path) -> None:
         for folder in sorted((lake / stream).glob("date=*")):
             parts = sorted(folder.glob("part-*.parquet"))
             if parts:
-                cases = pl.scan_parquet(parts).select("case_no").unique().collect()
+                cases = scan_parts(stream, parts).select("case_no").unique().collect()
                 add_day(lake, folder.name.removeprefix("date="), cases.get_column("case_no"))

@@ -27,8 +27,9 @@ from console.core.errors import ValidationFailed
 from console.core.exporting import BOM, XLSX_MIME, csv_chunk, write_xlsx
 from console.core.settings import get_settings
 from console.core.tickets import seal_ticket
-from console.logs import pending
+from console.logs.catalogue import snapshot
 from console.logs.contract import STREAM_LABELS
+from console.logs.masks import NAME_COLUMNS, mask_expr, mask_name_expr
 from console.logs.search import (
     COLUMN_LABELS,
     OBJ,
@@ -36,7 +37,6 @@ from console.logs.search import (
     LogQuery,
     check_query,
     display_columns,
-    mask_expr,
     matching,
 )
 
@@ -63,8 +63,9 @@ class LogExport:
 
 def export_days(lake: Path, query: LogQuery) -> list[date]:
     """The days holding events of the stream within the query's range, oldest first."""
-    sealed = {p.name.removeprefix("date=") for p in (lake / query.stream).glob("date=*")}
-    days = sorted(date.fromisoformat(day) for day in sealed | pending.days_of(lake, query.stream))
+    with snapshot(lake) as snap:
+        held = snap.sealed_days(query.stream) | snap.pending_days(query.stream)
+    days = sorted(date.fromisoformat(day) for day in held)
     return [
         day
         for day in days
@@ -124,14 +125,20 @@ def _parquet(lake: Path, query: LogQuery, actor: Actor) -> Iterator[bytes]:
     path = _temporary(".parquet")
     frames = []
     for frame in _day_frames(lake, query, actor):
-        frame = frame.drop("raw", "sender", strict=False)
+        # Never the line as sent: not in the clear, not as ciphertext, not as digests.
+        frame = frame.drop("raw", "raw_enc", "pii", "sender", strict=False)
         text = [n for n, kind in frame.collect_schema().items() if kind == pl.String]
-        frames.append(frame.with_columns(mask_expr(pl.col(n)).alias(n) for n in text))
+        frames.append(frame.with_columns(_masked(n) for n in text))
     if frames:
         pl.concat(frames, how="diagonal_relaxed").sink_parquet(path, compression="zstd")
     else:
         pl.DataFrame().write_parquet(path)
     yield from _file_chunks(path)
+
+
+def _masked(column: str) -> pl.Expr:
+    text = pl.col(column)
+    return (mask_name_expr(text) if column in NAME_COLUMNS else mask_expr(text)).alias(column)
 
 
 _WRITERS = {"csv": _csv, "xlsx": _xlsx, "parquet": _parquet}

@@ -12,8 +12,10 @@ from sqlmodel import Session, select
 
 from console.core.clock import utcnow
 from console.core.settings import get_settings
+from console.logs.catalogue import snapshot
+from console.logs.chain import chain_days
 from console.logs.contract import CheckedEvent, Rejected, check_line
-from console.logs.seal import chain_days
+from console.logs.parts import scan_parts
 from console.logs.store import StoredCount, store_for
 from console.tenancy.models import Tenant
 
@@ -174,11 +176,12 @@ def _sealed_duplicates(
             late.setdefault(event.day, []).append(event.event_id)
     found: set[tuple[str, str]] = set()
     for day, ids in late.items():
-        parts = sorted((lake / stream / f"date={day}").glob("part-*.parquet"))
+        with snapshot(lake) as snap:  # a file gone missing is for verify, not a lost batch
+            parts = [part for part in snap.parts(stream, days=[day]) if part.exists()]
         if not parts:
             continue  # purged after retention: nothing left to be a duplicate of
         held = (
-            pl.scan_parquet(parts)
+            scan_parts(stream, parts)
             .filter((pl.col("sender") == sender) & pl.col("event_id").is_in(ids))
             .select("event_id")
             .collect()

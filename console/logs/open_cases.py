@@ -2,7 +2,8 @@
 
 Listing the open cases past their limit needs every 受理 without an end, ever: a scan of a
 year of ``case_steps``. The answer for the sealed days is kept in one small Parquet file
-beside the rollups, stamped with the rollup files it covers. When sealing adds a later day
+beside the rollups, stamped with the rollup files it covers (a rebuilt day is a new file, so
+its name says what changed). When sealing adds a later day
 it is brought forward from that day alone; any other change (a late part for an earlier day,
 a rebuilt or purged day) recomputes it from every day. Derived data, like the rollups.
 """
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
-from console.logs.rollup import ROLLUP_FOLDER
+from console.logs.catalogue import ROLLUP_FOLDER, Snapshot
+from console.logs.seal import frame_of
 
 CACHE_NAME = "_open_cases.parquet"
 _STAMP_KEY = "bdc_covers"
@@ -37,20 +39,14 @@ def open_from(steps: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _files(lake: Path) -> dict[str, list[int]]:
-    folder = lake / ROLLUP_FOLDER / "case_steps"
-    found = {}
-    for path in folder.glob("date=*.parquet"):
-        stat = path.stat()
-        found[path.name] = [stat.st_mtime_ns, stat.st_size]
-    return found
-
-
-def _covered(cache: Path) -> dict[str, list[int]]:
+def _covered(cache: Path) -> dict[str, str]:
     try:
-        return json.loads(pl.read_parquet_metadata(cache)[_STAMP_KEY])
+        stamp = json.loads(pl.read_parquet_metadata(cache)[_STAMP_KEY])
     except (OSError, KeyError, ValueError, pl.exceptions.ComputeError):
         return {}
+    # A stamp of an older version (name → [mtime, size]) covers nothing: recompute once.
+    valid = isinstance(stamp, dict) and all(isinstance(day, str) for day in stamp.values())
+    return stamp if valid else {}
 
 
 def _as_steps(open_cases: pl.DataFrame) -> pl.LazyFrame:
@@ -60,24 +56,31 @@ def _as_steps(open_cases: pl.DataFrame) -> pl.LazyFrame:
     )  # fmt: skip
 
 
-def sealed_open_cases(lake: Path) -> pl.DataFrame:
-    """The open cases of the sealed days (every tenant), brought up to date if need be."""
-    folder = lake / ROLLUP_FOLDER / "case_steps"
-    files, cache = _files(lake), lake / ROLLUP_FOLDER / CACHE_NAME
+def sealed_open_cases(snap: Snapshot) -> pl.DataFrame:
+    """The open cases of the snapshot's sealed days (all tenants), brought up to date if need be."""
+    current = snap.rollups("case_steps")
+    paths = {path.name: path for _, path in current}
+    files = {path.name: day for day, path in current}  # file name → its day
+    cache = snap.lake / ROLLUP_FOLDER / CACHE_NAME
     if not files:
         return pl.DataFrame(schema=_SCHEMA)
     covered = _covered(cache) if cache.exists() else {}
     if covered == files:
         return pl.read_parquet(cache)
-    added = sorted(name for name in files if covered.get(name) != files[name])
-    forward = bool(covered) and covered.keys() <= files.keys() and added[0] > max(covered)
+    added = sorted(name for name in files if name not in covered)
+    forward = (
+        bool(covered)
+        and bool(added)
+        and covered.keys() <= files.keys()
+        and min(files[name] for name in added) > max(covered.values())
+    )
     if forward:
         steps = pl.concat(
             [_as_steps(pl.read_parquet(cache)),
-             pl.scan_parquet([folder / name for name in added]).select(_COLUMNS)]
+             pl.scan_parquet([paths[name] for name in added]).select(_COLUMNS)]
         )  # fmt: skip
     else:
-        steps = pl.scan_parquet([folder / name for name in sorted(files)]).select(_COLUMNS)
+        steps = pl.scan_parquet([paths[name] for name in sorted(files)]).select(_COLUMNS)
     result = open_from(steps).collect().cast(_SCHEMA)  # type: ignore[arg-type]
     temporary = cache.with_suffix(f".{os.getpid()}.tmp")
     result.write_parquet(temporary, metadata={_STAMP_KEY: json.dumps(files)})
@@ -85,9 +88,10 @@ def sealed_open_cases(lake: Path) -> pl.DataFrame:
     return result
 
 
-def open_cases(lake: Path, pending: pl.LazyFrame | None) -> pl.LazyFrame:
+def open_cases(snap: Snapshot) -> pl.LazyFrame:
     """Every open case: the sealed days' (kept) with the unsealed events applied on top."""
-    sealed = _as_steps(sealed_open_cases(lake))
-    if pending is None:
+    sealed = _as_steps(sealed_open_cases(snap))
+    rows = snap.pending_rows("case_event")
+    if not rows:
         return open_from(sealed)
-    return open_from(pl.concat([sealed, pending.select(_COLUMNS)]))
+    return open_from(pl.concat([sealed, frame_of("case_event", rows).lazy().select(_COLUMNS)]))

@@ -2,8 +2,8 @@
 
 Accepted events wait in the ``pending`` table of ``<lake>/ingest.db`` until sealing moves
 their day into Parquet. The writer (``store.IngestStore``) appends batches, sealing reads and
-deletes whole days on its own connection, and searches and exports read through read-only
-connections; all of them go through the functions here.
+deletes whole days on its own connection, and searches and exports read inside a catalogue
+snapshot (``catalogue.py``); all of them go through the functions here.
 """
 
 from __future__ import annotations
@@ -65,21 +65,7 @@ def sealing(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 @contextmanager
-def _reading(lake: Path) -> Iterator[sqlite3.Connection | None]:
-    """A read-only connection to the lake's store, or None when nothing was ever stored."""
-    path = ingest_path(lake)
-    if not path.exists():
-        yield None
-        return
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-@contextmanager
-def _write(db: sqlite3.Connection) -> Iterator[None]:
+def write(db: sqlite3.Connection) -> Iterator[None]:
     """One immediate transaction: committed at the end, rolled back on any error."""
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -93,7 +79,7 @@ def _write(db: sqlite3.Connection) -> Iterator[None]:
 def insert(db: sqlite3.Connection, rows: list[StoredRow]) -> int:
     """Store rows in one transaction; the number newly stored (the rest were already there)."""
     before = db.total_changes
-    with _write(db):
+    with write(db):
         db.executemany(
             "INSERT OR IGNORE INTO pending "
             "(stream, sender, event_id, ts_us, day, tenant, received_us, line) "
@@ -111,7 +97,9 @@ def count(db: sqlite3.Connection, stream: str | None = None) -> int:
     return int(db.execute(query, args).fetchone()[0])
 
 
-def rows_between(lake: Path, stream: str, start: str | None, end: str | None) -> list[PendingRow]:
+def select_between(
+    db: sqlite3.Connection, stream: str, start: str | None, end: str | None
+) -> list[PendingRow]:
     """A stream's pending events of the days from ``start`` to ``end`` (ISO dates, inclusive)."""
     sql = "SELECT event_id, sender, ts_us, tenant, line FROM pending WHERE stream = ?"
     args: list[object] = [stream]
@@ -119,17 +107,13 @@ def rows_between(lake: Path, stream: str, start: str | None, end: str | None) ->
         sql, args = sql + " AND day >= ?", [*args, start]
     if end:
         sql, args = sql + " AND day <= ?", [*args, end]
-    with _reading(lake) as db:
-        return [] if db is None else db.execute(sql, args).fetchall()
+    return db.execute(sql, args).fetchall()
 
 
-def days_of(lake: Path, stream: str) -> set[str]:
+def select_days(db: sqlite3.Connection, stream: str) -> set[str]:
     """The days a stream has pending events for."""
-    with _reading(lake) as db:
-        if db is None:
-            return set()
-        rows = db.execute("SELECT DISTINCT day FROM pending WHERE stream = ?", (stream,))
-        return {row[0] for row in rows}
+    rows = db.execute("SELECT DISTINCT day FROM pending WHERE stream = ?", (stream,))
+    return {row[0] for row in rows}
 
 
 def has_day(db: sqlite3.Connection, stream: str, day: str) -> bool:
@@ -162,18 +146,16 @@ def day_rows(db: sqlite3.Connection, stream: str, day: str) -> tuple[int, list[P
 
 
 def delete_events(db: sqlite3.Connection, stream: str, keys: Iterable[tuple[str, str]]) -> None:
-    """Drop the stream's pending events named by (sender, event_id)."""
-    with _write(db):
-        db.executemany(
-            "DELETE FROM pending WHERE stream = ? AND sender = ? AND event_id = ?",
-            [(stream, sender, event_id) for sender, event_id in keys],
-        )
+    """Drop the stream's pending events named by (sender, event_id), in the caller's transaction."""
+    db.executemany(
+        "DELETE FROM pending WHERE stream = ? AND sender = ? AND event_id = ?",
+        [(stream, sender, event_id) for sender, event_id in keys],
+    )
 
 
 def delete_day_through(db: sqlite3.Connection, stream: str, day: str, last_rowid: int) -> None:
-    """Drop the day's pending events up to ``last_rowid`` (later arrivals stay)."""
-    with _write(db):
-        db.execute(
-            "DELETE FROM pending WHERE stream = ? AND day = ? AND rowid <= ?",
-            (stream, day, last_rowid),
-        )
+    """Drop the day's pending events up to ``last_rowid`` (later ones stay), in the caller's tx."""
+    db.execute(
+        "DELETE FROM pending WHERE stream = ? AND day = ? AND rowid <= ?",
+        (stream, day, last_rowid),
+    )

@@ -26,8 +26,8 @@ from console.core.paging import Page, PageRequest, paginate
 from console.core.settings import get_settings
 from console.logs.contract import STREAM_LABELS
 from console.logs.ingest import RejectedLine
+from console.logs.masks import mask_texts
 from console.logs.models import QuarantinedLine
-from console.logs.search import mask_texts
 from console.tenancy.scope import restrict
 
 OBJ = "audit.logs"

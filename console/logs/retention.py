@@ -7,30 +7,31 @@ the next purge will happen.
 
 from __future__ import annotations
 
-import shutil
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from console.audit.service import record
 from console.authz import service as authz
 from console.core.actor import Actor
-from console.core.clock import local_day
+from console.core.clock import local_day, to_local_text
 from console.core.errors import Forbidden
 from console.core.settings import get_settings
-from console.logs import case_index
+from console.logs import case_index, catalogue, pending
+from console.logs.chain import SYSTEM, held_parts, read_chain, record_purge, verify
 from console.logs.contract import STREAM_LABELS, STREAMS
-from console.logs.rollup import drop_day
-from console.logs.seal import PURGE_PREFIX, lake_lock, read_chain, record_purge, verify
+from console.logs.models import Verification
+from console.logs.rollup import ROLLUPS_OF
+from console.logs.seal import lake_lock
 from console.logs.store import store_for
 from console.tenancy.scope import scope_of
 
 OBJ = "audit.logs"
 MISSING_DAYS_SHOWN = 31
-SYSTEM = Actor(user_id=0, account="system", display_name="系统", tenant_code="", session_id=0)
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,9 @@ class Purged:
 def _held_days(lake: Path, stream: str) -> dict[str, int]:
     """Rows per sealed day still held (purged days excluded)."""
     held: Counter[str] = Counter()
-    purged: set[str] = set()
-    for entry in read_chain(lake, stream):
-        if entry.file.startswith(PURGE_PREFIX):
-            purged.add(entry.day)
-        else:
-            held[entry.day] += entry.rows
-    return {day: rows for day, rows in held.items() if day not in purged}
+    for entry in held_parts(read_chain(lake, stream)):
+        held[entry.day] += entry.rows
+    return dict(held)
 
 
 def purge_expired(
@@ -64,21 +61,42 @@ def purge_expired(
     """
     if retention_days < 365:
         raise ValueError("retention below 365 days")
-    with lake_lock(lake):
-        return _purge(session, lake, today, retention_days)
+    catalogue.prepare(lake)
+    with lake_lock(lake), pending.sealing(pending.ingest_path(lake)) as db:
+        return _purge(session, lake, db, today, retention_days)
 
 
-def _purge(session: Session, lake: Path, today: date, retention_days: int) -> list[Purged]:
+def _retire_day(db: sqlite3.Connection, stream: str, day: str) -> None:
+    """Out of every later snapshot at once; the files go when the grace period is over."""
+    with pending.write(db):
+        catalogue.retire(db, catalogue.PART, stream, day)
+        for name in ROLLUPS_OF[stream]:
+            catalogue.retire(db, catalogue.ROLLUP, name, day)
+
+
+def _retire_purged(db: sqlite3.Connection, lake: Path, stream: str) -> None:
+    """Retire what the chain says was purged but readers still see (a purge cut short)."""
+    held = {f"{stream}/{entry.file}" for entry in held_parts(read_chain(lake, stream))}
+    for day, file in catalogue.current(db, catalogue.PART, stream):
+        if file not in held:
+            _retire_day(db, stream, day)
+
+
+def _purge(
+    session: Session, lake: Path, db: sqlite3.Connection, today: date, retention_days: int
+) -> list[Purged]:
     oldest_kept = (today - timedelta(days=retention_days)).isoformat()
     purged: list[Purged] = []
     for stream in STREAMS:
+        _retire_purged(db, lake, stream)
         for day, rows in sorted(_held_days(lake, stream).items()):
             if day >= oldest_kept:
                 break
-            shutil.rmtree(lake / stream / f"date={day}", ignore_errors=True)
-            drop_day(lake, stream, day)
-            case_index.drop_day(lake, day)
+            # The chain line first: a crash after it leaves a purged day still readable (put
+            # right by the next purge), never files deleted with no purge on record.
             record_purge(lake, stream, day, rows)
+            _retire_day(db, stream, day)
+            case_index.drop_day(lake, day)
             record(
                 session,
                 actor=SYSTEM,
@@ -89,6 +107,7 @@ def _purge(session: Session, lake: Path, today: date, retention_days: int) -> li
                 detail={"rows": rows, "retention_days": retention_days},
             )
             purged.append(Purged(stream, day, rows))
+    catalogue.sweep(db, lake)
     return purged
 
 
@@ -177,17 +196,57 @@ class IntegrityReport:
     breaks: list[tuple[str, str, str, str]]  # stream label, day, file, reason
 
 
+BREAKS_KEPT = 5
+
+
+def verify_and_keep(session: Session, *, checked_by: str) -> IntegrityReport:
+    """Verify the lake and keep the outcome for the 日志保全 page (the caller logs who asked)."""
+    lake = get_settings().lake_dir
+    with lake_lock(lake):  # no seal half-written while the chain is read
+        breaks = verify(lake)
+    parts = sum(len(held_parts(read_chain(lake, stream))) for stream in STREAMS)
+    shown = [(STREAM_LABELS[b.stream], b.day, b.file, b.reason) for b in breaks]
+    summary = "；".join(f"[{label}] {day} {file}：{reason}" for label, day, file, reason in
+                       shown[:BREAKS_KEPT])  # fmt: skip
+    session.add(Verification(checked_by=checked_by, parts=parts, breaks=len(breaks),
+                             summary=summary[:2000]))  # fmt: skip
+    return IntegrityReport(parts, shown)
+
+
+@dataclass(frozen=True)
+class LastVerification:
+    """The latest integrity check, as the page states it."""
+
+    when: str
+    by: str
+    ok: bool
+    text: str
+
+
+def last_verification(*, session: Session, actor: Actor) -> LastVerification | None:
+    """The latest check (daily job or auditor), or None before the first."""
+    authz.require(actor, OBJ, "read", target="integrity")
+    _province_only(actor)
+    latest = session.exec(
+        select(Verification).order_by(col(Verification.checked_at).desc()).limit(1)
+    ).first()
+    if latest is None:
+        return None
+    text = (
+        f"{latest.parts} 个封存文件全部与校验链一致"
+        if not latest.breaks
+        else f"发现 {latest.breaks} 处异常：{latest.summary}"
+    )
+    return LastVerification(to_local_text(latest.checked_at), latest.checked_by,
+                            latest.breaks == 0, text)  # fmt: skip
+
+
 def check_integrity(*, session: Session, actor: Actor) -> IntegrityReport:
     """Recompute every sealed file's SM3 digest and the chain (the check is logged)."""
     authz.require(actor, OBJ, "read", target="integrity")
     _province_only(actor)
-    lake = get_settings().lake_dir
-    breaks = verify(lake)
-    parts = 0
-    for stream in STREAMS:
-        chain = read_chain(lake, stream)
-        purged = {e.day for e in chain if e.file.startswith(PURGE_PREFIX)}
-        parts += sum(1 for e in chain if e.day not in purged)
+    report = verify_and_keep(session, checked_by=actor.account)
+    parts, breaks = report.checked_parts, report.breaks
     record(
         session,
         actor=actor,
@@ -196,6 +255,4 @@ def check_integrity(*, session: Session, actor: Actor) -> IntegrityReport:
         target="integrity",
         detail={"parts": parts, "breaks": len(breaks)},
     )
-    return IntegrityReport(
-        parts, [(STREAM_LABELS[b.stream], b.day, b.file, b.reason) for b in breaks]
-    )
+    return report

@@ -54,10 +54,21 @@ def retention_page() -> rx.Component:
                 width="100%",
             ),
             rx.text(
-                "每个封存文件的 SM3 摘要与前一个文件的摘要相链；"
-                "改动、删除、重排任何文件都会在此报告。",
+                "每个封存文件的 SM3 摘要以带密钥的 HMAC-SM3 与前一条记录相链，链头另存于配置库；"
+                "改动、删除、重排任何文件或伪造清除记录都会在此报告。系统每天 4:00 自动校验一次。",
                 size="2",
                 color_scheme="gray",
+            ),
+            rx.cond(
+                RetentionState.last_check != "",
+                rx.callout(
+                    "最近一次校验：" + RetentionState.last_check,
+                    icon=rx.cond(RetentionState.last_check_ok, "check", "triangle-alert"),
+                    color_scheme=rx.cond(RetentionState.last_check_ok, "gray", "red"),
+                    size="1",
+                    data_testid="integrity-last",
+                ),
+                rx.text("尚未校验过：系统每天 4:00 自动校验，也可点击“立即校验”。", size="2"),
             ),
             rx.cond(
                 RetentionState.checked != "",

@@ -46,16 +46,22 @@ class RetentionState(PagedListMixin, rx.State):
     checking: bool = False
     checked: str = ""
     breaks: list[BreakView] = []
+    last_check: str = ""  # the latest check's time, who and outcome ("" before the first)
+    last_check_ok: bool = True
 
     @rx.event(background=True)
     async def load(self):
         """What each stream holds, month by month."""
 
         def prepare():  # inside the state lock: read what the fetch needs
-            return lambda s, a: retention.retention_overview(session=s, actor=a)
+            return lambda s, a: (
+                retention.retention_overview(session=s, actor=a),
+                retention.last_verification(session=s, actor=a),
+            )
 
         def show(value):  # inside the state lock: what the page shows
-            overview = value
+            overview, last = value
+            self._show_last(last)
             self.rows = [_view(o) for o in overview]
             self.total = len(self.rows)
             self.chart = _monthly_chart(overview)
@@ -64,6 +70,10 @@ class RetentionState(PagedListMixin, rx.State):
 
         async for event in self._load_page(prepare, show):
             yield event
+
+    def _show_last(self, last: retention.LastVerification | None) -> None:
+        self.last_check_ok = last is None or last.ok
+        self.last_check = "" if last is None else f"{last.when} · {last.by} · {last.text}"
 
     @rx.event(background=True)
     async def check(self):
@@ -78,6 +88,8 @@ class RetentionState(PagedListMixin, rx.State):
                 self.checked = outcome.error_text
                 return
             self.breaks = [BreakView(*b) for b in report.breaks]
+            self.last_check_ok = not report.breaks
+            self.last_check = ""  # the result below is the latest check
             self.checked = (
                 f"已校验 {report.checked_parts} 个封存文件：全部与 SM3 校验链一致"
                 if not report.breaks

@@ -2,8 +2,10 @@
 
 Each sealed day of a stream yields small Parquet files under ``<lake>/_rollups/<name>/``,
 one per day, rebuilt from all of the day's parts whenever a part is added (late events
-included). They are derived data: ``python -m console rebuild-rollups`` recreates them from
-the sealed files, which stay the record the integrity chain protects.
+included) — as a new file that the catalogue makes current in the seal's own transaction
+(``catalogue.py``), so a reader never sees a day half rolled up. They are derived data:
+``python -m console rebuild-rollups`` recreates them from the sealed files, which stay the
+record the integrity chain protects.
 
 - ``case_steps``: one row per case and key step (受理, 办结, 驳回, 撤回, 补正) with the case's
   dimensions; 办结 rows carry the case's 受理 time and the hours in between.
@@ -23,6 +25,7 @@ the sealed files, which stay the record the integrity chain protects.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable, Collection
 from pathlib import Path
 
@@ -30,8 +33,10 @@ import polars as pl
 
 from console.core.clock import local_day_expr
 from console.core.workdays import with_workdays_used
+from console.logs import catalogue, pending
+from console.logs.catalogue import ROLLUP, ROLLUP_FOLDER, Snapshot
+from console.logs.parts import scan_parts
 
-ROLLUP_FOLDER = "_rollups"
 KEY_STEPS = ("accept", "close", "reject", "withdraw", "supplement")
 LATENCY_GAMMA = 1.02  # relative error of a bucket's middle value: (γ − 1) / (γ + 1) < 1 %
 ROLLUPS_OF: dict[str, tuple[str, ...]] = {
@@ -45,17 +50,18 @@ RECENT_DAYS = 62
 _CASE_DIMS = ("tenant", "business_code", "registration_type", "channel")
 
 
-def rollup_file(lake: Path, name: str, day: str) -> Path:
-    """Where one day of a rollup lives."""
-    return lake / ROLLUP_FOLDER / name / f"date={day}.parquet"
+Earlier = list[tuple[str, Path]]  # (day, file) of the current case_steps days
 
 
-def scan_rollup(lake: Path, name: str) -> pl.LazyFrame | None:
-    """Every day of a rollup as one lazy frame (None while nothing is sealed)."""
-    folder = lake / ROLLUP_FOLDER / name
-    if not folder.is_dir() or not any(folder.glob("date=*.parquet")):
-        return None
-    return pl.scan_parquet(folder / "date=*.parquet")
+def new_rollup_file(lake: Path, name: str, day: str) -> Path:
+    """A fresh file for one day of a rollup (a rebuilt day never overwrites the old file)."""
+    return lake / ROLLUP_FOLDER / name / catalogue.new_name(f"date={day}")
+
+
+def scan_rollup(snap: Snapshot, name: str) -> pl.LazyFrame | None:
+    """Every current day of a rollup as one lazy frame (None while nothing is sealed)."""
+    files = [path for _, path in snap.rollups(name)]
+    return pl.scan_parquet(files) if files else None
 
 
 def latency_bucket(duration_ms: pl.Expr) -> pl.Expr:
@@ -94,17 +100,21 @@ def bucket_quantiles(latency: pl.LazyFrame, keys: list[str], qs: dict[str, float
     return found.with_columns(bucket_value(pl.col(name)).alias(name) for name in qs)
 
 
-def _write(lake: Path, name: str, day: str, frame: pl.DataFrame) -> None:
-    path = rollup_file(lake, name, day)
+def _write(lake: Path, name: str, day: str, frame: pl.DataFrame) -> str:
+    """Write a day of a rollup to a new file; its path relative to the lake."""
+    path = new_rollup_file(lake, name, day)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     frame.write_parquet(temporary, compression="zstd", statistics=True)
-    os.replace(temporary, path)
-
-
-def _day_frame(lake: Path, stream: str, day: str) -> pl.LazyFrame | None:
-    parts = sorted((lake / stream / f"date={day}").glob("part-*.parquet"))
-    return pl.scan_parquet(parts) if parts else None
+    with temporary.open("rb") as handle:  # on disk before the catalogue can point at it
+        os.fsync(handle.fileno())
+    temporary.rename(path)  # a new name: nobody can be reading it yet
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+    return str(path.relative_to(lake))
 
 
 def _accepts_in(files: list[Path], cases: pl.DataFrame) -> pl.DataFrame:
@@ -117,8 +127,8 @@ def _accepts_in(files: list[Path], cases: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _earlier_accepts(lake: Path, before: str | None, closes: pl.DataFrame) -> pl.DataFrame:
-    """受理 rows of the closed cases from the rollups of sealed days before ``before`` (or all).
+def _earlier_accepts(earlier: Earlier, before: str | None, closes: pl.DataFrame) -> pl.DataFrame:
+    """受理 rows of the closed cases from the ``case_steps`` days before ``before`` (or all).
 
     Nearly every case closes within weeks, so the last ``RECENT_DAYS`` files are searched
     first and the older ones only for the cases still unmatched — sealing a year in one go
@@ -126,11 +136,7 @@ def _earlier_accepts(lake: Path, before: str | None, closes: pl.DataFrame) -> pl
     """
     empty = pl.DataFrame(schema={"tenant": pl.String, "case_no": pl.String})
     found = [empty.with_columns(pl.lit(None, pl.Datetime("us", "UTC")).alias("ts"))]
-    files = sorted(
-        path
-        for path in (lake / ROLLUP_FOLDER / "case_steps").glob("date=*.parquet")
-        if before is None or path.stem.removeprefix("date=") < before
-    )
+    files = [path for day, path in sorted(earlier) if before is None or day < before]
     if closes.is_empty() or not files:
         return found[0]
     recent, older = files[-RECENT_DAYS:], files[:-RECENT_DAYS]
@@ -141,7 +147,7 @@ def _earlier_accepts(lake: Path, before: str | None, closes: pl.DataFrame) -> pl
     return pl.concat(found)
 
 
-def _case_steps(lake: Path, events: pl.LazyFrame, before: str | None) -> pl.DataFrame:
+def _case_steps(earlier: Earlier, events: pl.LazyFrame, before: str | None) -> pl.DataFrame:
     """Key steps of the events' cases; 受理 times looked up in sealed days before ``before``."""
     steps = (
         events.filter(pl.col("step").is_in(KEY_STEPS))
@@ -164,7 +170,7 @@ def _case_steps(lake: Path, events: pl.LazyFrame, before: str | None) -> pl.Data
         .select("tenant", "case_no")
         .join(accepts, on=["tenant", "case_no"], how="anti")  # accepted in the same events
     )
-    accepts = pl.concat([_earlier_accepts(lake, before, closes), accepts])
+    accepts = pl.concat([_earlier_accepts(earlier, before, closes), accepts])
     accepted = accepts.group_by("tenant", "case_no").agg(pl.col("ts").min().alias("accepted_at"))
     return (
         steps.join(accepted, on=["tenant", "case_no"], how="left")
@@ -246,7 +252,7 @@ def _counts(events: pl.LazyFrame, *keys: str) -> pl.DataFrame:
 
 
 def _rollups(
-    lake: Path,
+    earlier: Earlier,
     stream: str,
     events: pl.LazyFrame,
     before: str | None,
@@ -256,7 +262,7 @@ def _rollups(
     wanted = set(names or ROLLUPS_OF[stream])
     builders: dict[str, Callable[[], pl.DataFrame]]
     if stream == "case_event":
-        steps = _case_steps(lake, events, before)
+        steps = _case_steps(earlier, events, before)
         builders = {
             "case_steps": lambda: steps,
             "cases_daily": lambda: _cases_daily(steps),
@@ -274,51 +280,84 @@ def _rollups(
     return {name: build() for name, build in builders.items() if name in wanted}
 
 
-def build_day(lake: Path, stream: str, day: str) -> None:
-    """(Re)build the rollups of one sealed day of a stream from all of its parts."""
-    events = _day_frame(lake, stream, day)
-    if events is None:
-        drop_day(lake, stream, day)
-        return
-    for name, frame in _rollups(lake, stream, events, day).items():
-        _write(lake, name, day, frame)
+def build_day(
+    lake: Path,
+    db: sqlite3.Connection,
+    stream: str,
+    day: str,
+    *,
+    added: Path | None = None,
+    earlier: Earlier | None = None,
+) -> dict[str, str]:
+    """Write new rollup files for one sealed day from its current parts (and ``added``).
+
+    Returns the new file of each rollup, for the caller to make current in its transaction;
+    nothing when the day has no parts. ``earlier``: the case_steps days to look 受理 up in
+    (default: the current ones).
+    """
+    parts = [lake / file for _, file in catalogue.current(db, catalogue.PART, stream, days=[day])]
+    parts += [added] if added is not None else []
+    if not parts:
+        return {}
+    if earlier is None:
+        earlier = [
+            (found_day, lake / file)
+            for found_day, file in catalogue.current(db, ROLLUP, "case_steps", high=day)
+        ]
+    earlier = [(found_day, path) for found_day, path in earlier if found_day < day]
+    built = _rollups(earlier, stream, scan_parts(stream, parts), day)
+    return {name: _write(lake, name, day, frame) for name, frame in built.items()}
 
 
-def rollup_views(
-    lake: Path, names: Collection[str], pending: Callable[[str], pl.LazyFrame | None]
-) -> dict[str, pl.LazyFrame | None]:
+def make_current(db: sqlite3.Connection, day: str, files: dict[str, str]) -> None:
+    """List a day's new rollup files as current (inside the caller's transaction)."""
+    for name, file in files.items():
+        catalogue.replace(db, ROLLUP, name, day, file)
+
+
+def rollup_views(snap: Snapshot, names: Collection[str]) -> dict[str, pl.LazyFrame | None]:
     """Rollups over the sealed days plus, computed now, the events not sealed yet.
 
-    ``pending(stream)`` gives a stream's unsealed events; it is asked once per stream, and
-    only the rollups named are built from them.
+    Both come from the one snapshot; a stream's pending events are read once, and only the
+    rollups named are built from them.
     """
+    from console.logs.seal import frame_of  # seal builds on this module
+
     views: dict[str, pl.LazyFrame | None] = {}
+    earlier = snap.rollups("case_steps")
     for stream in dict.fromkeys(STREAM_OF[name] for name in names):
         wanted = [name for name in names if STREAM_OF[name] == stream]
-        events = pending(stream)
-        built = {} if events is None else _rollups(lake, stream, events, None, wanted)
+        rows = snap.pending_rows(stream)
+        events = frame_of(stream, rows).lazy() if rows else None
+        built = {} if events is None else _rollups(earlier, stream, events, None, wanted)
         for name in wanted:
-            parts = [scan_rollup(lake, name), None if name not in built else built[name].lazy()]
+            parts = [scan_rollup(snap, name), None if name not in built else built[name].lazy()]
             present = [part for part in parts if part is not None]
             views[name] = pl.concat(present, how="diagonal_relaxed") if present else None
     return views
 
 
-def drop_day(lake: Path, stream: str, day: str) -> None:
-    """Remove a day's rollups (its logs were purged after retention)."""
-    for name in ROLLUPS_OF[stream]:
-        rollup_file(lake, name, day).unlink(missing_ok=True)
-
-
 def rebuild_all(lake: Path) -> int:
-    """Rebuild every rollup from the sealed files, oldest day first; returns days rebuilt."""
+    """Rebuild every rollup from the sealed files, oldest day first; returns days rebuilt.
+
+    The new files replace the old ones in one transaction per stream, so dashboards see
+    either the old rollups or the new ones. The caller holds the lake lock.
+    """
+    catalogue.prepare(lake)
     rebuilt = 0
-    for stream in ROLLUPS_OF:
-        for name in ROLLUPS_OF[stream]:
-            for stale in (lake / ROLLUP_FOLDER / name).glob("date=*.parquet"):
-                stale.unlink()
-        days = sorted(p.name.removeprefix("date=") for p in (lake / stream).glob("date=*"))
-        for day in days:
-            build_day(lake, stream, day)
-            rebuilt += 1
+    with pending.sealing(pending.ingest_path(lake)) as db:
+        for stream, names in ROLLUPS_OF.items():
+            days = sorted({day for day, _ in catalogue.current(db, catalogue.PART, stream)})
+            built: dict[str, dict[str, str]] = {}
+            rebuilt_steps: Earlier = []  # later days look up earlier 受理 in the new case_steps
+            for day in days:
+                built[day] = build_day(lake, db, stream, day, earlier=rebuilt_steps)
+                if "case_steps" in built[day]:
+                    rebuilt_steps.append((day, lake / built[day]["case_steps"]))
+                rebuilt += 1
+            with pending.write(db):
+                for name in names:
+                    catalogue.retire(db, ROLLUP, name)
+                for day, files in built.items():
+                    make_current(db, day, files)
     return rebuilt

@@ -9,13 +9,11 @@ from console.core.db import session_scope
 from console.core.settings import get_settings
 from console.jobs.registry import JobFailed, scheduled
 from console.jobs.timing import daily, every
+from console.logs.catalogue import snapshot
 from console.logs.open_cases import sealed_open_cases
 from console.logs.quarantine_service import purge_quarantine
-from console.logs.retention import purge_expired
-from console.logs.seal import lake_lock, verify
+from console.logs.retention import purge_expired, verify_and_keep
 from console.logs.store import store_for
-
-BREAKS_SHOWN = 5
 
 
 @scheduled(
@@ -30,7 +28,8 @@ def seal_logs(now: datetime) -> str:
     lake = get_settings().lake_dir
     sealed = store_for(lake).seal(lake=lake, now=now)
     # Up to the newly sealed day now, not at a reader's first look.
-    sealed_open_cases(lake)
+    with snapshot(lake) as snap:
+        sealed_open_cases(snap)
     rows = sum(entry.rows for entry in sealed)
     return f"封存 {len(sealed)} 个文件，{rows} 条" if sealed else "没有待封存的已结束日期"
 
@@ -65,16 +64,17 @@ def purge_logs(now: datetime) -> str:
     idempotent=True,
 )
 def verify_logs(now: datetime) -> str:
-    """Recompute every sealed file's SM3 digest and the chain; a break fails the run."""
-    lake = get_settings().lake_dir
-    with lake_lock(lake):  # no seal half-written while the chain is read
-        breaks = verify(lake)
-    if breaks:
+    """Check every sealed file and the keyed chain; kept for 日志保全, a break fails the run."""
+    with session_scope() as session:
+        report = verify_and_keep(session, checked_by="系统（每日校验）")
+    if report.breaks:
         shown = "；".join(
-            f"[{b.stream}] {b.day} {b.file}：{b.reason}" for b in breaks[:BREAKS_SHOWN]
+            f"[{label}] {day} {file}：{reason}" for label, day, file, reason in report.breaks[:5]
         )
-        raise JobFailed(f"发现 {len(breaks)} 处异常，日志可能被篡改，请立即报告安全管理员：{shown}")
-    return "全部封存文件与校验链一致"
+        raise JobFailed(
+            f"发现 {len(report.breaks)} 处异常，日志可能被篡改，请立即报告安全管理员：{shown}"
+        )
+    return f"{report.checked_parts} 个封存文件全部与校验链一致"
 
 
 @scheduled(

@@ -1,61 +1,38 @@
-"""Seal closed days from the write-ahead store into Parquet, each file on an SM3 hash chain.
+"""Seal closed days from the write-ahead store into Parquet, each file on the keyed chain.
 
 Layout: ``<lake>/<stream>/date=YYYY-MM-DD/part-NNNN.parquet``. The first seal of a day writes
 ``part-0000``; events arriving later for that day go into the next part — a sealed file is
-never rewritten. Every part gets a line in ``<lake>/<stream>/_chain.jsonl`` with its SM3
-digest and a link digest over the previous line, so changing, removing or reordering any
-sealed file (or the chain) is detected by ``verify``.
+never rewritten. Every part gets a line on the stream's chain (``chain.py``), so changing,
+removing or reordering any sealed file (or the chain) is detected by ``chain.verify``.
 """
 
 from __future__ import annotations
 
 import fcntl
-import functools
-import json
 import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 from loguru import logger
 
-from console.core.clock import local_day, utcnow
+from console.core.clock import local_day
 from console.core.crypto import sm3_hex
-from console.logs import pending
+from console.logs import catalogue, pending
+from console.logs.at_rest import at_rest
 from console.logs.case_index import INDEXED_STREAMS, add_day
+from console.logs.chain import ChainEntry, append, held_parts, read_chain
 from console.logs.contract import FIELDS, STREAMS
-from console.logs.rollup import build_day
-
-GENESIS = "0" * 64
-PURGE_PREFIX = "purge:"  # chain lines recording that a whole day was deleted after retention
-_POLARS_TYPES = {"字符串": pl.String, "整数": pl.Int64, "布尔值（true/false）": pl.Boolean}
+from console.logs.parts import POLARS_TYPES, scan_parts
+from console.logs.rollup import build_day, make_current
 
 
 def schema(stream: str) -> pl.Struct:
     """The typed columns of a stream's sealed files besides identity, time, tenant and raw."""
-    return pl.Struct({name: _POLARS_TYPES[kind] for name, kind, _ in FIELDS[stream]})
-
-
-@dataclass(frozen=True)
-class ChainEntry:
-    """One sealed part: where, how many rows, its digest and the chain link."""
-
-    day: str
-    file: str  # relative to the stream folder
-    rows: int
-    file_sm3: str
-    prev: str
-    link: str
-    sealed_at: str
-
-    @staticmethod
-    def link_of(prev: str, day: str, file: str, rows: int, file_sm3: str) -> str:
-        """The chain digest of a part: SM3 over the previous link and this part's facts."""
-        return sm3_hex(f"{prev}|{day}|{file}|{rows}|{file_sm3}")
+    return pl.Struct({name: POLARS_TYPES[kind] for name, kind, _ in FIELDS[stream]})
 
 
 def _fsync_dir(path: Path) -> None:
@@ -64,38 +41,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def chain_path(lake: Path, stream: str) -> Path:
-    """The stream's chain file."""
-    return lake / stream / "_chain.jsonl"
-
-
-def read_chain(lake: Path, stream: str) -> list[ChainEntry]:
-    """Every sealed part of a stream, in sealing order."""
-    path = chain_path(lake, stream)
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8") as handle:
-        return [ChainEntry(**json.loads(line)) for line in handle if line.strip()]
-
-
-def chain_days(lake: Path, stream: str) -> frozenset[str]:
-    """Days the chain records for a stream; re-read only when the chain file changed.
-
-    Ingestion asks on every batch, so the file is not parsed again each time.
-    """
-    path = chain_path(lake, stream)
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        return frozenset()
-    return _chain_days(lake, stream, status.st_mtime_ns, status.st_size)
-
-
-@functools.lru_cache(maxsize=32)
-def _chain_days(lake: Path, stream: str, _mtime_ns: int, _size: int) -> frozenset[str]:
-    return frozenset(entry.day for entry in read_chain(lake, stream))
 
 
 def frame_of(stream: str, rows: list[pending.PendingRow]) -> pl.DataFrame:
@@ -135,14 +80,6 @@ def _write_part(folder: Path, frame: pl.DataFrame) -> Path:
     return path
 
 
-def _append_chain(lake: Path, stream: str, entry: ChainEntry) -> None:
-    path = chain_path(lake, stream)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(entry.__dict__, ensure_ascii=False) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def _set_aside_unfinished(lake: Path, db: sqlite3.Connection, stream: str, chain: list) -> None:
     """Set aside (rename ``.unsealed``) parts of a seal that crashed before its chain line.
 
@@ -165,24 +102,28 @@ def seal_closed_days(
     """Seal every pending event of days before today (Asia/Shanghai); returns the new parts."""
     today = local_day(now).isoformat()
     sealed: list[ChainEntry] = []
+    catalogue.ensure(db, lake)
     for stream in STREAMS:
         chain = read_chain(lake, stream)
         _set_aside_unfinished(lake, db, stream, chain)
+        _catalogue_chained(lake, db, stream, chain)
         for day in pending.days_before(db, stream, today):
-            entry = _seal_day(lake, db, stream, day, chain[-1].link if chain else GENESIS)
+            entry = _seal_day(lake, db, stream, day, chain)
             if entry is not None:
-                chain.append(entry)
                 sealed.append(entry)
-                _roll_up(lake, stream, day)
+    catalogue.sweep(db, lake)
     return sealed
 
 
-def _roll_up(lake: Path, stream: str, day: str) -> None:
-    """Refresh the day's rollups; a failure here leaves the sealed part intact and is logged."""
+def _rolled_up(
+    lake: Path, db: sqlite3.Connection, stream: str, day: str, added: Path | None = None
+) -> dict[str, str]:
+    """New rollup files for the day; a failure keeps the old ones (and the seal) and is logged."""
     try:
-        build_day(lake, stream, day)
+        return build_day(lake, db, stream, day, added=added)
     except Exception:  # derived data: `rebuild-rollups` recreates it from the sealed files
         logger.exception(f"日志汇总失败：{stream} {day}（可运行 rebuild-rollups 重建）")
+        return {}
 
 
 @contextmanager
@@ -197,105 +138,48 @@ def lake_lock(lake: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def record_purge(lake: Path, stream: str, day: str, rows: int) -> ChainEntry:
-    """Chain the deletion of a whole day (after retention) so verify expects its files gone."""
-    chain = read_chain(lake, stream)
-    prev = chain[-1].link if chain else GENESIS
-    file = f"{PURGE_PREFIX}date={day}"
-    entry = ChainEntry(
-        day=day,
-        file=file,
-        rows=rows,
-        file_sm3="",
-        prev=prev,
-        link=ChainEntry.link_of(prev, day, file, rows, ""),
-        sealed_at=utcnow().isoformat(),
-    )
-    _append_chain(lake, stream, entry)
-    return entry
+def _catalogue_chained(
+    lake: Path, db: sqlite3.Connection, stream: str, chain: list[ChainEntry]
+) -> None:
+    """Finish a seal that crashed between its chain line and its transaction.
 
-
-def _drop_already_sealed(lake: Path, db: sqlite3.Connection, stream: str, day: str) -> None:
-    """Drop pending rows that a sealed part of the day already holds.
-
-    That happens after a seal crashed between its chain line and its delete; without this the
-    next seal would store those events a second time.
+    The part is on disk and chained but not current, and its events are still pending:
+    make it current and drop exactly those pending copies together (the next seal would
+    otherwise store them a second time), with the day's rollups rebuilt.
     """
-    parts = sorted((lake / stream / f"date={day}").glob("part-*.parquet"))
-    if not parts:
-        return
-    held = pl.scan_parquet(parts).select("sender", "event_id").collect().rows()
-    pending.delete_events(db, stream, held)
+    listed = {file for _, file in catalogue.current(db, catalogue.PART, stream)}
+    for entry in held_parts(chain):
+        relative = f"{stream}/{entry.file}"
+        path = lake / relative
+        if relative in listed or not path.exists():
+            continue
+        held = scan_parts(stream, [path]).select("sender", "event_id").collect().rows()
+        rollups = _rolled_up(lake, db, stream, entry.day, added=path)
+        with pending.write(db):
+            catalogue.add(db, catalogue.PART, stream, entry.day, relative)
+            make_current(db, entry.day, rollups)
+            pending.delete_events(db, stream, held)
 
 
 def _seal_day(
-    lake: Path, db: sqlite3.Connection, stream: str, day: str, prev: str
+    lake: Path, db: sqlite3.Connection, stream: str, day: str, chain: list[ChainEntry]
 ) -> ChainEntry | None:
-    _drop_already_sealed(lake, db, stream, day)
     last_rowid, rows = pending.day_rows(db, stream, day)
     if not rows:
         return None
     frame = frame_of(stream, rows)
     if stream in INDEXED_STREAMS:
         add_day(lake, day, frame.get_column("case_no"))  # before the part: never a day missing
-    path = _write_part(lake / stream / f"date={day}", frame)
+    path = _write_part(lake / stream / f"date={day}", at_rest(frame))
     relative = str(path.relative_to(lake / stream))
     digest = sm3_hex(path.read_bytes())
-    entry = ChainEntry(
-        day=day,
-        file=relative,
-        rows=len(rows),
-        file_sm3=digest,
-        prev=prev,
-        link=ChainEntry.link_of(prev, day, relative, len(rows), digest),
-        sealed_at=utcnow().isoformat(),
-    )
-    _append_chain(lake, stream, entry)
+    entry = append(lake, stream, chain, day=day, file=relative, rows=len(rows), file_sm3=digest)
+    rollups = _rolled_up(lake, db, stream, day, added=path)
     # Only now, with the file and its chain line on disk, may the pending copies go — and only
-    # the rows read above: a late event stored meanwhile waits for the next seal.
-    pending.delete_day_through(db, stream, day, last_rowid)
+    # the rows read above (a late event stored meanwhile waits for the next seal). One
+    # transaction: a reader sees the day's events pending, or sealed and rolled up, never both.
+    with pending.write(db):
+        catalogue.add(db, catalogue.PART, stream, day, f"{stream}/{relative}")
+        make_current(db, day, rollups)
+        pending.delete_day_through(db, stream, day, last_rowid)
     return entry
-
-
-@dataclass(frozen=True)
-class Break:
-    """A place where the sealed logs no longer match their chain."""
-
-    stream: str
-    day: str
-    file: str
-    reason: str
-
-
-def verify(lake: Path) -> list[Break]:
-    """Recompute every part's digest and the chain; report each break with its day and file."""
-    breaks: list[Break] = []
-    for stream in STREAMS:
-        prev = GENESIS
-        recorded: set[str] = set()
-        chain = read_chain(lake, stream)
-        purged = {e.day for e in chain if e.file.startswith(PURGE_PREFIX)}
-        for entry in chain:
-            recorded.add(entry.file)
-            path = lake / stream / entry.file
-            if entry.prev != prev or entry.link != ChainEntry.link_of(
-                entry.prev, entry.day, entry.file, entry.rows, entry.file_sm3
-            ):
-                breaks.append(
-                    Break(stream, entry.day, entry.file, "校验链断开（记录被改动、删除或重排）")
-                )
-            if entry.day in purged:
-                pass  # deleted after retention, as the chain itself records
-            elif not path.exists():
-                breaks.append(Break(stream, entry.day, entry.file, "文件缺失"))
-            elif sm3_hex(path.read_bytes()) != entry.file_sm3:
-                breaks.append(
-                    Break(stream, entry.day, entry.file, "文件内容与封存时的 SM3 摘要不一致")
-                )
-            prev = entry.link
-        for path in sorted((lake / stream).glob("date=*/part-*.parquet")):
-            relative = str(path.relative_to(lake / stream))
-            if relative not in recorded:
-                day = path.parent.name.removeprefix("date=")
-                breaks.append(Break(stream, day, relative, "文件不在校验链中"))
-    return breaks

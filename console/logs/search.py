@@ -20,8 +20,13 @@ from console.core.clock import CHINA_TZ
 from console.core.errors import ValidationFailed
 from console.core.paging import Page, PageRequest
 from console.core.settings import get_settings
-from console.logs import case_index, pending
+from console.logs import case_index
+from console.logs.at_rest import is_exact_number, number_digest
+from console.logs.catalogue import Snapshot, snapshot
 from console.logs.contract import STREAMS
+from console.logs.masks import NAME_COLUMNS, mask_expr, mask_name_expr, mask_texts
+from console.logs.own import SENDER as OWN_SENDER
+from console.logs.parts import scan_parts
 from console.logs.seal import frame_of
 from console.tenancy.scope import restrict_frame
 
@@ -29,7 +34,9 @@ OBJ = "audit.logs"
 MAX_RANGE_DAYS = 400
 # Text columns shown per stream, after time, tenant and event id.
 SUMMARY_COLUMNS = {
-    "operation": ("actor", "action", "object", "outcome", "case_no", "trace_id", "detail"),
+    "operation": (
+        "source_key", "actor", "action", "object", "outcome", "case_no", "trace_id", "detail",
+    ),
     "interface_call": (
         "department", "interface_code", "case_no", "trace_id", "caller", "duration_ms",
         "result_code", "success", "retry", "error",
@@ -44,29 +51,13 @@ COLUMN_LABELS = {
     "caller": "调用方", "duration_ms": "耗时（毫秒）", "result_code": "结果码", "success": "成功",
     "retry": "重试", "error": "错误", "source": "来源", "level": "级别", "message": "消息",
     "business_code": "业务代码", "registration_type": "登记类型", "channel": "渠道",
-    "step": "环节", "operator": "经办人",
+    "step": "环节", "operator": "经办人", "source_key": "来源",
 }  # fmt: skip
 # Columns the contract holds to a code, number or choice: they cannot carry personal data.
 CHECKED_COLUMNS = frozenset(
     {"business_code", "registration_type", "channel", "step", "success", "duration_ms", "retry",
-     "level", "outcome"}
+     "level", "outcome", "source_key"}
 )  # fmt: skip
-# Resident ID and mobile numbers not inside a longer run of digits. The regex engine has no
-# look-around, so the neighbouring character is matched and put back; a second pass catches
-# a number that shares its one separating character with the number before it.
-_ID_NUMBER = (
-    r"(^|[^0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])($|[^0-9])",
-    "${1}${2}********${3}${4}",
-)
-_PHONE = (r"(^|[^0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})($|[^0-9])", "${1}${2}****${3}${4}")
-# Columns that hold a person's name, and the same fields quoted inside a raw JSON line.
-NAME_COLUMNS = frozenset({"operator", "applicant", "real_name", "name"})
-_NAME_KEYS = "operator|applicant|real_name|name|owner|obligee|agent"
-_NAMES_IN_JSON = (
-    (rf'("(?:{_NAME_KEYS})"\s*:\s*")([^"\\])([^"\\]+)([^"\\])"', '${1}${2}*${4}"'),
-    (rf'("(?:{_NAME_KEYS})"\s*:\s*")([^"\\])([^"\\])"', '${1}${2}*"'),
-    (rf'("(?:{_NAME_KEYS})"\s*:\s*")([^"\\*])"', '${1}*"'),
-)
 
 
 @dataclass(frozen=True)
@@ -107,39 +98,6 @@ def search_url(stream: str, start: date, end: date, **filters: str) -> str:
     return "/audit?" + urlencode({k: v for k, v in wanted.items() if v})
 
 
-def mask_expr(text: pl.Expr) -> pl.Expr:
-    """Resident ID numbers, mobile numbers and quoted personal names in free text, masked."""
-    for pattern, replacement in (_ID_NUMBER, _ID_NUMBER, _PHONE, _PHONE, *_NAMES_IN_JSON):
-        text = text.str.replace_all(pattern, replacement)
-    return text
-
-
-def mask_name_expr(name: pl.Expr) -> pl.Expr:
-    """A personal name column as screens show it (``masking.mask_name``): 欧阳小明 → 欧**明."""
-    length = name.str.len_chars()
-    first, last = name.str.slice(0, 1), name.str.slice(-1, 1)
-    return (
-        pl.when(length <= 1)
-        .then(pl.lit("*"))
-        .when(length == 2)
-        .then(pl.concat_str([first, pl.lit("*")]))
-        .otherwise(
-            pl.concat_str([first, name.str.slice(1, length - 2).str.replace_all(".", "*"), last])
-        )
-    )
-
-
-def mask_texts(texts: list[str]) -> list[str]:
-    """``mask_expr`` over a few Python strings (a timeline's lines)."""
-    return (
-        pl.Series("text", texts, dtype=pl.String)
-        .to_frame()
-        .select(mask_expr(pl.col("text")))
-        .to_series()
-        .to_list()
-    )
-
-
 def display_columns(stream: str, columns: list[str]) -> list[pl.Expr]:
     """Time (Beijing), tenant, event id and the stream's summary columns as masked text."""
     shown = [c for c in SUMMARY_COLUMNS[stream] if c in columns]
@@ -172,50 +130,46 @@ def check_query(query: LogQuery) -> None:
             raise ValidationFailed(f"一次最多查询 {MAX_RANGE_DAYS} 天", field="时间范围")
 
 
-def pending_events(lake: Path, stream: str) -> pl.LazyFrame | None:
-    """Every event of a stream not sealed yet (today's, and late ones), typed like the lake."""
-    return _pending(lake, stream, LogQuery(stream=stream))
-
-
-def _pending(lake: Path, stream: str, query: LogQuery) -> pl.LazyFrame | None:
+def _pending(snap: Snapshot, stream: str, query: LogQuery) -> pl.LazyFrame | None:
     start = query.start.isoformat() if query.start else None
     end = query.end.isoformat() if query.end else None
-    rows = pending.rows_between(lake, stream, start, end)
+    rows = snap.pending_rows(stream, start, end)
     return frame_of(stream, rows).lazy() if rows else None
 
 
 def _sealed(
-    lake: Path, stream: str, query: LogQuery, days: list[str] | None = None
+    snap: Snapshot, stream: str, query: LogQuery, days: list[str] | None = None
 ) -> pl.LazyFrame | None:
-    if days is not None:
-        folders = [lake / stream / f"date={day}" for day in days]
-        files = sorted(f for folder in folders for f in folder.glob("part-*.parquet"))
-    elif query.start and query.end:
-        # Only the folders of the range: listing a whole year for a day costs more than reading it.
-        span = (query.end - query.start).days
-        days = [query.start + timedelta(days=offset) for offset in range(span + 1)]
-        folders = [lake / stream / f"date={day.isoformat()}" for day in days]
-        files = sorted(f for folder in folders for f in folder.glob("part-*.parquet"))
-    else:
-        files = sorted((lake / stream).glob("date=*/part-*.parquet"))
-        if query.start or query.end:
-            low = (query.start or date.min).isoformat()
-            high = (query.end or date.max).isoformat()
-            files = [f for f in files if low <= f.parent.name.removeprefix("date=") <= high]
-    if not files:
-        return None
-    return pl.scan_parquet(files)
+    files = snap.parts(
+        stream,
+        low=query.start.isoformat() if query.start else None,
+        high=query.end.isoformat() if query.end else None,
+        days=days,
+    )
+    return scan_parts(stream, files) if files else None
 
 
-def _source(lake: Path, query: LogQuery, days: list[str] | None) -> pl.LazyFrame | None:
-    parts = [
-        p
-        for p in (_sealed(lake, query.stream, query, days), _pending(lake, query.stream, query))
-        if p is not None
-    ]
+def _source(
+    lake: Path, query: LogQuery, days: list[str] | None, snap: Snapshot | None
+) -> pl.LazyFrame | None:
+    """The sealed parts and the pending events of one snapshot: every event exactly once."""
+    if snap is None:
+        with snapshot(lake) as own:
+            return _source(lake, query, days, own)
+    found = [_sealed(snap, query.stream, query, days), _pending(snap, query.stream, query)]
+    parts = [part for part in found if part is not None]
     if not parts:
         return None
-    return pl.concat(parts, how="diagonal_relaxed")
+    source = pl.concat(parts, how="diagonal_relaxed")
+    if query.stream == "operation":  # pushed records never pass for the console's own
+        source = source.with_columns(source_of(pl.col("sender")).alias("source_key"))
+    return source
+
+
+def source_of(sender: pl.Expr) -> pl.Expr:
+    """Who wrote an operation record: the console itself, or the key that pushed it."""
+    pushed = pl.concat_str([pl.lit("推送（"), sender.fill_null("未知"), pl.lit("）")])
+    return pl.when(sender == OWN_SENDER).then(pl.lit("控制台")).otherwise(pushed)
 
 
 def _day_bounds(query: LogQuery) -> list[pl.Expr]:
@@ -248,22 +202,42 @@ def _filters(query: LogQuery, columns: list[str]) -> list[pl.Expr]:
             exprs.append(pl.col("success") == (query.result == "success"))
         elif "outcome" in columns:
             exprs.append(pl.col("outcome") == query.result)
-    if query.text:
+    if query.text and is_exact_number(query.text):
+        exprs.append(_whole_number(query.text.strip(), columns))
+    elif query.text:
         # Only what the searcher may see: the line as masked on screen, so the hidden digits
         # of 138****5678 cannot be recovered by searching for them (nobody may unmask logs).
         exprs.append(mask_expr(pl.col("raw")).str.contains(query.text, literal=True))
     return exprs
 
 
+def _whole_number(number: str, columns: list[str]) -> pl.Expr:
+    """A whole ID or mobile number: by its keyed digest in sealed lines, as text in pending ones.
+
+    Finding the lines of a number one already knows reveals no hidden digit; a part of a
+    number still matches only the masked text.
+    """
+    as_text = pl.col("raw").str.contains(number, literal=True)
+    if "pii" not in columns:
+        return as_text
+    sealed = pl.col("pii").list.contains(number_digest(number))
+    return pl.when(pl.col("raw_enc").is_null()).then(as_text).otherwise(sealed.fill_null(False))
+
+
 def matching(
-    lake: Path, query: LogQuery, actor: Actor, *, days: list[str] | None = None
+    lake: Path,
+    query: LogQuery,
+    actor: Actor,
+    *,
+    days: list[str] | None = None,
+    snap: Snapshot | None = None,
 ) -> pl.LazyFrame | None:
     """The lazy frame of events matching ``query`` in the actor's scope, or None when none.
 
     ``days`` limits the sealed days read (a trace knows them from the case index); pending
-    events are always included.
+    events are always included. ``snap``: a snapshot already taken (else one of its own).
     """
-    source = _source(lake, query, days)
+    source = _source(lake, query, days, snap)
     if source is None:
         return None
     columns = source.collect_schema().names()
@@ -337,7 +311,8 @@ def _title(stream: str, item: dict) -> tuple[str, str, bool]:
             detail += f" · {item['error']}"
         return title, detail, not item["success"]
     if stream == "operation":
-        title = f"操作：{item['actor']} {item['action']} {item['object']}"
+        pushed = "" if item.get("sender") == OWN_SENDER else f"（推送：{item.get('sender')}）"
+        title = f"操作{pushed}：{item['actor']} {item['action']} {item['object']}"
         return title, item.get("detail") or "", item["outcome"] != "success"
     return f"异常：{item['source']} {item['level']}", item["message"], True
 
@@ -349,19 +324,26 @@ def trace_case(*, session: Session, actor: Actor, case_no: str) -> list[TraceEnt
     if not case_no:
         raise ValidationFailed("请输入受理编号", field="受理编号")
     lake = get_settings().lake_dir
-    days = case_index.days_of(lake, case_no)
     found: list[tuple[datetime, str, dict]] = []
     trace_ids: set[str] = set()
-    for stream in case_index.INDEXED_STREAMS:
-        filtered = matching(lake, LogQuery(stream=stream, case_no=case_no), actor, days=days)
+    # The snapshot is taken before the index is read: the index gains a day before its part
+    # becomes current, so every day sealed after this moment is still pending in it.
+    with snapshot(lake) as snap:
+        days = case_index.days_of(lake, case_no)
+        frames = {
+            stream: matching(lake, LogQuery(stream=stream, case_no=case_no), actor, days=days,
+                             snap=snap)
+            for stream in case_index.INDEXED_STREAMS
+        }  # fmt: skip
+        # An exception is logged when its call fails: the case's days hold it.
+        exceptions = matching(lake, LogQuery(stream="exception"), actor, days=days, snap=snap)
+    for stream, filtered in frames.items():
         if filtered is None:
             continue
         for item in filtered.collect().iter_rows(named=True):
             found.append((item["ts"], stream, item))
             if item.get("trace_id"):
                 trace_ids.add(item["trace_id"])
-    # An exception is logged when its call fails: the case's days hold it.
-    exceptions = matching(lake, LogQuery(stream="exception"), actor, days=days)
     if exceptions is not None and trace_ids:
         matched = exceptions.filter(pl.col("trace_id").is_in(sorted(trace_ids))).collect()
         found += [(item["ts"], "exception", item) for item in matched.iter_rows(named=True)]

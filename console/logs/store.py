@@ -18,8 +18,9 @@ from pathlib import Path
 
 from console.core.clock import utcnow
 from console.logs import pending
+from console.logs.chain import ChainEntry
 from console.logs.contract import CheckedEvent
-from console.logs.seal import ChainEntry, lake_lock, seal_closed_days
+from console.logs.seal import lake_lock, seal_closed_days
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,9 @@ from console.core.paging import Page, PageRequest
 from console.core.settings import get_settings
 from console.dictionaries import lookup
 from console.dictionaries.lookup import DIVISION_TYPE
+from console.logs.catalogue import snapshot
 from console.logs.rollup import bucket_quantiles, rollup_views
-from console.logs.search import pending_events, trace_url
+from console.logs.search import trace_url
 from console.tenancy.scope import restrict_frame
 from console.tenancy.service import tenant_names
 
@@ -112,8 +113,8 @@ def lake_views(actor: Actor, query: StatsQuery, *names: str) -> dict[str, pl.Laz
     Each stream's unsealed events are read once, and only the named rollups built from them.
     The derived dimensions (month, city, week, quarter) exist before ``query.where`` applies.
     """
-    lake = get_settings().lake_dir
-    views = rollup_views(lake, names, lambda stream: pending_events(lake, stream))
+    with snapshot(get_settings().lake_dir) as snap:
+        views = rollup_views(snap, names)
     return {name: _scoped(views[name], actor, query) for name in names}
 
 

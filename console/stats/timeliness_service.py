@@ -18,8 +18,8 @@ from console.core.clock import to_local_text, utcnow
 from console.core.errors import Forbidden, ValidationFailed
 from console.core.settings import get_settings
 from console.dictionaries import lookup
+from console.logs.catalogue import snapshot
 from console.logs.open_cases import open_cases
-from console.logs.search import pending_events
 from console.stats.limits import judge, time_limits
 from console.stats.service import CASE_KEY, OBJ, StatsQuery, lake_views
 from console.tenancy.scope import restrict_frame, scope_of
@@ -165,8 +165,8 @@ def _per_business(closes: pl.DataFrame) -> list[BusinessTime]:
 
 def _open_overdue(actor: Actor, tenant: str, limits: pl.DataFrame, now: datetime) -> pl.DataFrame:
     """Accepted, not yet closed, rejected or withdrawn, and past the limit as of ``now``."""
-    lake = get_settings().lake_dir
-    found = restrict_frame(open_cases(lake, pending_events(lake, "case_event")), actor)
+    with snapshot(get_settings().lake_dir) as snap:
+        found = restrict_frame(open_cases(snap), actor)
     if tenant:
         found = found.filter(pl.col("tenant") == tenant)
     return (

@@ -56,6 +56,7 @@ def test_digest_is_stable_keyed_and_normalised(monkeypatch: pytest.MonkeyPatch) 
 def test_keys_from_the_environment_need_no_files(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("BDC_HMAC_KEY", "ab" * 32)
     monkeypatch.setenv("BDC_SM4_KEY", "cd" * 16)
+    monkeypatch.setenv("BDC_CHAIN_KEY", "ef" * 32)
     get_settings.cache_clear()
     assert ensure_key_files() == []
     assert keyring().decrypt(keyring().encrypt("x")) == "x"

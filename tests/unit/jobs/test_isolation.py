@@ -11,8 +11,9 @@ import psutil
 import pytest
 from loguru import logger
 
+from console.core.crypto import ensure_key_files
 from console.core.settings import get_settings
-from console.logs.seal import read_chain
+from console.logs.chain import read_chain
 from console.logs.store import store_for
 from tests.unit.jobs.sample_jobs import HANG, SLEEPER_DEADLINE, journal
 from tests.unit.jobs.support import job_runs, quick_settings, scheduler_running, wait_for
@@ -33,6 +34,7 @@ def _gone(pid: int) -> bool:
 
 
 def test_a_hung_job_is_killed_at_its_deadline_and_sealing_then_runs(migrated_db: str) -> None:
+    ensure_key_files()  # as `init` does: sealing encrypts personal data and keys the chain
     lake = get_settings().lake_dir
     errors: list[str] = []
     sink = logger.add(lambda message: errors.append(message.record["message"]), level="ERROR")

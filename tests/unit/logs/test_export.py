@@ -75,6 +75,15 @@ def test_parquet_is_typed_and_masked(lake: None, world: World) -> None:
     assert frame.get_column("message").to_list() == ["公安接口超时，证件号 330106********1234"]
 
 
+def test_a_parquet_export_holds_no_line_as_sent_and_names_masked(lake: None, world: World) -> None:
+    content = _download(world.actor("audit_admin"), QUERY, "parquet")
+    frame = pl.read_parquet(io.BytesIO(content))
+    assert not {"raw", "raw_enc", "pii", "sender"} & set(frame.columns)
+    operators = [name for name in frame.get_column("operator").to_list() if name]
+    assert operators and all("*" in name for name in operators)
+    assert "张*丰" in operators
+
+
 def test_a_county_auditor_exports_only_its_county_and_a_clerk_not_at_all(
     lake: None, world: World
 ) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import os
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from console.logs import open_cases
+from console.logs import catalogue, open_cases, pending
+from console.logs.catalogue import ROLLUP, ROLLUP_FOLDER, snapshot
 from console.logs.open_cases import CACHE_NAME, open_from, sealed_open_cases
-from console.logs.rollup import ROLLUP_FOLDER, rollup_file
+from console.logs.rollup import new_rollup_file
 
 START = datetime(2026, 11, 1, 2, tzinfo=UTC)
 
@@ -29,18 +30,29 @@ def _day(lake: Path, day: int, rows: list[tuple[str, str]]) -> None:
         },
         schema_overrides={"ts": pl.Datetime("us", "UTC")},
     )
-    path = rollup_file(lake, "case_steps", f"2026-11-{day:02d}")
+    day_text = f"2026-11-{day:02d}"
+    path = new_rollup_file(lake, "case_steps", day_text)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.write_parquet(path)
+    _in_catalogue(lake, lambda db: catalogue.replace(
+        db, ROLLUP, "case_steps", day_text, str(path.relative_to(lake))))  # fmt: skip
+
+
+def _in_catalogue(lake: Path, change) -> None:
+    catalogue.prepare(lake)
+    with pending.sealing(pending.ingest_path(lake)) as db, pending.write(db):
+        change(db)
 
 
 def _scan_everything(lake: Path) -> set[str]:
-    steps = pl.scan_parquet(lake / ROLLUP_FOLDER / "case_steps" / "*.parquet")
+    with snapshot(lake) as snap:
+        steps = pl.scan_parquet([path for _, path in snap.rollups("case_steps")])
     return set(open_from(steps).collect().get_column("case_no"))
 
 
 def _open(lake: Path) -> set[str]:
-    return set(sealed_open_cases(lake).get_column("case_no"))
+    with snapshot(lake) as snap:
+        return set(sealed_open_cases(snap).get_column("case_no"))
 
 
 def test_open_cases_are_kept_brought_forward_and_recomputed(
@@ -64,36 +76,48 @@ def test_open_cases_are_kept_brought_forward_and_recomputed(
     )
     _day(lake, 3, [("A", "reject"), ("E", "accept"), ("C", "withdraw")])
     assert _open(lake) == _scan_everything(lake) == {"D", "E"}
-    assert [Path(p).name for p in read[0]] == ["date=2026-11-03.parquet"]
+    assert [Path(p).name[:16] for p in read[0]] == ["date=2026-11-03."]
 
-    # A late part rewrites an earlier day: everything is read again.
+    # A late part rebuilds an earlier day (a new file): everything is read again.
     read.clear()
     _day(lake, 1, [("A", "accept"), ("B", "accept"), ("C", "accept"), ("F", "accept")])
-    os.utime(rollup_file(lake, "case_steps", "2026-11-01"), ns=(1, 1))
     assert _open(lake) == _scan_everything(lake) == {"D", "E", "F"}
     assert len(read[0]) == 3
 
     # A purged day: recomputed without it.
-    rollup_file(lake, "case_steps", "2026-11-01").unlink()
+    _in_catalogue(lake, lambda db: catalogue.retire(db, ROLLUP, "case_steps", "2026-11-01"))
     assert _open(lake) == _scan_everything(lake) == {"D", "E"}
 
 
 def test_unsealed_events_end_or_open_cases_on_top_of_the_kept_ones(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     _day(lake, 1, [("A", "accept"), ("B", "accept")])
-    pending = pl.LazyFrame(
-        {
-            "tenant": ["330106", "330106"],
-            "case_no": ["A", "G"],
-            "business_code": ["9000101", "9000101"],
-            "step": ["close", "accept"],
-            "ts": [START + timedelta(days=5)] * 2,
-            "raw": ["{}", "{}"],
-        },
-        schema_overrides={"ts": pl.Datetime("us", "UTC")},
-    )
-    found = open_cases.open_cases(lake, pending).collect()
+    when = START + timedelta(days=5)
+    rows = [
+        ("case_event", "test", case, int(when.timestamp() * 1e6), "2026-11-06", "330106", 0,
+         json.dumps({"case_no": case, "business_code": "9000101", "step": step}))
+        for case, step in (("A", "close"), ("G", "accept"))
+    ]  # fmt: skip
+    db = pending.open_writer(pending.ingest_path(lake))
+    pending.insert(db, rows)
+    db.close()
+    with snapshot(lake) as snap:
+        found = open_cases.open_cases(snap).collect()
     assert set(found.get_column("case_no")) == {"B", "G"}
     assert found.filter(pl.col("case_no") == "B").get_column(
         "accepted_at"
     ).item() == START + timedelta(minutes=1)
+
+
+def test_a_cache_stamped_by_an_older_version_is_recomputed_not_fatal(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    _day(lake, 1, [("A", "accept"), ("B", "accept")])
+    with snapshot(lake) as snap:
+        name = snap.rollups("case_steps")[0][1].name
+    old_stamp = {name: [1, 2]}  # name → [mtime, size], as before the catalogue
+    pl.DataFrame(schema=open_cases._SCHEMA).write_parquet(
+        lake / ROLLUP_FOLDER / CACHE_NAME, metadata={"bdc_covers": json.dumps(old_stamp)}
+    )
+    assert _open(lake) == {"A", "B"}
+    _day(lake, 2, [("A", "close")])
+    assert _open(lake) == _scan_everything(lake) == {"B"}

@@ -12,10 +12,18 @@ from console.audit.models import OperationLog
 from console.core.db import session_scope
 from console.core.errors import SettingsError
 from console.core.settings import get_settings, load_settings
+from console.jobs.registry import JobFailed
+from console.logs import catalogue, pending
+from console.logs.catalogue import snapshot
+from console.logs.chain import verify
 from console.logs.ingest import Sender, ingest_batch
-from console.logs.retention import check_integrity, purge_expired, retention_overview
-from console.logs.rollup import rollup_file
-from console.logs.seal import verify
+from console.logs.retention import (
+    check_integrity,
+    last_verification,
+    purge_expired,
+    retention_overview,
+)
+from console.logs.scheduled import verify_logs
 from console.logs.store import store_for
 from tests.support.world import XIHU, World
 
@@ -67,10 +75,17 @@ def test_a_purge_deletes_only_whole_older_days_and_is_chained_and_logged(
             session=session, lake=lake, today=date(2026, 11, 27), retention_days=365
         )
     assert [(p.stream, p.day, p.rows) for p in purged] == [("exception", "2025-10-01", 1)]
+    with snapshot(lake) as snap:  # out of every reader's view at once, with its rollups
+        assert "2025-10-01" not in snap.sealed_days("exception")
+        assert "2025-11-27" in snap.sealed_days("exception")
+        rolled_up = {day for day, _ in snap.rollups("exception_daily")}
+        assert "2025-10-01" not in rolled_up and "2025-11-27" in rolled_up
+    assert (lake / "exception" / "date=2025-10-01").exists()  # kept for readers a while
+    assert verify(lake) == []
+    with pending.sealing(pending.ingest_path(lake)) as db:
+        assert catalogue.sweep(db, lake, grace_seconds=0) == 2  # the part and its rollup
     assert not (lake / "exception" / "date=2025-10-01").exists()
     assert (lake / "exception" / "date=2025-11-27").exists()
-    assert not rollup_file(lake, "exception_daily", "2025-10-01").exists()  # purged with it
-    assert rollup_file(lake, "exception_daily", "2025-11-27").exists()
     assert verify(lake) == []
     auditor = world.actor("audit_admin")
     with session_scope() as session:
@@ -87,3 +102,23 @@ def test_a_purge_deletes_only_whole_older_days_and_is_chained_and_logged(
     assert ("2026-11", 2) in exceptions.months
     assert "2026-11-25" in exceptions.missing_days
     assert (report.checked_parts, report.breaks) == (3, [])
+
+
+def test_the_daily_check_is_kept_for_the_page_and_a_break_fails_it(
+    two_years: None, world: World
+) -> None:
+    auditor = world.actor("audit_admin")
+    with session_scope() as session:
+        assert last_verification(session=session, actor=auditor) is None
+    assert verify_logs(NOW).endswith("个封存文件全部与校验链一致")
+    with session_scope() as session:
+        last = last_verification(session=session, actor=auditor)
+    assert last is not None and last.ok and last.by == "系统（每日校验）"
+
+    part = next((get_settings().lake_dir / "exception").glob("date=2026-11-24/part-*.parquet"))
+    part.write_bytes(part.read_bytes() + b"tampered")
+    with pytest.raises(JobFailed, match="文件内容与封存时的 SM3 摘要不一致"):
+        verify_logs(NOW)
+    with session_scope() as session:
+        last = last_verification(session=session, actor=auditor)
+    assert last is not None and not last.ok and "2026-11-24" in last.text

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from console.core.db import session_scope
 from console.core.settings import get_settings
+from console.logs.catalogue import snapshot
 from console.logs.ingest import Sender, ingest_batch
 from console.logs.rollup import bucket_quantiles, rebuild_all, scan_rollup
 from console.logs.store import store_for
@@ -51,7 +52,8 @@ def _seal(now: datetime = NOW) -> None:
 
 
 def _rollup(name: str) -> pl.DataFrame:
-    frame = scan_rollup(get_settings().lake_dir, name)
+    with snapshot(get_settings().lake_dir) as snap:
+        frame = scan_rollup(snap, name)
     assert frame is not None
     return frame.collect()
 

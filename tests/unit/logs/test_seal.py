@@ -11,8 +11,10 @@ from sqlmodel import Session
 
 from console.core.db import session_scope
 from console.core.settings import get_settings
+from console.logs import catalogue, pending
+from console.logs.catalogue import snapshot
+from console.logs.chain import read_chain, verify
 from console.logs.ingest import Sender, ingest_batch
-from console.logs.seal import read_chain, verify
 from console.logs.store import store_for
 from tests.support.world import World
 
@@ -109,7 +111,10 @@ def test_a_removed_chain_line_or_an_extra_file_breaks_the_chain(sealed_yesterday
     _first, second = chain_file.read_text(encoding="utf-8").splitlines()
     chain_file.write_text(second + "\n", encoding="utf-8")
     reasons = {(b.file, b.reason) for b in verify(lake)}
-    assert ("date=2026-11-26/part-0001.parquet", "校验链断开（记录被改动、删除或重排）") in reasons
+    assert (
+        "date=2026-11-26/part-0001.parquet",
+        "校验链断开（记录被改动、删除、重排或伪造）",
+    ) in reasons
     assert ("date=2026-11-26/part-0000.parquet", "文件不在校验链中") in reasons
 
 
@@ -177,21 +182,30 @@ def test_a_seal_that_crashed_before_its_delete_does_not_store_a_day_twice(
         " VALUES ('case_event', ?, ?, 0, '2026-11-26', ?, 0, ?)",
         frame.select("sender", "event_id", "tenant", "raw").rows(),
     )
+    # ... and the catalogue transaction that would have made its part current never ran.
+    db.execute("DELETE FROM lake_file WHERE file = 'case_event/date=2026-11-26/part-0000.parquet'")
     db.commit()
     db.close()
+    with snapshot(lake) as snap:  # readers meanwhile see each event once: the pending copy
+        assert snap.parts("case_event", days=["2026-11-26"]) == []
+        assert len(snap.pending_rows("case_event", "2026-11-26", "2026-11-26")) == frame.height
     assert _seal() == []
     assert store_for(lake).count("case_event") == 1  # only today's event is still pending
+    with snapshot(lake) as snap:
+        assert len(snap.parts("case_event", days=["2026-11-26"])) == 1
     assert verify(lake) == []
 
 
 def test_an_event_for_a_purged_day_is_accepted_not_an_error(sealed_yesterday: None) -> None:
     import shutil
 
-    from console.logs.seal import record_purge
+    from console.logs.chain import record_purge
 
     lake = get_settings().lake_dir
-    shutil.rmtree(lake / "case_event" / "date=2026-11-26")
-    record_purge(lake, "case_event", "2026-11-26", 3)
+    record_purge(lake, "case_event", "2026-11-26", 3)  # as the purge does: the line first,
+    with pending.sealing(pending.ingest_path(lake)) as db, pending.write(db):  # then retired
+        catalogue.retire(db, catalogue.PART, "case_event", "2026-11-26")
+    shutil.rmtree(lake / "case_event" / "date=2026-11-26")  # and the grace period over
     with session_scope() as session:
         report = _push(session, _case("after-purge", "2026-11-26T12:00:00+08:00"))
     assert report["accepted"] == 1

@@ -11,7 +11,7 @@ from console.core.db import session_scope
 from console.core.settings import get_settings
 from console.dictionaries.models import DictItem
 from console.dictionaries.seed import load_seed
-from console.logs.seal import read_chain, verify
+from console.logs.chain import read_chain, verify
 from console.logs.search import trace_case
 from console.simulate.service import simulate
 from console.tenancy.models import Tenant
