@@ -84,6 +84,22 @@ class KeyRing:
         except InvalidTag:
             raise DecryptionFailed("密文校验失败（数据被篡改或密钥不符）") from None
 
+    def seal_bytes(self, data: bytes) -> bytes:
+        """SM4-GCM of a whole block: nonce | ciphertext | tag."""
+        nonce = secrets.token_bytes(_NONCE_BYTES)
+        encryptor = Cipher(algorithms.SM4(self.sm4_key), modes.GCM(nonce)).encryptor()
+        body = encryptor.update(data) + encryptor.finalize()
+        return nonce + body + encryptor.tag
+
+    def open_bytes(self, blob: bytes) -> bytes:
+        """Inverse of ``seal_bytes``; raises ``DecryptionFailed`` when the block was altered."""
+        nonce, body, tag = blob[:_NONCE_BYTES], blob[_NONCE_BYTES:-_TAG_BYTES], blob[-_TAG_BYTES:]
+        decryptor = Cipher(algorithms.SM4(self.sm4_key), modes.GCM(nonce, tag)).decryptor()
+        try:
+            return decryptor.update(body) + decryptor.finalize()
+        except InvalidTag:
+            raise DecryptionFailed("密文校验失败（数据被篡改或密钥不符）") from None
+
     def digest(self, value: str) -> str:
         """Keyed HMAC-SM3 of the normalised value, for exact-match search."""
         mac = hmac.HMAC(self.hmac_key, hashes.SM3())
@@ -105,6 +121,8 @@ def _write_secret(path: Path, size: int) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(secrets.token_hex(size))
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def ensure_key_files(settings: Settings | None = None) -> list[Path]:
@@ -199,3 +217,8 @@ def _create_whole(path: Path, size: int) -> None:
         pass  # another process made it first: theirs is the key
     finally:
         temporary.unlink()
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:  # the name on disk before any chain line signed with the key is
+        os.fsync(folder)
+    finally:
+        os.close(folder)

@@ -98,6 +98,8 @@ class OutboundPolicy:
         inner = embedded_ipv4(parsed) or parsed
         if inner.is_link_local or inner.is_unspecified or inner.is_multicast:
             return False
+        if parsed in METADATA or inner in METADATA:
+            return False
         if any(parsed in network or inner in network for network in self.networks):
             return True
         if self.host_allowed(host) and not inner.is_loopback:
@@ -105,7 +107,10 @@ class OutboundPolicy:
         return _public(parsed)
 
 
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_COMPATIBLE = ipaddress.ip_network("::/96")  # the deprecated IPv4-compatible form ::a.b.c.d
+# Cloud metadata services outside link-local (Alibaba Cloud, AWS over IPv6).
+METADATA = tuple(ipaddress.ip_address(a) for a in ("100.100.100.200", "fd00:ec2::254"))
 
 
 def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
@@ -116,7 +121,9 @@ def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
         return address.ipv4_mapped
     if address.sixtofour is not None:
         return address.sixtofour
-    if address in _NAT64:
+    if any(address in prefix for prefix in _NAT64) or (
+        address in _COMPATIBLE and int(address) > 1  # not :: or ::1
+    ):
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
@@ -215,6 +222,8 @@ def _client(backend: _GuardedBackend, deadline: float) -> httpx.Client:
 def _category(error: Exception, timed_out: bool) -> OutboundRefused:
     if isinstance(error, OutboundRefused):
         return error
+    if isinstance(error, httpx.ConnectError) and "refused" in str(error).lower():
+        return OutboundRefused("拒绝连接")  # an answer, however late a busy machine saw it
     if timed_out or isinstance(error, httpx.TimeoutException):
         return OutboundRefused("超时")
     if isinstance(error, httpx.ConnectError):

@@ -38,8 +38,10 @@ _NEVER = tuple(
     for n in ("169.254.0.0/16", "0.0.0.0/8", "224.0.0.0/4", "fe80::/10", "::/128", "ff00::/8")
 )
 _IPV4_IN_IPV6 = tuple(
-    ipaddress.ip_network(n) for n in ("::ffff:0:0/96", "2002::/16", "64:ff9b::/96")
+    ipaddress.ip_network(n)
+    for n in ("::ffff:0:0/96", "2002::/16", "64:ff9b::/96", "64:ff9b:1::/48", "::/96")
 )
+_METADATA = tuple(ipaddress.ip_network(n) for n in ("100.100.100.200/32", "fd00:ec2::254/128"))
 _LOCAL_SUFFIXES = frozenset({"localhost", "local", "internal", "localdomain", "arpa"})
 
 
@@ -84,13 +86,14 @@ def check_entries(text: str) -> str:
 def _check_network(network: Network) -> None:
     if network.prefixlen < _SHORTEST_PREFIX[network.version]:
         raise ValidationFailed(f"网段 {network} 过大，请填写具体的部门网段", field=FIELD)
-    if network.version == 6 and any(network.overlaps(wrapper) for wrapper in _IPV4_IN_IPV6):
-        raise ValidationFailed(f"{network} 内含 IPv4 地址，请直接填写 IPv4 地址", field=FIELD)
-    if any(network.overlaps(never) for never in _NEVER if never.version == network.version):
+    never = (*_NEVER, *_METADATA)
+    if any(network.overlaps(n) for n in never if n.version == network.version):
         raise ValidationFailed(
             f"{network} 含链路本地、未指定或组播地址（如云平台元数据服务），不能加入白名单",
             field=FIELD,
         )
+    if network.version == 6 and any(network.overlaps(wrapper) for wrapper in _IPV4_IN_IPV6):
+        raise ValidationFailed(f"{network} 内含 IPv4 地址，请直接填写 IPv4 地址", field=FIELD)
 
 
 def stored_entries(session: Session) -> str:

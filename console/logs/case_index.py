@@ -8,14 +8,15 @@ itself, so a crash can leave a day too many in the index but never one missing. 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from console.logs.parts import scan_parts
 
 INDEXED_STREAMS = ("case_event", "interface_call", "operation")
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS case_day (
+CREATE TABLE case_day (
     case_no TEXT NOT NULL,
     day     TEXT NOT NULL,
     PRIMARY KEY (case_no, day)
@@ -34,8 +35,30 @@ def _connect(lake: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA busy_timeout=10000")
-    db.executescript(_SCHEMA)
     return db
+
+
+@contextmanager
+def _writing(lake: Path) -> Iterator[sqlite3.Connection]:
+    """One immediate transaction on the index, the table created in it if need be.
+
+    A lake sealed before the index existed is covered in the same transaction, so a reader
+    sees no index (and reads every day) or a whole one, never an empty or partial table.
+    """
+    db = _connect(lake)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'case_day'").fetchone():
+            db.execute(_SCHEMA)
+            _insert_sealed(db, lake)
+        yield db
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    finally:
+        db.close()
 
 
 def add_day(lake: Path, day: str, case_numbers: Iterable[str | None]) -> None:
@@ -43,15 +66,8 @@ def add_day(lake: Path, day: str, case_numbers: Iterable[str | None]) -> None:
     rows = [(case_no, day) for case_no in set(case_numbers) if case_no]
     if not rows:
         return
-    if not index_path(lake).exists():
-        _index_sealed(lake)  # a lake sealed before the index existed: cover its days first
-    db = _connect(lake)
-    try:
-        db.execute("BEGIN IMMEDIATE")
+    with _writing(lake) as db:
         db.executemany("INSERT OR IGNORE INTO case_day (case_no, day) VALUES (?, ?)", rows)
-        db.execute("COMMIT")
-    finally:
-        db.close()
 
 
 def days_of(lake: Path, case_no: str) -> list[str] | None:
@@ -72,31 +88,29 @@ def days_of(lake: Path, case_no: str) -> list[str] | None:
 def drop_day(lake: Path, day: str) -> None:
     """Forget a purged day."""
     if index_path(lake).exists():
-        db = _connect(lake)
-        try:
+        with _writing(lake) as db:
             db.execute("DELETE FROM case_day WHERE day = ?", (day,))
-        finally:
-            db.close()
 
 
 def rebuild(lake: Path) -> int:
-    """Recreate the index from the sealed files; returns the (case, day) pairs."""
-    index_path(lake).unlink(missing_ok=True)
-    for suffix in ("-wal", "-shm"):
-        index_path(lake).with_name(f"cases.db{suffix}").unlink(missing_ok=True)
-    _index_sealed(lake)
-    db = _connect(lake)
-    try:
+    """Recreate the index from the sealed files in one transaction; returns the pairs.
+
+    Readers meanwhile use the old index (never an index being refilled).
+    """
+    with _writing(lake) as db:
+        db.execute("DELETE FROM case_day")
+        _insert_sealed(db, lake)
         return int(db.execute("SELECT count(*) FROM case_day").fetchone()[0])
-    finally:
-        db.close()
 
 
-def _index_sealed(lake: Path) -> None:
-    _connect(lake).close()
+def _insert_sealed(db: sqlite3.Connection, lake: Path) -> None:
     for stream in INDEXED_STREAMS:
         for folder in sorted((lake / stream).glob("date=*")):
             parts = sorted(folder.glob("part-*.parquet"))
             if parts:
                 cases = scan_parts(stream, parts).select("case_no").unique().collect()
-                add_day(lake, folder.name.removeprefix("date="), cases.get_column("case_no"))
+                day = folder.name.removeprefix("date=")
+                db.executemany(
+                    "INSERT OR IGNORE INTO case_day (case_no, day) VALUES (?, ?)",
+                    [(case_no, day) for case_no in cases.get_column("case_no") if case_no],
+                )

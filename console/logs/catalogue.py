@@ -183,8 +183,10 @@ def sweep(db: sqlite3.Connection, lake: Path, *, grace_seconds: int = GRACE_SECO
     # kept, for verify to report.
     held = {f"{s}/{e.file}" for s in STREAMS for e in held_parts(read_chain(lake, s))}
     old = [row for row in old if not (row[0] == PART and row[2] in held)]
-    for _, _, file in old:
+    for kind, _, file in old:
         (lake / file).unlink(missing_ok=True)
+        if kind == PART:  # and the part's encrypted lines as sent
+            (lake / file).with_suffix(".lines").unlink(missing_ok=True)
     with pending.write(db):
         db.executemany("DELETE FROM lake_file WHERE kind = ? AND name = ? AND file = ?", old)
     listed = {row[0] for row in db.execute("SELECT file FROM lake_file WHERE kind = ?", (ROLLUP,))}

@@ -54,6 +54,7 @@ class ChainEntry:
     link: str
     sealed_at: str
     scheme: str = ""  # "" plain SM3 (before the anchor); "hmac-sm3" keyed
+    lines_sm3: str = ""  # SM3 of the part's encrypted lines as sent (keyed parts)
 
     @property
     def is_part(self) -> bool:
@@ -71,7 +72,8 @@ class ChainEntry:
         if self.scheme != KEYED:
             return sm3_hex(facts)
         # Keyed lines cover their time too: a purge's date decides whether it was allowed.
-        return None if key is None else hmac_sm3_hex(key, f"{facts}|{self.sealed_at}")
+        keyed = f"{facts}|{self.sealed_at}" + (f"|{self.lines_sm3}" if self.lines_sm3 else "")
+        return None if key is None else hmac_sm3_hex(key, keyed)
 
 
 def chain_path(lake: Path, stream: str) -> Path:
@@ -130,16 +132,17 @@ def _write_line(lake: Path, stream: str, entry: ChainEntry) -> None:
 
 
 def _keyed(key: bytes, chain: list[ChainEntry], *, day: str, file: str, rows: int,
-           file_sm3: str) -> ChainEntry:  # fmt: skip
+           file_sm3: str, lines_sm3: str = "") -> ChainEntry:  # fmt: skip
     prev = chain[-1].link if chain else GENESIS
     entry = ChainEntry(day=day, file=file, rows=rows, file_sm3=file_sm3, prev=prev, link="",
-                       sealed_at=utcnow().isoformat(), scheme=KEYED)  # fmt: skip
+                       sealed_at=utcnow().isoformat(), scheme=KEYED,
+                       lines_sm3=lines_sm3)  # fmt: skip
     return ChainEntry(**{**asdict(entry), "link": entry.expected_link(key)})
 
 
 def append(
     lake: Path, stream: str, chain: list[ChainEntry], *, day: str, file: str, rows: int,
-    file_sm3: str,
+    file_sm3: str, lines_sm3: str = "",
 ) -> ChainEntry:  # fmt: skip
     """Add a keyed line to ``chain`` (and its file), re-anchoring a plain chain first."""
     key = _key_for_writing(lake)
@@ -149,7 +152,8 @@ def append(
         _write_line(lake, stream, anchor)
         chain.append(anchor)
         _record_anchor(stream, len(chain) - 1)
-    entry = _keyed(key, chain, day=day, file=file, rows=rows, file_sm3=file_sm3)
+    entry = _keyed(key, chain, day=day, file=file, rows=rows, file_sm3=file_sm3,
+                   lines_sm3=lines_sm3)  # fmt: skip
     _write_line(lake, stream, entry)
     chain.append(entry)
     save_head(stream, chain)
@@ -242,6 +246,13 @@ def _file_breaks(lake: Path, stream: str, chain: list[ChainEntry]) -> list[Break
             breaks.append(Break(stream, entry.day, entry.file, "文件缺失"))
         elif sm3_hex(path.read_bytes()) != entry.file_sm3:
             breaks.append(Break(stream, entry.day, entry.file, "文件内容与封存时的 SM3 摘要不一致"))
+        lines = path.with_suffix(".lines")
+        if entry.lines_sm3 and not lines.exists():
+            breaks.append(Break(stream, entry.day, entry.file, "原始记录密文文件缺失"))
+        elif entry.lines_sm3 and sm3_hex(lines.read_bytes()) != entry.lines_sm3:
+            breaks.append(
+                Break(stream, entry.day, entry.file, "原始记录密文与封存时的 SM3 摘要不一致")
+            )
     for path in sorted((lake / stream).glob("date=*/part-*.parquet")):
         relative = str(path.relative_to(lake / stream))
         if relative not in recorded:

@@ -12,11 +12,11 @@ POLARS_TYPES = {"字符串": pl.String, "整数": pl.Int64, "布尔值（true/fa
 
 
 def sealed_schema(stream: str) -> pl.Schema:
-    """Every column a sealed part of the stream may have (older parts lack the last two)."""
+    """Every column a sealed part of the stream may have (older parts lack ``pii``)."""
     return pl.Schema({
         "event_id": pl.String, "sender": pl.String, "tenant": pl.String, "raw": pl.String,
         **{name: POLARS_TYPES[kind] for name, kind, _ in FIELDS[stream]},
-        "ts": pl.Datetime("us", "UTC"), "raw_enc": pl.String, "pii": pl.List(pl.String),
+        "ts": pl.Datetime("us", "UTC"), "pii": pl.String,
     })  # fmt: skip
 
 

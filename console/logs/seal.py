@@ -22,7 +22,7 @@ from loguru import logger
 from console.core.clock import local_day
 from console.core.crypto import sm3_hex
 from console.logs import catalogue, pending
-from console.logs.at_rest import at_rest
+from console.logs.at_rest import at_rest, lines_file, sealed_lines
 from console.logs.case_index import INDEXED_STREAMS, add_day
 from console.logs.chain import ChainEntry, append, held_parts, read_chain
 from console.logs.contract import FIELDS, STREAMS
@@ -66,10 +66,30 @@ def frame_of(stream: str, rows: list[pending.PendingRow]) -> pl.DataFrame:
     )
 
 
-def _write_part(folder: Path, frame: pl.DataFrame) -> Path:
+def _write_durably(path: Path, content: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.rename(path)
+
+
+def _write_part(folder: Path, frame: pl.DataFrame, chained: set[str]) -> Path:
+    """The part's encrypted lines as sent first, then the part itself (masked, typed).
+
+    Its name was never used on disk nor on the chain (a purged day's late part is a new name),
+    so a crashed seal's leftovers are always told apart.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    existing = sorted(folder.glob("part-*.parquet"))
-    path = folder / f"part-{len(existing):04d}.parquet"
+    number = len(list(folder.glob("part-*.parquet")))
+    while (folder / f"part-{number:04d}.parquet").exists() or (
+        f"{folder.name}/part-{number:04d}.parquet" in chained
+    ):
+        number += 1
+    path = folder / f"part-{number:04d}.parquet"
+    _write_durably(lines_file(path), sealed_lines(frame.get_column("raw").to_list()))
+    frame = at_rest(frame)
     temporary = path.with_suffix(".tmp")
     # Row groups of 64k rows keep min/max statistics tight for case-number and tenant lookups.
     frame.write_parquet(temporary, compression="zstd", statistics=True, row_group_size=65_536)
@@ -87,6 +107,7 @@ def _set_aside_unfinished(lake: Path, db: sqlite3.Connection, stream: str, chain
     chain is left where it is, for ``verify`` to report.
     """
     recorded = {entry.file for entry in chain}
+    recorded |= {str(Path(entry.file).with_suffix(".lines")) for entry in chain}
     for path in (lake / stream).glob("date=*/part-*"):
         relative = str(path.relative_to(lake / stream))
         if relative in recorded or path.suffix == ".unsealed":
@@ -170,10 +191,12 @@ def _seal_day(
     frame = frame_of(stream, rows)
     if stream in INDEXED_STREAMS:
         add_day(lake, day, frame.get_column("case_no"))  # before the part: never a day missing
-    path = _write_part(lake / stream / f"date={day}", at_rest(frame))
+    chained = {entry.file for entry in chain}
+    path = _write_part(lake / stream / f"date={day}", frame, chained)
     relative = str(path.relative_to(lake / stream))
     digest = sm3_hex(path.read_bytes())
-    entry = append(lake, stream, chain, day=day, file=relative, rows=len(rows), file_sm3=digest)
+    entry = append(lake, stream, chain, day=day, file=relative, rows=len(rows), file_sm3=digest,
+                   lines_sm3=sm3_hex(lines_file(path).read_bytes()))  # fmt: skip
     rollups = _rolled_up(lake, db, stream, day, added=path)
     # Only now, with the file and its chain line on disk, may the pending copies go — and only
     # the rows read above (a late event stored meanwhile waits for the next seal). One

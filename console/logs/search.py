@@ -6,6 +6,7 @@ row-group statistics, collected once; the tenant scope of the actor is part of e
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -217,11 +218,13 @@ def _whole_number(number: str, columns: list[str]) -> pl.Expr:
     Finding the lines of a number one already knows reveals no hidden digit; a part of a
     number still matches only the masked text.
     """
-    as_text = pl.col("raw").str.contains(number, literal=True)
+    # The whole number, not inside a longer run of digits; X in either case.
+    as_text = pl.col("raw").str.contains(f"(?i)(?:^|[^0-9]){re.escape(number)}(?:$|[^0-9])")
     if "pii" not in columns:
         return as_text
-    sealed = pl.col("pii").list.contains(number_digest(number))
-    return pl.when(pl.col("raw_enc").is_null()).then(as_text).otherwise(sealed.fill_null(False))
+    sealed = pl.col("pii").str.contains(number_digest(number), literal=True)
+    # Sealed lines have a digest list (maybe empty); pending and older lines have none.
+    return pl.when(pl.col("pii").is_null()).then(as_text).otherwise(sealed)
 
 
 def matching(

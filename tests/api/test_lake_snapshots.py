@@ -84,7 +84,7 @@ class _Hammer:
             "stats": (f"/api/v1/stats/cases?from={first}&to={last}", supervisor,
                       lambda body: sum(row["received"] for row in body["rows"])),
             "trace": (f"/api/v1/cases/SNAP-0-{first}-0/trace", auditor,
-                      lambda body: 1 if len(body["entries"]) == 1 else -1),
+                      lambda body: len(body["entries"])),
         }  # fmt: skip
         self.port = port
         self.expected: dict[str, int] = {}
@@ -147,5 +147,5 @@ def test_reads_stay_exact_while_sealing_and_rollups_rewrite_the_same_days(
         process.wait(timeout=20)
     assert hammer.failures == [], hammer.failures[:5]
     assert hammer.answers > 30  # the readers really ran across the seals
-    sealed_parts = sorted((tmp_path / "data" / "lake" / "case_event").glob("date=*/part-*"))
+    sealed_parts = sorted((tmp_path / "data" / "lake" / "case_event").glob("date=*/part-*.parquet"))
     assert len(sealed_parts) == DAYS * ROUNDS  # the same days rewritten each round

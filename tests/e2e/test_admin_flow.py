@@ -28,6 +28,9 @@ def _pick(page: Page, trigger_testid: str, option: str) -> None:
 
 def _search_users(page: Page, keyword: str) -> None:
     """Narrow the users list: other tests add accounts to the shared server."""
+    # Typed once the page's own first load has drawn its rows: a search sent before it could
+    # be answered first, and the unfiltered rows drawn over the result.
+    expect(page.locator('[data-testid^="user-row-"]').first).to_be_visible()
     page.get_by_test_id("users-keyword").fill(keyword)
     page.get_by_test_id("users-keyword").press("Enter")
     # Wait for the search's own answer: a menu opened on a row the first load drew would close

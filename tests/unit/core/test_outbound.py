@@ -171,17 +171,21 @@ def test_only_http_and_https_are_spoken() -> None:
 @pytest.mark.parametrize(
     "address",
     ["169.254.169.254", "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1",
+     "::169.254.169.254", "64:ff9b:1::a9fe:a9fe", "100.100.100.200", "fd00:ec2::254",
      "0.0.0.0", "::", "fe80::1"],
 )  # fmt: skip
 def test_metadata_and_unspecified_addresses_are_never_allowed_whatever_the_list(
     address: str,
 ) -> None:
-    listed = OutboundPolicy.parse("169.254.0.0/16, 0.0.0.0/8, fe80::/10, gw.example.gov.cn")
+    listed = OutboundPolicy.parse(
+        "169.254.0.0/16, 0.0.0.0/8, fe80::/10, 100.64.0.0/10, fd00::/8, gw.example.gov.cn"
+    )
     assert not listed.address_allowed("gw.example.gov.cn", address)
 
 
 def test_a_listed_host_name_never_reaches_loopback() -> None:
     by_name = OutboundPolicy.parse("gw.example.gov.cn")
     assert not by_name.address_allowed("gw.example.gov.cn", "127.0.0.1")
+    assert not by_name.address_allowed("gw.example.gov.cn", "::127.0.0.1")
     assert by_name.address_allowed("gw.example.gov.cn", "10.20.1.5")  # its private address
     assert LOOPBACK_ALLOWED.address_allowed("anything", "127.0.0.1")  # a listed network may

@@ -53,6 +53,8 @@ def departmental_endpoint() -> Iterator[str]:
         ("::ffff:169.254.169.254", "IPv4"),
         ("2002:a9fe:a9fe::/48", "IPv4"),
         ("64:ff9b::a9fe:a9fe", "IPv4"),
+        ("::169.254.169.254", "IPv4"),
+        ("100.100.100.200", "元数据"),
         ("localhost", "不是具体的部门域名"),
         ("metadata.google.internal", "不是具体的部门域名"),
         (".io", "不是具体的部门域名"),

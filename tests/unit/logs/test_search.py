@@ -19,6 +19,7 @@ from console.logs.search import (
     trace_url,
 )
 from tests.support.world import XIHU, World
+from tests.unit.logs.conftest import push
 
 
 def test_search_spans_sealed_and_pending_days_newest_first(lake: None, world: World) -> None:
@@ -150,3 +151,25 @@ def test_quoted_names_of_every_length_are_masked_in_raw_text() -> None:
     assert mask_texts([raw]) == [
         '{"operator": "欧*明", "name": "张*", "applicant": "*", "real_name": "张*丰"}'
     ]
+
+
+def test_a_pushed_operation_record_never_passes_for_the_consoles_own(world: World) -> None:
+    from console.audit.service import record
+
+    actor = world.actor("county_admin")
+    with session_scope() as session:  # the console's own action, through its own store
+        record(session, actor=actor, obj="iam.users", action="write", target="own")
+    push(  # a county system pushing a record that claims the same account did the same
+        "operation",
+        {"event_id": "forged-op", "ts": "2026-11-27T11:00:00+08:00", "tenant": XIHU,
+         "actor": actor.account, "action": "write", "object": "iam.users",
+         "outcome": "success"},
+    )  # fmt: skip
+    with session_scope() as session:
+        page = search_logs(
+            session=session,
+            actor=world.actor("audit_admin"),
+            query=LogQuery(stream="operation", actor=actor.account),
+        )
+    sources = sorted(row.fields["source_key"] for row in page.items)
+    assert sources == ["控制台", "推送（330000:test）"]
