@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from console.core.crypto import ensure_key_files
 from console.core.db import alembic_config, backend_name, migrate, session_scope
@@ -300,6 +301,99 @@ def _reset_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def _targets(specs: list[str], *, installed: bool = True) -> list:
+    """Targets, their endpoints checked against the allow-list (the baseline when restoring)."""
+    from console.backup.targets import open_target
+    from console.core.outbound import configured_policy
+    from console.iam.outbound_service import policy
+
+    allowed = policy() if installed else configured_policy()
+    return [open_target(spec, policy=allowed) for spec in specs]
+
+
+def _print_checks(checks: list[dict]) -> None:
+    for check in checks:
+        mark = "通过" if check["passed"] else "未通过"
+        print(f"  [{mark}] {check['name']}：{check['detail']}")
+
+
+def _backup(args: argparse.Namespace) -> int:
+    """Write one encrypted set to every target, then restore it into scratch and check it."""
+    from console.backup.runs import back_up, passphrase_from
+
+    migrate()
+    passphrase = passphrase_from(args.passphrase_file, confirm=True)
+    outcome = back_up(targets=_targets(args.to), passphrase=passphrase, verify=not args.no_verify)
+    print(f"备份集 {outcome.set_id}：{outcome.message}")
+    _print_checks(outcome.checks)
+    return 0 if outcome.passed else 1
+
+
+def _backup_verify(args: argparse.Namespace) -> int:
+    """Restore a set into a scratch folder and check it (nothing live is touched)."""
+    from console.backup.runs import passphrase_from, verify_set
+
+    migrate()
+    (target,) = _targets([args.source])
+    outcome = verify_set(
+        target=target, set_id=args.set, passphrase=passphrase_from(args.passphrase_file)
+    )
+    print(f"备份集 {outcome.set_id}：{outcome.message}")
+    _print_checks(outcome.checks)
+    return 0 if outcome.passed else 1
+
+
+def _backup_list(args: argparse.Namespace) -> int:
+    """The sets a target holds, newest last."""
+    from console.backup.sets import set_ids
+
+    (target,) = _targets([args.source], installed=False)
+    found = set_ids(target)
+    for set_id in found:
+        print(set_id)
+    if not found:
+        print(f"{target.label} 中没有备份集")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    """Bring a set back onto this installation, then check it."""
+    from console.backup.runs import passphrase_from, restore_set
+
+    source, set_id = args.source, args.set
+    if "/sets/" in set_id and source is None:
+        source, set_id = set_id.rsplit("/sets/", 1)
+        set_id = set_id.strip("/")
+    if source is None:
+        print("请用 --from 指定备份目标（目录或 s3://…），或给出完整的备份集位置", file=sys.stderr)
+        return 2
+    (target,) = _targets([source], installed=False)
+    outcome = restore_set(
+        target=target,
+        set_id=set_id,
+        passphrase=passphrase_from(args.passphrase_file),
+        force=args.force,
+    )
+    print(f"备份集 {outcome.set_id}：{outcome.message}")
+    _print_checks(outcome.checks)
+    return 0 if outcome.passed else 1
+
+
+def _backup_check(args: argparse.Namespace) -> int:
+    """Run the restore checks on this installation against a manifest (used by restore)."""
+    import json
+
+    from console.backup.checks import run
+
+    manifest = json.loads(Path(args.manifest).read_text(encoding="utf-8"))
+    report = run(manifest)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        _print_checks(report["checks"])
+    return 0 if report["passed"] else 1
+
+
 def _revision(args: argparse.Namespace) -> int:
     """Autogenerate a migration from model changes (developers only)."""
     from alembic import command
@@ -459,6 +553,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reset_factor.add_argument("account")
     reset_factor.set_defaults(handler=_reset_second_factor)
+    backup = commands.add_parser(
+        "backup", help="备份：配置库、待封存记录、日志湖、密钥与报表，加密写入一个或多个目标"
+    )
+    backup.add_argument(
+        "--to", action="append", required=True, help="备份目标：目录，或 s3://桶/前缀?endpoint=…"
+    )
+    backup.add_argument("--passphrase-file", help="备份口令文件（权限 600）；也可用环境变量")
+    backup.add_argument("--no-verify", action="store_true", help="写完不做恢复校验")
+    backup.set_defaults(handler=_backup)
+    restore = commands.add_parser("restore", help="从备份集恢复到本机数据目录与配置库，并校验")
+    restore.add_argument("set", help="备份集编号、latest，或完整位置（目标/sets/编号）")
+    restore.add_argument("--from", dest="source", help="备份目标：目录或 s3://…")
+    restore.add_argument("--passphrase-file", help="备份口令文件（权限 600）")
+    restore.add_argument("--force", action="store_true", help="覆盖已有安装（原目录改名保留）")
+    restore.set_defaults(handler=_restore)
+    verify_set = commands.add_parser(
+        "backup-verify", help="把备份集恢复到临时位置并校验（不影响在用数据）"
+    )
+    verify_set.add_argument("set", nargs="?", default="latest", help="备份集编号，默认最新")
+    verify_set.add_argument("--from", dest="source", required=True, help="备份目标")
+    verify_set.add_argument("--passphrase-file", help="备份口令文件（权限 600）")
+    verify_set.set_defaults(handler=_backup_verify)
+    listing = commands.add_parser("backup-list", help="列出备份目标中的备份集")
+    listing.add_argument("--from", dest="source", required=True, help="备份目标")
+    listing.set_defaults(handler=_backup_list)
+    check = commands.add_parser("backup-check", help="（内部）按清单校验恢复后的安装")
+    check.add_argument("--manifest", required=True)
+    check.add_argument("--json", action="store_true")
+    check.set_defaults(handler=_backup_check)
     serve = commands.add_parser("serve", help="启动控制台（生产模式；--dev 为热重载开发模式）")
     serve.add_argument("--dev", action="store_true")
     serve.set_defaults(handler=_serve)

@@ -2,6 +2,7 @@
 
 import console.audit.models
 import console.authz.models
+import console.backup.models
 import console.dictionaries.models
 import console.iam.models
 import console.iam.outbound_models

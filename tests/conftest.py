@@ -23,6 +23,7 @@ from tests.support.postgres import (
     shared_cluster,
     start_cluster,
 )
+from tests.support.s3 import S3Server, start_s3
 from tests.support.server import ConsoleServer, start_server
 
 if TYPE_CHECKING:
@@ -167,6 +168,16 @@ def migrated_db(database_url: str, request: pytest.FixtureRequest) -> str:
         source: str = request.getfixturevalue("postgres_schema_template")
         cluster.create_database(str(url.database), template=source)
     return database_url
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """An S3-compatible server (moto) on loopback, started once per test run and worker."""
+    server = start_s3()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

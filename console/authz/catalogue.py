@@ -48,6 +48,7 @@ CATALOGUE: tuple[Resource, ...] = (
     Resource("system.settings", "系统设置", "安全审计", ("read", "write")),
     Resource("system.jobs", "系统任务", "安全审计", ("read", "execute")),
     Resource("system.outbound", "对外访问白名单", "安全审计", ("read", "write")),
+    Resource("system.backup", "备份与恢复", "安全审计", ("read", "write", "execute")),
 )  # fmt: skip
 
 _BY_CODE = {resource.code: resource for resource in CATALOGUE}
