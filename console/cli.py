@@ -435,7 +435,8 @@ def _scheduler(args: argparse.Namespace) -> int:
     """Run the system jobs in the foreground until SIGTERM or SIGINT (leader election included)."""
     import importlib
 
-    import console.iam.scheduled  # each domain's scheduled module registers its jobs
+    import console.backup.scheduled  # each domain's scheduled module registers its jobs
+    import console.iam.scheduled
     import console.interfaces.scheduled
     import console.jobs.scheduled
     import console.logs.scheduled

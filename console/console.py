@@ -6,13 +6,16 @@ from collections.abc import Callable
 import reflex as rx
 from loguru import logger
 
-import console.iam.scheduled  # each domain's scheduled module registers its jobs
+import console.backup.scheduled  # each domain's scheduled module registers its jobs
+import console.iam.scheduled
 import console.interfaces.scheduled
 import console.jobs.scheduled
 import console.logs.scheduled
 import console.reports.scheduled  # noqa: F401
 from console.api.app import create_api
 from console.api.security_headers import with_security_headers
+from console.backup.pages import backup_page
+from console.backup.state import BackupState
 from console.core.db import migrate
 from console.core.logging import new_request_id
 from console.dictionaries.pages import dictionaries_page
@@ -139,6 +142,7 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "login_log": (login_log_page, LoginLogState.load),
     "settings": (settings_page, PolicyState.load),
     "system_jobs": (system_jobs_page, JobsState.load),
+    "backup": (backup_page, BackupState.load),
     "dictionaries": (dictionaries_page, DictionaryState.load),
     "interfaces": (interfaces_page, InterfacesState.load),
     "api_keys": (api_keys_page, ApiKeysState.load),

@@ -40,6 +40,9 @@ class BackupPolicy(SQLModel, table=True):
     keep_daily: int = 7
     keep_weekly: int = 4
     keep_monthly: int = 12
+    # 立即备份 / 立即校验 from the page: the scheduler's leader runs it at its next tick.
+    requested: str = Field(default="", max_length=16)  # "" | backup | verify
+    requested_by: str = Field(default="", max_length=64)
     updated_by: str = Field(default="", max_length=64)
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from getpass import getpass
 from pathlib import Path
@@ -29,6 +33,7 @@ from console.core.settings import get_settings
 
 OBJ = "system.backup"
 PASSPHRASE_ENV = "BDC_BACKUP_PASSPHRASE"
+_LOCK_ID = 0x424443_4250  # "BDC" "BP": the advisory lock every backup run takes
 OPERATOR = Actor(
     user_id=0, account="cli", display_name="命令行（运维）", tenant_code="", session_id=0
 )
@@ -48,6 +53,88 @@ def passphrase_from(file: str | None, *, confirm: bool = False) -> str:
     if confirm and getpass("再输入一次：") != first:
         raise UserError("两次输入的口令不一致")
     return first
+
+
+@contextmanager
+def exclusive() -> Iterator[None]:
+    """One backup or verification at a time: a file lock here, an advisory lock on PostgreSQL.
+
+    Raises:
+        UserError: another run holds it (the caller records nothing and tries later).
+    """
+    settings = get_settings()
+    folder = settings.resolved_data_dir / STAGING
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with (folder / "backup.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError("另一个备份或恢复校验正在进行，请稍后再试") from None
+        try:
+            with _cluster_lock(settings.db_url):
+                yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _cluster_lock(url: str) -> Iterator[None]:
+    """Across every console process sharing a PostgreSQL database (a cluster)."""
+    if not url.startswith("postgresql"):
+        yield
+        return
+    uri, environment = libpq(url)
+    with psycopg.connect(uri, autocommit=True, **_password(environment)) as connection:
+        taken = connection.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_ID,)).fetchone()
+        if not taken or not taken[0]:
+            raise UserError("另一台服务器上的备份或恢复校验正在进行，请稍后再试")
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_ID,))
+
+
+class _ProgressWriter:
+    """A run's progress into its row (at most every two seconds), for the page to show."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self._last = 0.0
+
+    def __call__(self, message: str) -> None:
+        logger.info(message)
+        if time.monotonic() - self._last < 2:
+            return
+        self._last = time.monotonic()
+        with session_scope() as session:
+            run = session.get(BackupRun, self.run_id)
+            if run is not None and run.outcome == "running":
+                run.message = message[:2000]
+
+
+def configured_passphrase() -> str:
+    """The passphrase unattended runs use: the configured file (outside the data folder) or env.
+
+    Raises:
+        UserError: none configured, or a file inside the data folder (it would travel in
+            the very sets it protects) or readable by others.
+    """
+    from console.backup.envelope import read_passphrase_file
+
+    settings = get_settings()
+    if settings.backup_passphrase_file:
+        path = Path(settings.backup_passphrase_file).expanduser().resolve()
+        if path.is_relative_to(settings.resolved_data_dir):
+            raise UserError("备份口令文件不能放在数据目录内（它会随备份集一起被复制）")
+        if not path.is_file():
+            raise UserError(f"备份口令文件 {path} 不存在")
+        return read_passphrase_file(path)
+    if os.environ.get(PASSPHRASE_ENV):
+        return os.environ[PASSPHRASE_ENV]
+    raise UserError(
+        "未配置备份口令：请安全管理员提供口令文件并设置 BDC_BACKUP_PASSPHRASE_FILE"
+        f"（或环境变量 {PASSPHRASE_ENV}）"
+    )
 
 
 def _start(kind: str, actor: Actor, set_id: str = "", targets: str = "") -> int:
@@ -94,12 +181,17 @@ def back_up(
     *, targets: list[Target], passphrase: str, actor: Actor = OPERATOR, verify: bool = True
 ) -> RunOutcome:
     """Write a set to every target, then (by default) restore it into scratch and check it."""
+    with exclusive():
+        return _back_up(targets=targets, passphrase=passphrase, actor=actor, verify=verify)
+
+
+def _back_up(*, targets: list[Target], passphrase: str, actor: Actor, verify: bool) -> RunOutcome:
     labels = ", ".join(t.label for t in targets)
     set_id = service.new_set_id()
     run_id = _start("backup", actor, set_id=set_id, targets=labels)
     try:
         result = service.backup(
-            targets=targets, passphrase=passphrase, set_id=set_id, progress=logger.info
+            targets=targets, passphrase=passphrase, set_id=set_id, progress=_ProgressWriter(run_id)
         )
     except (UserError, OSError) as error:
         _finish(run_id, actor, "backup", outcome="failed", message=str(error)[:2000])
@@ -136,6 +228,7 @@ def verify_set(
             set_id=set_id,
             passphrase=passphrase,
             plan=service.RestorePlan(scratch / "data", database),
+            progress=_ProgressWriter(run_id),
         )
         manifest = scratch / "manifest.json"
         manifest.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")

@@ -201,6 +201,15 @@ SECTIONS: tuple[Section, ...] = (
         "system.settings",
     ),
     Section(
+        "backup",
+        "备份与恢复",
+        "/system-backup",
+        "database-backup",
+        "安全审计",
+        "加密备份、异地副本、定时计划与保留、每次备份后的恢复校验",
+        "system.backup",
+    ),
+    Section(
         "system_jobs",
         "系统任务",
         "/system-jobs",

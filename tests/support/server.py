@@ -115,6 +115,11 @@ def start_server(workdir: Path) -> ConsoleServer:
     """Init a data folder, then serve the console from the checkout in its own process group."""
     data_dir, port = workdir / "data", _free_port()
     env = server_environment(data_dir, port)
+    # The security administrator's backup passphrase, outside the data folder (备份与恢复).
+    passphrase = workdir / "backup.pass"
+    passphrase.write_text("浙江省不动产登记备份口令-测试")
+    passphrase.chmod(0o600)
+    env["BDC_BACKUP_PASSPHRASE_FILE"] = str(passphrase)
     init = subprocess.run(
         [sys.executable, "-m", "console", "init"],
         cwd=ROOT,

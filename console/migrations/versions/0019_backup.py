@@ -63,6 +63,8 @@ def upgrade() -> None:
         sa.Column("keep_daily", sa.Integer(), nullable=False),
         sa.Column("keep_weekly", sa.Integer(), nullable=False),
         sa.Column("keep_monthly", sa.Integer(), nullable=False),
+        sa.Column("requested", _text(16), nullable=False),
+        sa.Column("requested_by", _text(64), nullable=False),
         sa.Column("updated_by", _text(64), nullable=False),
         _stamp(),
         sa.PrimaryKeyConstraint("id"),

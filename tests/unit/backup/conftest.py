@@ -20,7 +20,7 @@ from console.logs import store as store_module
 from console.logs.chain import SYSTEM
 from console.logs.store import store_for
 from console.simulate.service import simulate
-from tests.support.world import build_world
+from tests.support.world import World, build_world
 
 PASSPHRASE = "长城脚下的备份口令-2026"
 
@@ -31,11 +31,12 @@ class Installation:
 
     data_dir: Path
     url: str
+    world: World
 
 
 @pytest.fixture
 def installation(seeded_db: str) -> Installation:
-    build_world()
+    world = build_world()
     with session_scope() as session:
         report = simulate(session=session, days=3, scale=0.001, seed=7)
     assert report.rejected == [] and report.sealed_parts > 0
@@ -44,7 +45,7 @@ def installation(seeded_db: str) -> Installation:
             record(session, actor=SYSTEM, obj="system.settings", action=f"write-{number}")
     settings = get_settings()
     assert pending_count(settings.lake_dir) > 0, "today's events stay pending"
-    return Installation(settings.resolved_data_dir, seeded_db)
+    return Installation(settings.resolved_data_dir, seeded_db, world)
 
 
 def pending_count(lake: Path) -> int:

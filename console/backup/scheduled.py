@@ -1,0 +1,120 @@
+"""The backup job: at the stored schedule (or when 立即备份 / 立即校验 asked), on the leader."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from croniter import croniter
+from sqlmodel import select
+
+from console.backup import retention, runs, sets
+from console.backup.models import BackupRun
+from console.backup.settings_service import (
+    enabled_targets,
+    open_stored,
+    stored_policy,
+    verified_sets,
+)
+from console.backup.targets import Target
+from console.core.actor import Actor
+from console.core.clock import CHINA_TZ, to_local_text
+from console.core.db import session_scope
+from console.core.errors import UserError
+from console.iam.outbound_service import policy as outbound_policy
+from console.jobs.registry import JobFailed, scheduled
+from console.jobs.timing import every
+
+SCHEDULER = Actor(
+    user_id=0, account="system", display_name="系统（定时备份）", tenant_code="", session_id=0
+)
+
+
+def _last_fire(cron: str, now: datetime) -> datetime:
+    start = now.astimezone(CHINA_TZ).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return croniter(cron, start).get_prev(datetime)
+
+
+def _last_scheduled_start(session: sa.orm.Session) -> datetime | None:
+    query = (
+        select(BackupRun.started_at)
+        .where(BackupRun.kind == "backup", BackupRun.actor == SCHEDULER.account)
+        .order_by(sa.desc(BackupRun.started_at))
+    )
+    return session.exec(query).first()
+
+
+def _take_request() -> tuple[str, str]:
+    """A waiting 立即备份 / 立即校验 (taken, so it runs once) and who asked."""
+    with session_scope() as session:
+        row = stored_policy(session)
+        asked, by = row.requested, row.requested_by
+        if asked:
+            row.requested, row.requested_by = "", ""
+            session.add(row)
+    return asked, by
+
+
+@scheduled(
+    name="backup.run",
+    label="定时备份与恢复校验",
+    trigger=every(minutes=1),
+    deadline_seconds=6 * 3600,
+    idempotent=False,
+)
+def backup_when_due(now: datetime) -> str:
+    """Back up (then verify by restoring, then prune) when the schedule or a request says so."""
+    asked, by = _take_request()
+    with session_scope() as session:
+        row = stored_policy(session)
+        stored = enabled_targets(session)
+        last = _last_scheduled_start(session)
+        keep = (row.keep_daily, row.keep_weekly, row.keep_monthly)
+        cron = row.cron
+    if not asked and last is not None and last >= _last_fire(cron, now):
+        upcoming = croniter(cron, now.astimezone(CHINA_TZ)).get_next(datetime)
+        return f"未到备份时间（下次 {to_local_text(upcoming)}）"
+    if not stored:
+        if asked:
+            raise JobFailed("未配置备份目标：请在 系统设置 → 备份与恢复 中添加")
+        return "未配置备份目标"
+    actor = _requester(by) if by else SCHEDULER
+    try:
+        passphrase = runs.configured_passphrase()
+        allowed = outbound_policy()
+        targets = [open_stored(t, allowed) for t in stored]
+        if asked == "verify":
+            outcome = runs.verify_set(
+                target=targets[0], set_id="latest", passphrase=passphrase, actor=actor
+            )
+        else:
+            outcome = runs.back_up(targets=targets, passphrase=passphrase, actor=actor)
+            _prune(targets, passphrase, keep)
+    except UserError as error:
+        raise JobFailed(str(error)) from None
+    if not outcome.passed:
+        raise JobFailed(f"备份集 {outcome.set_id}：{outcome.message}")
+    return f"备份集 {outcome.set_id}：{outcome.message}"
+
+
+def _requester(account: str) -> Actor:
+    """Who pressed 立即备份 / 立即校验: named in the run and the operation log."""
+    return Actor(
+        user_id=0, account=account[:64], display_name=f"{account}（立即执行）", tenant_code="",
+        session_id=0,
+    )  # fmt: skip
+
+
+def _prune(targets: list[Target], passphrase: str, keep: tuple[int, int, int]) -> None:
+    with session_scope() as session:
+        verified = verified_sets(session)
+    daily, weekly, monthly = keep
+    for target in targets:
+        with sets.scratch_dir() as folder:
+            scratch = Path(folder)
+            key = sets.open_existing(target, passphrase, scratch)
+            kept = retention.choose(
+                sets.set_ids(target), daily=daily, weekly=weekly, monthly=monthly, verified=verified
+            )
+            retention.prune(target, key, kept, scratch)
