@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bdc-bench-backup-"))
+    work.mkdir(parents=True, exist_ok=True)
     data, target, restored = work / "data", work / "target", work / "restored"
     secret = work / "backup.pass"
     secret.write_text(PASSPHRASE)

@@ -79,9 +79,14 @@ def _rebuild_rollups(_args: argparse.Namespace) -> int:
 
 def _verify_logs(_args: argparse.Namespace) -> int:
     """Check every sealed log file against the SM3 chain; exit 1 on any break."""
-    from console.logs.chain import verify
+    from console.logs.chain import restore_points, verify
 
     breaks = verify(get_settings().lake_dir)
+    for point in restore_points(get_settings().lake_dir):
+        print(
+            f"[{point.stream}] {point.restored_at[:19]} 从实时副本恢复（副本时点 {point.point}），"
+            f"未能恢复 {point.lost_parts} 个分区、{point.lost_rows} 条"
+        )
     for found in breaks:
         print(f"[{found.stream}] {found.day} {found.file}：{found.reason}")
     if breaks:
@@ -368,15 +373,92 @@ def _restore(args: argparse.Namespace) -> int:
         print("请用 --from 指定备份目标（目录或 s3://…），或给出完整的备份集位置", file=sys.stderr)
         return 2
     (target,) = _targets([source], installed=False)
-    outcome = restore_set(
-        target=target,
-        set_id=set_id,
-        passphrase=passphrase_from(args.passphrase_file),
-        force=args.force,
-    )
+    passphrase = passphrase_from(args.passphrase_file)
+    if args.live:
+        from console.backup.runs import restore_live_copy
+
+        outcome = restore_live_copy(target=target, passphrase=passphrase, force=args.force)
+    else:
+        outcome = restore_set(target=target, set_id=set_id, passphrase=passphrase, force=args.force)
     print(f"备份集 {outcome.set_id}：{outcome.message}")
     _print_checks(outcome.checks)
     return 0 if outcome.passed else 1
+
+
+def _backup_live(args: argparse.Namespace) -> int:
+    """Ship to the 实时副本 targets in the foreground, every few seconds, until stopped."""
+    import signal
+    import time
+
+    from console.backup.scheduled import live_once
+
+    migrate()
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    while not stopping:
+        started = time.monotonic()
+        try:
+            print(live_once(), flush=True)
+        except UserError as error:
+            print(f"错误：{error}", file=sys.stderr, flush=True)
+        if args.once:
+            return 0
+        time.sleep(max(0.0, args.interval - (time.monotonic() - started)))
+    return 0
+
+
+def _backup_reconcile(args: argparse.Namespace) -> int:
+    """Settle a lake restored from the real-time copy (used by restore --live)."""
+    from console.backup.reconcile import reconcile
+
+    migrate()
+    settled = reconcile(args.point)
+    lost = sum(len(files) for files in settled.lost.values())
+    again = sum(len(files) for files in settled.rechained.values())
+    print(f"副本时点 {args.point}；未能恢复的分区 {lost} 个，重新入链 {again} 个，"
+          f"另放 {len(settled.set_aside)} 个，重建汇总 {len(settled.rebuilt_days)} 天")  # fmt: skip
+    return 0
+
+
+def _wal_target(spec: str, passphrase_file: str | None, *, create: bool = False) -> tuple:
+    """A WAL command's target and repository key (PostgreSQL calls these, not a person)."""
+    from console.backup import sets
+    from console.backup.runs import passphrase_from
+    from console.backup.targets import open_target
+    from console.core.outbound import configured_policy
+
+    target = open_target(spec, policy=configured_policy())
+    with sets.scratch_dir() as folder:
+        opened = sets.open_or_create if create else sets.open_existing
+        key = opened(target, passphrase_from(passphrase_file), Path(folder))
+    return target, key
+
+
+def _wal_basebackup(args: argparse.Namespace) -> int:
+    """pg_basebackup of the configured database, shipped encrypted (weekly, say)."""
+    from console.backup import wal
+
+    target, key = _wal_target(args.to, args.passphrase_file, create=True)
+    label = wal.base_backup(target, key, get_settings().db_url)
+    print(f"基础备份 {label} 已写入 {target.label}")
+    return 0
+
+
+def _wal_restore(args: argparse.Namespace) -> int:
+    """Unpack the newest (or a named) base backup and decrypt the archive beside it."""
+    from console.backup import wal
+
+    target, key = _wal_target(args.source, args.passphrase_file)
+    label = args.label or wal.newest_base(target)
+    wal.restore_base(target, key, label, Path(args.pgdata))
+    segments = wal.fetch_all(target, key, Path(args.wal_dir))
+    print(
+        f"基础备份 {label} 已解到 {args.pgdata}，{segments} 个 WAL 段已解到 {args.wal_dir}。\n"
+        f"接着：chown -R postgres {args.pgdata} {args.wal_dir}；在 postgresql.auto.conf 写入 "
+        f"restore_command = 'cp {args.wal_dir}/%f %p'；touch {args.pgdata}/recovery.signal；"
+        "启动 PostgreSQL（回放到归档末尾后自动结束恢复）"
+    )
+    return 0
 
 
 def _backup_check(args: argparse.Namespace) -> int:
@@ -564,7 +646,10 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("--no-verify", action="store_true", help="写完不做恢复校验")
     backup.set_defaults(handler=_backup)
     restore = commands.add_parser("restore", help="从备份集恢复到本机数据目录与配置库，并校验")
-    restore.add_argument("set", help="备份集编号、latest，或完整位置（目标/sets/编号）")
+    restore.add_argument(
+        "set", nargs="?", default="latest", help="备份集编号、latest，或完整位置（目标/sets/编号）"
+    )
+    restore.add_argument("--live", action="store_true", help="从异地实时副本恢复（而非备份集）")
     restore.add_argument("--from", dest="source", help="备份目标：目录或 s3://…")
     restore.add_argument("--passphrase-file", help="备份口令文件（权限 600）")
     restore.add_argument("--force", action="store_true", help="覆盖已有安装（原目录改名保留）")
@@ -579,10 +664,36 @@ def build_parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("backup-list", help="列出备份目标中的备份集")
     listing.add_argument("--from", dest="source", required=True, help="备份目标")
     listing.set_defaults(handler=_backup_list)
+    shipping = commands.add_parser(
+        "backup-live", help="在前台持续同步异地实时副本（通常由系统任务 backup.live 每 15 秒完成）"
+    )
+    shipping.add_argument("--interval", type=float, default=15.0, help="同步间隔（秒）")
+    shipping.add_argument("--once", action="store_true", help="同步一次后退出")
+    shipping.set_defaults(handler=_backup_live)
+    settle = commands.add_parser("backup-reconcile", help="（内部）整理从实时副本恢复的日志湖")
+    settle.add_argument("--point", required=True)
+    settle.set_defaults(handler=_backup_reconcile)
     check = commands.add_parser("backup-check", help="（内部）按清单校验恢复后的安装")
     check.add_argument("--manifest", required=True)
     check.add_argument("--json", action="store_true")
     check.set_defaults(handler=_backup_check)
+    base = commands.add_parser(
+        "wal-basebackup", help="PostgreSQL 基础备份（pg_basebackup），加密写入目标"
+    )
+    base.add_argument("--to", required=True, help="备份目标")
+    base.add_argument("--passphrase-file", help="备份口令文件（权限 600）")
+    base.set_defaults(handler=_wal_basebackup)
+    unpack = commands.add_parser(
+        "wal-restore", help="PostgreSQL 恢复：解出基础备份与归档的 WAL 段（之后由 PostgreSQL 回放）"
+    )
+    unpack.add_argument("--from", dest="source", required=True, help="备份目标")
+    unpack.add_argument("--passphrase-file", help="备份口令文件（权限 600）")
+    unpack.add_argument("--label", default="", help="基础备份标签，默认最新")
+    unpack.add_argument("--pgdata", required=True, help="空的 PostgreSQL 数据目录")
+    unpack.add_argument(
+        "--wal-dir", required=True, help="解出 WAL 段的目录（restore_command 从此复制）"
+    )
+    unpack.set_defaults(handler=_wal_restore)
     serve = commands.add_parser("serve", help="启动控制台（生产模式；--dev 为热重载开发模式）")
     serve.add_argument("--dev", action="store_true")
     serve.set_defaults(handler=_serve)
@@ -605,4 +716,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except UserError as error:
         print(f"错误：{error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a full disk, a missing folder: said, not a traceback
+        print(
+            f"错误：文件读写失败（{error.strerror or error}）：{error.filename or ''}",
+            file=sys.stderr,
+        )
         return 2

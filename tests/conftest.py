@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import itertools
 import os
@@ -230,8 +231,20 @@ def world(seeded_db: str):
 
 
 # Tests that use the one real console (its server is started once per worker that needs it
-# and builds the frontend in the checkout's ``.web``).
+# and builds the frontend in the checkout's ``.web``): every browser test, and the API tests
+# whose file names the shared server. API tests that start processes of their own (backup,
+# durability, consistent reads) are independent and may run on the other worker.
 CONSOLE_TEST_FOLDERS = ("tests/api/", "tests/e2e/")
+
+
+@functools.cache
+def _uses_console_server(path: str) -> bool:
+    if path.startswith("tests/e2e/"):
+        return True
+    try:
+        return "console_server" in (Path(__file__).parent.parent / path).read_text("utf-8")
+    except OSError:
+        return True  # when in doubt, with the server: a second server would build twice
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
@@ -245,6 +258,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
 
     class ConsoleOnOneWorker(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "console_server" if nodeid.startswith(CONSOLE_TEST_FOLDERS) else nodeid
+            path = nodeid.split("::", 1)[0]
+            on_console = path.startswith(CONSOLE_TEST_FOLDERS) and _uses_console_server(path)
+            return "console_server" if on_console else nodeid
 
     return ConsoleOnOneWorker(config, log)

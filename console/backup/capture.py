@@ -36,6 +36,7 @@ CONFIG_SQLITE = "console.db"
 CONFIG_DUMP = "console.pgdump"
 INDEX_DB = "lake/_index/cases.db"
 STAGING = ".backup-staging"
+LIVE_FOLDER = ".backup-live"  # the real-time copy's local replicas (live.py)
 # Files never worth keeping: SQLite's side files (the copies are whole), locks, staging.
 _SKIPPED = re.compile(r"(-wal|-shm|-journal|\.lock|\.partial-[0-9a-f]+)$")
 
@@ -73,6 +74,8 @@ def sqlite_copy(source: Path, target: Path) -> None:
         live.execute("PRAGMA busy_timeout=30000")
         live.backup(copy)
         copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        # The pending store frees most of its pages at every seal: the copy drops them.
+        copy.execute("VACUUM")
 
 
 def _sqlite_counts(path: Path) -> tuple[dict[str, int], str]:
@@ -104,6 +107,13 @@ def _major(version_text: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+def tool_environment() -> dict[str, str]:
+    """The environment of an external tool: the console's own secrets left out."""
+    return {
+        k: v for k, v in os.environ.items() if not k.startswith("BDC_") or k == "BDC_PG_BIN_DIR"
+    }
+
+
 def pg_tool(name: str) -> str:
     """Path of a PostgreSQL client program (``BDC_PG_BIN_DIR`` first, then ``PATH``)."""
     folder = os.environ.get("BDC_PG_BIN_DIR")
@@ -129,7 +139,9 @@ def _postgres_dump(url: str, out: Path, picture: Picture) -> None:
     """``pg_dump --format=custom`` from an exported snapshot; counts from the same snapshot."""
     uri, environment = libpq(url)
     with psycopg.connect(uri, **_password(environment)) as connection:
-        connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        # Set before the first statement: psycopg opens the transaction with it.
+        connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        connection.read_only = True
         snapshot = connection.execute("SELECT pg_export_snapshot()").fetchone()[0]
         version = int(connection.execute("SHOW server_version_num").fetchone()[0])
         _check_client_version(version)
@@ -156,7 +168,7 @@ def _postgres_dump(url: str, out: Path, picture: Picture) -> None:
                 f"--file={out}",
                 f"--dbname={uri}",
             ],
-            env={**os.environ, **environment},
+            env={**tool_environment(), **environment},
             capture_output=True,
             text=True,
             check=False,
@@ -265,7 +277,7 @@ def _other_files(data: Path, staging: Path) -> Iterator[Item]:
     """Reports, runtime logs and anything else not rebuilt: copied first (they may grow)."""
     if not data.is_dir():
         return
-    skipped_top = {"lake", "keys", STAGING}
+    skipped_top = {"lake", "keys", STAGING, LIVE_FOLDER}
     for path in sorted(data.rglob("*")):
         relative = path.relative_to(data)
         if relative.parts[0] in skipped_top or not path.is_file():

@@ -143,6 +143,10 @@ def _target_row(target: TargetView) -> rx.Component:
             rx.vstack(
                 rx.code(target.location),
                 rx.cond(target.endpoint != "", _note(target.endpoint)),
+                rx.cond(
+                    target.live,
+                    _note(target.live_state, rx.cond(target.live_ok, "green", "red")),
+                ),
                 spacing="1",
             )
         ),
@@ -270,6 +274,12 @@ def target_dialog() -> rx.Component:
                 ),
             ),
             rx.cond(BackupState.target_kind == "s3", s3_fields),
+            rx.checkbox(
+                "异地实时副本（每 15 秒同步数据库变化与新封存的日志文件）",
+                name="live",
+                default_checked=BackupState.target_form.get("live", "") == "on",  # type: ignore[attr-defined]
+                data_testid="backup-target-live",
+            ),
             rx.checkbox(
                 "启用（定时备份与立即备份写入此目标）",
                 name="enabled",

@@ -186,6 +186,8 @@ def canonical(document: dict) -> bytes:
 
 def read_passphrase_file(path: Path) -> str:
     """First line of a passphrase file, refused when others may read it."""
+    if not path.is_file():
+        raise UserError(f"口令文件 {path} 不存在")
     if path.stat().st_mode & 0o077:
         raise UserError(f"口令文件 {path} 权限过宽：请 chmod 600（其他用户不得读取）")
     return path.read_text(encoding="utf-8").splitlines()[0].strip() if path.stat().st_size else ""

@@ -24,6 +24,10 @@ class BackupTarget(SQLModel, table=True):
     access_key: str = Field(default="", max_length=128)
     secret_enc: str = Field(default="", max_length=512)
     enabled: bool = True
+    # 异地实时副本: every change shipped here within seconds (the live job), besides the sets.
+    live: bool = False
+    live_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    live_error: str = Field(default="", max_length=500)
     updated_by: str = Field(default="", max_length=64)
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)

@@ -8,7 +8,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from getpass import getpass
@@ -112,6 +112,12 @@ class _ProgressWriter:
                 run.message = message[:2000]
 
 
+def _reason(error: Exception) -> str:
+    """What a failed run's record says."""
+    text = str(error) if isinstance(error, UserError) else f"{type(error).__name__}：{error}"
+    return text[:2000]
+
+
 def configured_passphrase() -> str:
     """The passphrase unattended runs use: the configured file (outside the data folder) or env.
 
@@ -178,11 +184,22 @@ class RunOutcome:
 
 
 def back_up(
-    *, targets: list[Target], passphrase: str, actor: Actor = OPERATOR, verify: bool = True
+    *,
+    targets: list[Target],
+    passphrase: str,
+    actor: Actor = OPERATOR,
+    verify: bool = True,
+    then: Callable[[], None] | None = None,
 ) -> RunOutcome:
-    """Write a set to every target, then (by default) restore it into scratch and check it."""
+    """Write a set to every target, then (by default) restore it into scratch and check it.
+
+    ``then`` (pruning) runs inside the same lock, so it never meets another run's objects.
+    """
     with exclusive():
-        return _back_up(targets=targets, passphrase=passphrase, actor=actor, verify=verify)
+        outcome = _back_up(targets=targets, passphrase=passphrase, actor=actor, verify=verify)
+        if then is not None:
+            then()
+        return outcome
 
 
 def _back_up(*, targets: list[Target], passphrase: str, actor: Actor, verify: bool) -> RunOutcome:
@@ -193,8 +210,8 @@ def _back_up(*, targets: list[Target], passphrase: str, actor: Actor, verify: bo
         result = service.backup(
             targets=targets, passphrase=passphrase, set_id=set_id, progress=_ProgressWriter(run_id)
         )
-    except (UserError, OSError) as error:
-        _finish(run_id, actor, "backup", outcome="failed", message=str(error)[:2000])
+    except Exception as error:  # the run is recorded as failed whatever stopped it
+        _finish(run_id, actor, "backup", outcome="failed", message=_reason(error))
         raise
     _finish(
         run_id,
@@ -235,8 +252,8 @@ def verify_set(
         report = service.run_checks(
             manifest=manifest, data_dir=scratch / "data", database_url=database
         )
-    except (UserError, OSError) as error:
-        _finish(run_id, actor, "verify", outcome="failed", message=str(error)[:2000])
+    except Exception as error:  # the run is recorded as failed whatever stopped it
+        _finish(run_id, actor, "verify", outcome="failed", message=_reason(error))
         raise
     finally:
         _drop_scratch_database(settings.db_url, database)
@@ -313,6 +330,31 @@ def restore_set(
     return RunOutcome(passed, body["set_id"], message, report.get("checks", []))
 
 
+def restore_live_copy(
+    *, target: Target, passphrase: str, force: bool, actor: Actor = OPERATOR
+) -> RunOutcome:
+    """Restore from the real-time copy alone, settle the lake against its chain, check it."""
+    settings = get_settings()
+    plan = service.RestorePlan(settings.resolved_data_dir, settings.db_url, force=force)
+    body = service.restore_from_live(
+        target=target, passphrase=passphrase, plan=plan, progress=logger.info
+    )
+    settled = body["settled"]
+    manifest = settings.resolved_data_dir / STAGING / "restored-manifest.json"
+    manifest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    manifest.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    report = service.run_checks(
+        manifest=manifest, data_dir=settings.resolved_data_dir, database_url=settings.db_url
+    )
+    manifest.unlink(missing_ok=True)
+    report["checks"].insert(0, {"name": "实时副本时点", "passed": True, "detail": settled})
+    passed = bool(report.get("passed"))
+    _record_restore(body, target, actor, passed, report)
+    failed = [c["name"] for c in report.get("checks", []) if not c["passed"]]
+    message = "恢复完成，校验通过" if passed else "恢复完成，但校验未通过：" + "、".join(failed)
+    return RunOutcome(passed, body["set_id"], message, report.get("checks", []))
+
+
 def _record_restore(body: dict, target: Target, actor: Actor, passed: bool, report: dict) -> None:
     """The restored database learns it was restored, and from which set."""
     with session_scope() as session:
@@ -326,11 +368,15 @@ def _record_restore(body: dict, target: Target, actor: Actor, passed: bool, repo
                 kind="restore",
                 set_id=body["set_id"],
                 targets=target.label,
-                files=body["counts"]["files"],
-                bytes=body["counts"]["bytes"],
+                files=(body.get("counts") or {}).get("files", 0),
+                bytes=(body.get("counts") or {}).get("bytes", 0),
                 outcome="succeeded" if passed else "failed",
                 finished_at=utcnow(),
-                message=f"由 {body.get('host', '')} 于 {body['created_at']} 备份的集恢复",
+                message=(
+                    f"由实时副本（时点 {body['point']}）恢复"
+                    if body.get("point")
+                    else f"由 {body.get('host', '')} 于 {body['created_at']} 备份的集恢复"
+                ),
                 checks=json.dumps(report.get("checks", []), ensure_ascii=False)[:8000],
                 actor=actor.account,
             )

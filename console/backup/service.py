@@ -26,6 +26,7 @@ from console.backup.capture import (
     capture,
     libpq,
     pg_tool,
+    tool_environment,
 )
 from console.backup.envelope import RepoKey
 from console.backup.targets import Target, TargetError
@@ -109,11 +110,11 @@ def _write_to(
     total = 0
     for number, item in enumerate(picture.items, 1):
         reused = known.get(item.path) if item.kind == "lake" else None
-        if reused is not None and item.source.stat().st_size == reused.size:
-            files.append(reused)  # a sealed file never changes: already in the target
-            total += reused.size
-            continue
         try:
+            if reused is not None and item.source.stat().st_size == reused.size:
+                files.append(reused)  # a sealed file never changes: already in the target
+                total += reused.size
+                continue
             sm3, size = sets.file_sm3(item.source)
         except FileNotFoundError:
             raise UserError(f"备份期间文件 {item.path} 被删除，请重新备份") from None
@@ -224,6 +225,18 @@ def is_live(data_dir: Path) -> bool:
     return any((data_dir / name).exists() for name in (CONFIG_SQLITE, "lake", "keys", "reports"))
 
 
+def _refuse_live_sqlite(plan: RestorePlan) -> None:
+    """Without force: no installation in the data folder, no SQLite database where it goes."""
+    if is_live(plan.data_dir):
+        raise UserError(
+            f"数据目录 {plan.data_dir} 不是空的（可能是在用的安装）：确认要覆盖请加 --force"
+            "（原目录会改名保留）"
+        )
+    backend = sa.engine.make_url(plan.database_url).get_backend_name()
+    if backend == "sqlite" and _sqlite_path(plan.database_url).exists():
+        raise UserError(f"配置库 {_sqlite_path(plan.database_url)} 已存在：确认要覆盖请加 --force")
+
+
 def check_destination(body: dict, plan: RestorePlan) -> None:
     """Refuse to restore over a live installation (without force) or across backends."""
     backend = sa.engine.make_url(plan.database_url).get_backend_name()
@@ -235,13 +248,7 @@ def check_destination(body: dict, plan: RestorePlan) -> None:
         raise UserError("该备份集的配置库为 SQLite：恢复时请勿设置 PostgreSQL 的 BDC_DATABASE_URL")
     if plan.force:
         return
-    if is_live(plan.data_dir):
-        raise UserError(
-            f"数据目录 {plan.data_dir} 不是空的（可能是在用的安装）：确认要覆盖请加 --force"
-            "（原目录会改名保留）"
-        )
-    if backend == "sqlite" and _sqlite_path(plan.database_url).exists():
-        raise UserError(f"配置库 {_sqlite_path(plan.database_url)} 已存在：确认要覆盖请加 --force")
+    _refuse_live_sqlite(plan)
     if backend == "postgresql" and not _database_is_empty(plan.database_url):
         raise UserError("目标 PostgreSQL 数据库不是空的：确认要覆盖请加 --force")
 
@@ -280,6 +287,57 @@ def restore(
     return body
 
 
+def restore_from_live(
+    *, target: Target, passphrase: str, plan: RestorePlan, progress: Progress = _SILENT
+) -> dict:
+    """Bring the real-time copy back into ``plan``'s data folder; returns what it restored.
+
+    On PostgreSQL the configuration database comes back by PostgreSQL's own tools (base
+    backup + archived WAL, README) first; this brings the data folder beside it.
+    """
+    from console.backup import live
+
+    parent = plan.data_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    backend = sa.engine.make_url(plan.database_url).get_backend_name()
+    with sets.scratch_dir(parent) as folder:
+        scratch = Path(folder)
+        key = sets.open_existing(target, passphrase, scratch)
+        if not plan.force:
+            _refuse_live_sqlite(plan)
+        incoming = parent / f".{plan.data_dir.name}.restoring-live"
+        shutil.rmtree(incoming, ignore_errors=True)
+        incoming.mkdir(mode=0o700)
+        try:
+            index = live.restore_live(
+                target=target, key=key, incoming=incoming, scratch=scratch, progress=progress
+            )
+            point = index.get("point") or index.get("shipped_at", "")
+            database = plan.database_url
+            if backend == "sqlite":
+                if not (incoming / CONFIG_SQLITE).exists():
+                    raise UserError("实时副本中没有 SQLite 配置库（该安装使用 PostgreSQL？）")
+                database = f"sqlite:///{incoming / CONFIG_SQLITE}"
+            progress("正在按校验链整理恢复的日志湖…")
+            settled = run_reconcile(point=point, data_dir=incoming, database_url=database)
+            if backend == "sqlite":
+                _place_database({"backend": "sqlite"}, plan, incoming, progress)
+            _swap_in(incoming, plan.data_dir, "live")
+        finally:
+            shutil.rmtree(incoming, ignore_errors=True)
+    return {
+        "format": sets.FORMAT,
+        "set_id": f"live@{point}",
+        "point": point,
+        "backend": "postgresql" if backend == "postgresql" else "sqlite",
+        "created_at": point,
+        "host": "",
+        "counts": None,
+        "files": [],
+        "settled": settled,
+    }
+
+
 def _fetch_all(
     target: Target, key: RepoKey, body: dict, incoming: Path, scratch: Path, progress: Progress
 ) -> None:
@@ -298,6 +356,12 @@ def _fetch_all(
 
 def _place_database(body: dict, plan: RestorePlan, incoming: Path, progress: Progress) -> None:
     if body["backend"] == "postgresql":
+        if plan.force and not _database_is_empty(plan.database_url):
+            kept = plan.data_dir.with_name(
+                f"{plan.data_dir.name}.replaced-{time.strftime('%Y%m%d%H%M%S')}.pgdump"
+            )
+            progress(f"正在把被覆盖的 PostgreSQL 配置库另存为 {kept} …")
+            pg_dump_to(plan.database_url, kept)
         progress("正在用 pg_restore 恢复 PostgreSQL 配置库…")
         pg_restore(incoming / CONFIG_DUMP, plan.database_url, clean=plan.force)
         (incoming / CONFIG_DUMP).unlink()
@@ -310,15 +374,33 @@ def _place_database(body: dict, plan: RestorePlan, incoming: Path, progress: Pro
         shutil.move(incoming / CONFIG_SQLITE, wanted)
 
 
+def pg_dump_to(url: str, out: Path) -> None:
+    """``pg_dump --format=custom`` into ``out``: the database a forced restore replaces."""
+    uri, environment = libpq(url)
+    result = subprocess.run(
+        [pg_tool("pg_dump"), "--format=custom", f"--file={out}", f"--dbname={uri}"],
+        env={**tool_environment(), **environment},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise UserError(f"pg_dump 失败：{result.stderr.strip()[-400:]}")
+
+
 def pg_restore(dump: Path, url: str, *, clean: bool) -> None:
     """``pg_restore`` a custom-format dump into ``url`` (dropping what is there with ``clean``)."""
     uri, environment = libpq(url)
-    command = [pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error"]
+    # One transaction: a restore that fails leaves the database as it was.
+    command = [
+        pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+        "--single-transaction",
+    ]  # fmt: skip
     if clean:
         command += ["--clean", "--if-exists"]
     result = subprocess.run(
         [*command, f"--dbname={uri}", str(dump)],
-        env={**os.environ, **environment},
+        env={**tool_environment(), **environment},
         capture_output=True,
         text=True,
         check=False,
@@ -328,24 +410,36 @@ def pg_restore(dump: Path, url: str, *, clean: bool) -> None:
 
 
 def _swap_in(incoming: Path, data_dir: Path, set_id: str) -> None:
-    if data_dir.exists() and not is_live(data_dir):
-        for child in incoming.iterdir():  # beside the runtime log this very run started
-            place = data_dir / child.name
-            if place.is_dir():
-                shutil.rmtree(place)
-            child.rename(place)
-        return
+    """Two renames: whatever was there is kept aside, the restored folder takes its place."""
+    if data_dir.exists() and _only_this_runs_log(data_dir):
+        _carry_logs(data_dir, incoming)  # the runtime log this very command started
+        data_dir.rmdir()
     if data_dir.exists():
-        kept = data_dir.with_name(f"{data_dir.name}.replaced-{time.strftime('%Y%m%d%H%M%S')}")
+        suffix = "replaced" if is_live(data_dir) else "before-restore"
+        kept = data_dir.with_name(f"{data_dir.name}.{suffix}-{time.strftime('%Y%m%d%H%M%S')}")
         data_dir.rename(kept)
         logger.warning(f"恢复备份集 {set_id}：原数据目录已改名保留为 {kept}")
     incoming.rename(data_dir)
 
 
-def run_checks(*, manifest: Path, data_dir: Path, database_url: str) -> dict:
-    """Check a restored installation in a child process of its own settings; the report."""
-    import json
+def _only_this_runs_log(data_dir: Path) -> bool:
+    return all(child.name == "logs" and child.is_dir() for child in data_dir.iterdir())
 
+
+def _carry_logs(data_dir: Path, incoming: Path) -> None:
+    """Move the runtime log files into the restored folder (an open log keeps its handle)."""
+    for folder in [data_dir / "logs"] if (data_dir / "logs").exists() else []:
+        (incoming / "logs").mkdir(mode=0o700, exist_ok=True)
+        for path in folder.iterdir():
+            place = incoming / "logs" / path.name
+            if place.exists():
+                place = place.with_name(f"restore-{time.strftime('%Y%m%d%H%M%S')}-{path.name}")
+            path.rename(place)
+        folder.rmdir()
+
+
+def _child_environment(data_dir: Path, database_url: str) -> dict[str, str]:
+    """The environment of a command run against a restored installation."""
     environment = {
         name: value
         for name, value in os.environ.items()
@@ -356,6 +450,29 @@ def run_checks(*, manifest: Path, data_dir: Path, database_url: str) -> dict:
         "BDC_DATABASE_URL": database_url,
         "BDC_SCHEDULER_ENABLED": "false",
     }
+    return environment
+
+
+def run_reconcile(*, point: str, data_dir: Path, database_url: str) -> str:
+    """Settle a lake restored from the real-time copy, in a process of its settings."""
+    result = subprocess.run(
+        [sys.executable, "-m", "console", "backup-reconcile", "--point", point],
+        env=_child_environment(data_dir, database_url),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=3600,
+    )
+    if result.returncode != 0:
+        raise UserError(f"恢复后整理日志失败：{(result.stderr or result.stdout).strip()[-400:]}")
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+
+
+def run_checks(*, manifest: Path, data_dir: Path, database_url: str) -> dict:
+    """Check a restored installation in a child process of its own settings; the report."""
+    import json
+
+    environment = _child_environment(data_dir, database_url)
     result = subprocess.run(
         [sys.executable, "-m", "console", "backup-check", "--manifest", str(manifest), "--json"],
         env=environment,

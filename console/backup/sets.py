@@ -49,9 +49,9 @@ class FileEntry:
     object: str
 
 
-def object_key(name: str) -> str:
-    """Where an object lives in the target."""
-    return f"objects/{name[:2]}/{name}"
+def object_key(name: str, prefix: str = "objects/") -> str:
+    """Where an object lives in the target (sets under ``objects/``, the live copy apart)."""
+    return f"{prefix}{name[:2]}/{name}"
 
 
 def manifest_key(set_id: str) -> str:
@@ -95,8 +95,15 @@ def open_or_create(target: Target, passphrase: str, scratch: Path) -> RepoKey:
     if target.exists(REPO):
         return open_repository(_read_json(target, REPO, scratch), passphrase)
     document, key = new_repository(passphrase)
-    _put_json(target, REPO, document, scratch)
-    return key
+    local = scratch / "repo-new.json"
+    local.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+    try:
+        if target.put_new(REPO, local):
+            return key
+    finally:
+        local.unlink(missing_ok=True)
+    # Another run created it meanwhile: use the one that is there.
+    return open_repository(_read_json(target, REPO, scratch), passphrase)
 
 
 def open_existing(target: Target, passphrase: str, scratch: Path) -> RepoKey:
@@ -124,6 +131,8 @@ def read_manifest(target: Target, key: RepoKey, set_id: str, scratch: Path) -> d
     body, mac = document.get("body"), document.get("mac")
     if not isinstance(body, dict) or not isinstance(mac, str) or key.mac(canonical(body)) != mac:
         raise Corrupted(f"备份集 {set_id} 的清单校验失败（被改动，或不属于该备份目标）")
+    if body.get("set_id") != set_id:
+        raise Corrupted(f"备份集 {set_id} 的清单属于另一个备份集（{body.get('set_id')}）")
     if body.get("format") != FORMAT:
         raise UserError(f"备份集 {set_id} 的格式版本 {body.get('format')} 无法识别")
     return body
@@ -136,13 +145,16 @@ def publish_manifest(target: Target, key: RepoKey, set_id: str, body: dict, scra
     )
 
 
-def upload(target: Target, key: RepoKey, source: Path, sm3: str, scratch: Path) -> str:
+def upload(
+    target: Target, key: RepoKey, source: Path, sm3: str, scratch: Path, *, prefix: str = "objects/"
+) -> str:
     """Encrypt and publish one file unless its object is already there; returns its name.
 
-    The stored object is read back and its SM3 compared with what was written.
+    ``sm3`` identifies the content (the live copy adds the path to it). The stored object
+    is read back and its SM3 compared with what was written.
     """
     name = key.object_name(sm3)
-    stored = object_key(name)
+    stored = object_key(name, prefix)
     if target.exists(stored):
         return name
     encrypted = scratch / f"{name}.enc"
@@ -169,6 +181,7 @@ def download(
     scratch: Path,
     *,
     on_bytes: Callable[[int], None] | None = None,
+    prefix: str = "objects/",
 ) -> None:
     """Fetch, decrypt and check one file; ``Corrupted`` names the file when anything differs."""
     encrypted = scratch / f"{entry.object}.enc"
@@ -176,7 +189,7 @@ def download(
     digest = hashes.Hash(hashes.SM3())
     size = 0
     try:
-        target.get_file(object_key(entry.object), encrypted)
+        target.get_file(object_key(entry.object, prefix), encrypted)
         with encrypted.open("rb") as source, destination.open("wb") as sink:
             for chunk in key.decrypt_stream(source, entry.object):
                 digest.update(chunk)

@@ -50,6 +50,7 @@ class TargetDraft:
     access_key: str = ""
     secret: str = ""
     enabled: bool = True
+    live: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ class TargetRow:
     access_key: str
     has_secret: bool
     enabled: bool
+    live: bool
+    live_state: str  # 实时副本: how long ago it last shipped, or its error
+    live_ok: bool
     updated: str
 
 
@@ -131,8 +135,32 @@ def _row(target: BackupTarget) -> TargetRow:
         access_key=target.access_key,
         has_secret=bool(target.secret_enc),
         enabled=target.enabled,
+        live=target.live,
+        live_state=_live_state(target),
+        live_ok=target.live
+        and not target.live_error
+        and _lag(target) is not None
+        and (_lag(target) or 0) <= LIVE_LAG_ALERT_SECONDS,
         updated=f"{target.updated_by} 于 {to_local_text(target.updated_at)}",
     )
+
+
+LIVE_LAG_ALERT_SECONDS = 60  # RPO: more than a minute behind is shown in red
+
+
+def _lag(target: BackupTarget) -> float | None:
+    return (utcnow() - target.live_at).total_seconds() if target.live_at else None
+
+
+def _live_state(target: BackupTarget) -> str:
+    if not target.live:
+        return ""
+    if target.live_error:
+        return f"实时副本同步失败：{target.live_error}"
+    lag = _lag(target)
+    if lag is None:
+        return "实时副本：等待首次同步"
+    return f"实时副本：{max(0, round(lag))} 秒前同步（{to_local_text(target.live_at)}）"
 
 
 def list_targets(*, session: Session, actor: Actor) -> list[TargetRow]:
@@ -149,6 +177,7 @@ def _snapshot(target: BackupTarget) -> dict:
         "endpoint": target.endpoint,
         "access_key": target.access_key,
         "enabled": target.enabled,
+        "live": target.live,
     }
 
 
@@ -182,6 +211,7 @@ def save_target(
     if draft.kind != "s3":
         target.secret_enc = ""
     target.enabled = draft.enabled
+    target.live = draft.live
     target.updated_by, target.updated_at = actor.account, utcnow()
     session.add(target)
     session.flush()

@@ -228,6 +228,7 @@ class BackupState(PagedListMixin, FormMixin, rx.State):
             "name": found.name, "location": found.location, "endpoint": found.endpoint,
             "region": found.region, "access_key": found.access_key,
             "enabled": "on" if found.enabled else "",
+            "live": "on" if found.live else "",
         }  # fmt: skip
         self.target_errors, self.target_open = {}, True
 
@@ -336,6 +337,7 @@ def _draft(form: dict[str, str], kind: str) -> service.TargetDraft:
         access_key=form.get("access_key", "").strip(),
         secret=form.get("secret", ""),
         enabled=form.get("enabled", "") in {"on", "true", "1"},
+        live=form.get("live", "") in {"on", "true", "1"},
     )
 
 

@@ -52,6 +52,10 @@ class Target(Protocol):
         """Remove ``key`` (absent is fine)."""
         ...
 
+    def put_new(self, key: str, path: Path) -> bool:
+        """Publish only if ``key`` is absent (atomically); False when one was there already."""
+        ...
+
 
 @dataclass
 class DirectoryTarget:
@@ -96,6 +100,23 @@ class DirectoryTarget:
             partial.replace(final)
         except OSError as error:
             raise TargetError(_os_reason(self.label, error)) from None
+
+    def put_new(self, key: str, path: Path) -> bool:
+        """Link into place: refused by the file system when the name exists."""
+        final = self._path(key)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            partial = final.with_name(f"{final.name}.partial-{uuid.uuid4().hex[:8]}")
+            shutil.copyfile(path, partial)
+            try:
+                os.link(partial, final)
+            except FileExistsError:
+                return False
+            finally:
+                partial.unlink(missing_ok=True)
+        except OSError as error:
+            raise TargetError(_os_reason(self.label, error)) from None
+        return True
 
     def get_file(self, key: str, path: Path) -> None:
         """Copy the object to ``path``."""
@@ -201,6 +222,22 @@ class S3Target:
             self._client.upload_file(str(path), self.bucket, self._key(key))
         except Exception as error:
             raise self._fail(error) from None
+
+    def put_new(self, key: str, path: Path) -> bool:
+        """A conditional PUT (``If-None-Match: *``): refused when the key exists."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=path.read_bytes(), IfNoneMatch="*"
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
+                return False
+            raise self._fail(error) from None
+        except Exception as error:
+            raise self._fail(error) from None
+        return True
 
     def get_file(self, key: str, path: Path) -> None:
         """Download to ``path``."""

@@ -65,6 +65,10 @@ _DESCRIPTIONS: dict[str, str] = {
     "sm4_key": "个人信息加密密钥（SM4，32位十六进制）；留空则使用数据目录 keys/sm4.key",
     "hmac_key": "个人信息检索摘要密钥（HMAC-SM3，64位十六进制）；留空则使用 keys/hmac.key",
     "chain_key": "日志校验链密钥（HMAC-SM3，64位十六进制）；留空则使用 keys/chain.key",
+    "wal_spool_dir": (
+        "PostgreSQL 归档暂存目录：archive_command 把 WAL 段复制到此，"
+        "实时副本任务加密送往异地后删除；留空则不送 WAL（SQLite 无需设置）"
+    ),
     "backup_passphrase_file": (
         "备份口令文件（由安全管理员提供，放在数据目录之外，权限 600）：定时备份、立即备份与"
         "恢复校验读取；留空则读取环境变量 BDC_BACKUP_PASSPHRASE"
@@ -118,6 +122,7 @@ class Settings(BaseSettings):
     hmac_key: SecretStr | None = None
     chain_key: SecretStr | None = None
     backup_passphrase_file: str = ""
+    wal_spool_dir: str = ""
 
     @field_validator("sm4_key", "hmac_key", "chain_key", mode="before")
     @classmethod

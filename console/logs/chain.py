@@ -36,6 +36,8 @@ from console.logs.models import ChainHead
 GENESIS = "0" * 64
 PURGE_PREFIX = "purge:"  # a whole day deleted after retention
 ANCHOR_PREFIX = "anchor:"  # the switch from plain to keyed links
+RESTORE_PREFIX = "restore:"  # a restore from the real-time off-site copy, and its point
+LOST_PREFIX = "lost:"  # a part the restore could not bring back (sealed after the copy's point)
 KEYED = "hmac-sm3"
 MIN_RETENTION_DAYS = 365
 OBJ = "audit.logs"
@@ -59,7 +61,7 @@ class ChainEntry:
     @property
     def is_part(self) -> bool:
         """Whether the line stands for a sealed file."""
-        return not self.file.startswith((PURGE_PREFIX, ANCHOR_PREFIX))
+        return not self.file.startswith((PURGE_PREFIX, ANCHOR_PREFIX, RESTORE_PREFIX, LOST_PREFIX))
 
     @property
     def is_purge(self) -> bool:
@@ -204,7 +206,7 @@ def _purged_too_early(entry: ChainEntry) -> bool:
 
 
 def _line_breaks(stream: str, chain: list[ChainEntry], key: bytes | None) -> list[Break]:
-    breaks, prev, keyed_from = [], GENESIS, None
+    breaks, prev, keyed_from, after_restore = [], GENESIS, None, False
     for index, entry in enumerate(chain):
         if entry.scheme == KEYED and keyed_from is None:
             keyed_from = index
@@ -217,8 +219,11 @@ def _line_breaks(stream: str, chain: list[ChainEntry], key: bytes | None) -> lis
             reason = "校验链断开（记录被改动、删除、重排或伪造）"
         elif entry.is_purge and _purged_too_early(entry):
             reason = f"清除记录不合规：清除时该日未超过 {MIN_RETENTION_DAYS} 天保留期"
+        elif entry.file.startswith(LOST_PREFIX) and not after_restore:
+            reason = "缺失记录不合规：不在一次恢复记录之后"
         else:
             reason = ""
+        after_restore = entry.file.startswith((RESTORE_PREFIX, LOST_PREFIX))
         if reason:
             breaks.append(Break(stream, entry.day, entry.file, reason))
         prev = entry.link
@@ -301,10 +306,76 @@ def held_parts(chain: list[ChainEntry]) -> list[ChainEntry]:
     is held, verified and purged again like any other.)
     """
     purged_later: set[str] = set()
+    lost_later: set[str] = set()
     held: list[ChainEntry] = []
     for entry in reversed(chain):
         if entry.is_purge:
             purged_later.add(entry.day)
-        elif entry.is_part and entry.day not in purged_later:
+        elif entry.file.startswith(LOST_PREFIX):
+            lost_later.add(entry.file.removeprefix(LOST_PREFIX))
+        elif entry.is_part and entry.day not in purged_later and entry.file not in lost_later:
             held.append(entry)
     return held[::-1]
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """A part the restored catalogue lists whose chain line was lost with the primary."""
+
+    day: str
+    file: str
+    rows: int
+    file_sm3: str
+    lines_sm3: str
+
+
+def record_restore(
+    lake: Path, stream: str, *, point: str, lost: list[ChainEntry], adopted: list[Adopted]
+) -> list[ChainEntry]:
+    """Chain a restore from the real-time copy: its point, what it lost, what it re-chained.
+
+    The history before stays as it was (nothing recomputed): one ``restore:`` line names the
+    copy's point, a ``lost:`` line per part sealed after it (verify no longer expects those
+    files), then a line per part the copy held whose chain line had not been shipped yet.
+    """
+    chain = read_chain(lake, stream)
+    written = [
+        append(lake, stream, chain, day=local_day().isoformat(), file=f"{RESTORE_PREFIX}{point}",
+               rows=sum(entry.rows for entry in lost), file_sm3="")
+    ]  # fmt: skip
+    for entry in lost:
+        written.append(append(lake, stream, chain, day=entry.day,
+                              file=f"{LOST_PREFIX}{entry.file}", rows=entry.rows,
+                              file_sm3=entry.file_sm3))  # fmt: skip
+    for part in adopted:
+        written.append(append(lake, stream, chain, day=part.day, file=part.file, rows=part.rows,
+                              file_sm3=part.file_sm3, lines_sm3=part.lines_sm3))  # fmt: skip
+    return written
+
+
+@dataclass(frozen=True)
+class RestorePoint:
+    """A restore the chain records, as 日志保全 and ``verify-logs`` report it."""
+
+    stream: str
+    restored_at: str
+    point: str
+    lost_parts: int
+    lost_rows: int
+
+
+def restore_points(lake: Path) -> list[RestorePoint]:
+    """Every restore from the real-time copy on the chains, oldest first."""
+    found = []
+    for stream in STREAMS:
+        chain = read_chain(lake, stream)
+        for index, entry in enumerate(chain):
+            if entry.file.startswith(RESTORE_PREFIX):
+                following = chain[index + 1 :]
+                lost = [e for e in following if e.file.startswith(LOST_PREFIX)]
+                lost = lost[: next((i for i, e in enumerate(following)
+                                    if not e.file.startswith(LOST_PREFIX)), len(lost))]  # fmt: skip
+                found.append(RestorePoint(stream, entry.sealed_at,
+                                          entry.file.removeprefix(RESTORE_PREFIX),
+                                          len(lost), sum(e.rows for e in lost)))  # fmt: skip
+    return sorted(found, key=lambda point: point.restored_at)

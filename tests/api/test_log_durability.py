@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 from console.logs.pending import ingest_path
+from tests.support.push import post_batch
 from tests.support.server import ROOT, server_environment
 
 BATCH = 200
@@ -67,17 +68,8 @@ def _batch(number: int) -> bytes:
 
 
 def _push(port: int, key: str, number: int) -> bool:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/logs/case_event",
-        method="POST",
-        data=_batch(number),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status == 200 and json.loads(response.read())["accepted"] >= 0
-    except (OSError, urllib.error.HTTPError):
-        return False
+    answer = post_batch(port, key, _batch(number), timeout=10)
+    return answer is not None and answer["accepted"] >= 0
 
 
 def test_acknowledged_events_survive_kill_9_exactly_once(tmp_path: Path) -> None:

@@ -7,14 +7,17 @@ import itertools
 from collections.abc import Callable
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
 import console.logs.scheduled  # noqa: F401  (registers the log lake's jobs)
 from console.audit.models import OperationLog
 from console.authz import service as authz
+from console.backup import settings_service as backup_settings
+from console.backup.models import BackupPolicy, BackupTarget
 from console.core.actor import Actor
 from console.core.db import session_scope
 from console.core.errors import Forbidden
+from console.core.paging import PageRequest
 from console.dictionaries import service as dictionaries
 from console.dictionaries.models import DictType
 from console.iam import (
@@ -49,6 +52,14 @@ def _custom_role() -> str:
     return code
 
 
+def _backup_target() -> None:
+    """One enabled target, so 立即备份 has somewhere to write (none waiting yet)."""
+    with session_scope() as session:
+        session.exec(delete(BackupPolicy))  # type: ignore[call-overload]
+        if session.exec(select(BackupTarget)).first() is None:
+            session.add(BackupTarget(name="矩阵", kind="directory", location="/mnt/backup"))
+
+
 def _new_tenant_code() -> str:
     return f"3301{next(_numbers) % 90 + 10:02d}"
 
@@ -56,6 +67,44 @@ def _new_tenant_code() -> str:
 Operation = Callable[[Session, Actor], object]
 
 OPERATIONS: dict[str, tuple[tuple[str, str], Callable[[], Operation]]] = {
+    "list_backup_targets": (
+        ("system.backup", "read"),
+        lambda: lambda s, a: backup_settings.list_targets(session=s, actor=a),
+    ),
+    "list_backup_runs": (
+        ("system.backup", "read"),
+        lambda: lambda s, a: backup_settings.list_runs(session=s, actor=a, request=PageRequest()),
+    ),
+    "save_backup_target": (
+        ("system.backup", "write"),
+        lambda: (
+            lambda n: (
+                lambda s, a: backup_settings.save_target(
+                    session=s,
+                    actor=a,
+                    draft=backup_settings.TargetDraft(
+                        name=f"目标{n}", kind="directory", location=f"/mnt/backup/{n}"
+                    ),
+                )
+            )
+        )(next(_numbers)),
+    ),
+    "save_backup_policy": (
+        ("system.backup", "write"),
+        lambda: (
+            lambda s, a: backup_settings.save_policy(
+                session=s, actor=a, cron="30 2 * * *", daily=7, weekly=4, monthly=12
+            )
+        ),
+    ),
+    "request_backup": (
+        ("system.backup", "execute"),
+        lambda: (
+            lambda _target: (
+                lambda s, a: backup_settings.request_now(session=s, actor=a, kind="backup")
+            )
+        )(_backup_target()),
+    ),
     "list_tenants": (
         ("tenancy.tenants", "read"),
         lambda: lambda s, a: tenancy.list_tenants(session=s, actor=a),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from console.audit.service import record
+from console.backup import live
 from console.core import db as core_db
 from console.core.db import session_scope
 from console.core.settings import get_settings
@@ -35,7 +37,7 @@ class Installation:
 
 
 @pytest.fixture
-def installation(seeded_db: str) -> Installation:
+def installation(seeded_db: str) -> Iterator[Installation]:
     world = build_world()
     with session_scope() as session:
         report = simulate(session=session, days=3, scale=0.001, seed=7)
@@ -45,7 +47,9 @@ def installation(seeded_db: str) -> Installation:
             record(session, actor=SYSTEM, obj="system.settings", action=f"write-{number}")
     settings = get_settings()
     assert pending_count(settings.lake_dir) > 0, "today's events stay pending"
-    return Installation(settings.resolved_data_dir, seeded_db, world)
+    yield Installation(settings.resolved_data_dir, seeded_db, world)
+    if settings.resolved_data_dir.exists():
+        live.stop_replicating(settings)
 
 
 def pending_count(lake: Path) -> int:
@@ -81,6 +85,7 @@ def pending_rows(lake: Path) -> list[tuple]:
 
 def let_go(installation: Installation) -> None:
     """Close every connection the test process holds to the installation."""
+    live.stop_replicating(get_settings())  # the real-time copy's Litestream, if one was started
     core_db.engine_for(installation.url).dispose()
     lake = get_settings().lake_dir
     store_for(lake).close()

@@ -85,6 +85,7 @@ def test_a_restored_installation_equals_the_one_backed_up(
     assert {c["name"] for c in report["checks"]} >= {"各表行数", "日志校验链", "个人信息解密"}
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_next_days_backup_copies_only_what_changed(
     installation: Installation, tmp_path: Path
 ) -> None:
@@ -97,6 +98,7 @@ def test_the_next_days_backup_copies_only_what_changed(
     assert sets.set_ids(target) == sorted([first.set_id, second.set_id])
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_one_changed_byte_in_a_lake_file_is_refused_by_name(
     installation: Installation, tmp_path: Path
 ) -> None:
@@ -123,6 +125,7 @@ def test_one_changed_byte_in_a_lake_file_is_refused_by_name(
     assert not list(settings.resolved_data_dir.parent.glob(".*restoring*"))
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_wrong_passphrase_or_a_changed_manifest_opens_nothing(
     installation: Installation, tmp_path: Path
 ) -> None:
@@ -140,6 +143,7 @@ def test_a_wrong_passphrase_or_a_changed_manifest_opens_nothing(
     assert not (tmp_path / "elsewhere").exists()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_set_from_a_newer_schema_is_refused(
     installation: Installation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

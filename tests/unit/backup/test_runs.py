@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import psycopg
+import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
@@ -52,6 +53,7 @@ def test_a_backup_is_verified_by_restoring_it_and_both_runs_are_recorded(
         assert not {d for d in _databases(installation.url) if "restorecheck" in d}
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_lake_file_changed_before_the_backup_fails_the_verification(
     installation: Installation, tmp_path: Path
 ) -> None:

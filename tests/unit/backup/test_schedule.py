@@ -47,6 +47,7 @@ def test_pruning_never_removes_the_only_verified_set() -> None:
     assert kept == {ids[-1], ids[-2], ids[3]}
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_pruned_sets_go_with_their_objects_and_kept_sets_stay_whole(
     installation: Installation, tmp_path: Path
 ) -> None:
@@ -86,6 +87,7 @@ def _configure(installation: Installation, tmp_path: Path, monkeypatch: pytest.M
     get_settings.cache_clear()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_job_backs_up_once_per_slot_and_again_when_asked(
     installation: Installation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -103,6 +105,7 @@ def test_the_job_backs_up_once_per_slot_and_again_when_asked(
     assert len(sets.set_ids(DirectoryTarget(tmp_path / "d"))) == 1
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_without_a_passphrase_the_job_fails_and_says_what_to_configure(
     installation: Installation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -113,6 +116,7 @@ def test_without_a_passphrase_the_job_fails_and_says_what_to_configure(
         scheduled.backup_when_due(datetime.now(UTC))
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_passphrase_file_inside_the_data_folder_is_refused(
     installation: Installation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -125,6 +129,7 @@ def test_a_passphrase_file_inside_the_data_folder_is_refused(
         runs.configured_passphrase()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_only_the_system_administrator_may_start_a_backup(installation: Installation) -> None:
     for role in ("audit_admin", "sec_admin", "province_supervisor", "county_admin"):
         with session_scope() as session, pytest.raises(Forbidden):

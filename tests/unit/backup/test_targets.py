@@ -84,6 +84,7 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_unreachable_target_fails_the_run_with_its_name(
     installation: Installation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -99,6 +100,7 @@ def test_an_unreachable_target_fails_the_run_with_its_name(
     assert run.outcome == "failed" and "无法连接" in run.message
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_directory_that_cannot_be_written_is_named(
     installation: Installation, tmp_path: Path
 ) -> None:
@@ -108,6 +110,7 @@ def test_a_directory_that_cannot_be_written_is_named(
         service.backup(targets=[DirectoryTarget(blocker / "sets")], passphrase=PASSPHRASE)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_run_that_stops_halfway_publishes_no_set(
     installation: Installation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -126,3 +129,23 @@ def test_a_run_that_stops_halfway_publishes_no_set(
         runs.back_up(targets=[target], passphrase=PASSPHRASE)
     assert sets.set_ids(target) == []  # the objects written are not a set
     assert not list(target.keys("sets/"))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_full_disk_is_named_and_the_run_recorded_as_failed(
+    installation: Installation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import shutil as shutil_module
+
+    def no_space(*_args: object, **_kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil_module, "copyfileobj", no_space)
+    target = DirectoryTarget(tmp_path / "small-disk")
+    with pytest.raises(TargetError, match="small-disk 空间已满"):
+        runs.back_up(targets=[target], passphrase=PASSPHRASE)
+    with session_scope() as session:
+        run = session.exec(select(BackupRun)).one()
+    assert run.outcome == "failed" and "空间已满" in run.message
+    assert sets.set_ids(target) == []

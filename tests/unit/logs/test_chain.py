@@ -15,14 +15,20 @@ from console.audit.models import OperationLog
 from console.core.crypto import KeyMissing, hmac_sm3_hex, sm3_hex
 from console.core.db import session_scope
 from console.core.settings import get_settings
+from console.logs import pending
 from console.logs.chain import (
     GENESIS,
     KEYED,
+    LOST_PREFIX,
     ChainEntry,
+    append,
     chain_path,
     held_parts,
     read_chain,
     record_purge,
+    record_restore,
+    restore_points,
+    save_head,
     verify,
 )
 from console.logs.models import ChainHead
@@ -108,6 +114,42 @@ def test_a_properly_keyed_purge_of_a_day_within_retention_is_refused(two_parts: 
     lake = two_parts
     record_purge(lake, STREAM, "2026-11-26", 4)  # with the real key, as an insider could
     assert "清除记录不合规：清除时该日未超过 365 天保留期" in _reasons(lake)
+
+
+def test_a_keyed_lost_line_outside_a_restore_does_not_excuse_a_deleted_part(
+    two_parts: Path,
+) -> None:
+    lake = two_parts
+    newest = read_chain(lake, STREAM)[-1]
+    (lake / STREAM / newest.file).unlink()  # an insider deletes a part ...
+    append(
+        lake,
+        STREAM,
+        read_chain(lake, STREAM),
+        day=newest.day,
+        file=f"{LOST_PREFIX}{newest.file}",
+        rows=newest.rows,
+        file_sm3="",
+    )  # ... and "loses" it
+    assert "缺失记录不合规：不在一次恢复记录之后" in _reasons(lake)
+
+
+def test_a_restore_line_records_what_was_lost_and_verify_accepts_it(two_parts: Path) -> None:
+    lake = two_parts
+    newest = read_chain(lake, STREAM)[-1]
+    (lake / STREAM / newest.file).unlink()
+    (lake / STREAM / newest.file).with_suffix(".lines").unlink(missing_ok=True)
+    record_restore(lake, STREAM, point="2026-11-27T03:00:00+00:00", lost=[newest], adopted=[])
+    save_head(STREAM, read_chain(lake, STREAM))
+    with pending.sealing(pending.ingest_path(lake)) as db, pending.write(db):
+        db.execute("DELETE FROM lake_file WHERE file = ?", (f"{STREAM}/{newest.file}",))
+    assert verify(lake) == []
+    (point,) = [p for p in restore_points(lake) if p.stream == STREAM]
+    assert (point.point, point.lost_parts, point.lost_rows) == (
+        "2026-11-27T03:00:00+00:00",
+        1,
+        newest.rows,
+    )
 
 
 def test_an_unkeyed_chain_stays_verifiable_and_is_re_anchored_once_audited(
