@@ -22,7 +22,7 @@ from console.core.errors import UserError
 
 def set_day(set_id: str) -> date:
     """The Shanghai calendar day a set was made on (from its id)."""
-    moment = datetime.strptime(set_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    moment = datetime.strptime(set_id[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
     return moment.astimezone(CHINA_TZ).date()
 
 

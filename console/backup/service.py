@@ -54,9 +54,9 @@ class BackupResult:
 
 
 def new_set_id(now: datetime | None = None) -> str:
-    """Sortable, readable and unique: ``20261203T171259Z-1a2b``."""
+    """Sortable to the millisecond, readable and unique: ``20261203T171259.042Z-1a2b``."""
     moment = now or utcnow()
-    return f"{moment:%Y%m%dT%H%M%SZ}-{os.urandom(2).hex()}"
+    return f"{moment:%Y%m%dT%H%M%S}.{moment.microsecond // 1000:03d}Z-{os.urandom(2).hex()}"
 
 
 def _staging_root(settings: Settings) -> Path:

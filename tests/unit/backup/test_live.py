@@ -58,14 +58,26 @@ def test_only_what_changed_is_shipped_and_the_copy_restores_alone(
     with session_scope() as session:  # a little more work arrives
         for number in range(5):
             record(session, actor=SYSTEM, obj="system.settings", action=f"later-{number}")
-    _until(lambda: _ship(target, tmp_path).uploaded > 0)
-    after = live.read_index(target, key, tmp_path)["files"]
-    sent = {
-        path
-        for path, item in after.items()
-        if (before.get(path) or {}).get("object") != item["object"]
-    }
+
+    def changed_paths() -> set[str]:
+        after = live.read_index(target, key, tmp_path)["files"]
+        return {
+            path
+            for path, item in after.items()
+            if (before.get(path) or {}).get("object") != item["object"]
+        }
+
+    def both_databases_shipped() -> bool:
+        _ship(target, tmp_path)
+        return {path.split("/")[1] for path in changed_paths()} >= {"console.db", "ingest.db"}
+
+    # The operations land in console.db, their lake copies in ingest.db; then the copy settles.
+    _until(both_databases_shipped)
+    time.sleep(1.5)  # Litestream's next pass (every second) holds any later commit
+    _until(lambda: _ship(target, tmp_path).uploaded == 0)
+    sent = changed_paths()
     assert sent and all(path.startswith("db/") for path in sent)  # only the new LTX files
+    after = live.read_index(target, key, tmp_path)["files"]
     assert {path for path in before if path.startswith("lake/")} <= set(after)
     lake = lake_fingerprints(settings.lake_dir)
     waiting = pending_rows(settings.lake_dir)
