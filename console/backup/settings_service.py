@@ -99,7 +99,6 @@ class RunRow:
     size: str
     seconds: str
     message: str
-    checks: list[dict]
     actor: str
 
 
@@ -353,11 +352,15 @@ def _size(value: int) -> str:
     return str(value)
 
 
-def _run_row(run: BackupRun) -> RunRow:
+def _checks(run: BackupRun) -> list[dict]:
+    """A verification's checks as recorded (name, passed, detail)."""
     try:
-        checks = json.loads(run.checks) if run.checks else []
+        return json.loads(run.checks) if run.checks else []
     except json.JSONDecodeError:
-        checks = []
+        return []
+
+
+def _run_row(run: BackupRun) -> RunRow:
     return RunRow(
         id=int(run.id or 0),
         kind=RUN_KINDS.get(run.kind, run.kind),
@@ -370,7 +373,6 @@ def _run_row(run: BackupRun) -> RunRow:
         size=_size(run.bytes),
         seconds=f"{run.seconds:.1f} 秒" if run.finished_at else "—",
         message=run.message,
-        checks=checks,
         actor=run.actor,
     )
 
@@ -397,6 +399,7 @@ class Overview:
     passphrase_problem: str
     running: bool
     last_verified: RunRow | None
+    last_checks: list[dict]
 
 
 def overview(*, session: Session, actor: Actor) -> Overview:
@@ -412,18 +415,21 @@ def overview(*, session: Session, actor: Actor) -> Overview:
         ready, problem = False, str(error)
     running = session.exec(select(BackupRun).where(BackupRun.outcome == "running")).first()
     waiting = bool(stored_policy(session).requested)
-    return Overview(ready, problem, running is not None or waiting, last_verified(session))
+    verified = _last_verified(session)
+    return Overview(
+        ready, problem, running is not None or waiting,
+        _run_row(verified) if verified else None, _checks(verified) if verified else [],
+    )  # fmt: skip
 
 
-def last_verified(session: Session) -> RunRow | None:
+def _last_verified(session: Session) -> BackupRun | None:
     """The newest verification that passed."""
     query = (
         select(BackupRun)
         .where(BackupRun.kind == "verify", BackupRun.outcome == "succeeded")
         .order_by(sa.desc(BackupRun.started_at))
     )
-    found = session.exec(query).first()
-    return _run_row(found) if found else None
+    return session.exec(query).first()
 
 
 def verified_sets(session: Session) -> set[str]:

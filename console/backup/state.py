@@ -25,24 +25,6 @@ OUTCOME_FILTERS = [("*", "全部结果"), *service.OUTCOMES.items()]
 
 
 @dataclasses.dataclass(frozen=True)
-class RunView:
-    """One run on the page (its checks are shown for the newest verification)."""
-
-    id: int
-    kind: str
-    started: str
-    outcome: str
-    outcome_code: str
-    set_id: str
-    targets: str
-    files: int
-    size: str
-    seconds: str
-    message: str
-    actor: str
-
-
-@dataclasses.dataclass(frozen=True)
 class CheckView:
     """One check of a verification."""
 
@@ -51,6 +33,8 @@ class CheckView:
     detail: str
 
 
+# The service's rows are display rows already: the page shows them as they are.
+RunView = service.RunRow
 TargetView = service.TargetRow
 
 
@@ -68,11 +52,6 @@ class Listing:
     can_execute: bool
 
 
-def _view(row: service.RunRow) -> RunView:
-    fields = {f.name for f in dataclasses.fields(RunView)}
-    return RunView(**{k: v for k, v in dataclasses.asdict(row).items() if k in fields})
-
-
 def fetch(kind: str, outcome: str, page: int):
     """The page's read as one service call (``*`` = no filter)."""
 
@@ -88,7 +67,7 @@ def fetch(kind: str, outcome: str, page: int):
         return Listing(
             targets=service.list_targets(session=session, actor=actor),
             policy=service.read_policy(session=session, actor=actor),
-            runs=[_view(r) for r in runs.items],
+            runs=list(runs.items),
             total=runs.total,
             pages=runs.pages,
             overview=overview,
@@ -148,7 +127,7 @@ class BackupState(PagedListMixin, FormMixin, rx.State):
         else:
             self.verified_text = f"{verified.started}，备份集 {verified.set_id}（{verified.size}）"
             self.checks = [
-                CheckView(c["name"], bool(c["passed"]), c["detail"]) for c in verified.checks
+                CheckView(c["name"], bool(c["passed"]), c["detail"]) for c in ready.last_checks
             ]
         policy = listing.policy
         self.cron, self.next_run = policy.cron, policy.next_run
