@@ -10,7 +10,7 @@ from croniter import croniter
 from sqlmodel import select
 
 from console.backup import live, retention, runs, sets, wal
-from console.backup.models import BackupRun, BackupTarget
+from console.backup.models import BackupPolicy, BackupRun, BackupTarget
 from console.backup.settings_service import (
     enabled_targets,
     open_stored,
@@ -37,13 +37,22 @@ def _last_fire(cron: str, now: datetime) -> datetime:
     return croniter(cron, start).get_prev(datetime)
 
 
-def _last_scheduled_start(session: sa.orm.Session) -> datetime | None:
+def _schedule_counts_from(session: sa.orm.Session) -> datetime | None:
+    """The last scheduled start, or when the schedule was set if later; None: never set.
+
+    A schedule fires at its next time after it was saved (or after the first target was
+    added) — never at once, in the middle of the working day, because it was just saved.
+    """
+    saved = session.get(BackupPolicy, 1)
+    if saved is None:
+        return None
     query = (
         select(BackupRun.started_at)
         .where(BackupRun.kind == "backup", BackupRun.actor == SCHEDULER.account)
         .order_by(sa.desc(BackupRun.started_at))
     )
-    return session.exec(query).first()
+    last = session.exec(query).first()
+    return saved.updated_at if last is None else max(last, saved.updated_at)
 
 
 def _take_request() -> tuple[str, str]:
@@ -70,10 +79,10 @@ def backup_when_due(now: datetime) -> str:
     with session_scope() as session:
         row = stored_policy(session)
         stored = enabled_targets(session)
-        last = _last_scheduled_start(session)
+        since = _schedule_counts_from(session)
         keep = (row.keep_daily, row.keep_weekly, row.keep_monthly)
         cron = row.cron
-    if not asked and last is not None and last >= _last_fire(cron, now):
+    if not asked and (since is None or since >= _last_fire(cron, now)):
         upcoming = croniter(cron, now.astimezone(CHINA_TZ)).get_next(datetime)
         return f"未到备份时间（下次 {to_local_text(upcoming)}）"
     if not stored:

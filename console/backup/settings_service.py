@@ -213,6 +213,8 @@ def save_target(
     target.live = draft.live
     target.updated_by, target.updated_at = actor.account, utcnow()
     session.add(target)
+    if session.get(BackupPolicy, 1) is None:  # the default schedule counts from now on
+        session.add(BackupPolicy(id=1, updated_by=actor.account))
     session.flush()
     record(
         session,

@@ -109,6 +109,7 @@ class BackupState(PagedListMixin, FormMixin, rx.State):
 
     confirm_open: bool = False
     confirm_kind: str = ""
+    _following: bool = False
 
     def _show(self, listing: Listing) -> None:
         self.targets = list(listing.targets)
@@ -141,8 +142,15 @@ class BackupState(PagedListMixin, FormMixin, rx.State):
         def prepare():
             return fetch(self.kind_filter, self.outcome_filter, self.page)
 
-        async for event in self._load_page(prepare, self._show):
+        async for event in self._load_page(prepare, self._show_and_follow):
             yield event
+
+    def _show_and_follow(self, listing: Listing) -> rx.event.EventSpec | None:
+        """Show, and keep refreshing while a run (scheduled or asked for) is on."""
+        self._show(listing)
+        if self.running and not self._following:
+            return BackupState.follow
+        return None
 
     @rx.event
     def set_kind_filter(self, value: str):
@@ -286,6 +294,17 @@ class BackupState(PagedListMixin, FormMixin, rx.State):
     @rx.event(background=True)
     async def follow(self):
         """Refresh while a run waits or runs, so its progress and end show without a click."""
+        async with self:
+            if self._following:
+                return
+            self._following = True
+        try:
+            await self._follow_rounds()
+        finally:
+            async with self:
+                self._following = False
+
+    async def _follow_rounds(self) -> None:
         for _ in range(FOLLOW_ROUNDS):
             await asyncio.sleep(FOLLOW_SECONDS)
             async with self:

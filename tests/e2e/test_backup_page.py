@@ -4,6 +4,7 @@ verified by restoring, the audit administrator reading the history only."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import delete
 
 from console.backup.models import BackupPolicy, BackupRun, BackupTarget
+from console.core.clock import CHINA_TZ
 from console.core.db import session_scope
 from tests.e2e.conftest import log_in
 from tests.support.server import ConsoleServer
@@ -25,6 +27,12 @@ def clean_backup(console_server: ConsoleServer) -> Iterator[None]:
     with session_scope(console_server.db_url) as session:
         for table in (BackupTarget, BackupPolicy, BackupRun):
             session.exec(delete(table))  # type: ignore[call-overload]
+
+
+def _cron_far_from_now() -> str:
+    """A nightly time twelve hours away, so the schedule cannot fire while the test runs."""
+    hour = (datetime.now(CHINA_TZ).hour + 12) % 24
+    return f"15 {hour} * * *"
 
 
 def test_a_backup_started_on_the_page_is_verified_and_shown(
@@ -52,7 +60,7 @@ def test_a_backup_started_on_the_page_is_verified_and_shown(
 
     page.get_by_test_id("backup-policy-cron").fill("every night")
     expect(page.get_by_text("请填写 5 段 cron 表达式")).to_be_visible()
-    page.get_by_test_id("backup-policy-cron").fill("15 3 * * *")
+    page.get_by_test_id("backup-policy-cron").fill(_cron_far_from_now())
     page.get_by_test_id("backup-policy-save").click()
     expect(page.get_by_text("备份计划与保留策略已保存")).to_be_visible()
 

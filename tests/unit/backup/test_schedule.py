@@ -9,6 +9,7 @@ import pytest
 
 from console.audit.service import record
 from console.backup import retention, runs, scheduled, service, sets
+from console.backup.models import BackupPolicy
 from console.backup.settings_service import (
     TargetDraft,
     request_now,
@@ -87,12 +88,24 @@ def _configure(installation: Installation, tmp_path: Path, monkeypatch: pytest.M
     get_settings.cache_clear()
 
 
+def _saved_two_days_ago() -> None:
+    """The schedule was saved two days ago: a 02:30 has passed since."""
+    with session_scope() as session:
+        policy = session.get(BackupPolicy, 1)
+        assert policy is not None
+        policy.updated_at = datetime.now(UTC) - timedelta(days=2)
+        session.add(policy)
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_job_backs_up_once_per_slot_and_again_when_asked(
     installation: Installation, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _configure(installation, tmp_path, monkeypatch)
     now = datetime.now(UTC)
+    # Just saved: the schedule waits for its time instead of backing up in the working day.
+    assert scheduled.backup_when_due(now).startswith("未到备份时间")
+    _saved_two_days_ago()
 
     first = scheduled.backup_when_due(now)
     assert "恢复校验通过" in first
@@ -112,6 +125,7 @@ def test_without_a_passphrase_the_job_fails_and_says_what_to_configure(
     _configure(installation, tmp_path, monkeypatch)
     monkeypatch.delenv("BDC_BACKUP_PASSPHRASE_FILE")
     get_settings.cache_clear()
+    _saved_two_days_ago()
     with pytest.raises(JobFailed, match="BDC_BACKUP_PASSPHRASE_FILE"):
         scheduled.backup_when_due(datetime.now(UTC))
 
