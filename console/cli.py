@@ -486,8 +486,12 @@ def _revision(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     """Serve the console with Reflex: prod (one port) by default, hot reload with --dev."""
+    from console.core import metrics
+
     settings = get_settings()
     migrate()
+    # The backend's processes inherit the metrics folder; files of gone processes are cleared.
+    metrics.setup(settings.resolved_data_dir, fresh=True)
     mode = "dev" if args.dev else "prod"
     backend_port = settings.dev_backend_port if args.dev else settings.port
     command = [
@@ -517,12 +521,14 @@ def _scheduler(args: argparse.Namespace) -> int:
     """Run the system jobs in the foreground until SIGTERM or SIGINT (leader election included)."""
     import importlib
 
-    import console.backup.scheduled  # each domain's scheduled module registers its jobs
+    import console.alerts.scheduled  # each domain's scheduled module registers its jobs
+    import console.backup.scheduled
     import console.iam.scheduled
     import console.interfaces.scheduled
     import console.jobs.scheduled
     import console.logs.scheduled
     import console.reports.scheduled  # noqa: F401
+    from console.core import metrics
     from console.jobs.registry import REGISTRY
     from console.jobs.scheduler import Scheduler, serve
 
@@ -531,6 +537,7 @@ def _scheduler(args: argparse.Namespace) -> int:
         module, _, name = args.registry.partition(":")
         registry = getattr(importlib.import_module(module), name or "REGISTRY")
     migrate()
+    metrics.setup()  # before the first worker: the job workers inherit the folder
     print(f"系统任务调度器已启动（进程 {os.getpid()}，{len(registry)} 个任务）", flush=True)
     serve(Scheduler(registry, setup=wire))
     return 0

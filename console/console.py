@@ -6,12 +6,17 @@ from collections.abc import Callable
 import reflex as rx
 from loguru import logger
 
-import console.backup.scheduled  # each domain's scheduled module registers its jobs
+import console.alerts.scheduled  # each domain's scheduled module registers its jobs
+import console.backup.scheduled
 import console.iam.scheduled
 import console.interfaces.scheduled
 import console.jobs.scheduled
 import console.logs.scheduled
 import console.reports.scheduled  # noqa: F401
+from console.alerts.pages import alerts_page
+from console.alerts.rule_pages import alert_rules_page
+from console.alerts.rule_state import RuleState
+from console.alerts.state import AlertsState, BellState
 from console.api.app import create_api
 from console.api.security_headers import with_security_headers
 from console.backup.pages import backup_page
@@ -34,7 +39,7 @@ from console.iam.role_pages import roles_page
 from console.iam.role_state import RolesState
 from console.iam.second_factor_pages import second_factor_page
 from console.iam.second_factor_state import SecondFactorState
-from console.iam.state import PAGE_LOADERS, LoginState, SessionState
+from console.iam.state import AFTER_GUARD, PAGE_LOADERS, LoginState, SessionState
 from console.iam.tenant_pages import tenants_page
 from console.iam.tenant_state import TenantsState
 from console.iam.user_pages import users_page
@@ -143,6 +148,8 @@ BUILT: dict[str, tuple[Callable[[], rx.Component], object]] = {
     "settings": (settings_page, PolicyState.load),
     "system_jobs": (system_jobs_page, JobsState.load),
     "backup": (backup_page, BackupState.load),
+    "alerts": (alerts_page, AlertsState.enter),
+    "alert_rules": (alert_rules_page, RuleState.load),
     "dictionaries": (dictionaries_page, DictionaryState.load),
     "interfaces": (interfaces_page, InterfacesState.load),
     "api_keys": (api_keys_page, ApiKeysState.load),
@@ -161,6 +168,7 @@ for _section in SECTIONS:
         title=f"{_section.label} · {theme.PRODUCT_NAME}",
         on_load=SessionState.guard,
     )
+AFTER_GUARD.append(BellState.refresh)
 PAGE_LOADERS[ACCOUNT_ROUTE] = AccountState.load
 app.add_page(
     _page(account_page),

@@ -1,5 +1,6 @@
 """Import every domain's tables so SQLModel's metadata is complete (migrations, tests)."""
 
+import console.alerts.models
 import console.audit.models
 import console.authz.models
 import console.backup.models

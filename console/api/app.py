@@ -2,9 +2,10 @@
 
 ``create_api()`` only assembles it: the request-id middleware, the JSON answer to a refused
 call, and one router per domain (``console.api.routes``): health, the gateway's self-check,
-user sync, workflow reads, log ingestion and reads, statistics and report downloads. Who may
-call each route is declared by the route itself (``console.api.deps``); the OpenAPI document
-is served at ``/api/v1/openapi.json``.
+user sync, workflow reads, log ingestion and reads, statistics and report downloads, and
+``/metrics`` for Prometheus. Who may call each route is declared by the route itself
+(``console.api.deps``); the OpenAPI document is served at ``/api/v1/openapi.json``. Every
+request is timed into ``bdc_http_request_duration_seconds`` by its route template.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from loguru import logger
 
 from console import __version__
@@ -26,19 +28,31 @@ from console.api.routes import (
     health,
     iam,
     logs,
+    metrics,
     reports,
     session,
     stats,
     whoami,
     workflows,
 )
+from console.core import metrics as core_metrics
 from console.core.logging import request_context
 
 REQUEST_ID_HEADER = "X-Request-ID"
 INTERNAL_ERROR = "服务器内部错误"
 API_PREFIX = "/api/"
 # Inclusion order is matching order.
-ROUTERS = (health, session, whoami, iam, workflows, logs, stats, reports)
+ROUTERS = (health, session, whoami, iam, workflows, logs, stats, reports, metrics)
+UNMATCHED = "unmatched"
+UI = "ui"  # handed on to the Reflex app mounted below the API (pages, assets, uploads)
+
+
+def route_label(request: Request) -> str:
+    """The route template that answered (``/api/v1/logs/{stream}``), never the raw path."""
+    route = request.scope.get("route")
+    if isinstance(route, APIRoute):
+        return UNMATCHED if route.endpoint is fallback.unknown else route.path
+    return UI if request.scope.get("endpoint") is not None else UNMATCHED
 
 
 async def _request_id(
@@ -53,14 +67,20 @@ async def _request_id(
         except Exception:  # the caller gets JSON and the id; the trace goes to the log
             logger.opt(exception=True).error("{} {} failed", request.method, request.url.path)
             response = JSONResponse({"detail": INTERNAL_ERROR, "request_id": rid}, status_code=500)
+        elapsed = time.perf_counter() - started  # until the headers (a stream goes on after)
+        core_metrics.observe_request(
+            route=route_label(request),
+            method=request.method,
+            status=response.status_code,
+            seconds=elapsed,
+        )
         if request.url.path.startswith(API_PREFIX):
-            elapsed_ms = (time.perf_counter() - started) * 1000
             logger.info(
                 "{} {} {} {:.1f}ms",
                 request.method,
                 request.url.path,
                 response.status_code,
-                elapsed_ms,
+                elapsed * 1000,
             )
     response.headers[REQUEST_ID_HEADER] = rid
     return response

@@ -49,6 +49,10 @@ CATALOGUE: tuple[Resource, ...] = (
     Resource("system.jobs", "系统任务", "安全审计", ("read", "execute")),
     Resource("system.outbound", "对外访问白名单", "安全审计", ("read", "write")),
     Resource("system.backup", "备份与恢复", "安全审计", ("read", "write", "execute")),
+    # approve: confirm a silence or resolve of an integrity or backup alert (the auditor).
+    Resource("ops.alerts", "告警中心", "运维监控", ("read", "write", "approve")),
+    Resource("ops.alert_rules", "告警规则与通知渠道", "运维监控",
+             ("read", "write", "delete", "execute")),
 )  # fmt: skip
 
 _BY_CODE = {resource.code: resource for resource in CATALOGUE}

@@ -73,10 +73,30 @@ _DESCRIPTIONS: dict[str, str] = {
         "备份口令文件（由安全管理员提供，放在数据目录之外，权限 600）：定时备份、立即备份与"
         "恢复校验读取；留空则读取环境变量 BDC_BACKUP_PASSPHRASE"
     ),
+    "external_url": (
+        "控制台对外访问地址（告警邮件与群消息中的链接以此开头），如 https://bdc.example.gov.cn"
+    ),
+    "alert_eval_seconds": "告警规则评估周期（秒，仅主节点评估）",
+    "metrics_token": (
+        "/metrics 访问令牌（Authorization: Bearer …）；留空则仅允许 BDC_METRICS_ALLOW 中的地址"
+    ),
+    "metrics_allow": "无需令牌即可读取 /metrics 的地址或网段（逗号分隔）",
+    "syslog_target": (
+        "操作日志与异常日志转发的 syslog 收集器：tcp://主机:端口（RFC 5424，RFC 6587 "
+        "八位组计数分帧）或 tls://主机:端口（RFC 5425）；留空则不转发"
+    ),
+    "syslog_ca_file": (
+        "tls:// 转发时校验收集器证书所用的 CA 证书文件（PEM）；留空则使用系统信任的 CA"
+    ),
+    "syslog_queue_max": "syslog 收集器不可用时内存中最多暂存的记录数，超出的丢弃并计数",
+    "heartbeat_url": (
+        "心跳地址（死信开关）：主节点每分钟向此地址发送一次请求，外部监控在收不到时告警；"
+        "留空则只提供 /api/v1/health/heartbeat 供外部轮询"
+    ),
 }
 
 
-_SECRET_FIELDS = frozenset({"sm4_key", "hmac_key", "chain_key"})
+_SECRET_FIELDS = frozenset({"sm4_key", "hmac_key", "chain_key", "metrics_token"})
 
 
 class Settings(BaseSettings):
@@ -123,8 +143,16 @@ class Settings(BaseSettings):
     chain_key: SecretStr | None = None
     backup_passphrase_file: str = ""
     wal_spool_dir: str = ""
+    external_url: str = ""
+    alert_eval_seconds: Annotated[int, Field(ge=10, le=3600)] = 60
+    metrics_token: SecretStr | None = None
+    metrics_allow: str = "127.0.0.1, ::1"
+    syslog_target: Annotated[str, Field(pattern=r"^((tcp|tls)://[^/\s]+:\d{1,5})?$")] = ""
+    syslog_ca_file: str = ""
+    syslog_queue_max: Annotated[int, Field(ge=100, le=1_000_000)] = 10_000
+    heartbeat_url: str = ""
 
-    @field_validator("sm4_key", "hmac_key", "chain_key", mode="before")
+    @field_validator("sm4_key", "hmac_key", "chain_key", "metrics_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -156,7 +184,7 @@ class Settings(BaseSettings):
         OutboundPolicy.parse(value)  # raises ValueError naming the bad entry
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def _proxy_networks(cls, value: str) -> str:
         parse_networks(value)  # raises ValueError naming the bad entry

@@ -38,6 +38,9 @@ from console.ui.session import SessionPort, provide_session
 # Section key → the page state's ``load`` handler; the guard fires it only once the page is
 # known to be permitted (registered by console.console when pages are added).
 PAGE_LOADERS: dict[str, object] = {}
+# Events fired after the page's loader once the guard let a signed-in user in (the alerts
+# bell): never before, so nothing else resolves — and so ends — an idle session first.
+AFTER_GUARD: list[object] = []
 # The second step of a sign-in must follow the first within this many seconds.
 SECOND_STEP_SECONDS = 300
 
@@ -188,6 +191,8 @@ class SessionState(rx.State):
         elif section is None and route.rstrip("/") in PAGE_LOADERS:
             # Pages every signed-in user has (我的账号) are keyed by their route.
             yield PAGE_LOADERS[route.rstrip("/")]
+        for event in AFTER_GUARD:
+            yield event
 
     @rx.event(background=True)
     async def switch_tenant(self, code: str):

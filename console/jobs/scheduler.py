@@ -26,6 +26,7 @@ from types import FrameType
 
 from loguru import logger
 
+from console.core import metrics
 from console.core.clock import utcnow
 from console.core.settings import get_settings
 from console.jobs import runner, runs
@@ -245,11 +246,21 @@ class Scheduler:
                 else:
                     time.sleep(1)
         _log(job, run_id, result)
+        _count(job, result)
 
     def _complain(self) -> None:
         if time.monotonic() - self._complained >= _COMPLAIN_EVERY:
             self._complained = time.monotonic()
             logger.exception("系统任务调度出错（调度器继续运行）")
+
+
+def _count(job: Job, result: RunResult) -> None:
+    """The run in the metrics; the worker's live gauges (if any) go with it."""
+    metrics.record_job_run(
+        job=job.name, outcome=str(result.outcome), seconds=result.duration_ms / 1000
+    )
+    if result.worker_pid is not None:
+        metrics.mark_process_dead(result.worker_pid)
 
 
 def _log(job: Job, run_id: int, result: RunResult) -> None:

@@ -106,6 +106,12 @@ class CheckedEvent:
     tenant: str
     line: str
     business_code: str = ""  # case_event only: checked against an institution's channel
+    # For the minute counters behind alerts: the interface (interface_call) or the source
+    # (exception); whether it failed (success false, ERROR/CRITICAL, outcome not success);
+    # the call's duration.
+    subject: str = ""
+    failed: bool = False
+    duration_ms: int = 0
 
 
 def _type_ok(value: Any, expected: str) -> bool:
@@ -215,7 +221,21 @@ def check_line(stream: str, line: bytes, *, now: datetime) -> CheckedEvent:
     ts = _timestamp(typed.ts, now)
     business = typed.business_code if stream == "case_event" else ""
     day = local_day(ts).isoformat()
-    return CheckedEvent(typed.event_id, ts, day, typed.tenant, text, business)
+    subject, failed, duration = _facts(stream, typed.__getattribute__)
+    return CheckedEvent(
+        typed.event_id, ts, day, typed.tenant, text, business, subject, failed, duration
+    )
+
+
+def _facts(stream: str, field: Any) -> tuple[str, bool, int]:
+    """What the minute counters count of a checked line (``field`` reads a checked field)."""
+    if stream == "interface_call":
+        return field("interface_code")[:64], not field("success"), field("duration_ms")
+    if stream == "exception":
+        return field("source")[:64], field("level") in ("ERROR", "CRITICAL"), 0
+    if stream == "operation":
+        return "", field("outcome") != "success", 0
+    return "", False, 0
 
 
 def _check_slowly(stream: str, line: bytes, text: str, *, now: datetime) -> CheckedEvent:
@@ -240,4 +260,5 @@ def _check_slowly(stream: str, line: bytes, text: str, *, now: datetime) -> Chec
     _check_fields(stream, record)
     day = local_day(ts).isoformat()
     business = record.get("business_code", "") if stream == "case_event" else ""
-    return CheckedEvent(event_id, ts, day, tenant, text, business)
+    subject, failed, duration = _facts(stream, record.__getitem__)
+    return CheckedEvent(event_id, ts, day, tenant, text, business, subject, failed, duration)

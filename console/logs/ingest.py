@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from console.core.clock import utcnow
 from console.core.settings import get_settings
+from console.core.syslog import forward
 from console.logs.catalogue import snapshot
 from console.logs.chain import chain_days
 from console.logs.contract import CheckedEvent, Rejected, check_line
@@ -161,6 +162,7 @@ def ingest_batch(
             stream=stream, sender=sender.identity, events=fresh
         )
         report.accepted, report.duplicates = stored.accepted, stored.duplicates
+        forward(stream, list(stored.stored))  # only what was newly stored, never a repeat
     report.duplicates += len(good) - len(fresh)
     return report
 

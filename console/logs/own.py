@@ -20,6 +20,7 @@ from console.audit.models import OperationLog
 from console.audit.service import on_committed
 from console.core.clock import local_day, utcnow
 from console.core.settings import get_settings
+from console.core.syslog import forward
 from console.logs.contract import LEVELS, CheckedEvent
 from console.logs.store import store_for
 
@@ -60,11 +61,11 @@ def _operation(entry: OperationLog, province: str) -> CheckedEvent:
 def _append_operations(entries: list[OperationLog]) -> None:
     settings = get_settings()
     try:
-        store_for(settings.lake_dir).append(
-            stream="operation",
-            sender=SENDER,
-            events=[_operation(e, settings.province_code) for e in entries],
+        events = [_operation(e, settings.province_code) for e in entries]
+        stored = store_for(settings.lake_dir).append(
+            stream="operation", sender=SENDER, events=events
         )
+        forward("operation", list(stored.stored))
     except Exception:  # the config DB keeps its copy; the failure itself must be seen
         logger.exception("operation log could not be appended to the lake")
 
@@ -90,7 +91,10 @@ def exception_sink(message: Any) -> None:
                 "stack": "".join(_format(failure))[:20000] if failure else "",
             }
         )
-        store_for(settings.lake_dir).append(stream="exception", sender=SENDER, events=[event_])
+        stored = store_for(settings.lake_dir).append(
+            stream="exception", sender=SENDER, events=[event_]
+        )
+        forward("exception", list(stored.stored))
     except Exception as error:  # never raise from a log sink
         print(f"exception log could not be appended to the lake: {error}")
     finally:

@@ -9,7 +9,7 @@ snapshot (``catalogue.py``); all of them go through the functions here.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -76,17 +76,36 @@ def write(db: sqlite3.Connection) -> Iterator[None]:
         raise
 
 
-def insert(db: sqlite3.Connection, rows: list[StoredRow]) -> int:
-    """Store rows in one transaction; the number newly stored (the rest were already there)."""
-    before = db.total_changes
+def insert(
+    db: sqlite3.Connection,
+    rows: list[StoredRow],
+    then: Callable[[sqlite3.Connection, int], None] | None = None,
+) -> int:
+    """Store rows in one transaction; the number newly stored (the rest were already there).
+
+    ``then`` runs inside the same transaction with that number (the minute counters).
+    """
     with write(db):
+        before = db.total_changes
         db.executemany(
             "INSERT OR IGNORE INTO pending "
             "(stream, sender, event_id, ts_us, day, tenant, received_us, line) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-    return db.total_changes - before
+        stored = db.total_changes - before
+        if then is not None:
+            then(db, stored)
+    return stored
+
+
+def stored_ids(db: sqlite3.Connection, stream: str, sender: str, received_us: int) -> set[str]:
+    """Event ids a batch stamped ``received_us`` newly stored (the rest were duplicates)."""
+    rows = db.execute(
+        "SELECT event_id FROM pending WHERE stream = ? AND sender = ? AND received_us = ?",
+        (stream, sender, received_us),
+    )
+    return {row[0] for row in rows}
 
 
 def count(db: sqlite3.Connection, stream: str | None = None) -> int:

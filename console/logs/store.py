@@ -10,6 +10,7 @@ its statements are ``pending.py``'s; sealing moves whole days from here into Par
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from console.core.clock import utcnow
-from console.logs import pending
+from console.logs import minutes, pending
 from console.logs.chain import ChainEntry
 from console.logs.contract import CheckedEvent
 from console.logs.seal import lake_lock, seal_closed_days
@@ -29,6 +30,7 @@ class StoredCount:
 
     accepted: int
     duplicates: int
+    stored: tuple[CheckedEvent, ...] = ()  # the events newly stored (what is forwarded)
 
 
 class IngestStore:
@@ -38,18 +40,38 @@ class IngestStore:
         self.path = path
         self._lock = threading.Lock()
         self._db = pending.open_writer(path)
+        self._db.executescript(minutes.SCHEMA)
 
     def append(self, *, stream: str, sender: str, events: Iterable[CheckedEvent]) -> StoredCount:
         """Store a batch durably; events already stored for this sender count as duplicates."""
         received = int(utcnow().timestamp() * 1_000_000)
+        batch = list(events)
         rows = [
             (stream, sender, e.event_id, int(e.ts.timestamp() * 1_000_000), e.day, e.tenant,
              received, e.line)
-            for e in events
+            for e in batch
         ]  # fmt: skip
+
+        fresh: list[CheckedEvent] = []
+
+        def count(db: sqlite3.Connection, stored: int) -> None:
+            """Only what was newly stored counts: a re-sent batch adds nothing."""
+            if 0 < stored < len(batch):
+                ids = pending.stored_ids(db, stream, sender, received)
+                fresh.extend(e for e in batch if e.event_id in ids)
+            elif stored:
+                fresh.extend(batch)
+            if fresh:
+                minutes.record(db, stream=stream, events=fresh, received_us=received)
+
         with self._lock:
-            accepted = pending.insert(self._db, rows)
-        return StoredCount(accepted, len(rows) - accepted)
+            accepted = pending.insert(self._db, rows, then=count)
+        return StoredCount(accepted, len(rows) - accepted, tuple(fresh))
+
+    def prune_minutes(self, now: datetime) -> int:
+        """Drop minute counters past their keep (the alert rules look back at most that far)."""
+        with self._lock, pending.write(self._db):
+            return minutes.prune(self._db, now=now)
 
     def count(self, stream: str | None = None) -> int:
         """Events held here (all streams, or one)."""

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
 
 from console.ui import theme
 from console.ui.navigation import GROUPS, SECTIONS, Section
 from console.ui.session import session_port
+
+# Widgets a domain puts in the header before the user menu (the alerts bell): the kit sits
+# below the domains and cannot import them, so they hand their renderers in.
+_header_widgets: list[Callable[[], rx.Component]] = []
+
+
+def provide_header_widget(render: Callable[[], rx.Component]) -> None:
+    """Show ``render()`` in every page's header, before the user menu (once per renderer)."""
+    if render not in _header_widgets:
+        _header_widgets.append(render)
 
 
 def _nav_item(section: Section, active: bool) -> rx.Component:
@@ -173,6 +185,7 @@ def header(section: Section | None, title: str) -> rx.Component:
     return rx.hstack(
         breadcrumb(section, title),
         rx.spacer(),
+        *[render() for render in _header_widgets],
         user_menu(),
         align="center",
         height=theme.HEADER_HEIGHT,

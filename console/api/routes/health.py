@@ -1,14 +1,25 @@
-"""``GET /api/v1/health``: version and configuration-database state, no key needed."""
+"""``GET /api/v1/health`` (version and database state) and the leader's heartbeat, no key needed."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import sqlalchemy as sa
 from fastapi.responses import JSONResponse
 from loguru import logger
 
 from console import __version__
+from console.alerts.models import Heartbeat
 from console.api.routing import public_router
-from console.core.db import backend_name, current_revision, get_engine, head_revision
+from console.core.clock import to_local_text, utcnow
+from console.core.db import (
+    backend_name,
+    current_revision,
+    get_engine,
+    head_revision,
+    session_scope,
+)
+from console.core.settings import get_settings
 
 router = public_router(tags=["health"])
 
@@ -44,3 +55,48 @@ def health() -> JSONResponse:
         "database": database,
     }
     return JSONResponse(body, status_code=status)
+
+
+# The leader beats every minute; three missed beats mean the scheduler (or the console) is
+# gone, and whoever polls this says so outside the console.
+HEARTBEAT_STALE_SECONDS = 180
+
+
+def _evaluating(evaluated_at: datetime | None) -> bool:
+    """Alert evaluation ran within five of its cycles (or it has not had its first yet)."""
+    if evaluated_at is None:
+        return True
+    return (utcnow() - evaluated_at).total_seconds() <= 5 * get_settings().alert_eval_seconds + 60
+
+
+@router.get("/api/v1/health/heartbeat", include_in_schema=False)
+def heartbeat() -> JSONResponse:
+    """The dead-man's switch for outside monitoring: 200 while the leader beats, else 503."""
+    try:
+        with session_scope() as session:
+            beat = session.get(Heartbeat, 1)
+            session.expunge_all()
+    except sa.exc.SQLAlchemyError:
+        return JSONResponse({"status": "down", "reason": "配置库无法连接"}, status_code=503)
+    if beat is None:
+        body = {"status": "down", "reason": "尚无心跳：系统任务调度器未运行或刚刚启动"}
+        return JSONResponse(body, status_code=503)
+    age = (utcnow() - beat.beat_at).total_seconds()
+    fresh = age <= HEARTBEAT_STALE_SECONDS
+    body = {
+        "status": "ok" if fresh else "down",
+        "beat_at": to_local_text(beat.beat_at),
+        "age_seconds": round(age),
+        "evaluated_at": to_local_text(beat.evaluated_at),
+        "evaluation_ms": beat.evaluation_ms,
+        "pushed_at": to_local_text(beat.pushed_at),
+    }
+    if not fresh:
+        body["reason"] = f"主节点已 {round(age)} 秒没有心跳（超过 {HEARTBEAT_STALE_SECONDS} 秒）"
+    elif not _evaluating(beat.evaluated_at):
+        fresh = False
+        body["status"], body["reason"] = (
+            "down",
+            "告警规则评估已停止（请查看系统任务 alerts.evaluate）",
+        )
+    return JSONResponse(body, status_code=200 if fresh else 503)

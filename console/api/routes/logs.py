@@ -30,6 +30,7 @@ from console.api.deps import (
 )
 from console.api.gateway import Caller, GatewayRefusal
 from console.api.routing import secured_router
+from console.core import metrics
 from console.core.actor import Actor
 from console.core.db import session_scope
 from console.core.logging import request_id_var
@@ -145,6 +146,14 @@ async def ingest(
     )
     rid = request_id_var.get()
     report = await run_in_threadpool(_ingest, stream, body, sender, caller, rid)
+    # Labelled with the key's tenant: the report has no per-tenant split (bounded either way).
+    metrics.record_ingest(
+        stream=stream,
+        tenant=caller.tenant_code,
+        accepted=report.accepted,
+        rejected=report.rejected_total,
+        duplicate=report.duplicates,
+    )
     if report.only_foreign:
         raise GatewayRefusal(
             403, f"密钥属于租户 {caller.tenant_code}，本批没有该租户的日志（已逐行记入拒收记录）"

@@ -15,8 +15,9 @@ from console.api.deps import is_authenticated, permitted
 from console.api.routing import secured_router
 from console.core.actor import Actor
 
-# Anyone may call these: the health check and the OpenAPI document.
-PUBLIC = {"/api/v1/health", "/api/v1/openapi.json"}
+# Anyone may call these: the health checks (the outside monitor polls the heartbeat) and the
+# OpenAPI document.
+PUBLIC = {"/api/v1/health", "/api/v1/health/heartbeat", "/api/v1/openapi.json"}
 
 
 def _routes(api: FastAPI) -> Iterator[BaseRoute]:

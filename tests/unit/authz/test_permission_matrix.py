@@ -10,6 +10,10 @@ import pytest
 from sqlmodel import Session, delete, select
 
 import console.logs.scheduled  # noqa: F401  (registers the log lake's jobs)
+from console.alerts import channel_service as alert_channels
+from console.alerts import rule_service as alert_rules
+from console.alerts import service as alerts
+from console.alerts.models import Alert, AlertRule, NotifyChannel
 from console.audit.models import OperationLog
 from console.authz import service as authz
 from console.backup import settings_service as backup_settings
@@ -17,6 +21,7 @@ from console.backup.models import BackupPolicy, BackupTarget
 from console.core.actor import Actor
 from console.core.db import session_scope
 from console.core.errors import Forbidden
+from console.core.outbound import OutboundPolicy
 from console.core.paging import PageRequest
 from console.dictionaries import service as dictionaries
 from console.dictionaries.models import DictType
@@ -330,6 +335,124 @@ OPERATIONS.update(
         "run_job_now": (
             ("system.jobs", "execute"),
             lambda: lambda s, a: jobs.request_run(session=s, actor=a, job=SEAL_JOB),
+        ),
+    }
+)
+
+
+def _alert(kind: str = "tenant_silent", tenant: str = XIHU, pending: str = "") -> int:
+    """A fresh firing alert in 西湖区 (or province-level), on a rule of its own."""
+    n = next(_numbers)
+    with session_scope() as session:
+        rule = AlertRule(name=f"矩阵{n}", kind=kind, tenant_code=tenant)
+        session.add(rule)
+        session.flush()
+        alert = Alert(rule_id=rule.id or 0, fingerprint=f"m{n}", kind=kind, subject=f"s{n}",
+                      tenant_code=tenant, severity="major", pending_resolve_by=pending)  # fmt: skip
+        session.add(alert)
+        session.flush()
+        return alert.id or 0
+
+
+def _alert_rule() -> int:
+    with session_scope() as session:
+        rule = AlertRule(name=f"矩阵规则{next(_numbers)}", kind="exception_burst", tenant_code=XIHU)
+        session.add(rule)
+        session.flush()
+        return rule.id or 0
+
+
+def _notify_channel() -> int:
+    with session_scope() as session:
+        channel = NotifyChannel(name=f"矩阵渠道{next(_numbers)}", kind="email", tenant_code=XIHU,
+                                config='{"host": "203.0.113.5", "port": "25", "security": "none",'
+                                       ' "sender": "ops@example.gov.cn"}')  # fmt: skip
+        session.add(channel)
+        session.flush()
+        return channel.id or 0
+
+
+_NO_WAY_OUT = OutboundPolicy()  # 测试发送 in the matrix reaches nothing
+_DOCS_NET = OutboundPolicy.parse("203.0.113.0/24")
+
+
+def _rule_draft() -> alert_rules.RuleDraft:
+    return alert_rules.RuleDraft(
+        name=f"矩阵异常{next(_numbers)}", kind="exception_burst", tenant_code=XIHU,
+        params={"count": "20", "minutes": "5"},
+    )  # fmt: skip
+
+
+def _channel_draft() -> alert_channels.ChannelDraft:
+    return alert_channels.ChannelDraft(
+        name=f"矩阵邮箱{next(_numbers)}", kind="email", tenant_code=XIHU,
+        config={"host": "203.0.113.5", "port": "25", "security": "none",
+                "sender": "ops@example.gov.cn"},
+        recipients=("duty@example.gov.cn",),
+    )  # fmt: skip
+
+
+OPERATIONS.update(
+    {
+        "list_alerts": (
+            ("ops.alerts", "read"),
+            lambda: (
+                lambda s, a: alerts.list_alerts(
+                    session=s, actor=a, where=alerts.AlertFilter(), request=PageRequest()
+                )
+            ),
+        ),
+        "acknowledge_alert": (
+            ("ops.alerts", "write"),
+            lambda: (lambda aid: lambda s, a: alerts.acknowledge(session=s, actor=a, alert_id=aid))(
+                _alert()
+            ),
+        ),
+        "confirm_integrity_resolve": (
+            ("ops.alerts", "approve"),
+            lambda: (lambda aid: lambda s, a: alerts.confirm(session=s, actor=a, alert_id=aid))(
+                _alert("chain_break", "", pending="someone_else")
+            ),
+        ),
+        "list_alert_rules": (
+            ("ops.alert_rules", "read"),
+            lambda: lambda s, a: alert_rules.list_rules(session=s, actor=a),
+        ),
+        "save_alert_rule": (
+            ("ops.alert_rules", "write"),
+            lambda: (lambda d: lambda s, a: alert_rules.save_rule(session=s, actor=a, draft=d))(
+                _rule_draft()
+            ),
+        ),
+        "delete_alert_rule": (
+            ("ops.alert_rules", "delete"),
+            lambda: (
+                lambda rid: lambda s, a: alert_rules.delete_rule(session=s, actor=a, rule_id=rid)
+            )(_alert_rule()),
+        ),
+        "list_notify_channels": (
+            ("ops.alert_rules", "read"),
+            lambda: lambda s, a: alert_channels.list_channels(session=s, actor=a),
+        ),
+        "save_notify_channel": (
+            ("ops.alert_rules", "write"),
+            lambda: (
+                lambda d: (
+                    lambda s, a: alert_channels.save_channel(
+                        session=s, actor=a, draft=d, policy=_DOCS_NET
+                    )
+                )
+            )(_channel_draft()),
+        ),
+        "test_notify_channel": (
+            ("ops.alert_rules", "execute"),
+            lambda: (
+                lambda cid: (
+                    lambda s, a: alert_channels.test_channel(
+                        session=s, actor=a, channel_id=cid, policy=_NO_WAY_OUT
+                    )
+                )
+            )(_notify_channel()),
         ),
     }
 )
