@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from console.alerts import senders
 from console.alerts.models import AlertRule, Notification, NotifyChannel
 from console.alerts.notify import ids_of
+from console.alerts.rule_service import check_scope
 from console.audit.service import record
 from console.authz import service as authz
 from console.core.actor import Actor
@@ -23,8 +24,7 @@ from console.core.crypto import keyring
 from console.core.errors import NotFound, ValidationFailed
 from console.core.masking import mask_phone
 from console.core.outbound import OutboundPolicy
-from console.tenancy.models import Tenant
-from console.tenancy.scope import ensure_visible, scope_of
+from console.tenancy.scope import scope_of
 
 OBJ = "ops.alert_rules"
 MAX_RECIPIENTS = 50
@@ -224,7 +224,7 @@ def save_channel(
     if problems:
         label, reason = next(iter(problems.items()))
         raise ValidationFailed(reason, field=label)
-    _check_scope(session, actor, draft.tenant_code, draft.name)
+    check_scope(session, actor, draft.tenant_code, draft.name, what="通知渠道")
     clash = session.exec(
         select(NotifyChannel).where(NotifyChannel.name == draft.name.strip())
     ).first()
@@ -257,16 +257,6 @@ def save_channel(
     record(session, actor=actor, obj=OBJ, action=action, target=channel.name,
            tenant=channel.tenant_code or None, detail=detail)  # fmt: skip
     return _row(channel)
-
-
-def _check_scope(session: Session, actor: Actor, tenant_code: str, target: str) -> None:
-    if not tenant_code:
-        if not scope_of(actor).all_tenants:
-            raise ValidationFailed("全省通知渠道只能由省级管理员设置", field="适用范围")
-        return
-    if session.get(Tenant, tenant_code) is None:
-        raise ValidationFailed(f"租户 {tenant_code} 不存在", field="适用范围")
-    ensure_visible(actor, tenant_code, obj=OBJ, action="write", target=target)
 
 
 def delete_channel(*, session: Session, actor: Actor, channel_id: int) -> None:

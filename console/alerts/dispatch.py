@@ -86,6 +86,9 @@ def _send_one(note_id: int, now: datetime, policy: OutboundPolicy, outcome: Sent
         if channel is None or not channel.enabled:
             note.state, note.category = "failed", "渠道已停用"
             session.add(note)
+            for alert_id in ids_of(note.alert_ids):  # never a silent drop
+                session.add(AlertEvent(alert_id=alert_id, kind="notify_failed",
+                                       detail="通知渠道已停用，未发送"))  # fmt: skip
             outcome.failed += 1
             return
         recent = _sent_last_hour(session, channel.id or 0, now)

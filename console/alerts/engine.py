@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from loguru import logger
 from sqlmodel import Session, col, select
 
@@ -225,10 +224,3 @@ def _beat(session: Session, now: datetime, elapsed_ms: int) -> None:
     beat = session.get(Heartbeat, 1) or Heartbeat(id=1)
     beat.beat_at, beat.evaluated_at, beat.evaluation_ms = now, now, elapsed_ms
     session.add(beat)
-
-
-def open_count(session: Session) -> int:
-    """Alerts not yet resolved (the metrics read this)."""
-    return session.exec(
-        select(sa.func.count()).select_from(Alert).where(Alert.state != "resolved")
-    ).one()

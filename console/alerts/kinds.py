@@ -96,15 +96,6 @@ KINDS: tuple[Kind, ...] = (
 BY_KEY = {kind.key: kind for kind in KINDS}
 
 
-def kind_of(key: str) -> Kind:
-    """The kind named ``key``.
-
-    Raises:
-        KeyError: no such kind.
-    """
-    return BY_KEY[key]
-
-
 def number_text(value: float) -> str:
     """1000000 → "1,000,000", 2.5 → "2.5" (never "1e+06")."""
     return f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")

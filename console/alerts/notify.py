@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from console.alerts.kinds import BY_KEY
@@ -191,12 +190,3 @@ def _alert_readers(session: Session) -> dict[int, set[str]]:
         if user_id in active:
             readers.setdefault(user_id, set()).add(domain)
     return readers
-
-
-def unread_count(session: Session, *, user_id: int) -> int:
-    """The number on the bell."""
-    return session.exec(
-        select(sa.func.count())
-        .select_from(InboxItem)
-        .where(InboxItem.user_id == user_id, col(InboxItem.read_at).is_(None))
-    ).one()

@@ -97,10 +97,13 @@ def rule_problems(draft: RuleDraft) -> dict[str, str]:
     return problems
 
 
-def _check_scope(session: Session, actor: Actor, tenant_code: str, target: str) -> None:
+def check_scope(
+    session: Session, actor: Actor, tenant_code: str, target: str, *, what: str = "规则"
+) -> None:
+    """A province-wide ``what`` needs a province user; a county's, that county in scope."""
     if not tenant_code:
         if not scope_of(actor).all_tenants:
-            raise ValidationFailed("全省规则只能由省级管理员设置", field="适用范围")
+            raise ValidationFailed(f"全省{what}只能由省级管理员设置", field="适用范围")
         return
     if session.get(Tenant, tenant_code) is None:
         raise ValidationFailed(f"租户 {tenant_code} 不存在", field="适用范围")
@@ -191,7 +194,7 @@ def save_rule(
         _keep_integrity_on(draft.kind)
     if rule.builtin and (draft.kind != rule.kind or draft.tenant_code != rule.tenant_code):
         raise ValidationFailed("内置规则不能更改类型和适用范围", field="类型")
-    _check_scope(session, actor, draft.tenant_code, draft.name)
+    check_scope(session, actor, draft.tenant_code, draft.name)
     _check_channels(session, draft.tenant_code, draft.channel_ids, "通知渠道")
     _check_channels(session, draft.tenant_code, draft.escalate_channel_ids, "升级通知渠道")
     before = _snapshot(rule) if rule_id else {}
@@ -312,7 +315,7 @@ def save_window(
         raise ValidationFailed("维护窗口最长 7 天", field="结束时间")
     if ends_at <= utcnow():
         raise ValidationFailed("结束时间已过", field="结束时间")
-    _check_scope(session, actor, tenant_code, name)
+    check_scope(session, actor, tenant_code, name, what="维护窗口")
     row = MaintenanceWindow(name=name.strip(), tenant_code=tenant_code, starts_at=starts_at,
                             ends_at=ends_at, reason=reason.strip()[:500],
                             created_by=actor.account)  # fmt: skip

@@ -9,7 +9,7 @@ close them: a silence or a resolve asked for on one waits for the audit administ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -476,10 +476,3 @@ def mark_read(*, session: Session, actor: Actor, item_id: int | None = None) -> 
         query = query.where(InboxItem.id == item_id)  # type: ignore[arg-type]
     changed = session.execute(query.values(read_at=utcnow())).rowcount  # type: ignore[attr-defined]
     return int(changed or 0)
-
-
-def newest_firing(*, session: Session, actor: Actor) -> datetime | None:
-    """When the newest open alert in scope last fired (the page's freshness line)."""
-    return session.exec(
-        select(sa.func.max(Alert.last_at)).where(_visible(actor), Alert.state != "resolved")
-    ).first()
