@@ -16,12 +16,14 @@ from console.alerts.channel_state import (
 )
 from console.ui.choice import Choice
 from console.ui.components import (
+    card_header,
     create_button,
     empty_state,
     error_callout,
     field_error,
     labelled,
     option_select,
+    simple_table,
 )
 from console.ui.widgets import delete_button, delete_confirm, enabled_badge, form_dialog, row_button
 
@@ -238,25 +240,15 @@ CHANNEL_COLUMNS = ("名称", "类型", "适用范围", "接收人", "状态", "�
 
 def channels_card() -> rx.Component:
     """The channels, 新建通知渠道, and what a channel is for."""
-    table = rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in CHANNEL_COLUMNS])),
-        rx.table.body(rx.foreach(S.rows, _channel_row)),
-        width="100%",
-        size="1",
-        variant="surface",
-    )
+    table = simple_table(CHANNEL_COLUMNS, S.rows, _channel_row, variant="surface")
     empty = empty_state(
         "尚未配置通知渠道",
         "未配置渠道时告警只在站内铃铛提醒；添加邮件、钉钉、企业微信、飞书或短信渠道后在规则中选用。",
     )
     return rx.card(
         rx.vstack(
-            rx.hstack(
-                rx.heading("通知渠道", size="4", as_="h2"),
-                rx.spacer(),
-                create_button(S.can_write, "新建通知渠道", S.new_channel, "channel-new"),
-                width="100%",
-                align="center",
+            card_header(
+                "通知渠道", create_button(S.can_write, "新建通知渠道", S.new_channel, "channel-new")
             ),
             error_callout(S.error, testid="channel-load-error"),
             rx.cond(S.rows.length() > 0, table, empty),  # type: ignore[attr-defined]

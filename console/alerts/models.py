@@ -10,10 +10,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
 
+from console.alerts.delivery import SEVERITIES
 from console.core.clock import utcnow
 from console.core.db import UTCDateTime
 
-SEVERITIES = {"critical": "严重", "major": "重要", "minor": "一般", "info": "提示"}
+__all__ = ["SEVERITIES"]  # the one severity table, owned by the senders (no database there)
+
 STATES = {"firing": "告警中", "acknowledged": "已确认", "resolved": "已恢复"}
 
 

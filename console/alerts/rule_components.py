@@ -16,7 +16,15 @@ from console.alerts.rule_state import (
     RuleView,
     WindowView,
 )
-from console.ui.components import create_button, empty_state, error_callout, labelled, option_select
+from console.ui.components import (
+    card_header,
+    create_button,
+    empty_state,
+    error_callout,
+    labelled,
+    option_select,
+    simple_table,
+)
 from console.ui.widgets import delete_button, delete_confirm, form_dialog, row_button
 
 R = RuleState
@@ -280,13 +288,7 @@ RULE_COLUMNS = ("名称", "类型", "适用范围", "参数", "级别", "通知�
 
 def rules_card() -> rx.Component:
     """The rules, 新建规则."""
-    table = rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in RULE_COLUMNS])),
-        rx.table.body(rx.foreach(R.rows, _rule_row)),
-        width="100%",
-        size="1",
-        variant="surface",
-    )
+    table = simple_table(RULE_COLUMNS, R.rows, _rule_row, variant="surface")
     empty = rx.cond(
         R.loading,
         rx.center(rx.spinner(), padding="32px"),
@@ -294,13 +296,7 @@ def rules_card() -> rx.Component:
     )
     return rx.card(
         rx.vstack(
-            rx.hstack(
-                rx.heading("告警规则", size="4", as_="h2"),
-                rx.spacer(),
-                create_button(R.can_write, "新建规则", R.new_rule, "rule-new"),
-                width="100%",
-                align="center",
-            ),
+            card_header("告警规则", create_button(R.can_write, "新建规则", R.new_rule, "rule-new")),
             rx.cond(R.rows.length() > 0, table, empty),  # type: ignore[attr-defined]
             spacing="3",
             width="100%",
@@ -344,21 +340,11 @@ WINDOW_COLUMNS = ("名称", "范围", "开始", "结束", "原因", "创建人",
 
 def windows_card() -> rx.Component:
     """Windows not yet over, 新建维护窗口."""
-    table = rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(c) for c in WINDOW_COLUMNS])),
-        rx.table.body(rx.foreach(W.rows, _window_row)),
-        width="100%",
-        size="1",
-        variant="surface",
-    )
+    table = simple_table(WINDOW_COLUMNS, W.rows, _window_row, variant="surface")
     return rx.card(
         rx.vstack(
-            rx.hstack(
-                rx.heading("维护窗口", size="4", as_="h2"),
-                rx.spacer(),
-                create_button(W.can_write, "新建维护窗口", W.new_window, "window-new"),
-                width="100%",
-                align="center",
+            card_header(
+                "维护窗口", create_button(W.can_write, "新建维护窗口", W.new_window, "window-new")
             ),
             error_callout(W.error, testid="window-load-error"),
             rx.cond(

@@ -34,6 +34,7 @@ from console.core.clock import to_local_text, utcnow
 from console.core.errors import Forbidden, NotFound, ValidationFailed
 from console.core.paging import Page, PageRequest, contains, paginate
 from console.tenancy.scope import scope_of
+from console.tenancy.service import tenant_names
 
 OBJ = "ops.alerts"
 EVENT_LABELS = {
@@ -68,6 +69,9 @@ class AlertRow:
     integrity: bool
     pending_resolve_by: str
     resolved: str = ""  # who closed it and when ("" while open)
+    tenant_name: str = ""  # the county's name, 全省 for a province-level alert
+    handler: str = "—"  # who closed it, else who acknowledged it
+    waiting: str = ""  # what waits for the audit administrator ("" = nothing)
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,13 @@ def _visible(actor: Actor) -> sa.ColumnElement[bool]:
     return col(Alert.tenant_code).in_(sorted(scope.codes))
 
 
-def _row(alert: Alert) -> AlertRow:
+def _row(
+    alert: Alert, names: dict[str, str] | None = None, waiting: dict[int, str] | None = None
+) -> AlertRow:
     kind = BY_KEY.get(alert.kind)
+    tenant = (
+        (names or {}).get(alert.tenant_code, alert.tenant_code) if alert.tenant_code else "全省"
+    )
     acked = f"{alert.acked_by}（{to_local_text(alert.acked_at)}）" if alert.acked_by else ""
     resolved = (
         f"{alert.resolved_by}（{to_local_text(alert.resolved_at)}）" if alert.resolved_by else ""
@@ -113,7 +122,8 @@ def _row(alert: Alert) -> AlertRow:
         summary=alert.summary, link=alert.link, first_at=to_local_text(alert.first_at),
         last_at=to_local_text(alert.last_at), acked=acked,
         integrity=bool(kind and kind.integrity), pending_resolve_by=alert.pending_resolve_by,
-        resolved=resolved,
+        resolved=resolved, tenant_name=tenant, handler=resolved or acked or "—",
+        waiting=(waiting or {}).get(alert.id or 0, ""),
     )  # fmt: skip
 
 
@@ -139,7 +149,10 @@ def list_alerts(
             sa.or_(contains(col(Alert.summary), text), contains(col(Alert.subject_label), text))
         )
     rows, total = paginate(session, query.order_by(col(Alert.last_at).desc()), request)
-    return Page([_row(a) for a in rows], total, request.page, request.size)
+    waiting = awaiting(session=session, actor=actor, alert_ids=[a.id or 0 for a in rows])
+    names = tenant_names(session=session, actor=actor)
+    items = [_row(a, names, waiting) for a in rows]
+    return Page(items, total, request.page, request.size)
 
 
 def counts(*, session: Session, actor: Actor) -> dict[str, int]:
@@ -434,11 +447,7 @@ class InboxRow:
 def inbox(*, session: Session, actor: Actor, limit: int = 20) -> tuple[int, list[InboxRow]]:
     """The unread count and the newest items of the actor's bell (their own, nobody else's)."""
     authz.require(actor, OBJ, "read", target="inbox")
-    unread = session.exec(
-        select(sa.func.count())
-        .select_from(InboxItem)
-        .where(InboxItem.user_id == actor.user_id, col(InboxItem.read_at).is_(None))
-    ).one()
+    unread = _unread(session, actor.user_id)
     rows = session.exec(
         select(InboxItem)
         .where(InboxItem.user_id == actor.user_id)
@@ -456,11 +465,16 @@ def bell_count(*, session: Session, actor: Actor) -> int | None:
     """The number on the actor's bell, or None when they may not read alerts (no bell)."""
     if not authz.can(actor, OBJ, "read"):
         return None
+    return _unread(session, actor.user_id)
+
+
+def _unread(session: Session, user_id: int) -> int:
+    """Unread items of one user's bell."""
     return int(
         session.exec(
             select(sa.func.count())
             .select_from(InboxItem)
-            .where(InboxItem.user_id == actor.user_id, col(InboxItem.read_at).is_(None))
+            .where(InboxItem.user_id == user_id, col(InboxItem.read_at).is_(None))
         ).one()
     )
 

@@ -42,25 +42,7 @@ HistoryView = service.HistoryLine
 BellItem = service.InboxRow
 
 
-@dataclasses.dataclass(frozen=True)
-class AlertView:
-    """One alert row: the service's row, the county's name and what waits for the auditor."""
-
-    id: int
-    kind_label: str
-    subject: str
-    tenant_name: str
-    severity: str
-    severity_label: str
-    state: str
-    state_label: str
-    summary: str
-    link: str
-    first_at: str
-    last_at: str
-    handler: str
-    integrity: bool
-    waiting: str  # "" = nothing for the audit administrator to confirm
+AlertView = service.AlertRow
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,16 +57,6 @@ class Listing:
     rights: service.Rights
 
 
-def _view(row: service.AlertRow, names: dict[str, str], waiting: dict[int, str]) -> AlertView:
-    tenant = names.get(row.tenant, row.tenant) if row.tenant else "全省"
-    handler = row.resolved or row.acked or "—"
-    return AlertView(
-        row.id, row.kind_label, row.subject, tenant, row.severity, row.severity_label, row.state,
-        row.state_label, row.summary, row.link, row.first_at, row.last_at, handler,
-        row.integrity, waiting.get(row.id, ""),
-    )  # fmt: skip
-
-
 def fetch(where: service.AlertFilter, page: int) -> Callable[[Session, Actor], Listing]:
     """The page's read as one service call."""
 
@@ -92,11 +64,9 @@ def fetch(where: service.AlertFilter, page: int) -> Callable[[Session, Actor], L
         found = service.list_alerts(
             session=session, actor=actor, where=where, request=PageRequest(page, PAGE_SIZE)
         )
-        ids = [row.id for row in found.items]
-        waiting = service.awaiting(session=session, actor=actor, alert_ids=ids)
         names = tenancy.tenant_names(session=session, actor=actor)
         return Listing(
-            rows=[_view(row, names, waiting) for row in found.items],
+            rows=list(found.items),
             total=found.total,
             pages=found.pages,
             counts=service.counts(session=session, actor=actor),

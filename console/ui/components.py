@@ -368,6 +368,7 @@ def simple_table(
     *,
     testid: str | None = None,
     size: str = "1",
+    variant: str | None = None,
 ) -> rx.Component:
     """A plain table of fixed columns (a dashboard's breakdown, a settings list; no paging)."""
     return rx.table.root(
@@ -376,4 +377,16 @@ def simple_table(
         size=size,
         width="100%",
         **({"data_testid": testid} if testid else {}),
+        **({"variant": variant} if variant else {}),
+    )
+
+
+def card_header(title: str, *actions: rx.Component) -> rx.Component:
+    """A card's section heading (h2) with its buttons on the right."""
+    return rx.hstack(
+        rx.heading(title, size="4", as_="h2"),
+        rx.spacer(),
+        *actions,
+        width="100%",
+        align="center",
     )
