@@ -170,7 +170,9 @@ def console_cli(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def api_server(folder: Path, **extra_env: str) -> Iterator[tuple[int, int, dict[str, str]]]:
+def api_server(
+    folder: Path, *, workers: int = 1, **extra_env: str
+) -> Iterator[tuple[int, int, dict[str, str]]]:
     """The console's API alone under granian (as in production): (port, pid, environment)."""
     port = free_port()
     env = server_environment(folder / "data", port)
@@ -180,6 +182,7 @@ def api_server(folder: Path, **extra_env: str) -> Iterator[tuple[int, int, dict[
     output = log.open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
+         "--workers", str(workers),
          "--host", "127.0.0.1", "--port", str(port), "console.http_api:create_http_api"],
         env=env, cwd=ROOT, stdout=output, stderr=output, start_new_session=True,
     )  # fmt: skip

@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from console import serving
+from console.core import dependencies
 from console.core.crypto import ensure_key_files
 from console.core.db import alembic_config, backend_name, migrate, session_scope
 from console.core.errors import UserError, ValidationFailed
@@ -484,39 +486,6 @@ def _revision(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
-    """Serve the console with Reflex: prod (one port) by default, hot reload with --dev."""
-    from console.core import metrics
-
-    settings = get_settings()
-    migrate()
-    # The backend's processes inherit the metrics folder; files of gone processes are cleared.
-    metrics.setup(settings.resolved_data_dir, fresh=True)
-    mode = "dev" if args.dev else "prod"
-    backend_port = settings.dev_backend_port if args.dev else settings.port
-    command = [
-        sys.executable,
-        "-m",
-        "reflex",
-        "run",
-        "--env",
-        mode,
-        "--frontend-port",
-        str(settings.port),
-        "--backend-port",
-        str(backend_port),
-        "--backend-host",
-        settings.host,
-    ]
-    print(f"控制台地址：http://{_browser_host(settings.host)}:{settings.port}", flush=True)
-    os.execv(sys.executable, command)
-    return 0  # pragma: no cover  (execv does not return)
-
-
-def _browser_host(host: str) -> str:
-    return "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
-
-
 def _scheduler(args: argparse.Namespace) -> int:
     """Run the system jobs in the foreground until SIGTERM or SIGINT (leader election included)."""
     import importlib
@@ -701,9 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--wal-dir", required=True, help="解出 WAL 段的目录（restore_command 从此复制）"
     )
     unpack.set_defaults(handler=_wal_restore)
-    serve = commands.add_parser("serve", help="启动控制台（生产模式；--dev 为热重载开发模式）")
-    serve.add_argument("--dev", action="store_true")
-    serve.set_defaults(handler=_serve)
+    serving.add_commands(commands)
     jobs = commands.add_parser(
         "scheduler", help="前台运行系统任务调度（多进程时只有主节点运行），直到 SIGTERM/SIGINT"
     )
@@ -720,6 +687,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         wire()
+        dependencies.require_all()  # a dead PostgreSQL or Redis: one line, not a traceback
         return args.handler(args)
     except UserError as error:
         print(f"错误：{error}", file=sys.stderr)

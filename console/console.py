@@ -21,6 +21,7 @@ from console.api.app import create_api
 from console.api.security_headers import with_security_headers
 from console.backup.pages import backup_page
 from console.backup.state import BackupState
+from console.core import dependencies
 from console.core.db import migrate
 from console.core.logging import new_request_id
 from console.dictionaries.pages import dictionaries_page
@@ -83,6 +84,10 @@ from console.workflows.state import WorkflowsState
 
 def _backend_error(exception: Exception) -> rx.event.EventSpec:
     """Unexpected failures: full trace in the log, a Chinese message with the request id."""
+    engine = dependencies.unavailable(exception)
+    if engine is not None:  # PostgreSQL or Redis gone: say which, not "system error"
+        logger.warning("UI event: {} unavailable: {}", engine, exception)
+        return toast.error(f"{dependencies.unavailable_message(engine)}。", duration=8000)
     rid = new_request_id()
     logger.opt(exception=exception).bind(request_id=rid).error("unhandled error in a UI event")
     return toast.error(

@@ -24,8 +24,9 @@ from tests.support.postgres import (
     shared_cluster,
     start_cluster,
 )
+from tests.support.redis import RedisServer, redis_available, start_redis
 from tests.support.s3 import S3Server, start_s3
-from tests.support.server import ConsoleServer, start_server
+from tests.support.server import ConsoleServer, start_api_server, start_server
 
 if TYPE_CHECKING:
     from tests.support.province import ProvinceTemplate
@@ -182,9 +183,38 @@ def s3_server() -> Iterator[S3Server]:
 
 
 @pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """Debian's redis-server on loopback, started once per test run and worker."""
+    if not redis_available():
+        message = "redis-server not found (make test installs Debian's redis-server)"
+        if os.environ.get("BDC_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
     """The real console on loopback, built and started once for all API and browser tests."""
     server = start_server(tmp_path_factory.mktemp("console"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def api_only_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
+    """The console's HTTP API alone (granian; no pages, no scheduler), once per worker.
+
+    API tests that need neither pages nor system jobs use it: it starts in seconds and runs
+    on whichever worker is free, instead of queueing behind the browser tests.
+    """
+    server = start_api_server(tmp_path_factory.mktemp("api"))
     try:
         yield server
     finally:
@@ -235,6 +265,15 @@ def world(seeded_db: str):
 # whose file names the shared server. API tests that start processes of their own (backup,
 # durability, consistent reads) are independent and may run on the other worker.
 CONSOLE_TEST_FOLDERS = ("tests/api/", "tests/e2e/")
+# The cluster's tests share one cluster (two backends, nginx, Redis) and go first, so that
+# the other worker than the real console's starts them at once (xdist hands out scopes in
+# collection order: the first to one worker, the second to the other).
+CLUSTER_TEST_FOLDER = "tests/cluster/"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The cluster's tests first (a stable sort: everything else keeps its order)."""
+    items.sort(key=lambda item: not item.nodeid.startswith(CLUSTER_TEST_FOLDER))
 
 
 @functools.cache
@@ -259,6 +298,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     class ConsoleOnOneWorker(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
+            if path.startswith(CLUSTER_TEST_FOLDER):
+                return "cluster"
             on_console = path.startswith(CONSOLE_TEST_FOLDERS) and _uses_console_server(path)
             return "console_server" if on_console else nodeid
 

@@ -16,12 +16,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from loguru import logger
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from console.alerts import notify
 from console.alerts.evaluators import EVALUATORS, Context, Finding
 from console.alerts.kinds import BY_KEY, stored
 from console.alerts.models import Alert, AlertEvent, AlertRule, Heartbeat
+from console.core.clock import utcnow
 from console.core.db import session_scope
 from console.core.settings import get_settings
 
@@ -220,7 +223,25 @@ def record_event(
     session.add(AlertEvent(alert_id=alert.id or 0, kind=kind, actor=actor, detail=detail[:1000]))
 
 
+def heartbeat_row(session: Session) -> Heartbeat:
+    """Row 1 of the heartbeat, made first if need be by whichever job beats first.
+
+    Evaluation and the heartbeat job run at once in separate processes (and leaders may
+    overlap for a moment): the row is inserted with ON CONFLICT DO NOTHING, so neither fails.
+    """
+    beat = session.get(Heartbeat, 1)
+    if beat is not None:
+        return beat
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    session.execute(
+        insert(Heartbeat).values(id=1, beat_at=utcnow(), evaluation_ms=0, push_error="")
+        .on_conflict_do_nothing(index_elements=["id"])
+    )  # fmt: skip
+    return session.get_one(Heartbeat, 1, populate_existing=True)
+
+
 def _beat(session: Session, now: datetime, elapsed_ms: int) -> None:
-    beat = session.get(Heartbeat, 1) or Heartbeat(id=1)
+    beat = heartbeat_row(session)
     beat.beat_at, beat.evaluated_at, beat.evaluation_ms = now, now, elapsed_ms
     session.add(beat)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from console.alerts import dispatch, engine
-from console.alerts.models import Heartbeat
 from console.core.clock import utcnow
 from console.core.db import session_scope
 from console.core.outbound import OutboundRefused, fetch
@@ -64,7 +63,7 @@ def heartbeat(now: datetime) -> str:
         except OutboundRefused as refused:
             error = f"心跳发送失败：{refused.category}"
     with session_scope() as session:
-        beat = session.get(Heartbeat, 1) or Heartbeat(id=1)
+        beat = engine.heartbeat_row(session)
         beat.beat_at = utcnow()
         if url and not error:
             beat.pushed_at = beat.beat_at

@@ -35,6 +35,7 @@ from console.api.routes import (
     whoami,
     workflows,
 )
+from console.core import dependencies
 from console.core import metrics as core_metrics
 from console.core.logging import request_context
 
@@ -64,9 +65,8 @@ async def _request_id(
         started = time.perf_counter()
         try:
             response = await call_next(request)
-        except Exception:  # the caller gets JSON and the id; the trace goes to the log
-            logger.opt(exception=True).error("{} {} failed", request.method, request.url.path)
-            response = JSONResponse({"detail": INTERNAL_ERROR, "request_id": rid}, status_code=500)
+        except Exception as error:  # the caller gets JSON and the id; the trace goes to the log
+            response = _failure_response(request, error, rid)
         elapsed = time.perf_counter() - started  # until the headers (a stream goes on after)
         core_metrics.observe_request(
             route=route_label(request),
@@ -84,6 +84,20 @@ async def _request_id(
             )
     response.headers[REQUEST_ID_HEADER] = rid
     return response
+
+
+def _failure_response(request: Request, error: Exception, rid: str) -> JSONResponse:
+    """503 with ``Retry-After`` when a shared engine did not answer, else 500."""
+    engine = dependencies.unavailable(error)
+    if engine is not None:
+        logger.warning("{} {}: {} unavailable: {}", request.method, request.url.path, engine, error)
+        return JSONResponse(
+            {"detail": dependencies.unavailable_message(engine), "request_id": rid},
+            status_code=503,
+            headers={"Retry-After": str(dependencies.RETRY_AFTER_S)},
+        )
+    logger.opt(exception=error).error("{} {} failed", request.method, request.url.path)
+    return JSONResponse({"detail": INTERNAL_ERROR, "request_id": rid}, status_code=500)
 
 
 async def _invalid(_request: Request, invalid: RequestValidationError) -> JSONResponse:

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from console.audit.service import record_anonymous_denial, record_denial
 from console.core.actor import Actor
 from console.core.clock import utcnow
 from console.core.db import session_scope
 from console.core.errors import AuthenticationFailed
+from console.core.limiting import limiter
 from console.core.settings import get_settings
 from console.interfaces import channel_service
 from console.interfaces.key_service import (
@@ -35,8 +34,6 @@ from console.interfaces.key_service import (
 from console.tenancy.service import tenant_is_active
 
 GATEWAY_OBJ = "api"
-# Counted in this backend process; the console runs one backend process per installation.
-_limiter = MovingWindowRateLimiter(MemoryStorage())
 
 
 class GatewayRefusal(Exception):
@@ -82,7 +79,7 @@ def _limit_item(per_minute: int) -> RateLimitItem:
 
 
 def _retry_after(item: RateLimitItem, key_id: str) -> int:
-    reset_at, _remaining = _limiter.get_window_stats(item, key_id)
+    reset_at, _remaining = limiter().get_window_stats(item, key_id)
     return max(1, math.ceil(reset_at - time.time()))
 
 
@@ -132,7 +129,7 @@ def authorize(
     retry_after = 0
     if not reason:
         item = _limit_item(limit)
-        if not _limiter.hit(item, key.key_id):
+        if not limiter().hit(item, key.key_id):
             retry_after = _retry_after(item, key.key_id)
             reason = f"调用过于频繁：每分钟最多 {limit} 次，请 {retry_after} 秒后重试"
     # ... then the bookkeeping in a transaction that starts with a write (see touch_key).

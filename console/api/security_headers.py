@@ -111,7 +111,8 @@ RESCAN_SECONDS = 30
 _cached: tuple[float, bytes] = (-1.0, b"")
 
 
-def _policy_of(directory: Path) -> bytes:
+def policy_of(directory: Path) -> bytes:
+    """The policy allowing exactly the inline scripts of the pages built in ``directory``."""
     hashes: set[str] = set()
     for page in directory.rglob("*.html"):
         hashes |= inline_script_hashes(page.read_text(encoding="utf-8", errors="replace"))
@@ -128,7 +129,7 @@ async def _current_policy() -> bytes:
     global _cached
     period = time.monotonic() // RESCAN_SECONDS
     if _cached[0] != period:
-        _cached = (period, await asyncio.to_thread(_policy_of, build_directory()))
+        _cached = (period, await asyncio.to_thread(policy_of, build_directory()))
     return _cached[1]
 
 
@@ -140,6 +141,14 @@ def _https(scope: Scope) -> bool:
         peer=client[0],
         forwarded_proto=headers.get(b"x-forwarded-proto", b"").decode("latin-1"),
     )
+
+
+def nginx_snippet(directory: Path) -> str:
+    """The same headers as ``add_header`` lines, for nginx serving a build it was given."""
+    lines = [f'add_header Content-Security-Policy "{policy_of(directory).decode()}" always;']
+    for name, value in OTHER_HEADERS:
+        lines.append(f'add_header {name.decode().title()} "{value.decode()}" always;')
+    return "\n".join(lines) + "\n"
 
 
 def with_security_headers(app: ASGIApp) -> ASGIApp:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
+# China has kept UTC+8 without daylight saving since this moment; from then on the local day
+# of a UTC moment is plain arithmetic (ingestion asks for it per event, zoneinfo is slow).
+_FIXED_OFFSET_SINCE = datetime(1991, 9, 17, tzinfo=UTC)
+_CHINA_OFFSET = timedelta(hours=8)
 
 
 def utcnow() -> datetime:
@@ -17,7 +21,10 @@ def utcnow() -> datetime:
 
 def local_day(moment: datetime | None = None) -> date:
     """The Asia/Shanghai calendar day of ``moment`` (now by default): the day logs belong to."""
-    return (moment or utcnow()).astimezone(CHINA_TZ).date()
+    moment = moment or utcnow()
+    if moment.tzinfo is UTC and moment >= _FIXED_OFFSET_SINCE:
+        return (moment + _CHINA_OFFSET).date()
+    return moment.astimezone(CHINA_TZ).date()
 
 
 def to_local_text(moment: datetime | None) -> str:

@@ -89,6 +89,10 @@ _DESCRIPTIONS: dict[str, str] = {
         "tls:// 转发时校验收集器证书所用的 CA 证书文件（PEM）；留空则使用系统信任的 CA"
     ),
     "syslog_queue_max": "syslog 收集器不可用时内存中最多暂存的记录数，超出的丢弃并计数",
+    "redis_url": (
+        "共享状态 Redis 地址（redis://、rediss:// 或 unix://）：多个控制台进程或节点共用页面会话"
+        "状态、接口限流与登录尝试计数；留空则只在本进程内（单机默认）"
+    ),
     "heartbeat_url": (
         "心跳地址（死信开关）：主节点每分钟向此地址发送一次请求，外部监控在收不到时告警；"
         "留空则只提供 /api/v1/health/heartbeat 供外部轮询"
@@ -96,7 +100,7 @@ _DESCRIPTIONS: dict[str, str] = {
 }
 
 
-_SECRET_FIELDS = frozenset({"sm4_key", "hmac_key", "chain_key", "metrics_token"})
+_SECRET_FIELDS = frozenset({"sm4_key", "hmac_key", "chain_key", "metrics_token", "redis_url"})
 
 
 class Settings(BaseSettings):
@@ -151,6 +155,7 @@ class Settings(BaseSettings):
     syslog_ca_file: str = ""
     syslog_queue_max: Annotated[int, Field(ge=100, le=1_000_000)] = 10_000
     heartbeat_url: str = ""
+    redis_url: Annotated[str, Field(pattern=r"^((redis|rediss|unix)://\S+)?$")] = ""
 
     @field_validator("sm4_key", "hmac_key", "chain_key", "metrics_token", mode="before")
     @classmethod
@@ -240,11 +245,19 @@ def _explain(error: ValidationError) -> str:
         variable = f"{ENV_PREFIX}{name.upper()}"
         label = _DESCRIPTIONS.get(name, name)
         shown = "（已隐藏）" if name in _SECRET_FIELDS else repr(item.get("input"))
-        reasons.append(f"配置项 {variable}（{label}）取值 {shown} 无效：{_reason(item)}")
+        reasons.append(f"配置项 {variable}（{label}）取值 {shown} 无效：{_reason(item, name)}")
     return "；".join(reasons)
 
 
-def _reason(item: dict) -> str:
+# What a setting checked by a pattern should look like.
+_PATTERN_HINTS = {
+    "province_code": "应为以 0000 结尾的 6 位省级区划代码",
+    "syslog_target": "应为 tcp://主机:端口 或 tls://主机:端口",
+    "redis_url": "应以 redis://、rediss:// 或 unix:// 开头",
+}
+
+
+def _reason(item: dict, name: str) -> str:
     ctx = item.get("ctx") or {}
     kind = item["type"]
     if kind in {"int_parsing", "int_type", "int_from_float"}:
@@ -256,7 +269,7 @@ def _reason(item: dict) -> str:
     if kind == "literal_error":
         return f"应为以下之一：{ctx.get('expected')}"
     if kind == "string_pattern_mismatch":
-        return "格式不正确（应为以 0000 结尾的 6 位省级区划代码）"
+        return f"格式不正确（{_PATTERN_HINTS.get(name, '请对照说明')}）"
     if kind in {"string_too_short", "string_too_long"}:
         return "长度不符合要求"
     if kind == "value_error":

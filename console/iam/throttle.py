@@ -2,28 +2,22 @@
 
 Account lockout alone lets a guesser walk across many accounts and lets anyone keep an
 administrator locked; a moving-window limit per address stops the loop itself. The counts
-live in ``limits`` storage: in-process today, shared (Redis) once the console scales out.
+live in ``limits`` storage (``console.core.limiting``): in this process by default, in Redis
+(``BDC_REDIS_URL``) across every process and node of a cluster.
 """
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 
 from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
+from console.core.limiting import limiter
 from console.core.net import client_address, parse_address, parse_networks
 from console.core.settings import get_settings
 
 WINDOW_MINUTES = 10
 TOO_MANY_ATTEMPTS = "登录尝试过于频繁，请稍后再试；多次失败请联系安全管理员"
-
-
-@functools.cache
-def _limiter() -> MovingWindowRateLimiter:
-    return MovingWindowRateLimiter(MemoryStorage())
 
 
 def _rate() -> RateLimitItem:
@@ -40,12 +34,12 @@ def _bucket(address: str) -> str:
 
 def allow_attempt(address: str) -> bool:
     """Count one sign-in attempt from ``address``; False once the window's quota is used."""
-    return _limiter().hit(_rate(), "login", _bucket(address))
+    return limiter().hit(_rate(), "login", _bucket(address))
 
 
 def reset() -> None:
     """Forget every count (tests; an operator restarting the limiter)."""
-    _limiter().storage.reset()
+    limiter().storage.reset()
 
 
 def source_address(peer: str, forwarded_for: str) -> str:

@@ -122,7 +122,8 @@ def _type_ok(value: Any, expected: str) -> bool:
     return isinstance(value, str)
 
 
-def _timestamp(value: Any, now: datetime) -> datetime:
+def _timestamp(value: Any, now: datetime) -> tuple[datetime, str]:
+    """The moment in UTC and its Asia/Shanghai day (``YYYY-MM-DD``), or the reason it is bad."""
     if not isinstance(value, str):
         raise Rejected("字段 ts 应为 ISO 8601 时间字符串")
     try:
@@ -133,14 +134,14 @@ def _timestamp(value: Any, now: datetime) -> datetime:
         raise Rejected("字段 ts 缺少时区偏移（如 +08:00）")
     try:
         moment = moment.astimezone(UTC)
-        local_day(moment)
+        day = local_day(moment)
     except (OverflowError, ValueError):
         raise Rejected(f"字段 ts 超出可接受的时间范围：{value[:40]}") from None
     if moment < EARLIEST:
         raise Rejected("字段 ts 早于 2000-01-01")
     if moment - now > FUTURE_TOLERANCE:
         raise Rejected("字段 ts 晚于当前时间（超过 5 分钟）")
-    return moment
+    return moment, day.isoformat()
 
 
 def _check_fields(stream: str, record: dict[str, Any]) -> None:
@@ -218,9 +219,8 @@ def check_line(stream: str, line: bytes, *, now: datetime) -> CheckedEvent:
         return _check_slowly(stream, line, text, now=now)
     except RecursionError:
         raise Rejected("JSON 嵌套层数过深") from None
-    ts = _timestamp(typed.ts, now)
+    ts, day = _timestamp(typed.ts, now)
     business = typed.business_code if stream == "case_event" else ""
-    day = local_day(ts).isoformat()
     subject, failed, duration = _facts(stream, typed.__getattribute__)
     return CheckedEvent(
         typed.event_id, ts, day, typed.tenant, text, business, subject, failed, duration
@@ -253,12 +253,11 @@ def _check_slowly(stream: str, line: bytes, text: str, *, now: datetime) -> Chec
         raise Rejected("字段 event_id 应为 1 到 128 个字符的字符串")
     if "ts" not in record:
         raise Rejected("缺少字段 ts")
-    ts = _timestamp(record["ts"], now)
+    ts, day = _timestamp(record["ts"], now)
     tenant = record.get("tenant")
     if not isinstance(tenant, str) or not _TENANT.fullmatch(tenant):
         raise Rejected("字段 tenant 应为 6 位行政区划代码")
     _check_fields(stream, record)
-    day = local_day(ts).isoformat()
     business = record.get("business_code", "") if stream == "case_event" else ""
     subject, failed, duration = _facts(stream, record.__getitem__)
     return CheckedEvent(event_id, ts, day, tenant, text, business, subject, failed, duration)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from console.ui import theme
+from console.ui.health_banner import health_banner
 from console.ui.navigation import GROUPS, SECTIONS, Section
 from console.ui.session import session_port
 
@@ -225,6 +226,7 @@ def shell(content: rx.Component, *, title: str, section: Section | None) -> rx.C
             sidebar(section.key if section else ""),
             rx.vstack(
                 rx.el.header(header(section, title), style={"width": "100%"}),
+                health_banner(),
                 rx.el.main(content, style={"padding": "24px", "width": "100%"}),
                 spacing="0",
                 width="100%",

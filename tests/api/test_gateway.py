@@ -60,58 +60,58 @@ def _denials(server: ConsoleServer, key: str) -> list[OperationLog]:
         )
 
 
-def test_key_lifecycle_create_use_rotate_grace_revoke(console_server: ConsoleServer) -> None:
-    old = _key(console_server, "--tenant", "330000", "--streams", "iam.sync")
-    assert _call(console_server, "/api/v1/whoami", old)[0] == 200
-    new = console_server.console("apikey", "rotate", old.split("_")[1], "--grace-hours", "2")
+def test_key_lifecycle_create_use_rotate_grace_revoke(api_only_server: ConsoleServer) -> None:
+    old = _key(api_only_server, "--tenant", "330000", "--streams", "iam.sync")
+    assert _call(api_only_server, "/api/v1/whoami", old)[0] == 200
+    new = api_only_server.console("apikey", "rotate", old.split("_")[1], "--grace-hours", "2")
     new = new.strip()
     assert new != old
-    status, body, _ = _call(console_server, "/api/v1/whoami", new)
+    status, body, _ = _call(api_only_server, "/api/v1/whoami", new)
     assert (status, body["scopes"]) == (200, ["iam.sync"])
-    assert _call(console_server, "/api/v1/whoami", old)[0] == 200  # within the grace period
-    with session_scope(console_server.db_url) as session:
+    assert _call(api_only_server, "/api/v1/whoami", old)[0] == 200  # within the grace period
+    with session_scope(api_only_server.db_url) as session:
         stored = session.exec(select(ApiKey).where(ApiKey.key_id == old.split("_")[1])).one()
         assert stored.replaced_by == new.split("_")[1] and stored.last_used_at is not None
         stored.expires_at = utcnow() - timedelta(seconds=1)  # the grace period is over
         session.add(stored)
-    status, body, headers = _call(console_server, "/api/v1/whoami", old)
+    status, body, headers = _call(api_only_server, "/api/v1/whoami", old)
     assert status == 401 and "宽限期已过" in body["detail"]
     assert headers.get("www-authenticate") == "Bearer"
-    console_server.console("apikey", "revoke", new.split("_")[1])
-    assert _call(console_server, "/api/v1/whoami", new)[:2] == (401, {"detail": "接入密钥已吊销"})
+    api_only_server.console("apikey", "revoke", new.split("_")[1])
+    assert _call(api_only_server, "/api/v1/whoami", new)[:2] == (401, {"detail": "接入密钥已吊销"})
 
 
-def test_a_key_calls_only_its_streams_and_its_tenant(console_server: ConsoleServer) -> None:
-    _ensure_tenant(console_server, "330106", "西湖区")
-    key = _key(console_server, "--tenant", "330106", "--streams", "logs.case_event")
-    status, body, _ = _call(console_server, "/api/v1/iam/sync", key, body={"records": []})
+def test_a_key_calls_only_its_streams_and_its_tenant(api_only_server: ConsoleServer) -> None:
+    _ensure_tenant(api_only_server, "330106", "西湖区")
+    key = _key(api_only_server, "--tenant", "330106", "--streams", "logs.case_event")
+    status, body, _ = _call(api_only_server, "/api/v1/iam/sync", key, body={"records": []})
     assert (status, body["detail"]) == (403, "接入密钥无权调用：一体化平台用户同步")
-    status, body, _ = _call(console_server, "/api/v1/whoami?tenant=330108", key)
+    status, body, _ = _call(api_only_server, "/api/v1/whoami?tenant=330108", key)
     assert status == 403 and "不能代表租户 330108" in body["detail"]
-    assert _call(console_server, "/api/v1/whoami?tenant=330106", key)[0] == 200
-    reasons = [json.loads(row.detail)["reason"] for row in _denials(console_server, key)]
+    assert _call(api_only_server, "/api/v1/whoami?tenant=330106", key)[0] == 200
+    reasons = [json.loads(row.detail)["reason"] for row in _denials(api_only_server, key)]
     assert "接入密钥无权调用：一体化平台用户同步" in reasons and len(reasons) == 2
 
 
 def test_past_the_rate_limit_429_with_retry_after_then_success(
-    console_server: ConsoleServer,
+    api_only_server: ConsoleServer,
 ) -> None:
-    key = _key(console_server, "--tenant", "330000", "--streams", "iam.sync", "--rate-limit", "3")
-    assert [_call(console_server, "/api/v1/whoami", key)[0] for _ in range(3)] == [200] * 3
-    status, body, headers = _call(console_server, "/api/v1/whoami", key)
+    key = _key(api_only_server, "--tenant", "330000", "--streams", "iam.sync", "--rate-limit", "3")
+    assert [_call(api_only_server, "/api/v1/whoami", key)[0] for _ in range(3)] == [200] * 3
+    status, body, headers = _call(api_only_server, "/api/v1/whoami", key)
     assert status == 429 and "调用过于频繁" in body["detail"]
     retry_after = int(headers["retry-after"])
     assert 1 <= retry_after <= 3  # the test server counts in 3-second windows
     time.sleep(retry_after + 0.2)
-    assert _call(console_server, "/api/v1/whoami", key)[0] == 200
-    assert len(_denials(console_server, key)) == 1
+    assert _call(api_only_server, "/api/v1/whoami", key)[0] == 200
+    assert len(_denials(api_only_server, key)) == 1
 
 
 def test_a_closed_channel_is_refused_at_its_next_call_and_reopened_with_a_note(
-    console_server: ConsoleServer,
+    api_only_server: ConsoleServer,
 ) -> None:
-    _ensure_tenant(console_server, "330106", "西湖区")
-    with session_scope(console_server.db_url) as session:
+    _ensure_tenant(api_only_server, "330106", "西湖区")
+    with session_scope(api_only_server.db_url) as session:
         bank = Organization(tenant_code="330106", name="网关测试银行", kind="bank")
         session.add(bank)
         session.flush()
@@ -126,17 +126,17 @@ def test_a_closed_channel_is_refused_at_its_next_call_and_reopened_with_a_note(
         session.flush()
         channel_id = channel.id
     key = _key(
-        console_server, "--tenant", "330106", "--org", "网关测试银行", "--streams", "iam.sync"
+        api_only_server, "--tenant", "330106", "--org", "网关测试银行", "--streams", "iam.sync"
     )
-    status, body, _ = _call(console_server, "/api/v1/whoami?business_code=9000101", key)
+    status, body, _ = _call(api_only_server, "/api/v1/whoami?business_code=9000101", key)
     assert (status, body["channel_state"]) == (200, "open")
-    status, body, _ = _call(console_server, "/api/v1/whoami?business_code=2000402", key)
+    status, body, _ = _call(api_only_server, "/api/v1/whoami?business_code=2000402", key)
     assert (status, body["detail"]) == (403, "机构通道未开通业务 2000402")
 
-    _set_state(console_server, channel_id, "closed", "违规收取费用")
-    status, body, _ = _call(console_server, "/api/v1/whoami?business_code=9000101", key)
+    _set_state(api_only_server, channel_id, "closed", "违规收取费用")
+    status, body, _ = _call(api_only_server, "/api/v1/whoami?business_code=9000101", key)
     assert (status, body["detail"]) == (403, "机构通道已关闭：违规收取费用")
-    with session_scope(console_server.db_url) as session:
+    with session_scope(api_only_server.db_url) as session:
         refusals = session.exec(
             select(ChannelEvent).where(
                 ChannelEvent.channel_id == channel_id, ChannelEvent.kind == "refusal"
@@ -148,11 +148,11 @@ def test_a_closed_channel_is_refused_at_its_next_call_and_reopened_with_a_note(
     assert [e.reason for e in refusals][-1] == "机构通道已关闭：违规收取费用"
     assert (counter.calls, counter.refusals) == (3, 2)
     assert "机构通道已关闭：违规收取费用" in [
-        json.loads(row.detail)["reason"] for row in _denials(console_server, key)
+        json.loads(row.detail)["reason"] for row in _denials(api_only_server, key)
     ]
 
-    _set_state(console_server, channel_id, "open", "整改完成")
-    assert _call(console_server, "/api/v1/whoami?business_code=9000101", key)[0] == 200
+    _set_state(api_only_server, channel_id, "open", "整改完成")
+    assert _call(api_only_server, "/api/v1/whoami?business_code=9000101", key)[0] == 200
 
 
 def _set_state(server: ConsoleServer, channel_id: int, state: str, reason: str) -> None:

@@ -12,30 +12,30 @@ def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict, di
         return response.status, dict(response.headers), json.loads(response.read())
 
 
-def test_health_reports_the_migrated_database_without_a_key(console_server: ConsoleServer) -> None:
-    status, headers, body = _get(f"{console_server.base_url}/api/v1/health")
+def test_health_reports_the_migrated_database_without_a_key(api_only_server: ConsoleServer) -> None:
+    status, headers, body = _get(f"{api_only_server.base_url}/api/v1/health")
     assert status == 200
     assert body["status"] == "ok"
     assert body["database"] == {"ok": True, "backend": "SQLite", "revision": head_revision()}
     assert len(headers["x-request-id"]) == 16
 
 
-def test_health_echoes_the_callers_request_id(console_server: ConsoleServer) -> None:
+def test_health_echoes_the_callers_request_id(api_only_server: ConsoleServer) -> None:
     _, headers, _ = _get(
-        f"{console_server.base_url}/api/v1/health", {"X-Request-ID": "caller-trace-42"}
+        f"{api_only_server.base_url}/api/v1/health", {"X-Request-ID": "caller-trace-42"}
     )
     assert headers["x-request-id"] == "caller-trace-42"
 
 
-def test_openapi_document_lists_the_api(console_server: ConsoleServer) -> None:
-    status, _, body = _get(f"{console_server.base_url}/api/v1/openapi.json")
+def test_openapi_document_lists_the_api(api_only_server: ConsoleServer) -> None:
+    status, _, body = _get(f"{api_only_server.base_url}/api/v1/openapi.json")
     assert status == 200
     assert "/api/v1/health" in body["paths"]
 
 
-def test_request_id_appears_in_the_server_log(console_server: ConsoleServer) -> None:
-    _get(f"{console_server.base_url}/api/v1/health", {"X-Request-ID": "log-trace-77"})
-    log = console_server.data_dir / "logs" / "console.log"
+def test_request_id_appears_in_the_server_log(api_only_server: ConsoleServer) -> None:
+    _get(f"{api_only_server.base_url}/api/v1/health", {"X-Request-ID": "log-trace-77"})
+    log = api_only_server.data_dir / "logs" / "console.log"
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and "log-trace-77" not in log.read_text("utf-8"):
         time.sleep(0.1)

@@ -37,15 +37,15 @@ def _post(server: ConsoleServer, body: dict, key: str | None) -> tuple[int, dict
 
 
 def test_unknown_or_missing_keys_get_401_in_chinese_and_are_logged(
-    console_server: ConsoleServer,
+    api_only_server: ConsoleServer,
 ) -> None:
-    assert _post(console_server, {"records": RECORDS}, None) == (
+    assert _post(api_only_server, {"records": RECORDS}, None) == (
         401,
         {"detail": "接入密钥格式不正确"},
     )
     forged = "bdc_000000000000_" + "A" * 43
-    assert _post(console_server, {"records": RECORDS}, forged) == (401, {"detail": "接入密钥无效"})
-    with session_scope(console_server.db_url) as session:
+    assert _post(api_only_server, {"records": RECORDS}, forged) == (401, {"detail": "接入密钥无效"})
+    with session_scope(api_only_server.db_url) as session:
         refused = session.exec(
             select(OperationLog).where(OperationLog.actor_account == "apikey:unknown")
         ).all()
@@ -53,18 +53,18 @@ def test_unknown_or_missing_keys_get_401_in_chinese_and_are_logged(
 
 
 def test_sync_keeps_good_records_reports_bad_ones_and_is_idempotent(
-    console_server: ConsoleServer,
+    api_only_server: ConsoleServer,
 ) -> None:
-    key = console_server.console(
+    key = api_only_server.console(
         "apikey", "create", "--tenant", "330000", "--name", "一体化平台", "--streams", "iam.sync"
     ).strip()
-    status, body = _post(console_server, {"records": RECORDS}, key)
+    status, body = _post(api_only_server, {"records": RECORDS}, key)
     assert status == 200
     assert (body["created"], body["rejected"]) == (1, 1)
     assert body["records"][1]["line"] == 2 and "手机号" in body["records"][1]["reason"]
-    status, again = _post(console_server, {"records": RECORDS[:1]}, key)
+    status, again = _post(api_only_server, {"records": RECORDS[:1]}, key)
     assert (status, again["unchanged"]) == (200, 1)
-    with session_scope(console_server.db_url) as session:
+    with session_scope(api_only_server.db_url) as session:
         user = session.exec(select(User).where(User.account == "api_wang")).one()
         assert "13500001111" not in (user.phone_enc or "")
         logged = session.exec(
@@ -76,10 +76,10 @@ def test_sync_keeps_good_records_reports_bad_ones_and_is_idempotent(
     assert len(logged) == 2
 
 
-def test_revoked_key_is_refused_at_its_next_call(console_server: ConsoleServer) -> None:
-    key = console_server.console(
+def test_revoked_key_is_refused_at_its_next_call(api_only_server: ConsoleServer) -> None:
+    key = api_only_server.console(
         "apikey", "create", "--tenant", "330000", "--streams", "iam.sync"
     ).strip()
-    assert _post(console_server, {"records": []}, key)[0] == 200
-    console_server.console("apikey", "revoke", key.split("_")[1])
-    assert _post(console_server, {"records": []}, key) == (401, {"detail": "接入密钥已吊销"})
+    assert _post(api_only_server, {"records": []}, key)[0] == 200
+    api_only_server.console("apikey", "revoke", key.split("_")[1])
+    assert _post(api_only_server, {"records": []}, key) == (401, {"detail": "接入密钥已吊销"})

@@ -120,23 +120,23 @@ def _add_counties(server: ConsoleServer) -> None:
 
 
 @pytest.fixture(scope="module")
-def province_key(console_server: ConsoleServer) -> str:
+def province_key(api_only_server: ConsoleServer) -> str:
     streams = "logs.case_event,logs.operation,logs.interface_call,logs.exception"
-    return console_server.console(
+    return api_only_server.console(
         "apikey", "create", "--tenant", "330000", "--name", "省登记平台", "--streams", streams
     ).strip()
 
 
 def test_bad_lines_are_reported_good_ones_kept_and_resends_counted_not_stored(
-    console_server: ConsoleServer, province_key: str
+    api_only_server: ConsoleServer, province_key: str
 ) -> None:
-    before = _stored(console_server, "case_event")
+    before = _stored(api_only_server, "case_event")
     body = (
         _ndjson(_case("a1"), _case("a2"))
         + b"{broken\n"
         + _ndjson(_case("a3", step="teleport"), _case("a4", tenant="339999"), _case("a1"))
     )
-    status, report = _push(console_server, "case_event", body, province_key)
+    status, report = _push(api_only_server, "case_event", body, province_key)
     assert status == 200
     assert (report["accepted"], report["duplicates"]) == (2, 1)
     expected = [(3, "不是有效的 JSON"), (4, "字段 step 应为"), (5, "租户 339999 不存在")]
@@ -144,14 +144,14 @@ def test_bad_lines_are_reported_good_ones_kept_and_resends_counted_not_stored(
     for rejected, (_, reason) in zip(report["rejected"], expected, strict=True):
         assert reason in rejected["reason"]
     status, again = _push(
-        console_server, "case_event", _ndjson(_case("a2"), _case("a5")), province_key
+        api_only_server, "case_event", _ndjson(_case("a2"), _case("a5")), province_key
     )
     assert (status, again["accepted"], again["duplicates"]) == (200, 1, 1)
-    assert _stored(console_server, "case_event") == before + 3
+    assert _stored(api_only_server, "case_event") == before + 3
 
 
 def test_gzip_bodies_are_accepted_and_oversized_ones_get_413(
-    console_server: ConsoleServer, province_key: str
+    api_only_server: ConsoleServer, province_key: str
 ) -> None:
     operations = [
         {"event_id": f"op-{n}", "ts": NOW, "tenant": "330000",
@@ -159,36 +159,36 @@ def test_gzip_bodies_are_accepted_and_oversized_ones_get_413(
         for n in range(500)
     ]  # fmt: skip
     status, report = _push(
-        console_server, "operation", _ndjson(*operations), province_key, gzipped=True
+        api_only_server, "operation", _ndjson(*operations), province_key, gzipped=True
     )
     assert (status, report["accepted"]) == (200, 500)
     too_big = _ndjson(*[_case(f"big-{n}", detail="x" * 1000) for n in range(1200)])
     assert len(too_big) > 1024 * 1024
-    status, refused = _push_oversized(console_server, "case_event", too_big, province_key)
+    status, refused = _push_oversized(api_only_server, "case_event", too_big, province_key)
     assert status == 413 and "上限" in refused["detail"]
-    status, refused = _push(console_server, "case_event", too_big, province_key, gzipped=True)
+    status, refused = _push(api_only_server, "case_event", too_big, province_key, gzipped=True)
     assert status == 413 and "解压后" in refused["detail"]
 
 
 def test_a_county_key_pushes_only_its_own_tenant_and_only_its_streams(
-    console_server: ConsoleServer,
+    api_only_server: ConsoleServer,
 ) -> None:
-    _add_counties(console_server)
-    key = console_server.console(
+    _add_counties(api_only_server)
+    key = api_only_server.console(
         "apikey", "create", "--tenant", "330106", "--streams", "logs.case_event"
     ).strip()
     status, report = _push(
-        console_server, "case_event", _ndjson(_case("x1", "330106"), _case("x2", "330108")), key
+        api_only_server, "case_event", _ndjson(_case("x1", "330106"), _case("x2", "330108")), key
     )
     assert (status, report["accepted"]) == (200, 1)
     assert "不能提交租户 330108" in report["rejected"][0]["reason"]
-    status, refused = _push(console_server, "operation", _ndjson(), key)
+    status, refused = _push(api_only_server, "operation", _ndjson(), key)
     assert status == 403 and "推送操作日志" in refused["detail"]
-    assert _push(console_server, "metrics", _ndjson(), key)[0] == 404
+    assert _push(api_only_server, "metrics", _ndjson(), key)[0] == 404
 
 
 def test_concurrent_senders_are_all_acknowledged(
-    console_server: ConsoleServer, province_key: str
+    api_only_server: ConsoleServer, province_key: str
 ) -> None:
     # Regression: concurrent calls once collided on SQLite ("database is locked" → 500) when
     # the gateway read the key and then wrote its last-used time in the same transaction.
@@ -199,7 +199,7 @@ def test_concurrent_senders_are_all_acknowledged(
     def send(worker: int) -> None:
         for batch in range(3):
             body = _ndjson(*[_case(f"cc-{worker}-{batch}-{n}") for n in range(200)])
-            statuses.append(_push(console_server, "case_event", body, province_key)[0])
+            statuses.append(_push(api_only_server, "case_event", body, province_key)[0])
 
     threads = [threading.Thread(target=send, args=(worker,)) for worker in range(4)]
     for thread in threads:
@@ -226,9 +226,9 @@ def _quarantined(server: ConsoleServer, key_tenant: str) -> list:
 
 
 def test_poison_lines_cost_only_themselves_over_http(
-    console_server: ConsoleServer, province_key: str
+    api_only_server: ConsoleServer, province_key: str
 ) -> None:
-    before = _stored(console_server, "case_event")
+    before = _stored(api_only_server, "case_event")
     poison = [
         b'{"a":' * 3000 + b"1" + b"}" * 3000,
         json.dumps(_case("p-year1", ts="0001-01-01T00:00:00+08:00")).encode(),
@@ -238,20 +238,20 @@ def test_poison_lines_cost_only_themselves_over_http(
     body = b"\n".join(
         [json.dumps(_case("p-ok1")).encode(), *poison, json.dumps(_case("p-ok2")).encode()]
     )
-    status, report = _push(console_server, "case_event", body, province_key)
+    status, report = _push(api_only_server, "case_event", body, province_key)
     assert status == 200, report
     assert report["accepted"] == 2
     assert [r["line"] for r in report["rejected"]] == [2, 3, 4, 5]
-    assert _stored(console_server, "case_event") == before + 2
+    assert _stored(api_only_server, "case_event") == before + 2
 
 
 def test_every_member_of_a_multi_member_gzip_body_is_read(
-    console_server: ConsoleServer, province_key: str
+    api_only_server: ConsoleServer, province_key: str
 ) -> None:
     first = gzip.compress(_ndjson(_case("gz-1"), _case("gz-2")))
     second = gzip.compress(_ndjson(_case("gz-3")))
     request = urllib.request.Request(
-        f"{console_server.base_url}/api/v1/logs/case_event",
+        f"{api_only_server.base_url}/api/v1/logs/case_event",
         method="POST",
         data=first + second,
         headers={
@@ -280,7 +280,7 @@ def test_every_member_of_a_multi_member_gzip_body_is_read(
     ],
 )
 def test_a_request_that_is_wrong_as_a_whole_is_refused_as_a_whole(
-    console_server: ConsoleServer,
+    api_only_server: ConsoleServer,
     province_key: str,
     body: bytes,
     encoding: str,
@@ -291,7 +291,7 @@ def test_a_request_that_is_wrong_as_a_whole_is_refused_as_a_whole(
     if encoding:
         headers["Content-Encoding"] = encoding
     request = urllib.request.Request(
-        f"{console_server.base_url}/api/v1/logs/case_event",
+        f"{api_only_server.base_url}/api/v1/logs/case_event",
         method="POST",
         data=body,
         headers=headers,
@@ -305,26 +305,26 @@ def test_a_request_that_is_wrong_as_a_whole_is_refused_as_a_whole(
 
 
 def test_a_batch_with_none_of_the_keys_tenant_is_403_and_its_lines_are_quarantined(
-    console_server: ConsoleServer,
+    api_only_server: ConsoleServer,
 ) -> None:
     from console.core.crypto import KeyRing
 
-    _add_counties(console_server)
-    key = console_server.console(
+    _add_counties(api_only_server)
+    key = api_only_server.console(
         "apikey", "create", "--tenant", "330108", "--streams", "logs.case_event"
     ).strip()
     secret_id = "330106199001011234"
     foreign = _case("f-1", "330106", operator="张三丰", id_number=secret_id)
     status, refused = _push(
-        console_server, "case_event", _ndjson(foreign, _case("f-2", "330106")), key
+        api_only_server, "case_event", _ndjson(foreign, _case("f-2", "330106")), key
     )
     assert status == 403 and "330108" in refused["detail"]
     status, mixed = _push(
-        console_server, "case_event", _ndjson(_case("f-3", "330108"), foreign), key
+        api_only_server, "case_event", _ndjson(_case("f-3", "330108"), foreign), key
     )
     assert (status, mixed["accepted"], [r["line"] for r in mixed["rejected"]]) == (200, 1, [2])
 
-    kept = _quarantined(console_server, "330108")
+    kept = _quarantined(api_only_server, "330108")
     assert [(row.line_no, row.stream) for row in kept] == [
         (1, "case_event"),
         (2, "case_event"),
@@ -332,7 +332,7 @@ def test_a_batch_with_none_of_the_keys_tenant_is_403_and_its_lines_are_quarantin
     ]
     assert all("不能提交租户 330106" in row.reason for row in kept)
     assert secret_id not in kept[0].content_enc and "张三丰" not in kept[0].content_enc
-    keys = Path(console_server.env["BDC_DATA_DIR"]) / "keys"
+    keys = Path(api_only_server.env["BDC_DATA_DIR"]) / "keys"
     ring = KeyRing(
         sm4_key=bytes.fromhex((keys / "sm4.key").read_text().strip()),
         hmac_key=bytes.fromhex((keys / "hmac.key").read_text().strip()),

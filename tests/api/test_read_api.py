@@ -39,12 +39,12 @@ def _token(server: ConsoleServer, account: str, *roles: str, tenant: str) -> str
 
 
 @pytest.fixture(scope="module")
-def cases(console_server: ConsoleServer) -> None:
-    with session_scope(console_server.db_url) as session:
+def cases(api_only_server: ConsoleServer) -> None:
+    with session_scope(api_only_server.db_url) as session:
         for code, name in (("330106", "西湖区"), ("330108", "滨江区")):
             if session.get(Tenant, code) is None:
                 session.add(Tenant(code=code, name=name, parent_code="330000"))
-    key = console_server.console(
+    key = api_only_server.console(
         "apikey", "create", "--tenant", "330000", "--streams", "logs.case_event"
     ).strip()
     lines = [
@@ -56,7 +56,7 @@ def cases(console_server: ConsoleServer) -> None:
         for tenant in ("330106", "330108")
     ]  # fmt: skip
     request = urllib.request.Request(
-        f"{console_server.base_url}/api/v1/logs/case_event",
+        f"{api_only_server.base_url}/api/v1/logs/case_event",
         method="POST",
         data="\n".join(lines).encode(),
         headers={"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"},
@@ -65,32 +65,32 @@ def cases(console_server: ConsoleServer) -> None:
         assert json.loads(response.read())["accepted"] == 2
 
 
-def test_a_token_reads_with_its_owners_scope(console_server: ConsoleServer, cases: None) -> None:
-    auditor = _token(console_server, "read_auditor", "audit_admin", tenant="330000")
-    county = _token(console_server, "read_county", "county_supervisor", tenant="330106")
-    status, body = _get(console_server, "/api/v1/logs/case_event?case_no=READ-330108", auditor)
+def test_a_token_reads_with_its_owners_scope(api_only_server: ConsoleServer, cases: None) -> None:
+    auditor = _token(api_only_server, "read_auditor", "audit_admin", tenant="330000")
+    county = _token(api_only_server, "read_county", "county_supervisor", tenant="330106")
+    status, body = _get(api_only_server, "/api/v1/logs/case_event?case_no=READ-330108", auditor)
     assert (status, [i["event_id"] for i in body["items"]]) == (200, ["read-330108"])
-    status, body = _get(console_server, "/api/v1/logs/case_event?size=200", county)
+    status, body = _get(api_only_server, "/api/v1/logs/case_event?size=200", county)
     assert status == 200 and {i["tenant"] for i in body["items"]} == {"330106"}
-    status, body = _get(console_server, "/api/v1/cases/READ-330108/trace", county)
+    status, body = _get(api_only_server, "/api/v1/cases/READ-330108/trace", county)
     assert (status, body["entries"]) == (200, [])
-    status, body = _get(console_server, "/api/v1/cases/READ-330106/trace", county)
+    status, body = _get(api_only_server, "/api/v1/cases/READ-330106/trace", county)
     assert status == 200 and body["entries"][0]["title"] == "办件：受理"
 
 
 def test_tokens_are_refused_without_rights_or_when_invalid(
-    console_server: ConsoleServer, cases: None
+    api_only_server: ConsoleServer, cases: None
 ) -> None:
-    clerk = _token(console_server, "read_clerk", "window_clerk", tenant="330106")
-    status, body = _get(console_server, "/api/v1/logs/case_event", clerk)
+    clerk = _token(api_only_server, "read_clerk", "window_clerk", tenant="330106")
+    status, body = _get(api_only_server, "/api/v1/logs/case_event", clerk)
     assert status == 403 and "日志审计" in body["detail"]
-    assert _get(console_server, "/api/v1/logs/case_event", None)[0] == 401
+    assert _get(api_only_server, "/api/v1/logs/case_event", None)[0] == 401
     forged = "bdcp_000000000000_" + "A" * 43
-    assert _get(console_server, "/api/v1/logs/case_event", forged) == (
+    assert _get(api_only_server, "/api/v1/logs/case_event", forged) == (
         401,
         {"detail": "访问令牌无效"},
     )
-    assert _get(console_server, "/api/v1/logs/metrics", clerk)[0] == 404
+    assert _get(api_only_server, "/api/v1/logs/metrics", clerk)[0] == 404
 
 
 def _download(server: ConsoleServer, path: str, token: str | None) -> tuple[int, dict, bytes]:
@@ -108,48 +108,48 @@ def _download(server: ConsoleServer, path: str, token: str | None) -> tuple[int,
 
 
 def test_exports_stream_over_http_in_each_format_within_the_tokens_scope(
-    console_server: ConsoleServer, cases: None
+    api_only_server: ConsoleServer, cases: None
 ) -> None:
-    auditor = _token(console_server, "export_auditor", "audit_admin", tenant="330000")
-    county = _token(console_server, "export_county", "audit_admin", tenant="330106")
+    auditor = _token(api_only_server, "export_auditor", "audit_admin", tenant="330000")
+    county = _token(api_only_server, "export_county", "audit_admin", tenant="330106")
     path = "/api/v1/logs/case_event/export"
-    status, headers, body = _download(console_server, f"{path}?format=csv", auditor)
+    status, headers, body = _download(api_only_server, f"{path}?format=csv", auditor)
     assert status == 200 and headers["content-type"].startswith("text/csv")
     assert "UTF-8''%E5%8A%9E%E4%BB%B6%E8%BF%9B%E5%BA%A6.csv" in headers["content-disposition"]
     text = body.decode("utf-8-sig")
     assert "READ-330106" in text and "READ-330108" in text
     status, _, body = _download(
-        console_server, "/api/v1/logs/case_event/export?format=parquet", county
+        api_only_server, "/api/v1/logs/case_event/export?format=parquet", county
     )
     frame = pl.read_parquet(io.BytesIO(body))
     assert status == 200 and set(frame.get_column("tenant")) == {"330106"}
     status, _, body = _download(
-        console_server, "/api/v1/logs/case_event/export?format=xlsx", county
+        api_only_server, "/api/v1/logs/case_event/export?format=xlsx", county
     )
     assert status == 200 and body[:2] == b"PK"  # a zip: the XLSX container
-    clerk = _token(console_server, "export_clerk", "window_clerk", tenant="330106")
-    assert _download(console_server, path, clerk)[0] == 403
-    assert _download(console_server, "/api/v1/exports/logs?ticket=forged", None)[0] == 401
+    clerk = _token(api_only_server, "export_clerk", "window_clerk", tenant="330106")
+    assert _download(api_only_server, path, clerk)[0] == 403
+    assert _download(api_only_server, "/api/v1/exports/logs?ticket=forged", None)[0] == 401
 
 
 def test_stats_answer_with_the_tokens_scope_and_refuse_bad_groupings(
-    console_server: ConsoleServer, cases: None
+    api_only_server: ConsoleServer, cases: None
 ) -> None:
     day = TODAY[:10]
-    supervisor = _token(console_server, "stats_province", "province_supervisor", tenant="330000")
-    county = _token(console_server, "stats_county", "county_supervisor", tenant="330106")
+    supervisor = _token(api_only_server, "stats_province", "province_supervisor", tenant="330000")
+    county = _token(api_only_server, "stats_county", "county_supervisor", tenant="330106")
     path = f"/api/v1/stats/cases?from={day}&to={day}&group_by=tenant"
-    status, body = _get(console_server, path, supervisor)
+    status, body = _get(api_only_server, path, supervisor)
     received = {row["tenant"]: row["received"] for row in body["rows"]}
     assert status == 200 and received["330106"] >= 1 and received["330108"] >= 1
-    status, body = _get(console_server, path, county)
+    status, body = _get(api_only_server, path, county)
     assert status == 200 and {row["tenant"] for row in body["rows"]} == {"330106"}
-    status, body = _get(console_server, f"/api/v1/stats/interfaces?from={day}&to={day}", county)
+    status, body = _get(api_only_server, f"/api/v1/stats/interfaces?from={day}&to={day}", county)
     assert status == 200 and body["group_by"] == []
-    status, body = _get(console_server, f"{path},county", supervisor)
+    status, body = _get(api_only_server, f"{path},county", supervisor)
     assert status == 400 and "不支持 county" in body["detail"]
-    clerk = _token(console_server, "stats_clerk", "window_clerk", tenant="330106")
-    assert _get(console_server, path, clerk)[0] == 403
+    clerk = _token(api_only_server, "stats_clerk", "window_clerk", tenant="330106")
+    assert _get(api_only_server, path, clerk)[0] == 403
 
 
 def _report_as(server: ConsoleServer, account: str, tenant: str, monkeypatch) -> int:
@@ -183,21 +183,21 @@ def _report_as(server: ConsoleServer, account: str, tenant: str, monkeypatch) ->
 
 
 def test_reports_download_with_the_tokens_scope(
-    console_server: ConsoleServer, cases: None, monkeypatch: pytest.MonkeyPatch
+    api_only_server: ConsoleServer, cases: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    county = _token(console_server, "report_county", "county_supervisor", tenant="330106")
-    _token(console_server, "report_other", "county_supervisor", tenant="330108")
-    mine = _report_as(console_server, "report_county", "330106", monkeypatch)
-    theirs = _report_as(console_server, "report_other", "330108", monkeypatch)
-    status, headers, body = _download(console_server, f"/api/v1/reports/{mine}/xlsx", county)
+    county = _token(api_only_server, "report_county", "county_supervisor", tenant="330106")
+    _token(api_only_server, "report_other", "county_supervisor", tenant="330108")
+    mine = _report_as(api_only_server, "report_county", "330106", monkeypatch)
+    theirs = _report_as(api_only_server, "report_other", "330108", monkeypatch)
+    status, headers, body = _download(api_only_server, f"/api/v1/reports/{mine}/xlsx", county)
     assert status == 200 and body[:2] == b"PK"
     assert headers["content-type"].startswith("application/vnd.openxmlformats")
     assert "filename*=utf-8''" in headers["content-disposition"].lower()
-    status, _, body = _download(console_server, f"/api/v1/reports/{mine}/html", county)
+    status, _, body = _download(api_only_server, f"/api/v1/reports/{mine}/html", county)
     assert status == 200 and "西湖区" in body.decode("utf-8")
-    assert _download(console_server, f"/api/v1/reports/{theirs}/xlsx", county)[0] == 404
-    assert _download(console_server, f"/api/v1/reports/{mine}/pdf", county)[0] == 404
-    assert _download(console_server, f"/api/v1/reports/{mine}/doc", county)[0] == 400
-    clerk = _token(console_server, "report_clerk", "window_clerk", tenant="330106")
-    assert _download(console_server, f"/api/v1/reports/{mine}/xlsx", clerk)[0] == 403
-    assert _download(console_server, "/api/v1/reports/download?ticket=forged", None)[0] == 401
+    assert _download(api_only_server, f"/api/v1/reports/{theirs}/xlsx", county)[0] == 404
+    assert _download(api_only_server, f"/api/v1/reports/{mine}/pdf", county)[0] == 404
+    assert _download(api_only_server, f"/api/v1/reports/{mine}/doc", county)[0] == 400
+    clerk = _token(api_only_server, "report_clerk", "window_clerk", tenant="330106")
+    assert _download(api_only_server, f"/api/v1/reports/{mine}/xlsx", clerk)[0] == 403
+    assert _download(api_only_server, "/api/v1/reports/download?ticket=forged", None)[0] == 401

@@ -57,15 +57,15 @@ def _materials(payload: dict) -> list[str]:
 
 
 def test_a_county_key_gets_its_override_and_others_the_province_template(
-    console_server: ConsoleServer,
+    api_only_server: ConsoleServer,
 ) -> None:
-    _ensure_tenant(console_server, OVERRIDING, "建德市")
-    _ensure_tenant(console_server, INHERITING, "桐庐县")
-    _override_mortgage(console_server)
-    own_key = _key(console_server, "--tenant", OVERRIDING, "--streams", "workflows.read")
-    other_key = _key(console_server, "--tenant", INHERITING, "--streams", "workflows.read")
+    _ensure_tenant(api_only_server, OVERRIDING, "建德市")
+    _ensure_tenant(api_only_server, INHERITING, "桐庐县")
+    _override_mortgage(api_only_server)
+    own_key = _key(api_only_server, "--tenant", OVERRIDING, "--streams", "workflows.read")
+    other_key = _key(api_only_server, "--tenant", INHERITING, "--streams", "workflows.read")
 
-    status, own, _ = _call(console_server, "/api/v1/workflows/9000101", own_key)
+    status, own, _ = _call(api_only_server, "/api/v1/workflows/9000101", own_key)
     assert status == 200
     assert (own["tenant"], own["business"]["origin"], own["business"]["owner"]) == (
         OVERRIDING,
@@ -82,7 +82,7 @@ def test_a_county_key_gets_its_override_and_others_the_province_template(
         "发证",
     ]
 
-    status, other, _ = _call(console_server, "/api/v1/workflows/9000101", other_key)
+    status, other, _ = _call(api_only_server, "/api/v1/workflows/9000101", other_key)
     assert status == 200
     assert other["business"]["origin"] == "province"
     assert "建德市抵押补充材料" not in _materials(other)
@@ -90,33 +90,33 @@ def test_a_county_key_gets_its_override_and_others_the_province_template(
 
 
 def test_keys_without_the_scope_or_for_another_county_are_refused(
-    console_server: ConsoleServer,
+    api_only_server: ConsoleServer,
 ) -> None:
-    _ensure_tenant(console_server, INHERITING, "桐庐县")
-    logs_only = _key(console_server, "--tenant", INHERITING, "--streams", "logs.case_event")
-    status, body, _ = _call(console_server, "/api/v1/workflows/9000101", logs_only)
+    _ensure_tenant(api_only_server, INHERITING, "桐庐县")
+    logs_only = _key(api_only_server, "--tenant", INHERITING, "--streams", "logs.case_event")
+    status, body, _ = _call(api_only_server, "/api/v1/workflows/9000101", logs_only)
     assert (status, body["detail"]) == (403, "接入密钥无权调用：读取流程配置")
-    reader = _key(console_server, "--tenant", INHERITING, "--streams", "workflows.read")
+    reader = _key(api_only_server, "--tenant", INHERITING, "--streams", "workflows.read")
     status, body, _ = _call(
-        console_server, f"/api/v1/workflows/9000101?tenant={OVERRIDING}", reader
+        api_only_server, f"/api/v1/workflows/9000101?tenant={OVERRIDING}", reader
     )
     assert (status, body["detail"]) == (
         403,
         f"接入密钥属于租户 {INHERITING}，不能代表租户 {OVERRIDING} 调用",
     )
-    status, body, _ = _call(console_server, "/api/v1/workflows/5000402", reader)
+    status, body, _ = _call(api_only_server, "/api/v1/workflows/5000402", reader)
     assert (status, body["detail"]) == (404, "业务 5000402 未配置或尚未发布")
-    status, _, _ = _call(console_server, "/api/v1/workflows/9000101", None)
+    status, _, _ = _call(api_only_server, "/api/v1/workflows/9000101", None)
     assert status == 401
 
 
-def test_a_province_key_reads_what_a_named_county_is_served(console_server: ConsoleServer) -> None:
-    _ensure_tenant(console_server, OVERRIDING, "建德市")
-    _override_mortgage(console_server)
-    province = _key(console_server, "--tenant", "330000", "--streams", "workflows.read")
+def test_a_province_key_reads_what_a_named_county_is_served(api_only_server: ConsoleServer) -> None:
+    _ensure_tenant(api_only_server, OVERRIDING, "建德市")
+    _override_mortgage(api_only_server)
+    province = _key(api_only_server, "--tenant", "330000", "--streams", "workflows.read")
     status, body, _ = _call(
-        console_server, f"/api/v1/workflows/9000101?tenant={OVERRIDING}", province
+        api_only_server, f"/api/v1/workflows/9000101?tenant={OVERRIDING}", province
     )
     assert (status, body["business"]["owner"]) == (200, OVERRIDING)
-    status, body, _ = _call(console_server, "/api/v1/workflows/9000101", province)
+    status, body, _ = _call(api_only_server, "/api/v1/workflows/9000101", province)
     assert (status, body["business"]["origin"]) == (200, "province")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pyotp
 import pytest
@@ -43,7 +44,7 @@ def fresh_code(account: str) -> str:
     return pyotp.TOTP(SEEDS[account]).generate_otp(step)
 
 
-def _bind_seed(server: ConsoleServer, user_id: int) -> str:
+def _bind_seed(server: ConsoleServer | Any, user_id: int) -> str:
     """Store a known seed for the account, encrypted under the server's own key."""
     keys = server.data_dir / "keys"
     ring = KeyRing(
@@ -124,28 +125,43 @@ def make_user(console_server: ConsoleServer) -> Callable[..., str]:
     """
 
     def make(account: str, *roles: str, tenant: str = "330000", must_change: bool = False) -> str:
-        with pytest.MonkeyPatch.context() as env:
-            env.setenv("BDC_DATA_DIR", str(console_server.data_dir))
-            env.setenv("BDC_DATABASE_URL", console_server.db_url)
-            get_settings.cache_clear()
-            try:
-                with session_scope(console_server.db_url) as session:
-                    draft = UserDraft(
-                        account=account, real_name="测试用户", tenant_code=tenant, roles=roles
-                    )
-                    user = insert_user(session, draft, password_hash=USER_PASSWORD_HASH)
-                    user.must_change_password = must_change
-                    session.add(user)
-                    session.flush()
-                    user_id = user.id
-            finally:
-                get_settings.cache_clear()
-        if set(roles) & SECOND_FACTOR_BY_DEFAULT:
-            assert user_id is not None
-            SEEDS[account] = _bind_seed(console_server, user_id)
-        return account
+        return store_account(console_server, account, roles, tenant=tenant, must_change=must_change)
 
     return make
+
+
+def store_account(
+    server: ConsoleServer | Any,
+    account: str,
+    roles: tuple[str, ...],
+    *,
+    tenant: str = "330000",
+    must_change: bool = False,
+) -> str:
+    """Put an account with the e2e password into a server's database (any with data_dir, db_url).
+
+    A role that asks for a second factor gets an authenticator whose seed ``SEEDS`` keeps.
+    """
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BDC_DATA_DIR", str(server.data_dir))
+        env.setenv("BDC_DATABASE_URL", server.db_url)
+        get_settings.cache_clear()
+        try:
+            with session_scope(server.db_url) as session:
+                draft = UserDraft(
+                    account=account, real_name="测试用户", tenant_code=tenant, roles=roles
+                )
+                user = insert_user(session, draft, password_hash=USER_PASSWORD_HASH)
+                user.must_change_password = must_change
+                session.add(user)
+                session.flush()
+                user_id = user.id
+        finally:
+            get_settings.cache_clear()
+    if set(roles) & SECOND_FACTOR_BY_DEFAULT:
+        assert user_id is not None
+        SEEDS[account] = _bind_seed(server, user_id)
+    return account
 
 
 def wait_until_ready(page: Page) -> None:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,8 +97,11 @@ def server_environment(data_dir: Path, port: int) -> dict[str, str]:
     return env
 
 
-def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
+def wait_until_healthy(
+    url: str, process: subprocess.Popen, log: Path, timeout: float = START_TIMEOUT_S
+) -> None:
+    """Wait until ``url`` answers 200; fail with the log's tail if the process exits first."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"console exited early:\n{log.read_text()[-4000:]}")
@@ -108,11 +112,11 @@ def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
         except OSError:
             pass
         time.sleep(0.5)
-    raise RuntimeError(f"console not healthy after {START_TIMEOUT_S}s:\n{log.read_text()[-4000:]}")
+    raise RuntimeError(f"{url} not healthy after {timeout}s:\n{log.read_text()[-4000:]}")
 
 
-def start_server(workdir: Path) -> ConsoleServer:
-    """Init a data folder, then serve the console from the checkout in its own process group."""
+def _initialised(workdir: Path) -> tuple[int, dict[str, str], dict[str, str]]:
+    """A data folder made by ``init``: (port, environment, the administrators' passwords)."""
     data_dir, port = workdir / "data", _free_port()
     env = server_environment(data_dir, port)
     # The security administrator's backup passphrase, outside the data folder (备份与恢复).
@@ -131,10 +135,16 @@ def start_server(workdir: Path) -> ConsoleServer:
     admins = dict(re.findall(r"账号：(\S+)\s+密码：(\S+)", init.stdout))
     if "sysadmin" not in admins:
         raise RuntimeError(f"init printed no admin passwords:\n{init.stdout}\n{init.stderr}")
+    return port, env, admins
+
+
+def _serve(workdir: Path, command: Callable[[int], list[str]]) -> ConsoleServer:
+    """Init, then run ``command(port)`` in its own process group until it answers health."""
+    port, env, admins = _initialised(workdir)
     log = workdir / "server.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "console", "serve"],
+            command(port),
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -143,9 +153,28 @@ def start_server(workdir: Path) -> ConsoleServer:
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(f"{base_url}/api/v1/health", process, log)
+        wait_until_healthy(f"{base_url}/api/v1/health", process, log)
     except BaseException:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         raise
-    return ConsoleServer(base_url, data_dir, admins, process, env)
+    return ConsoleServer(base_url, workdir / "data", admins, process, env)
+
+
+def start_server(workdir: Path) -> ConsoleServer:
+    """Init a data folder, then serve the console from the checkout in its own process group."""
+    return _serve(workdir, lambda _port: [sys.executable, "-m", "console", "serve"])
+
+
+def start_api_server(workdir: Path) -> ConsoleServer:
+    """The same, but only the HTTP API (granian, no frontend, no scheduler): starts in seconds.
+
+    For the API tests that need neither pages nor system jobs; they need not wait for the
+    frontend build nor share the browser tests' worker.
+    """
+    return _serve(
+        workdir,
+        lambda port: [sys.executable, "-m", "granian", "--interface", "asgi", "--factory",
+                      "--host", "127.0.0.1", "--port", str(port),
+                      "console.http_api:create_http_api"],
+    )  # fmt: skip

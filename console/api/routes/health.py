@@ -11,6 +11,7 @@ from loguru import logger
 from console import __version__
 from console.alerts.models import Heartbeat
 from console.api.routing import public_router
+from console.core import dependencies
 from console.core.clock import to_local_text, utcnow
 from console.core.db import (
     backend_name,
@@ -39,22 +40,43 @@ def _database_status() -> dict[str, str | bool]:
     }
 
 
+def _redis_status() -> dict[str, str | bool] | None:
+    """Whether the shared-state Redis answers (None when the console runs without one)."""
+    url = get_settings().redis_url
+    if not url:
+        return None
+    try:
+        client = dependencies.redis_client(url)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except Exception as error:  # any failure to answer is the same to the caller
+        logger.error("health check: Redis unreachable: {}", error)
+        return {"ok": False, "error": dependencies.unavailable_message(dependencies.REDIS)}
+    return {"ok": True}
+
+
 @router.get(
     "/api/v1/health",
     summary="健康检查（无需密钥）",
-    description="配置库可连接且已迁移到最新版本时返回 200（status 为 ok），否则返回 503"
-    "（status 为 degraded）。",
+    description="配置库可连接且已迁移到最新版本、（集群部署时）Redis 可连接时返回 200（status 为 "
+    "ok）；否则返回 503（status 为 degraded），unavailable 列出无法使用的依赖。",
 )
 def health() -> JSONResponse:
-    """200 when the database answers at the newest migration, 503 (degraded) otherwise."""
-    database = _database_status()
-    status = 200 if database["ok"] else 503
-    body = {
-        "status": "ok" if status == 200 else "degraded",
-        "version": __version__,
-        "database": database,
-    }
-    return JSONResponse(body, status_code=status)
+    """200 when every engine answers (database at the newest migration), else 503 naming it."""
+    body: dict[str, object] = {"version": __version__, "database": _database_status()}
+    redis_status = _redis_status()
+    if redis_status is not None:
+        body["redis"] = redis_status
+    failed = [
+        name
+        for name, key in ((dependencies.DATABASE, "database"), (dependencies.REDIS, "redis"))
+        if key in body and not body[key]["ok"]  # type: ignore[index]
+    ]
+    body["status"] = "degraded" if failed else "ok"
+    body["unavailable"] = failed
+    return JSONResponse(body, status_code=503 if failed else 200)
 
 
 # The leader beats every minute; three missed beats mean the scheduler (or the console) is

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
-import httpx
+from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from console.api.app import create_api
@@ -25,16 +24,14 @@ def _key(scopes: set[str]) -> str:
 
 
 def _sync(key: str, records: list[dict]) -> tuple[int, dict]:
-    async def post() -> httpx.Response:
-        transport = httpx.ASGITransport(app=create_api())
-        async with httpx.AsyncClient(transport=transport, base_url="http://console") as client:
-            return await client.post(
-                "/api/v1/iam/sync",
-                json={"records": records},
-                headers={"Authorization": f"Bearer {key}"},
-            )
-
-    answer = asyncio.run(post())
+    # TestClient runs the app on a loop of its own thread: the worker's main thread may hold
+    # Playwright's loop (the cluster's browser tests run on either worker).
+    with TestClient(create_api(), base_url="http://console") as client:
+        answer = client.post(
+            "/api/v1/iam/sync",
+            json={"records": records},
+            headers={"Authorization": f"Bearer {key}"},
+        )
     return answer.status_code, answer.json()
 
 

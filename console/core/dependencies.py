@@ -1,0 +1,138 @@
+"""The engines a console process cannot work without, checked at start and while running.
+
+In the embedded default there is only the SQLite file. In cluster mode the configuration
+database is PostgreSQL and shared state lives in Redis: when one of them cannot be reached
+the process refuses to start with one Chinese line naming the setting and the address,
+``/api/v1/health`` answers 503 naming it, and a request that needs it gets 503 with
+``Retry-After`` instead of a 500 (or a 200 for records that were not made durable).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from console.core.errors import UserError
+from console.core.settings import get_settings
+
+CONNECT_TIMEOUT_S = 3
+RETRY_AFTER_S = 5
+DATABASE = "配置库"
+REDIS = "Redis"
+
+
+class DependencyUnavailable(UserError):
+    """An engine the console needs does not answer."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """One engine: its Chinese name, the setting naming it, its address and a check."""
+
+    name: str
+    variable: str
+    address: str
+    check: Callable[[], None]
+
+    def refusal(self, error: BaseException) -> str:
+        """The one line an operator reads when the engine does not answer."""
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return f"无法连接{self.name}（{self.variable}={self.address}）：{reason[:200]}"
+
+
+def safe_address(url: str) -> str:
+    """A connection URL without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not an SQLAlchemy URL (redis://): drop whatever precedes '@'
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://{rest.rpartition('@')[2]}" if rest else url
+
+
+def _check_database(url: str) -> None:
+    engine = sa.create_engine(
+        url, poolclass=NullPool, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+    )
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    finally:
+        engine.dispose()
+
+
+def redis_client(url: str) -> redis.Redis:
+    """A client that gives up quickly, so a dead Redis answers 503 rather than hanging."""
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=CONNECT_TIMEOUT_S, socket_timeout=CONNECT_TIMEOUT_S
+    )
+
+
+def _check_redis(url: str) -> None:
+    client = redis_client(url)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def configured() -> list[Dependency]:
+    """The shared engines this configuration names (none in the embedded default)."""
+    settings = get_settings()
+    found = []
+    database = settings.database_url
+    if database and make_url(database).get_backend_name() != "sqlite":
+        check = functools.partial(_check_database, database)
+        found.append(Dependency(DATABASE, "BDC_DATABASE_URL", safe_address(database), check))
+    if settings.redis_url:
+        check = functools.partial(_check_redis, settings.redis_url)
+        found.append(Dependency(REDIS, "BDC_REDIS_URL", safe_address(settings.redis_url), check))
+    return found
+
+
+def failing() -> list[tuple[Dependency, str]]:
+    """Each configured engine that does not answer now, with the line that says so."""
+    problems = []
+    for dependency in configured():
+        try:
+            dependency.check()
+        except Exception as error:  # any failure to answer is the same to the operator
+            problems.append((dependency, dependency.refusal(error)))
+    return problems
+
+
+def require_all() -> None:
+    """Refuse to start unless every configured engine answers.
+
+    Raises:
+        DependencyUnavailable: the first engine that does not, in one Chinese line.
+    """
+    for dependency, line in failing():
+        raise DependencyUnavailable(dependency.name, line)
+
+
+def unavailable(error: BaseException) -> str | None:
+    """The engine a failed request was waiting for, or None when the failure is not that."""
+    if isinstance(error, DependencyUnavailable):
+        return error.name
+    if isinstance(error, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
+        return REDIS
+    if isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return DATABASE
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return DATABASE
+    return None
+
+
+def unavailable_message(name: str) -> str:
+    """What a caller reads in a 503 body."""
+    return f"{name}暂时无法连接，请稍后重试"
