@@ -78,15 +78,24 @@ class Backend:
         """Direct address, bypassing nginx."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
-        """Start (or start again) and wait until its health check answers."""
+    def launch(self) -> None:
+        """Start the process (``wait_ready`` waits for it)."""
         with self.log.open("a") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "console", "serve", "--backend-only"],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip
+
+    def wait_ready(self) -> None:
+        """Wait until its health check answers."""
+        assert self.process is not None
         wait_until_healthy(f"{self.url}/api/v1/health", self.process, self.log, START_TIMEOUT_S)
+
+    def start(self) -> None:
+        """Start (or start again) and wait until its health check answers."""
+        self.launch()
+        self.wait_ready()
 
     def kill(self) -> None:
         """SIGKILL the whole process group, as a machine losing power would."""
@@ -215,14 +224,14 @@ def start_cluster(
     init = _run([sys.executable, "-m", "console", "init"], env, "console init")
     admins = dict(re.findall(r"账号：(\S+)\s+密码：(\S+)", init))
     site = folder / "site"
-    _run(
-        [sys.executable, "-m", "console", "build-frontend",
-         "--api-url", f"http://localhost:{nginx_port}", "--out", str(site)],
-        env, "console build-frontend",
-    )  # fmt: skip
     backends = []
     for port in ports:
-        backend_env = {**env, "BDC_PORT": str(port)}
+        # A backend compiles the app into a web folder of its own, apart from the build's.
+        backend_env = {
+            **env,
+            "BDC_PORT": str(port),
+            "REFLEX_WEB_WORKDIR": str(folder / f"web-{port}"),
+        }
         backends.append(Backend(port, backend_env, folder / f"backend-{port}.log"))
     rendered = render_template(
         BDC_LISTEN=f"127.0.0.1:{nginx_port}",
@@ -233,19 +242,24 @@ def start_cluster(
             f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" for port in ports
         ),
     )
-    started: list[Backend] = []
     nginx = None
     try:
+        for backend in backends:  # the backends start while the frontend is built
+            backend.launch()
+        _run(
+            [sys.executable, "-m", "console", "build-frontend",
+             "--api-url", f"http://localhost:{nginx_port}", "--out", str(site)],
+            env, "console build-frontend",
+        )  # fmt: skip
         for backend in backends:
-            backend.start()
-            started.append(backend)
+            backend.wait_ready()
         nginx = _start_nginx(folder / "nginx", rendered)
         url = f"http://127.0.0.1:{nginx_port}"
         wait_until_healthy(f"{url}/api/v1/health", nginx, folder / "nginx" / "nginx.out", 30)
     except BaseException:
         if nginx is not None and nginx.poll() is None:
             nginx.kill()
-        for backend in started:
+        for backend in backends:
             backend.kill()
         raise
     return Cluster(url, backends, nginx, folder, env, admins)

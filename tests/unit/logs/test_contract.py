@@ -115,3 +115,20 @@ def test_the_fast_typed_check_agrees_with_the_field_by_field_check(
     line = json.dumps(record, ensure_ascii=False).encode()
     slowly = functools.partial(_check_slowly, text=line.decode())
     assert _outcome(check_line, stream, line) == _outcome(slowly, stream, line)
+
+
+@pytest.mark.parametrize(
+    ("stream", "changes", "reason"),
+    [
+        ("case_event", {"business_code": "２０００４０２"}, "字段 business_code 应为 7 位数字"),
+        ("case_event", {"registration_type": "２００"}, "字段 registration_type 应为 3 位数字"),
+        ("case_event", {"business_code": "200040"}, "字段 business_code 应为 7 位数字"),
+        ("operation", {"tenant": "３３０１０６"}, "字段 tenant 应为 6 位行政区划代码"),
+        ("operation", {"tenant": "33010６"}, "字段 tenant 应为 6 位行政区划代码"),
+    ],
+)
+def test_codes_take_ascii_digits_only(stream: str, changes: dict, reason: str) -> None:
+    """Full-width or other Unicode digits are not the national codes, however they look."""
+    with pytest.raises(Rejected) as refused:
+        check_line(stream, _line(stream, **changes), now=NOW)
+    assert refused.value.reason == reason
