@@ -682,12 +682,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands checked against the configured engines before they run (see ``main``).
+NEEDS_ALL_ENGINES = frozenset({"serve", "scheduler"})
+NEEDS_DATABASE = frozenset({"init", "migrate"})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; Chinese message and exit status 2 on a user-facing error."""
     args = build_parser().parse_args(argv)
     try:
         wire()
-        dependencies.require_all()  # a dead PostgreSQL or Redis: one line, not a traceback
+        # A dead PostgreSQL or Redis: one line, not a traceback. Only for what needs them:
+        # wal-restore runs with PostgreSQL stopped, a backup must not wait for Redis.
+        if args.command in NEEDS_ALL_ENGINES:
+            dependencies.require_all()
+        elif args.command in NEEDS_DATABASE:
+            dependencies.require_all(only={dependencies.DATABASE})
         return args.handler(args)
     except UserError as error:
         print(f"错误：{error}", file=sys.stderr)

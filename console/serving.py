@@ -21,6 +21,9 @@ from console.core.db import migrate
 from console.core.errors import UserError
 from console.core.settings import get_settings
 
+# Written into every build: build-frontend replaces only a folder that holds it.
+BUILD_MARKER = ".bdc-frontend"
+
 
 def _reflex(*arguments: str) -> list[str]:
     return [sys.executable, "-m", "reflex", *arguments]
@@ -68,6 +71,10 @@ def headers_conf(out: Path) -> Path:
 def _build_frontend(args: argparse.Namespace) -> int:
     """Build the pages once, pointing their websocket and uploads at the public address."""
     out = Path(args.out).resolve()
+    if out.exists() and not (out / BUILD_MARKER).is_file():
+        raise UserError(
+            f"输出目录 {out} 已存在且不是此前构建的前端（缺少 {BUILD_MARKER}），未做改动"
+        )
     env = {**os.environ, "REFLEX_API_URL": args.api_url.rstrip("/")}
     built = subprocess.run(
         _reflex("export", "--frontend-only", "--no-zip", "--env", "prod"),
@@ -80,15 +87,21 @@ def _build_frontend(args: argparse.Namespace) -> int:
     staging = out.with_name(out.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(client, staging)
+    (staging / BUILD_MARKER).write_text(args.api_url + "\n", encoding="utf-8")
+    staging.chmod(0o755)  # nginx's workers read it (the console's own files stay private)
+    for path in staging.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    # The header snippet first, allowing the old build's inline scripts and the new one's:
+    # pages load whether nginx was reloaded yet or not.
+    headers = headers_conf(out)
+    builds = (out, staging) if out.exists() else (staging,)
+    policy = nginx_snippet(*builds, https=args.api_url.startswith("https://"))
+    headers.write_text(policy, encoding="utf-8")
+    headers.chmod(0o644)
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)  # nginx never serves half a build
-    out.chmod(0o755)  # nginx's workers read it (the console's own files stay private)
-    for path in out.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    headers = headers_conf(out)
-    headers.write_text(nginx_snippet(out), encoding="utf-8")
-    headers.chmod(0o644)
     print(f"前端已构建：{out}（页面连接 {args.api_url}；安全响应头：{headers}）", flush=True)
+    print("请执行 nginx -t && nginx -s reload 使新的安全响应头生效", flush=True)
     return 0
 
 

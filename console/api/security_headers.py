@@ -111,11 +111,12 @@ RESCAN_SECONDS = 30
 _cached: tuple[float, bytes] = (-1.0, b"")
 
 
-def policy_of(directory: Path) -> bytes:
-    """The policy allowing exactly the inline scripts of the pages built in ``directory``."""
+def policy_of(*directories: Path) -> bytes:
+    """The policy allowing exactly the inline scripts of the pages built in ``directories``."""
     hashes: set[str] = set()
-    for page in directory.rglob("*.html"):
-        hashes |= inline_script_hashes(page.read_text(encoding="utf-8", errors="replace"))
+    for directory in directories:
+        for page in directory.rglob("*.html"):
+            hashes |= inline_script_hashes(page.read_text(encoding="utf-8", errors="replace"))
     return content_security_policy(hashes).encode()
 
 
@@ -143,10 +144,14 @@ def _https(scope: Scope) -> bool:
     )
 
 
-def nginx_snippet(directory: Path) -> str:
-    """The same headers as ``add_header`` lines, for nginx serving a build it was given."""
-    lines = [f'add_header Content-Security-Policy "{policy_of(directory).decode()}" always;']
-    for name, value in OTHER_HEADERS:
+def nginx_snippet(*directories: Path, https: bool) -> str:
+    """The same headers as ``add_header`` lines, for nginx serving a build it was given.
+
+    A location with ``add_header`` of its own inherits none from the server block, so HSTS
+    is in the snippet too when the site is served over HTTPS.
+    """
+    lines = [f'add_header Content-Security-Policy "{policy_of(*directories).decode()}" always;']
+    for name, value in (*OTHER_HEADERS, *((HSTS,) if https else ())):
         lines.append(f'add_header {name.decode().title()} "{value.decode()}" always;')
     return "\n".join(lines) + "\n"
 

@@ -130,11 +130,39 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+# pg_advisory_lock key for schema upgrades: "BDC mig" in ASCII.
+MIGRATION_LOCK = int.from_bytes(b"BDC mig", "big")
+
+
 def migrate(url: str | None = None) -> str:
-    """Upgrade the database to the newest schema and return the revision it is at."""
+    """Upgrade the database to the newest schema and return the revision it is at.
+
+    On PostgreSQL under an advisory lock: the backends of a cluster start together after an
+    upgrade, and one migrates while the others wait, then find nothing left to do.
+    """
     url = url or get_settings().db_url
-    command.upgrade(alembic_config(url), "head")
+    with _one_migration_at_a_time(url):
+        command.upgrade(alembic_config(url), "head")
     return current_revision(url) or ""
+
+
+@contextmanager
+def _one_migration_at_a_time(url: str) -> Iterator[None]:
+    if sa.engine.make_url(url).get_backend_name() != "postgresql":
+        yield
+        return
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                yield
+            finally:
+                connection.execute(
+                    sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK}
+                )
+    finally:
+        engine.dispose()
 
 
 def current_revision(url: str | None = None) -> str | None:

@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import psycopg
 import redis
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -51,12 +52,13 @@ class Dependency:
 
 
 def safe_address(url: str) -> str:
-    """A connection URL without its password, for messages and logs."""
+    """A connection URL without its password or query (which may carry one), for messages."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not an SQLAlchemy URL (redis://): drop whatever precedes '@'
+        shown = make_url(url).set(query={}).render_as_string(hide_password=True)
+    except Exception:  # not an SQLAlchemy URL: drop whatever precedes '@'
         scheme, _, rest = url.partition("://")
-        return f"{scheme}://{rest.rpartition('@')[2]}" if rest else url
+        shown = f"{scheme}://{rest.rpartition('@')[2]}" if rest else url
+    return shown.split("?", 1)[0]
 
 
 def _check_database(url: str) -> None:
@@ -110,14 +112,15 @@ def failing() -> list[tuple[Dependency, str]]:
     return problems
 
 
-def require_all() -> None:
-    """Refuse to start unless every configured engine answers.
+def require_all(only: set[str] | None = None) -> None:
+    """Refuse to start unless every configured engine (or those named in ``only``) answers.
 
     Raises:
         DependencyUnavailable: the first engine that does not, in one Chinese line.
     """
     for dependency, line in failing():
-        raise DependencyUnavailable(dependency.name, line)
+        if only is None or dependency.name in only:
+            raise DependencyUnavailable(dependency.name, line)
 
 
 def unavailable(error: BaseException) -> str | None:
@@ -126,11 +129,27 @@ def unavailable(error: BaseException) -> str | None:
         return error.name
     if isinstance(error, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
         return REDIS
-    if isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
-        return DATABASE
-    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+    if isinstance(error, sa.exc.DBAPIError) and (
+        error.connection_invalidated or _lost_connection(error.orig)
+    ):
         return DATABASE
     return None
+
+
+# PostgreSQL's connection exceptions (class 08) and administrator shutdowns (57P01-03).
+_CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def _lost_connection(orig: BaseException | None) -> bool:
+    """A psycopg error that means the server was not reached or went away.
+
+    A deadlock, a timeout, a full local disk or a missing table are not that: they stay
+    500s with their trace in the log, not a 503 sending operators to PostgreSQL.
+    """
+    if not isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError):
+        return False
+    state = getattr(orig, "sqlstate", None)
+    return state is None or state.startswith(_CONNECTION_STATES)
 
 
 def unavailable_message(name: str) -> str:

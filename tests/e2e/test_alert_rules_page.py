@@ -104,7 +104,9 @@ def _edit_keeps_secrets_and_a_used_channel_stays(page: Page) -> None:
     )
     expect(page.get_by_test_id("channel-webhook")).to_have_value("")  # never sent back
     page.get_by_test_id("channel-save").click()  # blanks keep the stored secrets
-    expect(page.get_by_text("通知渠道已保存")).to_be_visible()
+    expect(page.get_by_test_id("channel-webhook")).to_be_hidden()  # saved: the dialog closed
+    # (the first save's notice may still be showing beside this one)
+    expect(page.get_by_text("通知渠道已保存").last).to_be_visible()
     channel.get_by_test_id("channel-delete").click()
     page.get_by_test_id("channel-delete-ok").click()
     expect(page.get_by_text(f"规则仍在使用该渠道：{RULE}")).to_be_visible()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from datetime import datetime
 
+import redis
 import sqlalchemy as sa
 from fastapi.responses import JSONResponse
 from loguru import logger
@@ -40,19 +43,30 @@ def _database_status() -> dict[str, str | bool]:
     }
 
 
+# Every open page polls the health check: one pooled client, and its answer kept a moment.
+REDIS_CHECK_SECONDS = 2.0
+_redis_checked: dict[str, tuple[float, bool]] = {}
+
+
+@functools.cache
+def _redis(url: str) -> redis.Redis:
+    return dependencies.redis_client(url)
+
+
 def _redis_status() -> dict[str, str | bool] | None:
     """Whether the shared-state Redis answers (None when the console runs without one)."""
     url = get_settings().redis_url
     if not url:
         return None
-    try:
-        client = dependencies.redis_client(url)
+    checked_at, ok = _redis_checked.get(url, (0.0, False))
+    if time.monotonic() - checked_at > REDIS_CHECK_SECONDS:
         try:
-            client.ping()
-        finally:
-            client.close()
-    except Exception as error:  # any failure to answer is the same to the caller
-        logger.error("health check: Redis unreachable: {}", error)
+            ok = bool(_redis(url).ping())
+        except Exception as error:  # any failure to answer is the same to the caller
+            logger.error("health check: Redis unreachable: {}", error)
+            ok = False
+        _redis_checked[url] = (time.monotonic(), ok)
+    if not ok:
         return {"ok": False, "error": dependencies.unavailable_message(dependencies.REDIS)}
     return {"ok": True}
 

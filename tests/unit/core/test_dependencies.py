@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from console.api.app import create_api
@@ -135,3 +138,39 @@ def test_ingestion_answers_503_when_the_shared_rate_limiter_is_gone(
     assert answer.status_code == 503, answer.text
     assert answer.headers["retry-after"] == str(dependencies.RETRY_AFTER_S)
     assert answer.json()["detail"] == "Redis暂时无法连接，请稍后重试"
+
+
+def test_only_a_lost_connection_is_a_503_other_database_errors_stay_500s() -> None:
+    def wrapped(orig: BaseException) -> sa.exc.DBAPIError:
+        return sa.exc.OperationalError("SELECT 1", {}, orig)
+
+    refused = psycopg.OperationalError("connection to server at 127.0.0.1 failed: refused")
+    assert dependencies.unavailable(wrapped(refused)) == "配置库"
+    assert dependencies.unavailable(wrapped(psycopg.errors.AdminShutdown("shutdown"))) == "配置库"
+    assert dependencies.unavailable(wrapped(psycopg.errors.DeadlockDetected("deadlock"))) is None
+    assert dependencies.unavailable(wrapped(psycopg.errors.QueryCanceled("timeout"))) is None
+    assert dependencies.unavailable(wrapped(sqlite3.OperationalError("disk is full"))) is None
+    assert dependencies.unavailable(ValueError("not an engine")) is None
+
+
+def test_an_address_is_shown_without_its_password_or_query() -> None:
+    shown = dependencies.safe_address("redis://:pw1@10.0.0.5:6379/0?password=pw2")
+    assert shown == "redis://:***@10.0.0.5:6379/0"
+
+
+def test_migrate_needs_only_the_database_and_wal_restore_needs_neither(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BDC_")}
+    env.update(
+        BDC_DATA_DIR=str(tmp_path / "data"),
+        BDC_REDIS_URL=f"redis://127.0.0.1:{_dead_port()}/0",
+    )
+    migrated = subprocess.run(
+        [sys.executable, "-m", "console", "migrate"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert migrated.returncode == 0, migrated.stderr
+    served = subprocess.run(
+        [sys.executable, "-m", "console", "scheduler"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert served.returncode == 2 and "无法连接Redis（BDC_REDIS_URL=" in served.stderr

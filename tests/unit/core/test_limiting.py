@@ -46,7 +46,7 @@ def test_sign_in_attempts_counted_by_another_process_count_here(
     assert throttle.allow_attempt("198.51.100.8")  # another address has its own count
 
 
-def test_without_redis_each_process_counts_alone() -> None:
+def test_without_redis_the_counts_are_kept_in_this_process() -> None:
     assert not limiting.shared()
     for _ in range(get_settings().login_attempts_per_address):
         assert throttle.allow_attempt(ADDRESS)
