@@ -26,6 +26,7 @@ CONNECT_TIMEOUT_S = 3
 RETRY_AFTER_S = 5
 DATABASE = "配置库"
 REDIS = "Redis"
+OBJECT_STORE = "对象存储"
 
 
 class DependencyUnavailable(UserError):
@@ -87,6 +88,39 @@ def _check_redis(url: str) -> None:
         client.close()
 
 
+def object_store_client(*, endpoint: str, region: str, key_id: str, secret: str, attempts: int = 3):
+    """An S3 client that gives up quickly on an address that does not answer."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint or None,
+        region_name=region,
+        aws_access_key_id=key_id or None,
+        aws_secret_access_key=secret or None,
+        config=Config(
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=30,
+            retries={"max_attempts": attempts, "mode": "standard"},
+        ),
+    )
+
+
+def _check_object_store() -> None:
+    settings = get_settings()
+    secret = settings.lake_s3_secret_access_key
+    client = object_store_client(
+        endpoint=settings.lake_s3_endpoint,
+        region=settings.lake_s3_region,
+        key_id=settings.lake_s3_access_key_id,
+        secret=secret.get_secret_value() if secret else "",
+        attempts=1,
+    )
+    bucket = settings.lake_warehouse.removeprefix("s3://").partition("/")[0]
+    client.head_bucket(Bucket=bucket)
+
+
 def configured() -> list[Dependency]:
     """The shared engines this configuration names (none in the embedded default)."""
     settings = get_settings()
@@ -98,6 +132,9 @@ def configured() -> list[Dependency]:
     if settings.redis_url:
         check = functools.partial(_check_redis, settings.redis_url)
         found.append(Dependency(REDIS, "BDC_REDIS_URL", safe_address(settings.redis_url), check))
+    if settings.lake_warehouse:
+        address = settings.lake_s3_endpoint or f"AWS S3 {settings.lake_s3_region}"
+        found.append(Dependency(OBJECT_STORE, "BDC_LAKE_S3_ENDPOINT", address, _check_object_store))
     return found
 
 
@@ -129,6 +166,8 @@ def unavailable(error: BaseException) -> str | None:
         return error.name
     if isinstance(error, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
         return REDIS
+    if _object_store_unreachable(error):
+        return OBJECT_STORE
     if isinstance(error, sa.exc.DBAPIError) and (
         error.connection_invalidated or _lost_connection(error.orig)
     ):
@@ -150,6 +189,26 @@ def _lost_connection(orig: BaseException | None) -> bool:
         return False
     state = getattr(orig, "sqlstate", None)
     return state is None or state.startswith(_CONNECTION_STATES)
+
+
+def _object_store_unreachable(error: BaseException) -> bool:
+    """boto3's connection errors, and the object-store readers' (Arrow's and Polars')."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    if isinstance(error, BotoConnectionError):
+        return True
+    text = str(error)
+    return isinstance(error, OSError | RuntimeError) and any(
+        sign in text for sign in _OBJECT_STORE_SIGNS
+    )
+
+
+# How Arrow's S3 file system and Polars' object_store say the server was not reached.
+_OBJECT_STORE_SIGNS = (
+    "AWS Error NETWORK_CONNECTION",
+    "error sending request",
+    "Connection refused",
+)
 
 
 def unavailable_message(name: str) -> str:

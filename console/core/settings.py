@@ -93,6 +93,15 @@ _DESCRIPTIONS: dict[str, str] = {
         "共享状态 Redis 地址（redis://、rediss:// 或 unix://）：多个控制台进程或节点共用页面会话"
         "状态、接口限流与登录尝试计数；留空则只在本进程内（单机默认）"
     ),
+    "lake_warehouse": (
+        "日志表仓库（集群部署）：s3://存储桶/前缀。设置后每个封存文件原样存入对象存储并登记到"
+        "该日志类型的 Apache Iceberg 表（目录在配置库中），检索、追踪、汇总与导出经表读取；"
+        "留空则只用本机日志湖（单机默认）"
+    ),
+    "lake_s3_endpoint": "日志表仓库的对象存储服务地址（S3 兼容，如 https://oss.example.gov.cn）",
+    "lake_s3_region": "日志表仓库的对象存储区域",
+    "lake_s3_access_key_id": "日志表仓库的对象存储访问密钥 ID",
+    "lake_s3_secret_access_key": "日志表仓库的对象存储访问密钥",
     "heartbeat_url": (
         "心跳地址（死信开关）：主节点每分钟向此地址发送一次请求，外部监控在收不到时告警；"
         "留空则只提供 /api/v1/health/heartbeat 供外部轮询"
@@ -100,7 +109,9 @@ _DESCRIPTIONS: dict[str, str] = {
 }
 
 
-_SECRET_FIELDS = frozenset({"sm4_key", "hmac_key", "chain_key", "metrics_token", "redis_url"})
+_SECRET_FIELDS = frozenset(
+    {"sm4_key", "hmac_key", "chain_key", "metrics_token", "redis_url", "lake_s3_secret_access_key"}
+)
 
 
 class Settings(BaseSettings):
@@ -156,8 +167,22 @@ class Settings(BaseSettings):
     syslog_queue_max: Annotated[int, Field(ge=100, le=1_000_000)] = 10_000
     heartbeat_url: str = ""
     redis_url: Annotated[str, Field(pattern=r"^((redis|rediss|unix)://\S+)?$")] = ""
+    lake_warehouse: Annotated[
+        str, Field(pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._/-]*)?)?$")
+    ] = ""
+    lake_s3_endpoint: Annotated[str, Field(pattern=r"^(https?://[^\s/]+/?)?$")] = ""
+    lake_s3_region: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")] = "us-east-1"
+    lake_s3_access_key_id: str = ""
+    lake_s3_secret_access_key: SecretStr | None = None
 
-    @field_validator("sm4_key", "hmac_key", "chain_key", "metrics_token", mode="before")
+    @field_validator(
+        "sm4_key",
+        "hmac_key",
+        "chain_key",
+        "metrics_token",
+        "lake_s3_secret_access_key",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -254,6 +279,9 @@ _PATTERN_HINTS = {
     "province_code": "应为以 0000 结尾的 6 位省级区划代码",
     "syslog_target": "应为 tcp://主机:端口 或 tls://主机:端口",
     "redis_url": "应以 redis://、rediss:// 或 unix:// 开头",
+    "lake_warehouse": "应为 s3://存储桶/前缀（存储桶名为 3–63 位小写字母、数字、点或连字符）",
+    "lake_s3_endpoint": "应为 http:// 或 https:// 开头的服务地址（不带路径）",
+    "lake_s3_region": "应为小写字母、数字与连字符",
 }
 
 

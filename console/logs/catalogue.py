@@ -27,7 +27,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from console.logs import pending
+import polars as pl
+
+from console.logs import lake_table, pending
 from console.logs.chain import held_parts, read_chain
 from console.logs.contract import STREAMS
 from console.logs.parts import scan_parts
@@ -140,6 +142,15 @@ def retire(db: sqlite3.Connection, kind: str, name: str, day: str | None = None)
     db.execute(sql, args)
 
 
+def retire_file(db: sqlite3.Connection, kind: str, name: str, file: str) -> None:
+    """Take one file out of every later snapshot (inside the caller's transaction)."""
+    db.execute(
+        "UPDATE lake_file SET retired_us = ? WHERE kind = ? AND name = ? AND file = ?"
+        " AND retired_us IS NULL",
+        (_now_us(), kind, name, file),
+    )
+
+
 def replace(db: sqlite3.Connection, kind: str, name: str, day: str, file: str) -> None:
     """Make ``file`` the day's only current file of ``name`` (inside the caller's transaction)."""
     retire(db, kind, name, day)
@@ -187,6 +198,9 @@ def sweep(db: sqlite3.Connection, lake: Path, *, grace_seconds: int = GRACE_SECO
         (lake / file).unlink(missing_ok=True)
         if kind == PART:  # and the part's encrypted lines as sent
             (lake / file).with_suffix(".lines").unlink(missing_ok=True)
+    tables = lake_table.configured()
+    if tables is not None:  # and their objects (no table snapshot a reader uses lists them)
+        lake_table.delete_objects(tables, [file for kind, _, file in old if kind == PART])
     with pending.write(db):
         db.executemany("DELETE FROM lake_file WHERE kind = ? AND name = ? AND file = ?", old)
     listed = {row[0] for row in db.execute("SELECT file FROM lake_file WHERE kind = ?", (ROLLUP,))}
@@ -222,6 +236,26 @@ class Snapshot:
             return []
         found = current(self.db, PART, stream, low=low, high=high, days=days)
         return [self.lake / file for _, file in found]
+
+    def sealed(
+        self,
+        stream: str,
+        *,
+        low: str | None = None,
+        high: str | None = None,
+        days: list[str] | None = None,
+    ) -> pl.LazyFrame | None:
+        """The stream's sealed events of these days: from its table in table mode, else files.
+
+        The table is read at the snapshot this catalogue snapshot records, so a day is in it
+        exactly when its pending copies are gone.
+        """
+        tables = lake_table.configured()
+        head = None if tables is None or self.db is None else lake_table.head(self.db, stream)
+        if tables is not None and head is not None:
+            return lake_table.scan(tables, stream, head, low=low, high=high, days=days)
+        files = self.parts(stream, low=low, high=high, days=days)
+        return scan_parts(stream, files) if files else None
 
     def rollups(self, name: str, *, before: str | None = None) -> list[tuple[str, Path]]:
         """(day, file) of a rollup's current days (those before ``before`` only, if given)."""

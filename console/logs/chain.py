@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from console.core.clock import local_day, utcnow
 from console.core.crypto import KeyMissing, chain_key, hmac_sm3_hex, sm3_hex
 from console.core.db import session_scope
 from console.core.settings import get_settings
+from console.logs import lake_table
 from console.logs.contract import STREAMS
 from console.logs.models import ChainHead
 
@@ -38,6 +39,7 @@ PURGE_PREFIX = "purge:"  # a whole day deleted after retention
 ANCHOR_PREFIX = "anchor:"  # the switch from plain to keyed links
 RESTORE_PREFIX = "restore:"  # a restore from the real-time off-site copy, and its point
 LOST_PREFIX = "lost:"  # a part the restore could not bring back (sealed after the copy's point)
+REWRITE_PREFIX = "rewrite:"  # rewrite:<old>><new>: a part rewritten (same rows) as a new file
 KEYED = "hmac-sm3"
 MIN_RETENTION_DAYS = 365
 OBJ = "audit.logs"
@@ -61,7 +63,9 @@ class ChainEntry:
     @property
     def is_part(self) -> bool:
         """Whether the line stands for a sealed file."""
-        return not self.file.startswith((PURGE_PREFIX, ANCHOR_PREFIX, RESTORE_PREFIX, LOST_PREFIX))
+        return not self.file.startswith(
+            (PURGE_PREFIX, ANCHOR_PREFIX, RESTORE_PREFIX, LOST_PREFIX, REWRITE_PREFIX)
+        )
 
     @property
     def is_purge(self) -> bool:
@@ -244,7 +248,7 @@ def _head_breaks(stream: str, chain: list[ChainEntry], head: ChainHead | None) -
 
 def _file_breaks(lake: Path, stream: str, chain: list[ChainEntry]) -> list[Break]:
     breaks: list[Break] = []
-    recorded = {entry.file for entry in chain if entry.is_part}
+    recorded = chain_names(chain)
     for entry in held_parts(chain):  # purged parts are gone, as the chain itself records
         path = lake / stream / entry.file
         if not path.exists():
@@ -286,6 +290,43 @@ def _catalogue_breaks(lake: Path, stream: str, chain: list[ChainEntry]) -> list[
     return breaks
 
 
+def _object_breaks(tables: lake_table.TableLake, stream: str, entry: ChainEntry) -> list[Break]:
+    found = lake_table.object_sm3(tables, stream, entry.file)
+    if found is None:
+        return [Break(stream, entry.day, entry.file, "对象存储上的封存文件缺失")]
+    if found != entry.file_sm3:
+        return [
+            Break(stream, entry.day, entry.file, "对象存储上的封存文件与封存时的 SM3 摘要不一致")
+        ]
+    if entry.lines_sm3:
+        lines = str(Path(entry.file).with_suffix(".lines"))
+        if lake_table.object_sm3(tables, stream, lines) != entry.lines_sm3:
+            reason = "对象存储上的原始记录密文缺失或与封存时的 SM3 摘要不一致"
+            return [Break(stream, entry.day, entry.file, reason)]
+    return []
+
+
+def _table_breaks(stream: str, chain: list[ChainEntry]) -> list[Break]:
+    """In table mode the table lists exactly the held parts, each object as it was sealed."""
+    tables = lake_table.configured()
+    if tables is None:
+        return []
+    held = {tables.uri(stream, entry.file): entry for entry in held_parts(chain)}
+    listed = lake_table.table_files(lake_table.table(tables, stream))
+    breaks = [
+        Break(stream, entry.day, entry.file,
+              "封存文件未登记到日志表（运行 lake-to-tables 或等待下次封存）")
+        for uri, entry in held.items() if uri not in listed
+    ]  # fmt: skip
+    for uri in sorted(listed - set(held)):
+        day = next((p[5:] for p in uri.split("/") if p.startswith("date=")), "")
+        breaks.append(Break(stream, day, uri, "日志表登记了不在校验链中的文件"))
+    for uri, entry in held.items():
+        if uri in listed:
+            breaks += _object_breaks(tables, stream, entry)
+    return breaks
+
+
 def verify(lake: Path) -> list[Break]:
     """Check every line's link, every file's digest, the heads and what readers are shown."""
     key, heads = chain_key(), read_heads()
@@ -296,6 +337,7 @@ def verify(lake: Path) -> list[Break]:
         breaks += _head_breaks(stream, chain, heads.get(stream))
         breaks += _file_breaks(lake, stream, chain)
         breaks += _catalogue_breaks(lake, stream, chain)
+        breaks += _table_breaks(stream, chain)
     return breaks
 
 
@@ -303,19 +345,41 @@ def held_parts(chain: list[ChainEntry]) -> list[ChainEntry]:
     """The chain's sealed parts not purged: a purge line covers only the parts before it.
 
     (A late event for a purged day is sealed into a new part after the purge line; that part
-    is held, verified and purged again like any other.)
+    is held, verified and purged again like any other.) A rewritten part is held as its new
+    file, with the digests its rewrite line carries.
     """
     purged_later: set[str] = set()
-    lost_later: set[str] = set()
+    gone_later: set[str] = set()  # lost in a restore, or replaced by a rewrite
     held: list[ChainEntry] = []
     for entry in reversed(chain):
         if entry.is_purge:
             purged_later.add(entry.day)
         elif entry.file.startswith(LOST_PREFIX):
-            lost_later.add(entry.file.removeprefix(LOST_PREFIX))
-        elif entry.is_part and entry.day not in purged_later and entry.file not in lost_later:
+            gone_later.add(entry.file.removeprefix(LOST_PREFIX))
+        elif entry.file.startswith(REWRITE_PREFIX):
+            old, new = rewrite_names(entry)
+            if entry.day not in purged_later and new not in gone_later:
+                held.append(replace(entry, file=new))
+            gone_later.add(old)
+        elif entry.is_part and entry.day not in purged_later and entry.file not in gone_later:
             held.append(entry)
     return held[::-1]
+
+
+def rewrite_names(entry: ChainEntry) -> tuple[str, str]:
+    """The old and the new file of a rewrite line."""
+    old, _, new = entry.file.removeprefix(REWRITE_PREFIX).partition(">")
+    return old, new
+
+
+def rewrites(chain: list[ChainEntry]) -> list[tuple[str, str]]:
+    """(old, new) of every rewrite on the chain, in order."""
+    return [rewrite_names(e) for e in chain if e.file.startswith(REWRITE_PREFIX)]
+
+
+def chain_names(chain: list[ChainEntry]) -> set[str]:
+    """Every part file name the chain ever vouched for (never to be used again)."""
+    return {e.file for e in chain if e.is_part} | {new for _, new in rewrites(chain)}
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,15 @@ POLARS_TYPES = {"字符串": pl.String, "整数": pl.Int64, "布尔值（true/fa
 
 
 def sealed_schema(stream: str) -> pl.Schema:
-    """Every column a sealed part of the stream may have (older parts lack ``pii``)."""
+    """Every column a sealed part of the stream may have (older parts lack ``pii`` and ``day``).
+
+    ``day`` is the Asia/Shanghai calendar day the part was sealed under (one per file): the
+    identity partition of the stream's table.
+    """
     return pl.Schema({
         "event_id": pl.String, "sender": pl.String, "tenant": pl.String, "raw": pl.String,
         **{name: POLARS_TYPES[kind] for name, kind, _ in FIELDS[stream]},
-        "ts": pl.Datetime("us", "UTC"), "pii": pl.String,
+        "ts": pl.Datetime("us", "UTC"), "pii": pl.String, "day": pl.Date,
     })  # fmt: skip
 
 

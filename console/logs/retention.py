@@ -21,7 +21,7 @@ from console.core.actor import Actor
 from console.core.clock import local_day, to_local_text
 from console.core.errors import Forbidden
 from console.core.settings import get_settings
-from console.logs import case_index, catalogue, pending
+from console.logs import case_index, catalogue, lake_table, pending
 from console.logs.chain import SYSTEM, held_parts, read_chain, record_purge, verify
 from console.logs.contract import STREAM_LABELS, STREAMS
 from console.logs.models import Verification
@@ -67,11 +67,21 @@ def purge_expired(
 
 
 def _retire_day(db: sqlite3.Connection, stream: str, day: str) -> None:
-    """Out of every later snapshot at once; the files go when the grace period is over."""
+    """Out of every later snapshot at once; the files go when the grace period is over.
+
+    In table mode the day leaves the stream's table first; readers switch to the snapshot
+    without it in the same transaction that retires its files.
+    """
+    tables = lake_table.configured()
+    head = None
+    if tables is not None and lake_table.head(db, stream) is not None:
+        head = lake_table.drop_days(tables, stream, [day])
     with pending.write(db):
         catalogue.retire(db, catalogue.PART, stream, day)
         for name in ROLLUPS_OF[stream]:
             catalogue.retire(db, catalogue.ROLLUP, name, day)
+        if head is not None:
+            lake_table.set_head(db, stream, head)
 
 
 def _retire_purged(db: sqlite3.Connection, lake: Path, stream: str) -> None:

@@ -33,7 +33,7 @@ import polars as pl
 
 from console.core.clock import local_day_expr
 from console.core.workdays import with_workdays_used
-from console.logs import catalogue, pending
+from console.logs import catalogue, lake_table, pending
 from console.logs.catalogue import ROLLUP, ROLLUP_FOLDER, Snapshot
 from console.logs.parts import scan_parts
 
@@ -288,24 +288,27 @@ def build_day(
     *,
     added: Path | None = None,
     earlier: Earlier | None = None,
+    source: pl.LazyFrame | None = None,
 ) -> dict[str, str]:
     """Write new rollup files for one sealed day from its current parts (and ``added``).
 
     Returns the new file of each rollup, for the caller to make current in its transaction;
     nothing when the day has no parts. ``earlier``: the case_steps days to look 受理 up in
-    (default: the current ones).
+    (default: the current ones). ``source``: the day's sealed events as a table holds them
+    (table mode), read instead of the local parts.
     """
     parts = [lake / file for _, file in catalogue.current(db, catalogue.PART, stream, days=[day])]
     parts += [added] if added is not None else []
     if not parts:
         return {}
+    events = source if source is not None else scan_parts(stream, parts)
     if earlier is None:
         earlier = [
             (found_day, lake / file)
             for found_day, file in catalogue.current(db, ROLLUP, "case_steps", high=day)
         ]
     earlier = [(found_day, path) for found_day, path in earlier if found_day < day]
-    built = _rollups(earlier, stream, scan_parts(stream, parts), day)
+    built = _rollups(earlier, stream, events, day)
     return {name: _write(lake, name, day, frame) for name, frame in built.items()}
 
 
@@ -350,8 +353,13 @@ def rebuild_all(lake: Path) -> int:
             days = sorted({day for day, _ in catalogue.current(db, catalogue.PART, stream)})
             built: dict[str, dict[str, str]] = {}
             rebuilt_steps: Earlier = []  # later days look up earlier 受理 in the new case_steps
+            tables, head = lake_table.configured(), lake_table.head(db, stream)
             for day in days:
-                built[day] = build_day(lake, db, stream, day, earlier=rebuilt_steps)
+                source = None
+                if tables is not None and head is not None:
+                    source = lake_table.scan(tables, stream, head, days=[day])
+                built[day] = build_day(lake, db, stream, day, earlier=rebuilt_steps,
+                                       source=source)  # fmt: skip
                 if "case_steps" in built[day]:
                     rebuilt_steps.append((day, lake / built[day]["case_steps"]))
                 rebuilt += 1

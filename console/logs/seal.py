@@ -13,7 +13,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -21,10 +21,10 @@ from loguru import logger
 
 from console.core.clock import local_day
 from console.core.crypto import sm3_hex
-from console.logs import catalogue, pending
+from console.logs import catalogue, lake_table, pending
 from console.logs.at_rest import at_rest, lines_file, sealed_lines
 from console.logs.case_index import INDEXED_STREAMS, add_day
-from console.logs.chain import ChainEntry, append, held_parts, read_chain
+from console.logs.chain import ChainEntry, append, chain_names, held_parts, read_chain
 from console.logs.contract import FIELDS, STREAMS
 from console.logs.parts import POLARS_TYPES, scan_parts
 from console.logs.rollup import build_day, make_current
@@ -66,7 +66,13 @@ def frame_of(stream: str, rows: list[pending.PendingRow]) -> pl.DataFrame:
     )
 
 
-def _write_durably(path: Path, content: bytes) -> None:
+def with_day(frame: pl.DataFrame, day: str) -> pl.DataFrame:
+    """The frame with the local calendar day it is sealed under (the table's partition)."""
+    return frame.with_columns(pl.lit(date.fromisoformat(day), dtype=pl.Date).alias("day"))
+
+
+def write_durably(path: Path, content: bytes) -> None:
+    """Write a file whole and fsynced under its name (a crash leaves only a ``.tmp``)."""
     temporary = path.with_name(path.name + ".tmp")
     with temporary.open("wb") as handle:
         handle.write(content)
@@ -75,28 +81,37 @@ def _write_durably(path: Path, content: bytes) -> None:
     temporary.rename(path)
 
 
-def _write_part(folder: Path, frame: pl.DataFrame, chained: set[str]) -> Path:
-    """The part's encrypted lines as sent first, then the part itself (masked, typed).
+def free_part_path(folder: Path, chained: set[str]) -> Path:
+    """The next part name never used on disk nor on the chain.
 
-    Its name was never used on disk nor on the chain (a purged day's late part is a new name),
-    so a crashed seal's leftovers are always told apart.
+    (A purged day's late part is a new name, so a crashed seal's leftovers are always told
+    apart.)
     """
-    folder.mkdir(parents=True, exist_ok=True)
     number = len(list(folder.glob("part-*.parquet")))
     while (folder / f"part-{number:04d}.parquet").exists() or (
         f"{folder.name}/part-{number:04d}.parquet" in chained
     ):
         number += 1
-    path = folder / f"part-{number:04d}.parquet"
-    _write_durably(lines_file(path), sealed_lines(frame.get_column("raw").to_list()))
-    frame = at_rest(frame)
+    return folder / f"part-{number:04d}.parquet"
+
+
+def write_part_file(path: Path, frame: pl.DataFrame) -> None:
+    """Write a sealed part durably (the frame as it is stored)."""
     temporary = path.with_suffix(".tmp")
     # Row groups of 64k rows keep min/max statistics tight for case-number and tenant lookups.
     frame.write_parquet(temporary, compression="zstd", statistics=True, row_group_size=65_536)
     with temporary.open("rb") as handle:
         os.fsync(handle.fileno())
     temporary.rename(path)
-    _fsync_dir(folder)
+    _fsync_dir(path.parent)
+
+
+def _write_part(folder: Path, frame: pl.DataFrame, chained: set[str]) -> Path:
+    """The part's encrypted lines as sent first, then the part itself (masked, typed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = free_part_path(folder, chained)
+    write_durably(lines_file(path), sealed_lines(frame.get_column("raw").to_list()))
+    write_part_file(path, at_rest(frame))
     return path
 
 
@@ -124,12 +139,18 @@ def seal_closed_days(
     today = local_day(now).isoformat()
     sealed: list[ChainEntry] = []
     catalogue.ensure(db, lake)
+    tables = lake_table.configured()
     for stream in STREAMS:
         chain = read_chain(lake, stream)
         _set_aside_unfinished(lake, db, stream, chain)
-        _catalogue_chained(lake, db, stream, chain)
+        _catalogue_chained(lake, db, stream, chain, tables)
+        if tables is not None and lake_table.head(db, stream) is None:
+            from console.logs.table_migration import publish_stream  # builds on sealing
+
+            publish_stream(lake, db, tables, stream)  # the lake sealed before the tables
+            chain = read_chain(lake, stream)
         for day in pending.days_before(db, stream, today):
-            entry = _seal_day(lake, db, stream, day, chain)
+            entry = _seal_day(lake, db, stream, day, chain, tables)
             if entry is not None:
                 sealed.append(entry)
     catalogue.sweep(db, lake)
@@ -137,14 +158,29 @@ def seal_closed_days(
 
 
 def _rolled_up(
-    lake: Path, db: sqlite3.Connection, stream: str, day: str, added: Path | None = None
+    lake: Path,
+    db: sqlite3.Connection,
+    stream: str,
+    day: str,
+    added: Path | None = None,
+    source: pl.LazyFrame | None = None,
 ) -> dict[str, str]:
     """New rollup files for the day; a failure keeps the old ones (and the seal) and is logged."""
     try:
-        return build_day(lake, db, stream, day, added=added)
+        return build_day(lake, db, stream, day, added=added, source=source)
     except Exception:  # derived data: `rebuild-rollups` recreates it from the sealed files
         logger.exception(f"日志汇总失败：{stream} {day}（可运行 rebuild-rollups 重建）")
         return {}
+
+
+def _published(
+    lake: Path, stream: str, day: str, relative: str, tables: lake_table.TableLake | None
+) -> tuple[int | None, pl.LazyFrame | None]:
+    """Put a new part in the stream's table: the snapshot and the day read back from it."""
+    if tables is None:
+        return None, None
+    snapshot_id = lake_table.publish(tables, stream, lake / stream, [relative])
+    return snapshot_id, lake_table.scan(tables, stream, snapshot_id, days=[day])
 
 
 @contextmanager
@@ -160,13 +196,18 @@ def lake_lock(lake: Path) -> Iterator[None]:
 
 
 def _catalogue_chained(
-    lake: Path, db: sqlite3.Connection, stream: str, chain: list[ChainEntry]
+    lake: Path,
+    db: sqlite3.Connection,
+    stream: str,
+    chain: list[ChainEntry],
+    tables: lake_table.TableLake | None,
 ) -> None:
     """Finish a seal that crashed between its chain line and its transaction.
 
     The part is on disk and chained but not current, and its events are still pending:
-    make it current and drop exactly those pending copies together (the next seal would
-    otherwise store them a second time), with the day's rollups rebuilt.
+    make it current (publishing it first, in table mode) and drop exactly those pending
+    copies together (the next seal would otherwise store them a second time), with the
+    day's rollups rebuilt.
     """
     listed = {file for _, file in catalogue.current(db, catalogue.PART, stream)}
     for entry in held_parts(chain):
@@ -175,29 +216,39 @@ def _catalogue_chained(
         if relative in listed or not path.exists():
             continue
         held = scan_parts(stream, [path]).select("sender", "event_id").collect().rows()
-        rollups = _rolled_up(lake, db, stream, entry.day, added=path)
+        snapshot_id, source = _published(lake, stream, entry.day, entry.file, tables)
+        rollups = _rolled_up(lake, db, stream, entry.day, added=path, source=source)
         with pending.write(db):
             catalogue.add(db, catalogue.PART, stream, entry.day, relative)
             make_current(db, entry.day, rollups)
             pending.delete_events(db, stream, held)
+            if snapshot_id is not None:
+                lake_table.set_head(db, stream, snapshot_id)
 
 
 def _seal_day(
-    lake: Path, db: sqlite3.Connection, stream: str, day: str, chain: list[ChainEntry]
+    lake: Path,
+    db: sqlite3.Connection,
+    stream: str,
+    day: str,
+    chain: list[ChainEntry],
+    tables: lake_table.TableLake | None,
 ) -> ChainEntry | None:
     last_rowid, rows = pending.day_rows(db, stream, day)
     if not rows:
         return None
-    frame = frame_of(stream, rows)
+    frame = with_day(frame_of(stream, rows), day)
     if stream in INDEXED_STREAMS:
         add_day(lake, day, frame.get_column("case_no"))  # before the part: never a day missing
-    chained = {entry.file for entry in chain}
-    path = _write_part(lake / stream / f"date={day}", frame, chained)
+    path = _write_part(lake / stream / f"date={day}", frame, chain_names(chain))
     relative = str(path.relative_to(lake / stream))
     digest = sm3_hex(path.read_bytes())
     entry = append(lake, stream, chain, day=day, file=relative, rows=len(rows), file_sm3=digest,
                    lines_sm3=sm3_hex(lines_file(path).read_bytes()))  # fmt: skip
-    rollups = _rolled_up(lake, db, stream, day, added=path)
+    # In table mode the part is on the object store and in the table before readers are
+    # switched to it, and the day's rollups are built from what the table now holds.
+    snapshot_id, source = _published(lake, stream, day, relative, tables)
+    rollups = _rolled_up(lake, db, stream, day, added=path, source=source)
     # Only now, with the file and its chain line on disk, may the pending copies go — and only
     # the rows read above (a late event stored meanwhile waits for the next seal). One
     # transaction: a reader sees the day's events pending, or sealed and rolled up, never both.
@@ -205,4 +256,6 @@ def _seal_day(
         catalogue.add(db, catalogue.PART, stream, day, f"{stream}/{relative}")
         make_current(db, day, rollups)
         pending.delete_day_through(db, stream, day, last_rowid)
+        if snapshot_id is not None:
+            lake_table.set_head(db, stream, snapshot_id)
     return entry

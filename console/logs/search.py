@@ -27,7 +27,6 @@ from console.logs.catalogue import Snapshot, snapshot
 from console.logs.contract import STREAMS
 from console.logs.masks import NAME_COLUMNS, mask_expr, mask_name_expr, mask_texts
 from console.logs.own import SENDER as OWN_SENDER
-from console.logs.parts import scan_parts
 from console.logs.seal import frame_of
 from console.tenancy.scope import restrict_frame
 
@@ -141,13 +140,12 @@ def _pending(snap: Snapshot, stream: str, query: LogQuery) -> pl.LazyFrame | Non
 def _sealed(
     snap: Snapshot, stream: str, query: LogQuery, days: list[str] | None = None
 ) -> pl.LazyFrame | None:
-    files = snap.parts(
+    return snap.sealed(
         stream,
         low=query.start.isoformat() if query.start else None,
         high=query.end.isoformat() if query.end else None,
         days=days,
     )
-    return scan_parts(stream, files) if files else None
 
 
 def _source(

@@ -71,11 +71,38 @@ def _redis_status() -> dict[str, str | bool] | None:
     return {"ok": True}
 
 
+# Asking the object store costs a round trip: its answer is kept longer.
+OBJECT_STORE_CHECK_SECONDS = 10.0
+_store_checked: dict[str, tuple[float, bool]] = {}
+
+
+def _object_store_status() -> dict[str, str | bool] | None:
+    """Whether the log tables' object store answers (None without a table lake)."""
+    settings = get_settings()
+    if not settings.lake_warehouse:
+        return None
+    where = f"{settings.lake_s3_endpoint} {settings.lake_warehouse}"
+    checked_at, ok = _store_checked.get(where, (0.0, False))
+    if time.monotonic() - checked_at > OBJECT_STORE_CHECK_SECONDS:
+        store = next(d for d in dependencies.configured() if d.name == dependencies.OBJECT_STORE)
+        try:
+            store.check()
+            ok = True
+        except Exception as error:  # any failure to answer is the same to the caller
+            logger.error("health check: object store unreachable: {}", error)
+            ok = False
+        _store_checked[where] = (time.monotonic(), ok)
+    if not ok:
+        return {"ok": False, "error": dependencies.unavailable_message(dependencies.OBJECT_STORE)}
+    return {"ok": True}
+
+
 @router.get(
     "/api/v1/health",
     summary="健康检查（无需密钥）",
-    description="配置库可连接且已迁移到最新版本、（集群部署时）Redis 可连接时返回 200（status 为 "
-    "ok）；否则返回 503（status 为 degraded），unavailable 列出无法使用的依赖。",
+    description="配置库可连接且已迁移到最新版本、（集群部署时）Redis 与日志表的对象存储可连接时"
+    "返回 200（status 为 ok）；否则返回 503（status 为 degraded），"
+    "unavailable 列出无法使用的依赖。",
 )
 def health() -> JSONResponse:
     """200 when every engine answers (database at the newest migration), else 503 naming it."""
@@ -83,9 +110,17 @@ def health() -> JSONResponse:
     redis_status = _redis_status()
     if redis_status is not None:
         body["redis"] = redis_status
+    store_status = _object_store_status()
+    if store_status is not None:
+        body["object_store"] = store_status
+    engines = (
+        (dependencies.DATABASE, "database"),
+        (dependencies.REDIS, "redis"),
+        (dependencies.OBJECT_STORE, "object_store"),
+    )
     failed = [
         name
-        for name, key in ((dependencies.DATABASE, "database"), (dependencies.REDIS, "redis"))
+        for name, key in engines
         if key in body and not body[key]["ok"]  # type: ignore[index]
     ]
     body["status"] = "degraded" if failed else "ok"

@@ -11,6 +11,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -24,6 +25,7 @@ from console.core.settings import get_settings
 from console.interfaces import key_service
 from tests.support.postgres import PostgresCluster
 from tests.support.redis import RedisServer
+from tests.support.s3 import ACCESS_KEY, SECRET_KEY, S3Server
 from tests.support.world import World
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -103,6 +105,36 @@ def test_health_is_ok_with_a_live_redis(
     answer = TestClient(create_api()).get("/api/v1/health")
     assert answer.status_code == 200, answer.json()
     assert answer.json()["redis"] == {"ok": True} and answer.json()["unavailable"] == []
+
+
+def test_health_names_a_dead_object_store_with_503(
+    seeded_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BDC_LAKE_WAREHOUSE", "s3://bdc-lake/province")
+    monkeypatch.setenv("BDC_LAKE_S3_ENDPOINT", f"http://127.0.0.1:{_dead_port()}")
+    get_settings.cache_clear()
+    answer = TestClient(create_api()).get("/api/v1/health")
+    assert answer.status_code == 503
+    assert answer.json()["unavailable"] == ["对象存储"]
+    assert answer.json()["object_store"] == {
+        "ok": False,
+        "error": "对象存储暂时无法连接，请稍后重试",
+    }
+
+
+def test_health_is_ok_with_a_live_object_store(
+    seeded_db: str, s3_server: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = f"bdc-health-{uuid.uuid4().hex[:12]}"
+    s3_server.client().create_bucket(Bucket=bucket)
+    monkeypatch.setenv("BDC_LAKE_WAREHOUSE", f"s3://{bucket}/province")
+    monkeypatch.setenv("BDC_LAKE_S3_ENDPOINT", s3_server.endpoint)
+    monkeypatch.setenv("BDC_LAKE_S3_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("BDC_LAKE_S3_SECRET_ACCESS_KEY", SECRET_KEY)
+    get_settings.cache_clear()
+    answer = TestClient(create_api()).get("/api/v1/health")
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["object_store"] == {"ok": True}
 
 
 def test_ingestion_answers_503_with_retry_after_when_the_database_is_gone(

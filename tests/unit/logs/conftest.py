@@ -44,6 +44,11 @@ def _call(event_id: str, ts: str, tenant: str, case_no: str, ok: bool, retry: in
 @pytest.fixture
 def lake(world: World) -> None:
     """Two counties' cases: one sealed day and one still pending."""
+    fill_lake()
+
+
+def fill_lake() -> None:
+    """Push the shared lake's events and seal every day before 11-27."""
     push(
         "case_event",
         _step("s1", "2026-11-20T09:00:00+08:00", XIHU, "XH-1", "apply"),

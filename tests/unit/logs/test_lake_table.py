@@ -1,0 +1,291 @@
+"""The lake as Iceberg tables on an S3-compatible store: same bytes, same answers, one migration.
+
+PostgreSQL holds the catalog (the configuration database), moto in server mode is the object
+store; both are real servers on loopback started by the session fixtures.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from sqlmodel import select
+
+from console.audit.models import OperationLog
+from console.core import dependencies
+from console.core.crypto import sm3_hex
+from console.core.db import session_scope
+from console.core.settings import get_settings
+from console.logs import lake_table, seal
+from console.logs.catalogue import snapshot
+from console.logs.chain import REWRITE_PREFIX, held_parts, read_chain, verify
+from console.logs.contract import STREAMS
+from console.logs.rollup import rebuild_all, scan_rollup
+from console.logs.search import LogQuery, search_logs, trace_case
+from console.logs.store import store_for
+from console.logs.table_migration import bring_over
+from tests.support.s3 import ACCESS_KEY, SECRET_KEY, S3Server
+from tests.support.world import World
+from tests.unit.logs.conftest import NOW, fill_lake
+
+LATER = NOW + timedelta(days=1)
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+def _table_mode(monkeypatch: pytest.MonkeyPatch, s3: S3Server, bucket: str) -> None:
+    monkeypatch.setenv("BDC_LAKE_WAREHOUSE", f"s3://{bucket}/province")
+    monkeypatch.setenv("BDC_LAKE_S3_ENDPOINT", s3.endpoint)
+    monkeypatch.setenv("BDC_LAKE_S3_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("BDC_LAKE_S3_SECRET_ACCESS_KEY", SECRET_KEY)
+    get_settings.cache_clear()
+
+
+def _local_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BDC_LAKE_WAREHOUSE")
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def bucket(s3_server: S3Server, database_url: str) -> str:
+    name = f"lake-{uuid.uuid4().hex[:12]}"
+    s3_server.client().create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def table_mode(
+    bucket: str, s3_server: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[lake_table.TableLake]:
+    """Sealing publishes into the tables from the start."""
+    _table_mode(monkeypatch, s3_server, bucket)
+    found = lake_table.configured()
+    assert found is not None
+    yield found
+
+
+def _object(s3: S3Server, lake: lake_table.TableLake, stream: str, relative: str) -> bytes:
+    key = lake.object_key(stream, relative)
+    return s3.client().get_object(Bucket=lake.bucket, Key=key)["Body"].read()
+
+
+def _answers(world: World) -> dict[str, object]:
+    """What an auditor and a county supervisor read: searches, a trace, the rollups."""
+    answers: dict[str, object] = {}
+    with session_scope() as session:
+        for actor in ("audit_admin", "county_supervisor"):
+            for stream in STREAMS:
+                page = search_logs(session=session, actor=world.actor(actor),
+                                   query=LogQuery(stream=stream))  # fmt: skip
+                answers[f"{actor}/{stream}"] = [asdict(row) for row in page.items]
+            day = search_logs(
+                session=session,
+                actor=world.actor(actor),
+                query=LogQuery(stream="case_event", start=date(2026, 11, 20),
+                               end=date(2026, 11, 20)),
+            )  # fmt: skip
+            answers[f"{actor}/day"] = [row.event_id for row in day.items]
+            trace = trace_case(session=session, actor=world.actor(actor), case_no="XH-1")
+            answers[f"{actor}/trace"] = [asdict(entry) for entry in trace]
+    with snapshot(get_settings().lake_dir) as snap:
+        for name in ("case_steps", "interface_daily"):
+            frame = scan_rollup(snap, name)
+            assert frame is not None
+            rows = frame.collect()
+            answers[name] = rows.sort(rows.columns).to_dicts()
+    return answers
+
+
+def test_sealed_parts_are_on_the_object_store_byte_for_byte_and_listed_in_their_table(
+    table_mode: lake_table.TableLake, lake: None, s3_server: S3Server
+) -> None:
+    root = get_settings().lake_dir
+    for stream in ("case_event", "interface_call", "exception"):
+        held = held_parts(read_chain(root, stream))
+        assert held
+        for entry in held:
+            assert sm3_hex(_object(s3_server, table_mode, stream, entry.file)) == entry.file_sm3
+            lines = str(Path(entry.file).with_suffix(".lines"))
+            assert sm3_hex(_object(s3_server, table_mode, stream, lines)) == entry.lines_sm3
+        table = lake_table.table(table_mode, stream)
+        assert [(f.name, str(f.transform)) for f in table.spec().fields] == [("day", "identity")]
+        files = {task.file.file_path: task.file.partition for task in table.scan().plan_files()}
+        assert set(files) == {table_mode.uri(stream, entry.file) for entry in held}
+        for entry in held:  # the partition is the local calendar day the file was sealed under
+            epoch_day = files[table_mode.uri(stream, entry.file)][0]
+            assert date(1970, 1, 1) + timedelta(days=epoch_day) == date.fromisoformat(entry.day)
+    assert verify(root) == []
+
+
+def test_search_trace_and_rollups_through_the_tables_answer_as_the_local_lake(
+    table_mode: lake_table.TableLake,
+    lake: None,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    s3_server: S3Server,
+    bucket: str,
+) -> None:
+    through_tables = _answers(world)
+    assert through_tables["audit_admin/day"] == ["s2", "s1"]  # a sealed day, read from a table
+    assert (
+        through_tables["county_supervisor/case_event"] != through_tables["audit_admin/case_event"]
+    )
+
+    _local_mode(monkeypatch)
+    root = get_settings().lake_dir
+    assert rebuild_all(root) > 0  # the rollups again, from the local files this time
+    assert _answers(world) == through_tables
+
+    # And the tables really are what was read: with every local part gone, the same answers.
+    _table_mode(monkeypatch, s3_server, bucket)
+    for stream in STREAMS:
+        for part in (root / stream).glob("date=*/part-*.parquet"):
+            part.unlink()
+    assert _answers(world) == through_tables
+
+
+def test_polars_reads_a_table_with_the_catalogs_connection_details(
+    table_mode: lake_table.TableLake, lake: None
+) -> None:
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    catalog = SqlCatalog("bdc", **table_mode.catalog_properties())  # the catalog's name
+    table = catalog.load_table("bdc.case_event")
+    frame = pl.scan_iceberg(table, storage_options=table_mode.storage_options())
+    days = frame.group_by("day").agg(pl.len()).sort("day").collect()
+    assert days.rows() == [(date(2026, 11, 20), 2), (date(2026, 11, 26), 2)]
+
+
+@pytest.fixture
+def sealed_by_earlier_versions(world: World) -> None:
+    """The shared lake, sealed locally by the code before ``day``: parts without the column."""
+    with pytest.MonkeyPatch.context() as earlier:
+        earlier.setattr(seal, "with_day", lambda frame, day: frame)
+        fill_lake()
+
+
+def test_parts_sealed_before_the_day_column_are_rewritten_once_and_the_rewrite_chained(
+    sealed_by_earlier_versions: None,
+    monkeypatch: pytest.MonkeyPatch,
+    s3_server: S3Server,
+    bucket: str,
+    world: World,
+) -> None:
+    root = get_settings().lake_dir
+    before = _answers(world)
+    old = {stream: held_parts(read_chain(root, stream)) for stream in STREAMS}
+    assert all("day" not in pl.read_parquet_schema(root / s / e.file)
+               for s in STREAMS for e in old[s])  # fmt: skip
+    _table_mode(monkeypatch, s3_server, bucket)
+    tables = lake_table.configured()
+    assert tables is not None
+
+    rewritten = bring_over(lake=root)
+    parts = sum(len(entries) for entries in old.values())
+    assert len(rewritten) == parts
+    for stream in STREAMS:
+        chain = read_chain(root, stream)
+        rewrites = [e for e in chain if e.file.startswith(REWRITE_PREFIX)]
+        assert len(rewrites) == len(old[stream])
+        # The old lines stay as they were, digests included; the new parts are held.
+        assert all(e in chain for e in old[stream])
+        for entry in held_parts(chain):
+            frame = pl.read_parquet(root / stream / entry.file)
+            assert frame.get_column("day").unique().to_list() == [date.fromisoformat(entry.day)]
+            assert sm3_hex((root / stream / entry.file).read_bytes()) == entry.file_sm3
+    with session_scope() as session:
+        logged = session.exec(select(OperationLog).where(OperationLog.action == "rewrite")).all()
+    assert len(logged) == parts
+    assert verify(root) == []
+    after = _answers(world)
+    # The rewrites are the console's own operations: in the operation stream, nothing else new.
+    actions = [row["fields"]["action"] for row in after.pop("audit_admin/operation")]
+    assert actions == ["rewrite"] * parts
+    assert before.pop("audit_admin/operation") == []
+    assert after == before
+    assert bring_over(lake=root) == []  # once: a second run finds nothing to bring over
+
+
+def test_an_unreachable_object_store_refuses_the_start_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    monkeypatch.setenv("BDC_LAKE_WAREHOUSE", "s3://bdc-lake/province")
+    monkeypatch.setenv("BDC_LAKE_S3_ENDPOINT", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    with pytest.raises(dependencies.DependencyUnavailable) as refused:
+        dependencies.require_all()
+    line = str(refused.value)
+    assert line.startswith("无法连接对象存储（BDC_LAKE_S3_ENDPOINT=http://127.0.0.1:9")
+    assert "\n" not in line
+
+
+def test_a_purged_day_leaves_its_table(
+    table_mode: lake_table.TableLake, lake: None, world: World
+) -> None:
+    from console.logs.retention import purge_expired
+
+    root = get_settings().lake_dir
+    with session_scope() as session:
+        purged = purge_expired(session=session, lake=root, today=date(2027, 11, 25),
+                               retention_days=365)  # fmt: skip
+    assert {(p.stream, p.day) for p in purged} >= {("case_event", "2026-11-20")}
+    table = lake_table.table(table_mode, "case_event")
+    days = {date(1970, 1, 1) + timedelta(days=task.file.partition[0])
+            for task in table.scan().plan_files()}  # fmt: skip
+    assert date(2026, 11, 20) not in days
+    assert date(2026, 11, 26) in days
+    # (The purge itself is early by the real clock, which verify reports; the table agrees.)
+    assert [b for b in verify(root) if "日志表" in b.reason or "对象存储" in b.reason] == []
+
+
+def test_an_object_changed_on_the_store_is_reported_by_verify(
+    table_mode: lake_table.TableLake, lake: None, s3_server: S3Server
+) -> None:
+    root = get_settings().lake_dir
+    entry = held_parts(read_chain(root, "interface_call"))[0]
+    key = table_mode.object_key("interface_call", entry.file)
+    s3_server.client().put_object(Bucket=table_mode.bucket, Key=key, Body=b"PAR1 rewritten")
+    breaks = verify(root)
+    assert [(b.stream, b.file, b.reason) for b in breaks] == [
+        ("interface_call", entry.file, "对象存储上的封存文件与封存时的 SM3 摘要不一致")
+    ]
+
+
+def test_a_seal_while_the_object_store_is_down_loses_nothing_and_publishes_later(
+    table_mode: lake_table.TableLake,
+    lake: None,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    s3_server: S3Server,
+    bucket: str,
+) -> None:
+    root = get_settings().lake_dir
+    monkeypatch.setenv("BDC_LAKE_S3_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    get_settings.cache_clear()
+    with pytest.raises(Exception) as failed:
+        store_for(root).seal(lake=root, now=LATER)  # 11-27 is closed now
+    assert dependencies.unavailable(failed.value) == dependencies.OBJECT_STORE
+    with snapshot(root) as snap:  # still held, as pending
+        assert snap.pending_days("case_event") == {"2026-11-27"}
+    # Searching sealed days needs the store: the failure names it (a 503, never a 500).
+    with session_scope() as session, pytest.raises(Exception) as failed:
+        search_logs(session=session, actor=world.actor("audit_admin"),
+                    query=LogQuery(stream="case_event", case_no="XH-1"))  # fmt: skip
+    assert dependencies.unavailable(failed.value) == dependencies.OBJECT_STORE
+
+    _table_mode(monkeypatch, s3_server, bucket)
+    store_for(root).seal(lake=root, now=LATER)
+    with session_scope() as session:
+        page = search_logs(session=session, actor=world.actor("audit_admin"),
+                           query=LogQuery(stream="case_event", case_no="XH-1"))  # fmt: skip
+    assert sorted(row.event_id for row in page.items) == ["s1", "s2", "s3", "s4"]  # once each
+    with snapshot(root) as snap:
+        assert snap.pending_days("case_event") == set()
+    table = lake_table.table(table_mode, "case_event")
+    held = held_parts(read_chain(root, "case_event"))
+    assert lake_table.table_files(table) == {table_mode.uri("case_event", e.file) for e in held}
+    assert verify(root) == []
