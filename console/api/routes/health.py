@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 import redis
@@ -43,9 +44,11 @@ def _database_status() -> dict[str, str | bool]:
     }
 
 
-# Every open page polls the health check: one pooled client, and its answer kept a moment.
+# Every open page polls the health check: one pooled client, and each answer kept a moment
+# (the object store's longer: asking it costs a round trip).
 REDIS_CHECK_SECONDS = 2.0
-_redis_checked: dict[str, tuple[float, bool]] = {}
+OBJECT_STORE_CHECK_SECONDS = 10.0
+_checked: dict[tuple[str, str], tuple[float, bool]] = {}
 
 
 @functools.cache
@@ -53,27 +56,35 @@ def _redis(url: str) -> redis.Redis:
     return dependencies.redis_client(url)
 
 
+def _cached_status(
+    name: str, where: str, seconds: float, answers: Callable[[], object]
+) -> dict[str, str | bool]:
+    """Whether an engine answers, asked at most once per ``seconds`` per address."""
+    checked_at, ok = _checked.get((name, where), (0.0, False))
+    if time.monotonic() - checked_at > seconds:
+        try:
+            ok = bool(answers())
+        except Exception as error:  # any failure to answer is the same to the caller
+            logger.error("health check: {} unreachable: {}", name, error)
+            ok = False
+        _checked[(name, where)] = (time.monotonic(), ok)
+    if not ok:
+        return {"ok": False, "error": dependencies.unavailable_message(name)}
+    return {"ok": True}
+
+
 def _redis_status() -> dict[str, str | bool] | None:
     """Whether the shared-state Redis answers (None when the console runs without one)."""
     url = get_settings().redis_url
     if not url:
         return None
-    checked_at, ok = _redis_checked.get(url, (0.0, False))
-    if time.monotonic() - checked_at > REDIS_CHECK_SECONDS:
-        try:
-            ok = bool(_redis(url).ping())
-        except Exception as error:  # any failure to answer is the same to the caller
-            logger.error("health check: Redis unreachable: {}", error)
-            ok = False
-        _redis_checked[url] = (time.monotonic(), ok)
-    if not ok:
-        return {"ok": False, "error": dependencies.unavailable_message(dependencies.REDIS)}
-    return {"ok": True}
+    return _cached_status(dependencies.REDIS, url, REDIS_CHECK_SECONDS, _redis(url).ping)
 
 
-# Asking the object store costs a round trip: its answer is kept longer.
-OBJECT_STORE_CHECK_SECONDS = 10.0
-_store_checked: dict[str, tuple[float, bool]] = {}
+def _store_answers() -> bool:
+    store = next(d for d in dependencies.configured() if d.name == dependencies.OBJECT_STORE)
+    store.check()
+    return True
 
 
 def _object_store_status() -> dict[str, str | bool] | None:
@@ -82,19 +93,9 @@ def _object_store_status() -> dict[str, str | bool] | None:
     if not settings.lake_warehouse:
         return None
     where = f"{settings.lake_s3_endpoint} {settings.lake_warehouse}"
-    checked_at, ok = _store_checked.get(where, (0.0, False))
-    if time.monotonic() - checked_at > OBJECT_STORE_CHECK_SECONDS:
-        store = next(d for d in dependencies.configured() if d.name == dependencies.OBJECT_STORE)
-        try:
-            store.check()
-            ok = True
-        except Exception as error:  # any failure to answer is the same to the caller
-            logger.error("health check: object store unreachable: {}", error)
-            ok = False
-        _store_checked[where] = (time.monotonic(), ok)
-    if not ok:
-        return {"ok": False, "error": dependencies.unavailable_message(dependencies.OBJECT_STORE)}
-    return {"ok": True}
+    return _cached_status(
+        dependencies.OBJECT_STORE, where, OBJECT_STORE_CHECK_SECONDS, _store_answers
+    )
 
 
 @router.get(
