@@ -148,15 +148,10 @@ def _iceberg_schema(stream: str):
     kinds = {pl.String: StringType(), pl.Int64: LongType(), pl.Boolean: BooleanType(),
              pl.Date: DateType()}  # fmt: skip
     fields = []
-    for number, (name, kind) in enumerate(table_columns(stream).items(), start=1):
+    for number, (name, kind) in enumerate(sealed_schema(stream).items(), start=1):
         iceberg = TimestamptzType() if isinstance(kind, pl.Datetime) else kinds[kind]
         fields.append(NestedField(number, name, iceberg, required=False))
     return Schema(*fields)
-
-
-def table_columns(stream: str) -> pl.Schema:
-    """The columns of a stream's table: those of a sealed part, ``day`` included."""
-    return sealed_schema(stream)
 
 
 def table(lake: TableLake, stream: str) -> Table:
@@ -319,6 +314,6 @@ def scan(
         bounds.append(pl.col("day") <= date.fromisoformat(high))
     if days is not None:
         bounds.append(pl.col("day").is_in([date.fromisoformat(day) for day in days]))
-    columns = table_columns(stream)
+    columns = sealed_schema(stream)  # the table's columns are a sealed part's
     frame = frame.filter(*bounds) if bounds else frame
     return frame.select([pl.col(name).cast(kind) for name, kind in columns.items()])

@@ -105,15 +105,16 @@ def _rewrite(
         write_durably(lines_file(new), lines_file(old).read_bytes())
     write_part_file(new, with_day(pl.read_parquet(old), entry.day))
     relative = str(new.relative_to(lake / stream))
+    digest = sm3_hex(new.read_bytes())
     append(lake, stream, chain, day=entry.day, file=f"{REWRITE_PREFIX}{entry.file}>{relative}",
-           rows=entry.rows, file_sm3=sm3_hex(new.read_bytes()),
+           rows=entry.rows, file_sm3=digest,
            lines_sm3=entry.lines_sm3)  # fmt: skip
     _reconcile_rewrites(db, stream, chain)
     with session_scope() as session:
         record(session, actor=SYSTEM, obj=OBJ, action="rewrite", target=f"{stream}/{entry.file}",
                tenant=get_settings().province_code,
                detail={"day": entry.day, "rows": entry.rows, "new_file": relative,
-                       "old_sm3": entry.file_sm3, "new_sm3": sm3_hex(new.read_bytes()),
+                       "old_sm3": entry.file_sm3, "new_sm3": digest,
                        "reason": "补写本地日期 day 列以登记到日志表"})  # fmt: skip
     return Rewritten(stream, entry.day, entry.file, relative, entry.rows)
 
