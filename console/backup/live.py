@@ -22,14 +22,16 @@ On PostgreSQL the configuration database is shipped by PostgreSQL's own WAL arch
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -183,14 +185,79 @@ def _chain_copy(source: Path, scratch: Path, name: str) -> Path:
     return copy
 
 
+LTX_NAME = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{16})\.ltx$")
+HOLD_PASSES = 20
+
+
+def _hold(path: Path, place: Path) -> bool:
+    """Keep ``path``'s bytes at ``place`` (a hard link, a copy across file systems)."""
+    place.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        try:
+            os.link(path, place)
+        except OSError as error:
+            if error.errno != errno.EXDEV:
+                raise
+            shutil.copy2(path, place)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def replica_gaps(held: Iterable[str]) -> list[str]:
+    """Databases whose LTX files (all levels together) leave a transaction uncovered."""
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for relative in held:
+        found = LTX_NAME.match(relative.rsplit("/", 1)[-1])
+        if found:
+            low, high = int(found.group(1), 16), int(found.group(2), 16)
+            ranges.setdefault(relative.split("/", 1)[0], []).append((low, high))
+    gaps = []
+    for database, spans in ranges.items():
+        covered = 0
+        for low, high in sorted(spans):
+            if low > covered + 1:
+                gaps.append(database)
+                break
+            covered = max(covered, high)
+    return gaps
+
+
+def hold_replicas(replicas: Path, holding: Path) -> dict[str, Path]:
+    """Every database's replica files as one set with no transaction missing.
+
+    Litestream compacts level-0 files into higher levels and deletes them while we list: a
+    file gone between the listing and the read left a hole that ``litestream restore``
+    refuses ("non-contiguous ltx files"). A compaction writes its output before it deletes
+    its inputs, so holding each listed file by a hard link and listing again until a pass
+    finds nothing new gives a set that covers every transaction.
+
+    Raises:
+        UserError: the replica kept changing (the next shipping round tries again).
+    """
+    shutil.rmtree(holding, ignore_errors=True)
+    held: dict[str, Path] = {}
+    for _ in range(HOLD_PASSES):
+        settled = True
+        for path in sorted(replicas.rglob("*")):
+            relative = path.relative_to(replicas).as_posix()
+            if relative in held or path.name.endswith(".tmp") or path.is_dir():
+                continue
+            settled = False
+            if _hold(path, holding / relative):
+                held[relative] = holding / relative
+        if settled and not replica_gaps(held):
+            return held
+    raise UserError("Litestream 副本正在整理，本轮未取得连续的副本文件，下一轮重试")
+
+
 def sources(settings: Settings, scratch: Path) -> dict[str, tuple[Path, bool]]:
     """Remote path → (local file, may it change). Immutable files are shipped once."""
     found: dict[str, tuple[Path, bool]] = {}
     replicas = live_folder(settings) / "replicas"
     if replicas.is_dir():
-        for path in sorted(replicas.rglob("*")):
-            if path.is_file() and not path.name.endswith(".tmp"):
-                found[f"db/{path.relative_to(replicas).as_posix()}"] = (path, False)
+        for relative, held in hold_replicas(replicas, scratch / "held-replicas").items():
+            found[f"db/{relative}"] = (held, False)
     lake = settings.lake_dir
     with snapshot(lake) as snap:
         for stream in STREAMS:

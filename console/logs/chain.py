@@ -40,6 +40,7 @@ ANCHOR_PREFIX = "anchor:"  # the switch from plain to keyed links
 RESTORE_PREFIX = "restore:"  # a restore from the real-time off-site copy, and its point
 LOST_PREFIX = "lost:"  # a part the restore could not bring back (sealed after the copy's point)
 REWRITE_PREFIX = "rewrite:"  # rewrite:<old>><new>: a part rewritten (same rows) as a new file
+COMPACT_PREFIX = "compact:"  # compact:<old>,<old>…><new>: a day's parts merged into one file
 KEYED = "hmac-sm3"
 MIN_RETENTION_DAYS = 365
 OBJ = "audit.logs"
@@ -64,8 +65,9 @@ class ChainEntry:
     def is_part(self) -> bool:
         """Whether the line stands for a sealed file."""
         return not self.file.startswith(
-            (PURGE_PREFIX, ANCHOR_PREFIX, RESTORE_PREFIX, LOST_PREFIX, REWRITE_PREFIX)
-        )
+            (PURGE_PREFIX, ANCHOR_PREFIX, RESTORE_PREFIX, LOST_PREFIX, REWRITE_PREFIX,
+             COMPACT_PREFIX)
+        )  # fmt: skip
 
     @property
     def is_purge(self) -> bool:
@@ -345,8 +347,8 @@ def held_parts(chain: list[ChainEntry]) -> list[ChainEntry]:
     """The chain's sealed parts not purged: a purge line covers only the parts before it.
 
     (A late event for a purged day is sealed into a new part after the purge line; that part
-    is held, verified and purged again like any other.) A rewritten part is held as its new
-    file, with the digests its rewrite line carries.
+    is held, verified and purged again like any other.) A rewritten or compacted part is held
+    as its new file, with the digests its rewrite or compaction line carries.
     """
     purged_later: set[str] = set()
     gone_later: set[str] = set()  # lost in a restore, or replaced by a rewrite
@@ -356,25 +358,33 @@ def held_parts(chain: list[ChainEntry]) -> list[ChainEntry]:
             purged_later.add(entry.day)
         elif entry.file.startswith(LOST_PREFIX):
             gone_later.add(entry.file.removeprefix(LOST_PREFIX))
-        elif entry.file.startswith(REWRITE_PREFIX):
-            old, new = rewrite_names(entry)
+        elif (replacement := replaced_by(entry)) is not None:
+            olds, new = replacement
             if entry.day not in purged_later and new not in gone_later:
                 held.append(replace(entry, file=new))
-            gone_later.add(old)
+            gone_later.update(olds)
         elif entry.is_part and entry.day not in purged_later and entry.file not in gone_later:
             held.append(entry)
     return held[::-1]
 
 
-def rewrite_names(entry: ChainEntry) -> tuple[str, str]:
-    """The old and the new file of a rewrite line."""
-    old, _, new = entry.file.removeprefix(REWRITE_PREFIX).partition(">")
-    return old, new
+def replaced_by(entry: ChainEntry) -> tuple[list[str], str] | None:
+    """The old files and the new one of a rewrite or compaction line (None: neither)."""
+    for prefix in (REWRITE_PREFIX, COMPACT_PREFIX):
+        if entry.file.startswith(prefix):
+            olds, _, new = entry.file.removeprefix(prefix).partition(">")
+            return olds.split(","), new
+    return None
 
 
 def rewrites(chain: list[ChainEntry]) -> list[tuple[str, str]]:
-    """(old, new) of every rewrite on the chain, in order."""
-    return [rewrite_names(e) for e in chain if e.file.startswith(REWRITE_PREFIX)]
+    """(old, new) of every file a rewrite or compaction on the chain replaced, in order."""
+    return [
+        (old, replacement[1])
+        for entry in chain
+        if (replacement := replaced_by(entry)) is not None
+        for old in replacement[0]
+    ]
 
 
 def chain_names(chain: list[ChainEntry]) -> set[str]:

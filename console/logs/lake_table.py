@@ -249,6 +249,51 @@ def publish(lake: TableLake, stream: str, root: Path, relatives: list[str]) -> i
     raise AssertionError("unreachable")
 
 
+def replace_files(lake: TableLake, stream: str, root: Path, olds: list[str], new: str) -> int:
+    """Swap parts for the one file that replaced them in a single snapshot; returns it.
+
+    Readers at the snapshot see the old files or the new one, never both. A swap cut short
+    after its commit finds nothing left to do.
+    """
+    from pyiceberg.exceptions import CommitFailedException
+    from pyiceberg.table import _parquet_files_to_data_files
+
+    uploaded = False
+    for attempt in range(COMMIT_ATTEMPTS):
+        current = table(lake, stream)
+        listed = (
+            {task.file.file_path: task.file for task in current.scan().plan_files()}
+            if current.current_snapshot() is not None
+            else {}
+        )
+        gone = [listed[uri] for uri in (lake.uri(stream, old) for old in olds) if uri in listed]
+        wanted = lake.uri(stream, new) not in listed
+        if not gone and not wanted:
+            return _snapshot_id(current)
+        if wanted and not uploaded:
+            upload(lake, stream, root, new)
+            uploaded = True
+        try:
+            with (
+                current.transaction() as transaction,
+                transaction.update_snapshot().overwrite() as overwrite,
+            ):
+                for data_file in gone:
+                    overwrite.delete_data_file(data_file)
+                for data_file in _parquet_files_to_data_files(
+                    table_metadata=transaction.table_metadata,
+                    file_paths=[lake.uri(stream, new)] if wanted else [],
+                    io=current.io,
+                ):
+                    overwrite.append_data_file(data_file)
+        except CommitFailedException:
+            if attempt == COMMIT_ATTEMPTS - 1:
+                raise
+            continue
+        return _snapshot_id(catalog(lake).load_table(f"{NAMESPACE}.{stream}"))
+    raise AssertionError("unreachable")
+
+
 def drop_days(lake: TableLake, stream: str, days: list[str]) -> int:
     """Take whole days out of the table (a purge after retention); returns the new snapshot."""
     from pyiceberg.expressions import In

@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 from loguru import logger
 
-from console.core.clock import local_day
+from console.core.clock import local_day, utcnow
 from console.core.crypto import sm3_hex
 from console.logs import catalogue, lake_table, pending
 from console.logs.at_rest import at_rest, lines_file, sealed_lines
@@ -121,8 +121,8 @@ def _set_aside_unfinished(lake: Path, db: sqlite3.Connection, stream: str, chain
     Their events are still pending and are sealed again. Any other file missing from the
     chain is left where it is, for ``verify`` to report.
     """
-    recorded = {entry.file for entry in chain}
-    recorded |= {str(Path(entry.file).with_suffix(".lines")) for entry in chain}
+    recorded = chain_names(chain)  # a rewrite's or compaction's new file included
+    recorded |= {str(Path(name).with_suffix(".lines")) for name in recorded}
     for path in (lake / stream).glob("date=*/part-*"):
         relative = str(path.relative_to(lake / stream))
         if relative in recorded or path.suffix == ".unsealed":
@@ -136,6 +136,9 @@ def seal_closed_days(
     *, lake: Path, db: sqlite3.Connection, now: datetime | None = None
 ) -> list[ChainEntry]:
     """Seal every pending event of days before today (Asia/Shanghai); returns the new parts."""
+    from console.logs import compaction  # builds on sealing
+    from console.logs.table_migration import publish_stream  # builds on sealing
+
     today = local_day(now).isoformat()
     sealed: list[ChainEntry] = []
     catalogue.ensure(db, lake)
@@ -143,16 +146,16 @@ def seal_closed_days(
     for stream in STREAMS:
         chain = read_chain(lake, stream)
         _set_aside_unfinished(lake, db, stream, chain)
+        compaction.reconcile(lake, db, stream, chain, tables)  # before any chained part is listed
         _catalogue_chained(lake, db, stream, chain, tables)
         if tables is not None and lake_table.head(db, stream) is None:
-            from console.logs.table_migration import publish_stream  # builds on sealing
-
             publish_stream(lake, db, tables, stream)  # the lake sealed before the tables
             chain = read_chain(lake, stream)
         for day in pending.days_before(db, stream, today):
             entry = _seal_day(lake, db, stream, day, chain, tables)
             if entry is not None:
                 sealed.append(entry)
+        compaction.compact_quiet_days(lake, db, stream, chain, tables, now or utcnow())
     catalogue.sweep(db, lake)
     return sealed
 

@@ -269,7 +269,10 @@ def search_logs(
     total, window = pl.collect_all(
         [
             filtered.select(pl.len()),
-            filtered.sort("ts", descending=True).slice(page.offset, page.size),
+            # (sender, event_id) is unique: pages never repeat or skip events of the same time
+            filtered.sort(["ts", "sender", "event_id"], descending=True).slice(
+                page.offset, page.size
+            ),
         ]
     )
     return Page(_rows(window, query.stream), int(total.item()), page.page, page.size)
@@ -348,7 +351,11 @@ def trace_case(*, session: Session, actor: Actor, case_no: str) -> list[TraceEnt
     if exceptions is not None and trace_ids:
         matched = exceptions.filter(pl.col("trace_id").is_in(sorted(trace_ids))).collect()
         found += [(item["ts"], "exception", item) for item in matched.iter_rows(named=True)]
-    return _timeline(sorted(found, key=lambda entry: entry[0]))
+    # Same-second entries in one order however their files were sealed or merged: a step, the
+    # call it made, the exception the failed call raised.
+    rank = {"case_event": 0, "interface_call": 1, "exception": 2}
+    found.sort(key=lambda entry: (entry[0], rank[entry[1]], entry[2].get("event_id") or ""))
+    return _timeline(found)
 
 
 def _timeline(found: list[tuple[datetime, str, dict]]) -> list[TraceEntry]:

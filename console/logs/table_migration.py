@@ -33,8 +33,8 @@ from console.logs.chain import (
     chain_names,
     held_parts,
     read_chain,
-    rewrites,
 )
+from console.logs.compaction import reconcile
 from console.logs.contract import STREAMS
 from console.logs.seal import free_part_path, lake_lock, with_day, write_durably, write_part_file
 
@@ -72,7 +72,7 @@ def publish_stream(
 ) -> list[Rewritten]:
     """Rewrite the stream's parts lacking ``day``, publish every held part, record the head."""
     chain = read_chain(lake, stream)
-    _reconcile_rewrites(db, stream, chain)
+    reconcile(lake, db, stream, chain, None)
     rewritten = []
     for entry in held_parts(chain):
         if "day" not in pl.read_parquet_schema(lake / stream / entry.file):
@@ -109,7 +109,7 @@ def _rewrite(
     append(lake, stream, chain, day=entry.day, file=f"{REWRITE_PREFIX}{entry.file}>{relative}",
            rows=entry.rows, file_sm3=digest,
            lines_sm3=entry.lines_sm3)  # fmt: skip
-    _reconcile_rewrites(db, stream, chain)
+    reconcile(lake, db, stream, chain, None)
     with session_scope() as session:
         record(session, actor=SYSTEM, obj=OBJ, action="rewrite", target=f"{stream}/{entry.file}",
                tenant=get_settings().province_code,
@@ -117,18 +117,3 @@ def _rewrite(
                        "old_sm3": entry.file_sm3, "new_sm3": digest,
                        "reason": "补写本地日期 day 列以登记到日志表"})  # fmt: skip
     return Rewritten(stream, entry.day, entry.file, relative, entry.rows)
-
-
-def _reconcile_rewrites(db: sqlite3.Connection, stream: str, chain: list[ChainEntry]) -> None:
-    """Readers see the rewritten file, not the old one (also after a crash between the two)."""
-    pairs = rewrites(chain)
-    if not pairs:
-        return
-    held = {entry.file: entry.day for entry in held_parts(chain)}
-    current = {file for _, file in catalogue.current(db, catalogue.PART, stream)}
-    with pending.write(db):
-        for old, new in pairs:
-            if f"{stream}/{old}" in current:
-                catalogue.retire_file(db, catalogue.PART, stream, f"{stream}/{old}")
-            if new in held and f"{stream}/{new}" not in current:
-                catalogue.add(db, catalogue.PART, stream, held[new], f"{stream}/{new}")

@@ -289,3 +289,37 @@ def test_a_seal_while_the_object_store_is_down_loses_nothing_and_publishes_later
     held = held_parts(read_chain(root, "case_event"))
     assert lake_table.table_files(table) == {table_mode.uri("case_event", e.file) for e in held}
     assert verify(root) == []
+
+
+def test_a_compacted_day_is_one_file_in_its_table_with_the_same_answers(
+    table_mode: lake_table.TableLake,
+    lake: None,
+    world: World,
+    s3_server: S3Server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from console.logs import compaction
+    from tests.unit.logs.conftest import _step, push
+
+    root = get_settings().lake_dir
+    for number in range(2):  # two late events for 11-20, each sealed into a part of its own
+        push("case_event", _step(f"late{number}", "2026-11-20T16:00:00+08:00", "330106",
+                                 f"XH-L{number}", "apply"))  # fmt: skip
+        store_for(root).seal(lake=root, now=NOW)
+    table = lake_table.table(table_mode, "case_event")
+    before = _answers(world)
+    assert len([f for f in lake_table.table_files(table) if "2026-11-20" in f]) == 3
+
+    monkeypatch.setattr(compaction, "MAX_PARTS", 3)  # due now, at the test's clock
+    store_for(root).seal(lake=root, now=NOW)
+
+    held = held_parts(read_chain(root, "case_event"))
+    table = lake_table.table(table_mode, "case_event")
+    assert lake_table.table_files(table) == {table_mode.uri("case_event", e.file) for e in held}
+    assert len([e for e in held if e.day == "2026-11-20"]) == 1
+    [merged] = [e for e in held if e.day == "2026-11-20"]
+    assert sm3_hex(_object(s3_server, table_mode, "case_event", merged.file)) == merged.file_sm3
+    after = _answers(world)
+    logs = [name for name in before if not name.endswith("/operation")]  # searches are logged
+    assert {name: after[name] for name in logs} == {name: before[name] for name in logs}
+    assert verify(root) == []
