@@ -353,7 +353,7 @@ def trace_case(*, session: Session, actor: Actor, case_no: str) -> list[TraceEnt
         found += [(item["ts"], "exception", item) for item in matched.iter_rows(named=True)]
     # Same-second entries in one order however their files were sealed or merged: a step, the
     # call it made, the exception the failed call raised.
-    rank = {"case_event": 0, "interface_call": 1, "exception": 2}
+    rank = {name: n for n, name in enumerate((*case_index.INDEXED_STREAMS, "exception"))}
     found.sort(key=lambda entry: (entry[0], rank[entry[1]], entry[2].get("event_id") or ""))
     return _timeline(found)
 
