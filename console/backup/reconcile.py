@@ -27,7 +27,7 @@ from console.audit.service import record
 from console.core.crypto import sm3_hex
 from console.core.db import session_scope
 from console.core.settings import get_settings
-from console.logs import catalogue, pending
+from console.logs import catalogue, lake_table, pending
 from console.logs.chain import (
     OBJ,
     SYSTEM,
@@ -72,12 +72,19 @@ def _stream(lake: Path, db: sqlite3.Connection, stream: str, point: str, settled
     # Only a part sealed shortly before the copy's point may be missing from it: anything
     # older was in an index already, so its absence is reported by verify, not excused here.
     recent = (datetime.fromisoformat(point) - LOST_WINDOW).isoformat() if point else ""
+    tables = lake_table.configured()
+
+    def present(file: str) -> bool:
+        """Here, or (table mode) on the object store, where evicted parts live."""
+        relative = file.removeprefix(f"{stream}/")
+        return (lake / file).exists() or (
+            tables is not None and lake_table.object_exists(tables, stream, relative)
+        )
+
     lost = [
-        entry
-        for file, entry in held.items()
-        if not (lake / file).exists() and entry.sealed_at >= recent
+        entry for file, entry in held.items() if entry.sealed_at >= recent and not present(file)
     ]
-    gone_rows = [file for file in listed if not (lake / file).exists()]
+    gone_rows = [file for file in listed if not present(file)]
     adopt = [
         Adopted(day, file.removeprefix(f"{stream}/"), _rows(lake / file),
                 sm3_hex((lake / file).read_bytes()), _lines_sm3(lake / file))

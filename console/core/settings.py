@@ -102,6 +102,10 @@ _DESCRIPTIONS: dict[str, str] = {
     "lake_s3_region": "日志表仓库的对象存储区域",
     "lake_s3_access_key_id": "日志表仓库的对象存储访问密钥 ID",
     "lake_s3_secret_access_key": "日志表仓库的对象存储访问密钥",
+    "lake_local_days": (
+        "日志表模式下本机保留最近多少天的封存文件副本：更早日期的文件在对象存储上核对摘要一致后"
+        "从本机删除，只在对象存储上（0 表示登记后即删除）"
+    ),
     "heartbeat_url": (
         "心跳地址（死信开关）：主节点每分钟向此地址发送一次请求，外部监控在收不到时告警；"
         "留空则只提供 /api/v1/health/heartbeat 供外部轮询"
@@ -174,6 +178,7 @@ class Settings(BaseSettings):
     lake_s3_region: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,40}$")] = "us-east-1"
     lake_s3_access_key_id: str = ""
     lake_s3_secret_access_key: SecretStr | None = None
+    lake_local_days: Annotated[int, Field(ge=0, le=3650)] = 7
 
     @field_validator(
         "sm4_key",

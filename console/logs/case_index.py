@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import polars as pl
+
 from console.logs.parts import scan_parts
 
 INDEXED_STREAMS = ("case_event", "interface_call", "operation")
@@ -104,6 +106,20 @@ def rebuild(lake: Path) -> int:
 
 
 def _insert_sealed(db: sqlite3.Connection, lake: Path) -> None:
+    from console.logs import lake_table  # the index sits below the catalogue and the tables
+    from console.logs.catalogue import snapshot
+
+    if lake_table.configured() is not None:  # local copies may be evicted: read the tables
+        with snapshot(lake) as snap:
+            for stream in INDEXED_STREAMS:
+                sealed = snap.sealed(stream)
+                if sealed is not None:
+                    pairs = sealed.select("case_no", pl.col("day").cast(pl.String)).unique()
+                    db.executemany(
+                        "INSERT OR IGNORE INTO case_day (case_no, day) VALUES (?, ?)",
+                        pairs.drop_nulls().collect().rows(),
+                    )
+        return
     for stream in INDEXED_STREAMS:
         for folder in sorted((lake / stream).glob("date=*")):
             parts = sorted(folder.glob("part-*.parquet"))

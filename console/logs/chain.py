@@ -248,11 +248,14 @@ def _head_breaks(stream: str, chain: list[ChainEntry], head: ChainHead | None) -
                   "条（最新的封存记录可能被删除或替换）")]  # fmt: skip
 
 
-def _file_breaks(lake: Path, stream: str, chain: list[ChainEntry]) -> list[Break]:
+def _file_breaks(lake: Path, stream: str, chain: list[ChainEntry], on_store: bool) -> list[Break]:
+    """Local files as sealed; ``on_store``: a part may live on the object store only."""
     breaks: list[Break] = []
     recorded = chain_names(chain)
     for entry in held_parts(chain):  # purged parts are gone, as the chain itself records
         path = lake / stream / entry.file
+        if not path.exists() and on_store:
+            continue  # evicted: its object is checked against the same digests
         if not path.exists():
             breaks.append(Break(stream, entry.day, entry.file, "文件缺失"))
         elif sm3_hex(path.read_bytes()) != entry.file_sm3:
@@ -337,7 +340,7 @@ def verify(lake: Path) -> list[Break]:
         chain = read_chain(lake, stream)
         breaks += _line_breaks(stream, chain, key)
         breaks += _head_breaks(stream, chain, heads.get(stream))
-        breaks += _file_breaks(lake, stream, chain)
+        breaks += _file_breaks(lake, stream, chain, lake_table.configured() is not None)
         breaks += _catalogue_breaks(lake, stream, chain)
         breaks += _table_breaks(stream, chain)
     return breaks

@@ -31,6 +31,7 @@ import polars as pl
 from loguru import logger
 
 from console.audit.service import record
+from console.core.clock import local_day
 from console.core.crypto import sm3_hex
 from console.core.db import session_scope
 from console.core.settings import get_settings
@@ -82,9 +83,56 @@ def compact_quiet_days(
     }
     merged = []
     for day, files in sorted(due_days(chain, listed, now).items()):
+        if tables is not None:  # parts of older days may be on the object store only
+            for file in files:
+                lake_table.fetch(tables, stream, lake / stream, file)
         if all(lines_file(lake / stream / file).exists() for file in files):
             merged.append(_compact_day(lake, db, stream, day, files, chain, tables))
     return merged
+
+
+def evict_published(
+    lake: Path,
+    stream: str,
+    chain: list[ChainEntry],
+    tables: lake_table.TableLake | None,
+    now: datetime,
+) -> list[str]:
+    """Delete local copies of parts older than ``lake_local_days`` that the store holds.
+
+    Only in table mode, only parts the stream's table lists, and only once the object and its
+    lines on the store hash to the digests on the chain: the local copy is never the last one.
+    Returns the evicted parts.
+    """
+    if tables is None:
+        return []
+    oldest_kept = (local_day(now) - timedelta(days=get_settings().lake_local_days)).isoformat()
+    root = lake / stream
+    local = [e for e in held_parts(chain) if e.day < oldest_kept and (root / e.file).exists()]
+    if not local:
+        return []
+    listed = lake_table.table_files(lake_table.table(tables, stream))
+    evicted = []
+    for entry in local:
+        if tables.uri(stream, entry.file) not in listed or not _stored_whole(tables, stream, entry):
+            continue
+        (root / entry.file).unlink()
+        lines_file(root / entry.file).unlink(missing_ok=True)
+        evicted.append(entry.file)
+    if evicted:
+        logger.info(f"日志表：{stream} {len(evicted)} 个封存文件已只在对象存储上（本机副本删除）")
+    return evicted
+
+
+def _stored_whole(tables: lake_table.TableLake, stream: str, entry: ChainEntry) -> bool:
+    """Whether the store holds the part and its lines exactly as sealed."""
+    if lake_table.object_sm3(tables, stream, entry.file) != entry.file_sm3:
+        logger.warning(f"日志表：{stream}/{entry.file} 在对象存储上与封存摘要不一致，保留本机副本")
+        return False
+    if not entry.lines_sm3:
+        return True
+    lines = str(lines_file(Path(entry.file)))
+    return lake_table.object_sm3(tables, stream, lines) == entry.lines_sm3
 
 
 def _merged_frame(stream: str, day: str, parts: list[Path]) -> pl.DataFrame:

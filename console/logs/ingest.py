@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from console.core.clock import utcnow
 from console.core.settings import get_settings
 from console.core.syslog import forward
+from console.logs import lake_table
 from console.logs.catalogue import snapshot
 from console.logs.chain import chain_days
 from console.logs.contract import CheckedEvent, Rejected, check_line
@@ -177,16 +178,20 @@ def _sealed_duplicates(
         if event.day in sealed_days:
             late.setdefault(event.day, []).append(event.event_id)
     found: set[tuple[str, str]] = set()
+    on_store = lake_table.configured() is not None
     for day, ids in late.items():
         with snapshot(lake) as snap:  # a file gone missing is for verify, not a lost batch
-            parts = [part for part in snap.parts(stream, days=[day]) if part.exists()]
-        if not parts:
-            continue  # purged after retention: nothing left to be a duplicate of
-        held = (
-            scan_parts(stream, parts)
-            .filter((pl.col("sender") == sender) & pl.col("event_id").is_in(ids))
-            .select("event_id")
-            .collect()
-        )
+            if on_store:  # the table holds the day (its local copies may be evicted)
+                sealed = snap.sealed(stream, days=[day])
+            else:
+                parts = [part for part in snap.parts(stream, days=[day]) if part.exists()]
+                sealed = scan_parts(stream, parts) if parts else None
+            if sealed is None:
+                continue  # purged after retention: nothing left to be a duplicate of
+            held = (
+                sealed.filter((pl.col("sender") == sender) & pl.col("event_id").is_in(ids))
+                .select("event_id")
+                .collect()
+            )
         found |= {(day, event_id) for event_id in held.get_column("event_id")}
     return found

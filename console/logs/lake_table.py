@@ -204,6 +204,35 @@ def object_sm3(lake: TableLake, stream: str, relative: str) -> str | None:
     return sm3_hex(answer["Body"].read())
 
 
+def object_exists(lake: TableLake, stream: str, relative: str) -> bool:
+    """Whether a lake file's object is on the store."""
+    from botocore.exceptions import ClientError
+
+    try:
+        s3_client(lake).head_object(Bucket=lake.bucket, Key=lake.object_key(stream, relative))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
+            return False
+        raise
+    return True
+
+
+def fetch(lake: TableLake, stream: str, root: Path, relative: str) -> None:
+    """Bring an evicted part and its lines file back to local disk (whole, or not at all)."""
+    client = s3_client(lake)
+    part = root / relative
+    for path in (part.with_suffix(".lines"), part):  # the part last: it marks the pair whole
+        name = str(path.relative_to(root))
+        if path.exists() or (path != part and not object_exists(lake, stream, name)):
+            continue  # (parts sealed before the lines files existed have none)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".fetching")
+        client.download_file(lake.bucket, lake.object_key(stream, name), str(temporary))
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        temporary.rename(path)
+
+
 def delete_objects(lake: TableLake, files: list[str]) -> None:
     """Delete lake files' objects (``stream/date=…/part-…``, each with its lines file)."""
     client = s3_client(lake)

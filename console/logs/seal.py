@@ -156,6 +156,7 @@ def seal_closed_days(
             if entry is not None:
                 sealed.append(entry)
         compaction.compact_quiet_days(lake, db, stream, chain, tables, now or utcnow())
+        compaction.evict_published(lake, stream, chain, tables, now or utcnow())
     catalogue.sweep(db, lake)
     return sealed
 
@@ -216,7 +217,12 @@ def _catalogue_chained(
     for entry in held_parts(chain):
         relative = f"{stream}/{entry.file}"
         path = lake / relative
-        if relative in listed or not path.exists():
+        if relative in listed:
+            continue
+        on_store = tables is not None and not path.exists()  # e.g. a restore of an evicted lake
+        if on_store and lake_table.object_exists(tables, stream, entry.file):
+            lake_table.fetch(tables, stream, lake / stream, entry.file)
+        if not path.exists():
             continue
         held = scan_parts(stream, [path]).select("sender", "event_id").collect().rows()
         snapshot_id, source = _published(lake, stream, entry.day, entry.file, tables)

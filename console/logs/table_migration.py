@@ -75,7 +75,8 @@ def publish_stream(
     reconcile(lake, db, stream, chain, None)
     rewritten = []
     for entry in held_parts(chain):
-        if "day" not in pl.read_parquet_schema(lake / stream / entry.file):
+        path = lake / stream / entry.file
+        if path.exists() and "day" not in pl.read_parquet_schema(path):  # (evicted: published)
             rewritten.append(_rewrite(lake, db, stream, entry, chain))
     held = [entry.file for entry in held_parts(chain)]
     snapshot_id = lake_table.publish(tables, stream, lake / stream, held) if held else 0

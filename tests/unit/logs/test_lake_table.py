@@ -323,3 +323,79 @@ def test_a_compacted_day_is_one_file_in_its_table_with_the_same_answers(
     logs = [name for name in before if not name.endswith("/operation")]  # searches are logged
     assert {name: after[name] for name in logs} == {name: before[name] for name in logs}
     assert verify(root) == []
+
+
+def _local_days(monkeypatch: pytest.MonkeyPatch, days: int) -> None:
+    monkeypatch.setenv("BDC_LAKE_LOCAL_DAYS", str(days))
+    get_settings.cache_clear()
+
+
+def test_older_days_live_on_the_store_only_and_answer_as_before(
+    table_mode: lake_table.TableLake,
+    lake: None,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    s3_server: S3Server,
+) -> None:
+    from console.logs import case_index, compaction
+    from tests.unit.logs.conftest import PROVINCE, _step, push
+
+    root = get_settings().lake_dir
+    before = _answers(world)
+    with snapshot(root) as snap:
+        indexed = {stream: snap.sealed_days(stream) for stream in STREAMS}
+
+    _local_days(monkeypatch, 3)  # 11-20 is older than three days at the test's clock
+    store_for(root).seal(lake=root, now=NOW)
+
+    for stream in STREAMS:
+        for entry in held_parts(read_chain(root, stream)):
+            local = (root / stream / entry.file).exists()
+            assert local == (entry.day == "2026-11-26"), (stream, entry.file)
+            assert sm3_hex(_object(s3_server, table_mode, stream, entry.file)) == entry.file_sm3
+    after = _answers(world)
+    logs = [name for name in before if not name.endswith("/operation")]
+    assert {name: after[name] for name in logs} == {name: before[name] for name in logs}
+    assert verify(root) == []
+    with snapshot(root) as snap:  # the catalogue still lists the evicted days
+        assert {stream: snap.sealed_days(stream) for stream in STREAMS} == indexed
+    assert case_index.rebuild(root) > 0
+    assert set(case_index.days_of(root, "XH-1")) >= {"2026-11-20", "2026-11-26"}
+
+    # A resend into the evicted day is still a duplicate; a late event there is sealed, and
+    # merging the day brings its parts back, merges them and leaves the store the only copy.
+    with session_scope() as session:
+        from console.logs.ingest import ingest_batch
+
+        resent = _step("s1", "2026-11-20T09:00:00+08:00", "330106", "XH-1", "apply")
+        report = ingest_batch(session=session, stream="case_event", sender=PROVINCE, now=NOW,
+                              body=__import__("json").dumps(resent).encode())  # fmt: skip
+    assert (report.accepted, report.duplicates) == (0, 1)
+    push("case_event", _step("late", "2026-11-20T18:00:00+08:00", "330106", "XH-1", "close"))
+    monkeypatch.setattr(compaction, "MAX_PARTS", 2)
+    store_for(root).seal(lake=root, now=NOW)
+    [merged] = [e for e in held_parts(read_chain(root, "case_event")) if e.day == "2026-11-20"]
+    assert merged.rows == 3 and not (root / "case_event" / merged.file).exists()
+    with session_scope() as session:
+        page = search_logs(session=session, actor=world.actor("audit_admin"),
+                           query=LogQuery(stream="case_event", case_no="XH-1"))  # fmt: skip
+    assert sorted(row.event_id for row in page.items) == ["late", "s1", "s2", "s3", "s4"]
+    assert verify(root) == []
+
+
+def test_a_part_whose_object_differs_keeps_its_local_copy(
+    table_mode: lake_table.TableLake,
+    lake: None,
+    monkeypatch: pytest.MonkeyPatch,
+    s3_server: S3Server,
+) -> None:
+    root = get_settings().lake_dir
+    entry = next(e for e in held_parts(read_chain(root, "exception")) if e.day == "2026-11-20")
+    key = table_mode.object_key("exception", entry.file)
+    s3_server.client().put_object(Bucket=table_mode.bucket, Key=key, Body=b"PAR1 damaged")
+
+    _local_days(monkeypatch, 0)
+    store_for(root).seal(lake=root, now=NOW)
+
+    assert (root / "exception" / entry.file).exists()  # never the last copy
+    assert [(b.stream, b.file) for b in verify(root)] == [("exception", entry.file)]
