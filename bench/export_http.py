@@ -77,7 +77,7 @@ def main() -> None:
         case_no = write_year(lake, args.events)
         print(f"wrote {args.events:,} events in {time.perf_counter() - started:.1f} s")
         console_cli(env, "user", "create", "--account", "bench_auditor", "--name", "基准",
-                    "--tenant", "330000", "--role", "audit_admin")  # fmt: skip
+                    "--tenant", "330000", "--role", "audit_admin", "--token-only")  # fmt: skip
         token = console_cli(env, "token", "create", "--user", "bench_auditor").strip()
         idle = rss_mb(pid)
         days = math.ceil(args.rows / (args.events // 365))
