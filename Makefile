@@ -64,10 +64,9 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Three workers on the two cores (they mostly wait on servers, browsers and fsyncs): the real
-# console's tests are two groups, each on one worker with its own console.
+# Two workers (the machine has two cores); the real console's tests share one of them.
 test: install install-test-system lint
-	BDC_REQUIRE_POSTGRES=1 $(PY) -m pytest -n 3
+	BDC_REQUIRE_POSTGRES=1 $(PY) -m pytest -n 2
 
 clean:
 	rm -rf $(VENV) .tools .web .states .pytest_cache .ruff_cache

@@ -16,7 +16,9 @@ events/s (batches of 1,000, case events and interface calls) into the last 30 da
 year — late events that each seal turns into new parts and new rollups, as when counties
 push a backlog. DuckDB answers the same questions from the same files at both moments
 (``read_parquet`` over the day folders, no scope, no masking). Reported: median, p95 and
-worst per query and phase, events accepted, and parts per day afterwards.
+worst per query and phase, events accepted, parts per day afterwards, and the per-request
+overhead (the health check against a trace of a case nobody has: token, permission,
+operation-log record, serialisation).
 """
 
 from __future__ import annotations
@@ -217,6 +219,17 @@ def main() -> None:
             _get(port, token, path)  # warm
             idle[name] = [_get(port, token, path) for _ in range(7)]
             idle[f"duck {name}"] = [duck_ms(ducks[name]) for _ in range(7)]
+        # Per-request overhead: the health check (no authentication) against a trace of a
+        # case nobody has (token check, permission, operation-log record, empty answer).
+        overhead = {
+            "GET /api/v1/health": [_get(port, "", "/api/v1/health") for _ in range(51)],
+            "trace of an unknown case": [
+                _get(port, auditor, "/api/v1/cases/NO-SUCH-CASE/trace") for _ in range(51)
+            ],
+        }
+        print("\n| per-request overhead, idle | ms (median / p95 / worst) |\n|---|---|")
+        for name, times in overhead.items():
+            print(f"| {name} | {_figures(times)} |")
 
         scheduler = subprocess.Popen(
             [sys.executable, "-m", "console", "scheduler"], env=env, cwd=ROOT,

@@ -199,14 +199,8 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 @pytest.fixture(scope="session")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
-    """The real console on loopback, built and started once per worker for its tests.
-
-    Under pytest-xdist the console's tests form two groups on two workers, each with a
-    console of its own built in a folder of its own (two builds never share ``.web``).
-    """
-    workdir = tmp_path_factory.mktemp("console")
-    web = workdir / "web" if "PYTEST_XDIST_WORKER" in os.environ else None
-    server = start_server(workdir, web)
+    """The real console on loopback, built and started once for all API and browser tests."""
+    server = start_server(tmp_path_factory.mktemp("console"))
     try:
         yield server
     finally:
@@ -266,12 +260,11 @@ def world(seeded_db: str):
     return build_world()
 
 
-# Tests that use a real console (its server is started once per worker that needs it): every
-# browser test, and the API tests whose file names the shared server. They form two groups,
-# each on one worker with its own console. API tests that start processes of their own
-# (backup, durability, consistent reads) are independent and run on any worker.
+# Tests that use the one real console (its server is started once per worker that needs it
+# and builds the frontend in the checkout's ``.web``): every browser test, and the API tests
+# whose file names the shared server. API tests that start processes of their own (backup,
+# durability, consistent reads) are independent and may run on the other worker.
 CONSOLE_TEST_FOLDERS = ("tests/api/", "tests/e2e/")
-CONSOLE_GROUPS = 2
 # The cluster's tests share one cluster (two backends, nginx, Redis) and go first, so that
 # the other worker than the real console's starts them at once (xdist hands out scopes in
 # collection order: the first to one worker, the second to the other).
@@ -293,29 +286,11 @@ def _uses_console_server(path: str) -> bool:
         return True  # when in doubt, with the server: a second server would build twice
 
 
-@functools.cache
-def _console_files() -> tuple[str, ...]:
-    root = Path(__file__).parent.parent
-    found = sorted(
-        str(path.relative_to(root))
-        for folder in CONSOLE_TEST_FOLDERS
-        for path in (root / folder).glob("test_*.py")
-    )
-    return tuple(path for path in found if _uses_console_server(path))
-
-
-def _console_group(path: str) -> str:
-    """Files alternate between the groups (sorted by name: about as many minutes each)."""
-    files = _console_files()
-    number = files.index(path) if path in files else 0
-    return f"console_server_{number % CONSOLE_GROUPS}"
-
-
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    """Under pytest-xdist, each group of the real console's tests runs on one worker.
+    """Under pytest-xdist, every test of the real console runs on one worker.
 
-    That keeps one console server and one frontend build per group, while the other workers
-    take the independent tests one by one. (xdist's own ``loadgroup`` mode renames node
+    That keeps one console server and one frontend build per run, while the other worker
+    takes the independent tests one by one. (xdist's own ``loadgroup`` mode renames node
     ids in a way pytest 9.2 no longer honours, so the grouping is done here.)
     """
     from xdist.scheduler import LoadScopeScheduling
@@ -326,6 +301,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             if path.startswith(CLUSTER_TEST_FOLDER):
                 return "cluster"
             on_console = path.startswith(CONSOLE_TEST_FOLDERS) and _uses_console_server(path)
-            return _console_group(path) if on_console else nodeid
+            return "console_server" if on_console else nodeid
 
     return ConsoleOnOneWorker(config, log)

@@ -171,8 +171,9 @@ def current_revision(url: str | None = None) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+@functools.cache
 def head_revision() -> str:
-    """Newest revision shipped with this code."""
+    """Newest revision shipped with this code (read once: the health check asks every poll)."""
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     return head or ""
 

@@ -138,12 +138,9 @@ def _initialised(workdir: Path) -> tuple[int, dict[str, str], dict[str, str]]:
     return port, env, admins
 
 
-def _serve(
-    workdir: Path, command: Callable[[int], list[str]], extra_env: dict[str, str] | None = None
-) -> ConsoleServer:
+def _serve(workdir: Path, command: Callable[[int], list[str]]) -> ConsoleServer:
     """Init, then run ``command(port)`` in its own process group until it answers health."""
     port, env, admins = _initialised(workdir)
-    env.update(extra_env or {})
     log = workdir / "server.log"
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -164,14 +161,9 @@ def _serve(
     return ConsoleServer(base_url, workdir / "data", admins, process, env)
 
 
-def start_server(workdir: Path, web_folder: Path | None = None) -> ConsoleServer:
-    """Init a data folder, then serve the console from the checkout in its own process group.
-
-    ``web_folder``: where Reflex builds the frontend (default: the checkout's ``.web``), so
-    that two consoles of one run never build in the same folder.
-    """
-    extra = {"REFLEX_WEB_WORKDIR": str(web_folder)} if web_folder is not None else {}
-    return _serve(workdir, lambda _port: [sys.executable, "-m", "console", "serve"], extra)
+def start_server(workdir: Path) -> ConsoleServer:
+    """Init a data folder, then serve the console from the checkout in its own process group."""
+    return _serve(workdir, lambda _port: [sys.executable, "-m", "console", "serve"])
 
 
 def start_api_server(workdir: Path) -> ConsoleServer:
