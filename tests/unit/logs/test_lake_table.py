@@ -399,3 +399,55 @@ def test_a_part_whose_object_differs_keeps_its_local_copy(
 
     assert (root / "exception" / entry.file).exists()  # never the last copy
     assert [(b.stream, b.file) for b in verify(root)] == [("exception", entry.file)]
+
+
+def test_a_restore_counts_evicted_parts_on_the_store_as_present(
+    table_mode: lake_table.TableLake, lake: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.backup.reconcile import reconcile
+    from console.core.clock import utcnow
+
+    root = get_settings().lake_dir
+    _local_days(monkeypatch, 3)
+    store_for(root).seal(lake=root, now=NOW)  # 11-20 now lives on the store only
+    evicted = {
+        f"{stream}/{entry.file}"
+        for stream in STREAMS
+        for entry in held_parts(read_chain(root, stream))
+        if not (root / stream / entry.file).exists()
+    }
+    assert evicted
+
+    settled = reconcile(utcnow().isoformat())  # as after a restore from the real-time copy
+
+    assert all(not lost for lost in settled.lost.values())  # sealed seconds ago, yet not lost
+    with snapshot(root) as snap:
+        current = {file for stream in STREAMS for _, file in snap.part_files(stream)[0]}
+    assert evicted <= current
+    assert verify(root) == []
+
+
+def test_a_chained_part_the_catalogue_lost_is_fetched_back_and_listed(
+    table_mode: lake_table.TableLake, lake: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.logs import pending
+
+    root = get_settings().lake_dir
+    _local_days(monkeypatch, 3)
+    store_for(root).seal(lake=root, now=NOW)
+    [entry] = [e for e in held_parts(read_chain(root, "exception")) if e.day == "2026-11-20"]
+    assert not (root / "exception" / entry.file).exists()
+    with seal.lake_lock(root), pending.sealing(pending.ingest_path(root)) as db, pending.write(db):
+        db.execute("DELETE FROM lake_file WHERE file = ?", (f"exception/{entry.file}",))
+
+    fetched: list[str] = []
+    real_fetch = lake_table.fetch
+    monkeypatch.setattr(lake_table, "fetch",
+                        lambda *args: fetched.append(args[3]) or real_fetch(*args))  # fmt: skip
+    store_for(root).seal(lake=root, now=NOW)  # as after a restore whose catalogue lags
+
+    assert fetched == [entry.file]
+    with snapshot(root) as snap:
+        assert ("2026-11-20", f"exception/{entry.file}") in snap.part_files("exception")[0]
+    assert not (root / "exception" / entry.file).exists()  # and evicted again
+    assert verify(root) == []
