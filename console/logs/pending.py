@@ -32,6 +32,10 @@ CREATE TABLE IF NOT EXISTS pending (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS pending_identity ON pending (stream, sender, event_id);
 CREATE INDEX IF NOT EXISTS pending_day ON pending (stream, day);
+CREATE TABLE IF NOT EXISTS pending_generation (
+    stream TEXT PRIMARY KEY,
+    n      INTEGER NOT NULL
+);
 """
 
 
@@ -164,12 +168,42 @@ def day_rows(db: sqlite3.Connection, stream: str, day: str) -> tuple[int, list[P
     return max(row[0] for row in selected), [row[1:] for row in selected]
 
 
+def _deleted(db: sqlite3.Connection, stream: str) -> None:
+    """Count a deletion: rows a reader decoded earlier may be gone, and rowids may be reused."""
+    db.execute(
+        "INSERT INTO pending_generation (stream, n) VALUES (?, 1)"
+        " ON CONFLICT (stream) DO UPDATE SET n = n + 1",
+        (stream,),
+    )
+
+
+def generation(db: sqlite3.Connection, stream: str) -> int | None:
+    """How many deletions the stream's pending events have had (None: not counted here)."""
+    try:
+        row = db.execute("SELECT n FROM pending_generation WHERE stream = ?", (stream,)).fetchone()
+    except sqlite3.OperationalError:  # a store written before the count existed
+        return None
+    return 0 if row is None else int(row[0])
+
+
+def rows_after(
+    db: sqlite3.Connection, stream: str, rowid: int
+) -> list[tuple[int, str, str, int, str, str]]:
+    """(rowid, event_id, sender, ts_us, tenant, line) of the stream's rows after ``rowid``."""
+    return db.execute(
+        "SELECT rowid, event_id, sender, ts_us, tenant, line FROM pending"
+        " WHERE stream = ? AND rowid > ? ORDER BY rowid",
+        (stream, rowid),
+    ).fetchall()
+
+
 def delete_events(db: sqlite3.Connection, stream: str, keys: Iterable[tuple[str, str]]) -> None:
     """Drop the stream's pending events named by (sender, event_id), in the caller's transaction."""
     db.executemany(
         "DELETE FROM pending WHERE stream = ? AND sender = ? AND event_id = ?",
         [(stream, sender, event_id) for sender, event_id in keys],
     )
+    _deleted(db, stream)
 
 
 def delete_day_through(db: sqlite3.Connection, stream: str, day: str, last_rowid: int) -> None:
@@ -178,3 +212,4 @@ def delete_day_through(db: sqlite3.Connection, stream: str, day: str, last_rowid
         "DELETE FROM pending WHERE stream = ? AND day = ? AND rowid <= ?",
         (stream, day, last_rowid),
     )
+    _deleted(db, stream)

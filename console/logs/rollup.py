@@ -36,6 +36,7 @@ from console.core.workdays import with_workdays_used
 from console.logs import catalogue, lake_table, pending
 from console.logs.catalogue import ROLLUP, ROLLUP_FOLDER, Snapshot
 from console.logs.parts import scan_parts
+from console.logs.pending_frames import pending_frame
 
 KEY_STEPS = ("accept", "close", "reject", "withdraw", "supplement")
 LATENCY_GAMMA = 1.02  # relative error of a bucket's middle value: (γ − 1) / (γ + 1) < 1 %
@@ -324,14 +325,12 @@ def rollup_views(snap: Snapshot, names: Collection[str]) -> dict[str, pl.LazyFra
     Both come from the one snapshot; a stream's pending events are read once, and only the
     rollups named are built from them.
     """
-    from console.logs.seal import frame_of  # seal builds on this module
-
     views: dict[str, pl.LazyFrame | None] = {}
     earlier = snap.rollups("case_steps")
     for stream in dict.fromkeys(STREAM_OF[name] for name in names):
         wanted = [name for name in names if STREAM_OF[name] == stream]
-        rows = snap.pending_rows(stream)
-        events = frame_of(stream, rows).lazy() if rows else None
+        decoded = None if snap.db is None else pending_frame(snap.db, snap.lake, stream)
+        events = None if decoded is None else decoded.lazy()
         built = {} if events is None else _rollups(earlier, stream, events, None, wanted)
         for name in wanted:
             parts = [scan_rollup(snap, name), None if name not in built else built[name].lazy()]

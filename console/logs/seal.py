@@ -43,8 +43,13 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def frame_of(stream: str, rows: list[pending.PendingRow]) -> pl.DataFrame:
-    """Typed columns from the stored lines (unknown fields stay in ``raw``)."""
+def frame_of(
+    stream: str, rows: list[pending.PendingRow], *, rowids: list[int] | None = None
+) -> pl.DataFrame:
+    """Typed columns from the stored lines (unknown fields stay in ``raw``).
+
+    ``rowids``: the rows' places in the pending store, kept as a ``_rowid`` column.
+    """
     frame = pl.DataFrame(
         rows,
         schema={
@@ -58,6 +63,8 @@ def frame_of(stream: str, rows: list[pending.PendingRow]) -> pl.DataFrame:
     )
     fields = frame.get_column("raw").str.json_decode(schema(stream)).struct.unnest()
     frame = pl.concat([frame, fields], how="horizontal")
+    if rowids is not None:
+        frame = frame.with_columns(pl.Series("_rowid", rowids, dtype=pl.Int64))
     order = ["tenant", "case_no", "ts"] if "case_no" in frame.columns else ["tenant", "ts"]
     return (
         frame.with_columns(pl.col("ts_us").cast(pl.Datetime("us", "UTC")).alias("ts"))
