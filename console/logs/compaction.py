@@ -52,6 +52,9 @@ from console.logs.seal import free_part_path, with_day, write_durably, write_par
 
 QUIET = timedelta(minutes=10)  # no part sealed for the day this long: its backlog has passed
 MAX_PARTS = 24  # merged even while late events keep coming: a read opens at most this many
+# A merge holds the day's rows and their lines in memory (about 1 KB a row): a day with more
+# keeps its parts rather than take the process past its memory budget.
+MAX_ROWS = 500_000
 
 
 def due_days(chain: list[ChainEntry], listed: set[str], now: datetime) -> dict[str, list[str]]:
@@ -64,7 +67,8 @@ def due_days(chain: list[ChainEntry], listed: set[str], now: datetime) -> dict[s
     for day, entries in by_day.items():
         newest = max(datetime.fromisoformat(entry.sealed_at) for entry in entries)
         quiet = now - newest >= QUIET
-        if len(entries) >= 2 and (quiet or len(entries) >= MAX_PARTS):
+        small = sum(entry.rows for entry in entries) <= MAX_ROWS
+        if len(entries) >= 2 and small and (quiet or len(entries) >= MAX_PARTS):
             due[day] = [entry.file for entry in entries]
     return due
 

@@ -165,8 +165,21 @@ def test_quiet_is_judged_by_the_newest_part_of_the_day() -> None:
     }
 
 
-def _entry(day: str, file: str, sealed_at: datetime):
+def test_a_day_too_big_to_merge_in_memory_keeps_its_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    sealed = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    chain = [_entry("2026-11-20", f"date=2026-11-20/part-000{n}.parquet", sealed, rows=300)
+             for n in range(2)]  # fmt: skip
+    listed = {entry.file for entry in chain}
+    later = sealed + compaction.QUIET
+
+    monkeypatch.setattr(compaction, "MAX_ROWS", 600)
+    assert list(compaction.due_days(chain, listed, later)) == ["2026-11-20"]
+    monkeypatch.setattr(compaction, "MAX_ROWS", 599)
+    assert compaction.due_days(chain, listed, later) == {}
+
+
+def _entry(day: str, file: str, sealed_at: datetime, rows: int = 1):
     from console.logs.chain import ChainEntry
 
-    return ChainEntry(day=day, file=file, rows=1, file_sm3="", prev="", link="",
+    return ChainEntry(day=day, file=file, rows=rows, file_sm3="", prev="", link="",
                       sealed_at=sealed_at.isoformat())  # fmt: skip
