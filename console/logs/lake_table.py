@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,6 +32,7 @@ from console.logs.parts import sealed_schema
 
 if TYPE_CHECKING:
     from pyiceberg.catalog.sql import SqlCatalog
+    from pyiceberg.manifest import DataFile
     from pyiceberg.table import Table
 
 # Plan scans with pyiceberg (the optional native planner is not installed).
@@ -242,40 +244,58 @@ def delete_objects(lake: TableLake, files: list[str]) -> None:
             client.delete_object(Bucket=lake.bucket, Key=lake.object_key(stream, name))
 
 
-def table_files(current: Table) -> set[str]:
-    """The data files the table's current snapshot lists."""
+def _data_files(current: Table) -> dict[str, DataFile]:
+    """The data files the table's current snapshot lists, by path."""
     if current.current_snapshot() is None:
-        return set()
-    return {task.file.file_path for task in current.scan().plan_files()}
+        return {}
+    return {task.file.file_path: task.file for task in current.scan().plan_files()}
 
 
-def publish(lake: TableLake, stream: str, root: Path, relatives: list[str]) -> int:
-    """Register sealed parts (uploading them first) in the table; returns its new snapshot.
+def table_files(current: Table) -> set[str]:
+    """The paths of the data files the table's current snapshot lists."""
+    return set(_data_files(current))
 
-    A part the table already lists (a seal cut short after its commit) is not added again;
-    a commit that lost a race with another node's is retried on the refreshed table.
+
+def _committed(lake: TableLake, stream: str, change: Callable[[Table], bool]) -> int:
+    """Apply ``change`` to the fresh table until it commits; returns the table's snapshot.
+
+    ``change`` returns False when there is nothing to do; a commit that lost a race with
+    another node's is retried on the refreshed table.
     """
     from pyiceberg.exceptions import CommitFailedException
 
-    uploaded: set[str] = set()
     for attempt in range(COMMIT_ATTEMPTS):
         current = table(lake, stream)
-        listed = table_files(current)
-        wanted = [r for r in relatives if lake.uri(stream, r) not in listed]
-        if not wanted:
-            return _snapshot_id(current)
-        for relative in wanted:
-            if relative not in uploaded:
-                upload(lake, stream, root, relative)
-                uploaded.add(relative)
         try:
-            current.add_files([lake.uri(stream, r) for r in wanted], check_duplicate_files=False)
+            if not change(current):
+                return _snapshot_id(current)
         except CommitFailedException:
             if attempt == COMMIT_ATTEMPTS - 1:
                 raise
             continue
         return _snapshot_id(catalog(lake).load_table(f"{NAMESPACE}.{stream}"))
     raise AssertionError("unreachable")
+
+
+def publish(lake: TableLake, stream: str, root: Path, relatives: list[str]) -> int:
+    """Register sealed parts (uploading them first) in the table; returns its new snapshot.
+
+    A part the table already lists (a seal cut short after its commit) is not added again.
+    """
+    uploaded: set[str] = set()
+
+    def add(current: Table) -> bool:
+        listed = table_files(current)
+        wanted = [r for r in relatives if lake.uri(stream, r) not in listed]
+        for relative in wanted:
+            if relative not in uploaded:
+                upload(lake, stream, root, relative)
+                uploaded.add(relative)
+        if wanted:
+            current.add_files([lake.uri(stream, r) for r in wanted], check_duplicate_files=False)
+        return bool(wanted)
+
+    return _committed(lake, stream, add)
 
 
 def replace_files(lake: TableLake, stream: str, root: Path, olds: list[str], new: str) -> int:
@@ -284,43 +304,34 @@ def replace_files(lake: TableLake, stream: str, root: Path, olds: list[str], new
     Readers at the snapshot see the old files or the new one, never both. A swap cut short
     after its commit finds nothing left to do.
     """
-    from pyiceberg.exceptions import CommitFailedException
     from pyiceberg.table import _parquet_files_to_data_files
 
-    uploaded = False
-    for attempt in range(COMMIT_ATTEMPTS):
-        current = table(lake, stream)
-        listed = (
-            {task.file.file_path: task.file for task in current.scan().plan_files()}
-            if current.current_snapshot() is not None
-            else {}
-        )
+    uploaded: set[str] = set()
+
+    def swap(current: Table) -> bool:
+        listed = _data_files(current)
         gone = [listed[uri] for uri in (lake.uri(stream, old) for old in olds) if uri in listed]
         wanted = lake.uri(stream, new) not in listed
         if not gone and not wanted:
-            return _snapshot_id(current)
-        if wanted and not uploaded:
+            return False
+        if wanted and new not in uploaded:
             upload(lake, stream, root, new)
-            uploaded = True
-        try:
-            with (
-                current.transaction() as transaction,
-                transaction.update_snapshot().overwrite() as overwrite,
+            uploaded.add(new)
+        with (
+            current.transaction() as transaction,
+            transaction.update_snapshot().overwrite() as overwrite,
+        ):
+            for data_file in gone:
+                overwrite.delete_data_file(data_file)
+            for data_file in _parquet_files_to_data_files(
+                table_metadata=transaction.table_metadata,
+                file_paths=[lake.uri(stream, new)] if wanted else [],
+                io=current.io,
             ):
-                for data_file in gone:
-                    overwrite.delete_data_file(data_file)
-                for data_file in _parquet_files_to_data_files(
-                    table_metadata=transaction.table_metadata,
-                    file_paths=[lake.uri(stream, new)] if wanted else [],
-                    io=current.io,
-                ):
-                    overwrite.append_data_file(data_file)
-        except CommitFailedException:
-            if attempt == COMMIT_ATTEMPTS - 1:
-                raise
-            continue
-        return _snapshot_id(catalog(lake).load_table(f"{NAMESPACE}.{stream}"))
-    raise AssertionError("unreachable")
+                overwrite.append_data_file(data_file)
+        return True
+
+    return _committed(lake, stream, swap)
 
 
 def drop_days(lake: TableLake, stream: str, days: list[str]) -> int:

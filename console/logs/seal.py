@@ -146,7 +146,8 @@ def seal_closed_days(
     from console.logs import compaction  # builds on sealing
     from console.logs.table_migration import publish_stream  # builds on sealing
 
-    today = local_day(now).isoformat()
+    clock = now or utcnow()
+    today = local_day(clock).isoformat()
     sealed: list[ChainEntry] = []
     catalogue.ensure(db, lake)
     tables = lake_table.configured()
@@ -162,8 +163,8 @@ def seal_closed_days(
             entry = _seal_day(lake, db, stream, day, chain, tables)
             if entry is not None:
                 sealed.append(entry)
-        compaction.compact_quiet_days(lake, db, stream, chain, tables, now or utcnow())
-        compaction.evict_published(lake, stream, chain, tables, now or utcnow())
+        compaction.compact_quiet_days(lake, db, stream, chain, tables, clock)
+        compaction.evict_published(lake, stream, chain, tables, clock)
     catalogue.sweep(db, lake)
     return sealed
 
