@@ -106,6 +106,14 @@ _DESCRIPTIONS: dict[str, str] = {
         "日志表模式下本机保留最近多少天的封存文件副本：更早日期的文件在对象存储上核对摘要一致后"
         "从本机删除，只在对象存储上（0 表示登记后即删除）"
     ),
+    "seal_piece_rows": (
+        "封存与合并每次最多在内存中处理的日志条数：一天的待封存日志多于此数时分多个文件封存，"
+        "合并后的文件也不超过此数（约每万条 20 MB 内存）"
+    ),
+    "pending_cache_mb": (
+        "统计看板缓存的待封存日志解码结果的内存上限（MB，本进程所有日志类型合计；0 表示不缓存，"
+        "每次读取重新解码）"
+    ),
     "heartbeat_url": (
         "心跳地址（死信开关）：主节点每分钟向此地址发送一次请求，外部监控在收不到时告警；"
         "留空则只提供 /api/v1/health/heartbeat 供外部轮询"
@@ -179,6 +187,8 @@ class Settings(BaseSettings):
     lake_s3_access_key_id: str = ""
     lake_s3_secret_access_key: SecretStr | None = None
     lake_local_days: Annotated[int, Field(ge=0, le=3650)] = 7
+    seal_piece_rows: Annotated[int, Field(ge=1000, le=5_000_000)] = 100_000
+    pending_cache_mb: Annotated[int, Field(ge=0, le=65536)] = 256
 
     @field_validator(
         "sm4_key",

@@ -1,12 +1,14 @@
-"""A day's sealed parts merged into one file once the day has gone quiet.
+"""A day's small sealed parts merged into fewer files once the day has gone quiet.
 
 Late events for a sealed day are sealed into a new part on every seal (every 15 s; a sealed
 file is never rewritten), so a backlog pushed into past days leaves dozens of small parts per
 day, each one more file for every read to open. Once a day's newest part is ``QUIET`` old, or
-the day has ``MAX_PARTS`` parts, its parts are merged:
+the day has ``MAX_PARTS`` parts, its parts are merged in groups of at most the seal's piece
+limit of rows (``BDC_SEAL_PIECE_ROWS``: a merge holds its rows and their lines in memory),
+smallest parts first — usually the whole day into one file:
 
-1. the rows of every current part, each with its line as sent, sorted as a seal sorts them,
-   become one new part (its encrypted lines first, then the part, both fsynced);
+1. the rows of every part of a group, each with its line as sent, sorted as a seal sorts
+   them, become one new part (its encrypted lines first, then the part, both fsynced);
 2. one keyed ``compact:<old>,<old>…><new>`` chain line carries the new file's digests and the
    row count, which must equal the old parts' sum — verify then expects the new file and no
    longer the old ones, whose own lines and digests stay on the chain as they were — and one
@@ -48,17 +50,36 @@ from console.logs.chain import (
     replaced_by,
 )
 from console.logs.parts import scan_parts
-from console.logs.seal import free_part_path, with_day, write_durably, write_part_file
+from console.logs.seal import (
+    Pieces,
+    free_part_path,
+    with_day,
+    write_durably,
+    write_part_file,
+)
 
 QUIET = timedelta(minutes=10)  # no part sealed for the day this long: its backlog has passed
 MAX_PARTS = 24  # merged even while late events keep coming: a read opens at most this many
-# A merge holds the day's rows and their lines in memory (about 1 KB a row): a day with more
-# keeps its parts rather than take the process past its memory budget.
-MAX_ROWS = 500_000
 
 
-def due_days(chain: list[ChainEntry], listed: set[str], now: datetime) -> dict[str, list[str]]:
-    """Day → the current parts to merge, for the days due (oldest part first)."""
+def merge_groups(entries: list[ChainEntry], limit: int) -> list[list[str]]:
+    """The parts to merge, in groups of at least two and at most ``limit`` rows together.
+
+    Smallest first: after the merge no two of the day's parts fit together under the limit,
+    so a merged day is never merged again.
+    """
+    groups: list[list[ChainEntry]] = [[]]
+    for entry in sorted(entries, key=lambda e: (e.rows, e.file)):
+        if groups[-1] and sum(e.rows for e in groups[-1]) + entry.rows > limit:
+            groups.append([])
+        groups[-1].append(entry)
+    return [sorted(e.file for e in group) for group in groups if len(group) >= 2]
+
+
+def due_days(
+    chain: list[ChainEntry], listed: set[str], now: datetime, limit: int
+) -> dict[str, list[list[str]]]:
+    """Day → the groups of current parts to merge, for the days due."""
     by_day: dict[str, list[ChainEntry]] = defaultdict(list)
     for entry in held_parts(chain):
         if entry.file in listed:
@@ -66,10 +87,10 @@ def due_days(chain: list[ChainEntry], listed: set[str], now: datetime) -> dict[s
     due = {}
     for day, entries in by_day.items():
         newest = max(datetime.fromisoformat(entry.sealed_at) for entry in entries)
-        quiet = now - newest >= QUIET
-        small = sum(entry.rows for entry in entries) <= MAX_ROWS
-        if len(entries) >= 2 and small and (quiet or len(entries) >= MAX_PARTS):
-            due[day] = [entry.file for entry in entries]
+        if now - newest >= QUIET or len(entries) >= MAX_PARTS:
+            groups = merge_groups(entries, limit)
+            if groups:
+                due[day] = groups
     return due
 
 
@@ -80,18 +101,20 @@ def compact_quiet_days(
     chain: list[ChainEntry],
     tables: lake_table.TableLake | None,
     now: datetime,
+    pieces: Pieces,
 ) -> list[ChainEntry]:
     """Merge the parts of every day that is due (the caller holds the lake lock)."""
     listed = {
         file.removeprefix(f"{stream}/") for _, file in catalogue.current(db, catalogue.PART, stream)
     }
     merged = []
-    for day, files in sorted(due_days(chain, listed, now).items()):
-        if tables is not None:  # parts of older days may be on the object store only
-            for file in files:
-                lake_table.fetch(tables, stream, lake / stream, file)
-        if all(lines_file(lake / stream / file).exists() for file in files):
-            merged.append(_compact_day(lake, db, stream, day, files, chain, tables))
+    for day, groups in sorted(due_days(chain, listed, now, pieces.limit).items()):
+        for files in groups:
+            if tables is not None:  # parts of older days may be on the object store only
+                for file in files:
+                    lake_table.fetch(tables, stream, lake / stream, file)
+            if all(lines_file(lake / stream / file).exists() for file in files):
+                merged.append(_compact_day(lake, db, stream, day, files, chain, tables, pieces))
     return merged
 
 
@@ -161,11 +184,13 @@ def _compact_day(
     files: list[str],
     chain: list[ChainEntry],
     tables: lake_table.TableLake | None,
+    pieces: Pieces,
 ) -> ChainEntry:
     folder = lake / stream / f"date={day}"
-    frame = _merged_frame(stream, day, [lake / stream / file for file in files])
     held = {entry.file: entry for entry in held_parts(chain)}
     rows = sum(held[file].rows for file in files)
+    pieces.held(rows)
+    frame = _merged_frame(stream, day, [lake / stream / file for file in files])
     if frame.height != rows:
         raise ValueError(f"{stream} {day}：合并后 {frame.height} 行，校验链记录 {rows} 行")
     path = free_part_path(folder, chain_names(chain))
@@ -187,7 +212,7 @@ def _record(stream: str, day: str, files: list[str], new: str, entry: ChainEntry
                tenant=get_settings().province_code,
                detail={"day": day, "rows": entry.rows, "parts": files,
                        "new_sm3": entry.file_sm3,
-                       "reason": "同一日期的多个封存文件合并为一个"})  # fmt: skip
+                       "reason": "同一日期的多个封存文件合并"})  # fmt: skip
 
 
 def reconcile(

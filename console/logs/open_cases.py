@@ -5,7 +5,9 @@ year of ``case_steps``. The answer for the sealed days is kept in one small Parq
 beside the rollups, stamped with the rollup files it covers (a rebuilt day is a new file, so
 its name says what changed). When sealing adds a later day
 it is brought forward from that day alone; any other change (a late part for an earlier day,
-a rebuilt or purged day) recomputes it from every day. Derived data, like the rollups.
+a rebuilt or purged day) recomputes it from every day — in shares of the cases (by a hash of
+the case number), each holding at most about ``BDC_SEAL_PIECE_ROWS`` steps, so a year of
+steps is never in memory at once. Derived data, like the rollups.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from console.logs.catalogue import ROLLUP_FOLDER, Snapshot
-from console.logs.seal import frame_of
+from console.logs.seal import Pieces, frame_of
 
 CACHE_NAME = "_open_cases.parquet"
 _STAMP_KEY = "bdc_covers"
@@ -56,8 +58,25 @@ def _as_steps(open_cases: pl.DataFrame) -> pl.LazyFrame:
     )  # fmt: skip
 
 
-def sealed_open_cases(snap: Snapshot) -> pl.DataFrame:
-    """The open cases of the snapshot's sealed days (all tenants), brought up to date if need be."""
+def _open_in_shares(files: list[Path], pieces: Pieces) -> pl.DataFrame:
+    """The open cases of every step in ``files``, one share of the cases at a time."""
+    steps = pl.scan_parquet(files).select(_COLUMNS).filter(pl.col("step").is_in(["accept", *_ENDS]))
+    rows = steps.select(pl.len()).collect().item()
+    shares = max(1, -(-rows * 5 // (pieces.limit * 4)))  # a fifth to spare for the hash's spread
+    share = (pl.col("case_no").hash() % shares).alias("share")
+    sizes = dict(steps.group_by(share).len().collect().iter_rows())
+    found = []
+    for number in range(shares):
+        found.append(open_from(steps.filter(share == number)).collect())
+        pieces.held(sizes.get(number, 0))
+    return pl.concat(found)
+
+
+def sealed_open_cases(snap: Snapshot, pieces: Pieces | None = None) -> pl.DataFrame:
+    """The open cases of the snapshot's sealed days (all tenants), brought up to date if need be.
+
+    ``pieces``: the limit of steps held at once and its accounting (default: configured).
+    """
     current = snap.rollups("case_steps")
     paths = {path.name: path for _, path in current}
     files = {path.name: day for day, path in current}  # file name → its day
@@ -79,9 +98,11 @@ def sealed_open_cases(snap: Snapshot) -> pl.DataFrame:
             [_as_steps(pl.read_parquet(cache)),
              pl.scan_parquet([paths[name] for name in added]).select(_COLUMNS)]
         )  # fmt: skip
+        result = open_from(steps).collect()
     else:
-        steps = pl.scan_parquet([paths[name] for name in sorted(files)]).select(_COLUMNS)
-    result = open_from(steps).collect().cast(_SCHEMA)  # type: ignore[arg-type]
+        every_day = [paths[name] for name in sorted(files)]
+        result = _open_in_shares(every_day, pieces or Pieces.configured())
+    result = result.cast(_SCHEMA)  # type: ignore[arg-type]
     temporary = cache.with_suffix(f".{os.getpid()}.tmp")
     result.write_parquet(temporary, metadata={_STAMP_KEY: json.dumps(files)})
     os.replace(temporary, cache)

@@ -156,16 +156,29 @@ def days_before(db: sqlite3.Connection, stream: str, day: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-def day_rows(db: sqlite3.Connection, stream: str, day: str) -> tuple[int, list[PendingRow]]:
-    """The stream's pending events of one day and the last rowid read (0 when none)."""
+def last_rowid(db: sqlite3.Connection, stream: str, day: str) -> int:
+    """The highest rowid among the stream's pending events of one day (0 when none)."""
+    row = db.execute(
+        "SELECT max(rowid) FROM pending WHERE stream = ? AND day = ?", (stream, day)
+    ).fetchone()
+    return int(row[0] or 0)
+
+
+def day_rows(
+    db: sqlite3.Connection, stream: str, day: str, *, after: int, through: int, limit: int
+) -> tuple[int, list[PendingRow]]:
+    """At most ``limit`` pending events of one day with rowids in (after, through], in order.
+
+    Returns the last rowid read (0 when none) with the rows.
+    """
     selected = db.execute(
         "SELECT rowid, event_id, sender, ts_us, tenant, line FROM pending"
-        " WHERE stream = ? AND day = ?",
-        (stream, day),
+        " WHERE stream = ? AND day = ? AND rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+        (stream, day, after, through, limit),
     ).fetchall()
     if not selected:
         return 0, []
-    return max(row[0] for row in selected), [row[1:] for row in selected]
+    return selected[-1][0], [row[1:] for row in selected]
 
 
 def _deleted(db: sqlite3.Connection, stream: str) -> None:
@@ -206,10 +219,15 @@ def delete_events(db: sqlite3.Connection, stream: str, keys: Iterable[tuple[str,
     _deleted(db, stream)
 
 
-def delete_day_through(db: sqlite3.Connection, stream: str, day: str, last_rowid: int) -> None:
-    """Drop the day's pending events up to ``last_rowid`` (later ones stay), in the caller's tx."""
+def delete_day_through(
+    db: sqlite3.Connection, stream: str, day: str, last_rowid: int, after: int = 0
+) -> None:
+    """Drop the day's pending events with rowids in (after, last_rowid], in the caller's tx.
+
+    (Later ones — a late event stored meanwhile — stay for the next seal.)
+    """
     db.execute(
-        "DELETE FROM pending WHERE stream = ? AND day = ? AND rowid <= ?",
-        (stream, day, last_rowid),
+        "DELETE FROM pending WHERE stream = ? AND day = ? AND rowid > ? AND rowid <= ?",
+        (stream, day, after, last_rowid),
     )
     _deleted(db, stream)

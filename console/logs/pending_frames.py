@@ -11,8 +11,10 @@ after it:
   same transaction, after which the frame is decoded afresh (SQLite may also reuse the rowids
   of deleted rows, so nothing decoded before a deletion is trusted after it);
 - a store replaced by a restore is a new file (another inode): a new entry;
-- bounded: at most ``MAX_ROWS`` rows per stream are kept (more are decoded per read, as
-  before), and entries for at most ``MAX_ENTRIES`` stores and streams.
+- bounded: the kept frames together stay within ``BDC_PENDING_CACHE_MB`` (256 MB by default,
+  about 800,000 decoded events; the least recently read go first, and a frame larger than
+  the whole budget is decoded per read, as before), for at most ``MAX_ENTRIES`` stores and
+  streams.
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from pathlib import Path
 
 import polars as pl
 
+from console.core.settings import get_settings
 from console.logs import pending
 
-MAX_ROWS = 400_000  # about 120 MB of decoded events; a province's day of one stream fits
 MAX_ENTRIES = 8
 
 
@@ -36,6 +38,7 @@ class _Kept:
     generation: int
     last_rowid: int
     frame: pl.DataFrame  # with a ``_rowid`` column
+    size: int  # bytes, as Polars estimates them
 
 
 _kept: OrderedDict[tuple[Path, int, str], _Kept] = OrderedDict()
@@ -66,20 +69,33 @@ def pending_frame(db: sqlite3.Connection, lake: Path, stream: str) -> pl.DataFra
     if rows:
         parts.append(_decode(stream, rows))
     frame = pl.concat(parts, how="vertical_relaxed")
-    if generation is not None and frame.height <= MAX_ROWS:
-        _keep(key, _Kept(generation, newest, frame))
+    if generation is not None:
+        _keep(key, _Kept(generation, newest, frame, frame.estimated_size()))
     return frame.drop("_rowid")
 
 
+def kept_bytes() -> int:
+    """What the kept frames hold now, in bytes."""
+    with _lock:
+        return sum(kept.size for kept in _kept.values())
+
+
 def _keep(key: tuple[Path, int, str], found: _Kept) -> None:
-    """Keep the newest view: a reader of an older snapshot never replaces a newer one."""
+    """Keep the newest view within the budget, the least recently kept going first.
+
+    (A reader of an older snapshot never replaces a newer view.)
+    """
+    budget = get_settings().pending_cache_mb * 2**20
     with _lock:
         current = _kept.get(key)
+        if found.size > budget:
+            _kept.pop(key, None)  # too big to keep: decoded per read; never a stale view
+            return
         if current is None or (current.generation, current.last_rowid) <= (
             found.generation,
             found.last_rowid,
         ):
             _kept[key] = found
             _kept.move_to_end(key)
-        while len(_kept) > MAX_ENTRIES:
+        while len(_kept) > MAX_ENTRIES or sum(kept.size for kept in _kept.values()) > budget:
             _kept.popitem(last=False)

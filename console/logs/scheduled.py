@@ -13,6 +13,7 @@ from console.logs.catalogue import snapshot
 from console.logs.open_cases import sealed_open_cases
 from console.logs.quarantine_service import purge_quarantine
 from console.logs.retention import purge_expired, verify_and_keep
+from console.logs.seal import Pieces
 from console.logs.store import store_for
 
 
@@ -26,12 +27,15 @@ from console.logs.store import store_for
 def seal_logs(now: datetime) -> str:
     """Seal the pending events of closed days, then bring the kept open cases up to date."""
     lake = get_settings().lake_dir
-    sealed = store_for(lake).seal(lake=lake, now=now)
+    pieces = Pieces.configured()
+    sealed = store_for(lake).seal(lake=lake, now=now, pieces=pieces)
     # Up to the newly sealed day now, not at a reader's first look.
     with snapshot(lake) as snap:
-        sealed_open_cases(snap)
+        sealed_open_cases(snap, pieces)
     rows = sum(entry.rows for entry in sealed)
-    return f"封存 {len(sealed)} 个文件，{rows} 条" if sealed else "没有待封存的已结束日期"
+    if not sealed and not pieces.count:
+        return "没有待封存的已结束日期"
+    return f"封存 {len(sealed)} 个文件，{rows} 条；{pieces.summary()}"
 
 
 @scheduled(

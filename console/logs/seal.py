@@ -13,6 +13,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from loguru import logger
 
 from console.core.clock import local_day, utcnow
 from console.core.crypto import sm3_hex
+from console.core.settings import get_settings
 from console.logs import catalogue, lake_table, pending
 from console.logs.at_rest import at_rest, lines_file, sealed_lines
 from console.logs.case_index import INDEXED_STREAMS, add_day
@@ -28,6 +30,34 @@ from console.logs.chain import ChainEntry, append, chain_names, held_parts, read
 from console.logs.contract import FIELDS, STREAMS
 from console.logs.parts import POLARS_TYPES, scan_parts
 from console.logs.rollup import build_day, make_current
+
+
+@dataclass
+class Pieces:
+    """What a seal held in memory at once: rows read from the pending store, or merged.
+
+    A day with more pending events than ``limit`` is sealed as several parts, and a merge
+    never makes a part larger than ``limit`` (``compaction.py``): memory stays bounded
+    however a backlog arrives. ``largest`` and ``count`` are the run's own accounting.
+    """
+
+    limit: int
+    largest: int = 0
+    count: int = 0
+
+    @classmethod
+    def configured(cls) -> Pieces:
+        """The limit of ``BDC_SEAL_PIECE_ROWS``."""
+        return cls(get_settings().seal_piece_rows)
+
+    def held(self, rows: int) -> None:
+        """Account for one piece of ``rows`` rows."""
+        self.count += 1
+        self.largest = max(self.largest, rows)
+
+    def summary(self) -> str:
+        """The accounting in a job's words."""
+        return f"分 {self.count} 批处理，每批最多 {self.largest} 条（上限 {self.limit}）"
 
 
 def schema(stream: str) -> pl.Struct:
@@ -140,13 +170,17 @@ def _set_aside_unfinished(lake: Path, db: sqlite3.Connection, stream: str, chain
 
 
 def seal_closed_days(
-    *, lake: Path, db: sqlite3.Connection, now: datetime | None = None
+    *, lake: Path, db: sqlite3.Connection, now: datetime | None = None, pieces: Pieces | None = None
 ) -> list[ChainEntry]:
-    """Seal every pending event of days before today (Asia/Shanghai); returns the new parts."""
+    """Seal every pending event of days before today (Asia/Shanghai); returns the new parts.
+
+    ``pieces``: the limit of rows held at once and the run's accounting (default: configured).
+    """
     from console.logs import compaction  # builds on sealing
     from console.logs.table_migration import publish_stream  # builds on sealing
 
     clock = now or utcnow()
+    pieces = pieces or Pieces.configured()
     today = local_day(clock).isoformat()
     sealed: list[ChainEntry] = []
     catalogue.ensure(db, lake)
@@ -160,10 +194,8 @@ def seal_closed_days(
             publish_stream(lake, db, tables, stream)  # the lake sealed before the tables
             chain = read_chain(lake, stream)
         for day in pending.days_before(db, stream, today):
-            entry = _seal_day(lake, db, stream, day, chain, tables)
-            if entry is not None:
-                sealed.append(entry)
-        compaction.compact_quiet_days(lake, db, stream, chain, tables, clock)
+            sealed += _seal_day(lake, db, stream, day, chain, tables, pieces)
+        compaction.compact_quiet_days(lake, db, stream, chain, tables, clock, pieces)
         compaction.evict_published(lake, stream, chain, tables, clock)
     catalogue.sweep(db, lake)
     return sealed
@@ -250,29 +282,58 @@ def _seal_day(
     day: str,
     chain: list[ChainEntry],
     tables: lake_table.TableLake | None,
-) -> ChainEntry | None:
-    last_rowid, rows = pending.day_rows(db, stream, day)
-    if not rows:
-        return None
-    frame = with_day(frame_of(stream, rows), day)
+    pieces: Pieces,
+) -> list[ChainEntry]:
+    """Seal the day's pending events as one part per piece of at most ``pieces.limit`` rows.
+
+    Only the events stored when the seal began: a late event stored meanwhile waits for the
+    next seal.
+    """
+    through = pending.last_rowid(db, stream, day)
+    after, entries = 0, []
+    while True:
+        last, rows = pending.day_rows(
+            db, stream, day, after=after, through=through, limit=pieces.limit
+        )
+        if not rows:
+            return entries
+        pieces.held(len(rows))
+        frame = with_day(frame_of(stream, rows), day)
+        del rows  # the frame holds them now; one piece in memory at a time
+        entries.append(_seal_piece(lake, db, stream, day, chain, tables, frame, (after, last)))
+        del frame
+        after = last
+
+
+def _seal_piece(
+    lake: Path,
+    db: sqlite3.Connection,
+    stream: str,
+    day: str,
+    chain: list[ChainEntry],
+    tables: lake_table.TableLake | None,
+    frame: pl.DataFrame,
+    rowids: tuple[int, int],
+) -> ChainEntry:
+    """One part from the pending events whose rowids are in (first, last] of ``rowids``."""
     if stream in INDEXED_STREAMS:
         add_day(lake, day, frame.get_column("case_no"))  # before the part: never a day missing
     path = _write_part(lake / stream / f"date={day}", frame, chain_names(chain))
     relative = str(path.relative_to(lake / stream))
     digest = sm3_hex(path.read_bytes())
-    entry = append(lake, stream, chain, day=day, file=relative, rows=len(rows), file_sm3=digest,
-                   lines_sm3=sm3_hex(lines_file(path).read_bytes()))  # fmt: skip
+    entry = append(lake, stream, chain, day=day, file=relative, rows=frame.height,
+                   file_sm3=digest, lines_sm3=sm3_hex(lines_file(path).read_bytes()))  # fmt: skip
     # In table mode the part is on the object store and in the table before readers are
     # switched to it, and the day's rollups are built from what the table now holds.
     snapshot_id, source = _published(lake, stream, day, relative, tables)
     rollups = _rolled_up(lake, db, stream, day, added=path, source=source)
     # Only now, with the file and its chain line on disk, may the pending copies go — and only
-    # the rows read above (a late event stored meanwhile waits for the next seal). One
-    # transaction: a reader sees the day's events pending, or sealed and rolled up, never both.
+    # the rows read above. One transaction: a reader sees the piece's events pending, or
+    # sealed and rolled up, never both.
     with pending.write(db):
         catalogue.add(db, catalogue.PART, stream, day, f"{stream}/{relative}")
         make_current(db, day, rollups)
-        pending.delete_day_through(db, stream, day, last_rowid)
+        pending.delete_day_through(db, stream, day, rowids[1], after=rowids[0])
         if snapshot_id is not None:
             lake_table.set_head(db, stream, snapshot_id)
     return entry

@@ -21,7 +21,7 @@ from console.core.clock import utcnow
 from console.logs import minutes, pending
 from console.logs.chain import ChainEntry
 from console.logs.contract import CheckedEvent
-from console.logs.seal import lake_lock, seal_closed_days
+from console.logs.seal import Pieces, lake_lock, seal_closed_days
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,12 @@ class IngestStore:
         with self._lock:
             return pending.count(self._db, stream)
 
-    def seal(self, *, lake: Path, now: datetime | None = None) -> list[ChainEntry]:
+    def seal(
+        self, *, lake: Path, now: datetime | None = None, pieces: Pieces | None = None
+    ) -> list[ChainEntry]:
         """Seal closed days into Parquet (own connection: ingestion goes on meanwhile)."""
         with lake_lock(lake), pending.sealing(self.path) as db:
-            return seal_closed_days(lake=lake, db=db, now=now)
+            return seal_closed_days(lake=lake, db=db, now=now, pieces=pieces)
 
     def close(self) -> None:
         """Close the database (tests and shutdown)."""

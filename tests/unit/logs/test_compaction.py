@@ -159,23 +159,28 @@ def test_quiet_is_judged_by_the_newest_part_of_the_day() -> None:
     ]
     listed = {entry.file for entry in chain}
 
-    assert compaction.due_days(chain, listed, sealed + timedelta(minutes=9)) == {}
-    assert compaction.due_days(chain, listed, sealed + compaction.QUIET) == {
-        "2026-11-20": ["date=2026-11-20/part-0000.parquet", "date=2026-11-20/part-0001.parquet"]
+    assert compaction.due_days(chain, listed, sealed + timedelta(minutes=9), 1000) == {}
+    assert compaction.due_days(chain, listed, sealed + compaction.QUIET, 1000) == {
+        "2026-11-20": [["date=2026-11-20/part-0000.parquet", "date=2026-11-20/part-0001.parquet"]]
     }
 
 
-def test_a_day_too_big_to_merge_in_memory_keeps_its_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_merge_never_holds_more_rows_than_the_piece_limit() -> None:
     sealed = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-    chain = [_entry("2026-11-20", f"date=2026-11-20/part-000{n}.parquet", sealed, rows=300)
-             for n in range(2)]  # fmt: skip
+    sizes = [300, 300, 50, 900, 20, 400]
+    chain = [_entry("2026-11-20", f"date=2026-11-20/part-000{n}.parquet", sealed, rows=rows)
+             for n, rows in enumerate(sizes)]  # fmt: skip
     listed = {entry.file for entry in chain}
     later = sealed + compaction.QUIET
 
-    monkeypatch.setattr(compaction, "MAX_ROWS", 600)
-    assert list(compaction.due_days(chain, listed, later)) == ["2026-11-20"]
-    monkeypatch.setattr(compaction, "MAX_ROWS", 599)
-    assert compaction.due_days(chain, listed, later) == {}
+    groups = compaction.due_days(chain, listed, later, 600)["2026-11-20"]
+    rows = {entry.file: entry.rows for entry in chain}
+    assert [sum(rows[file] for file in group) for group in groups] == [370]
+    # Merged as planned, no two of the day's parts fit together any more: nothing is due.
+    after = [_entry("2026-11-20", f"date=2026-11-20/m{n}.parquet", sealed, rows=r)
+             for n, r in enumerate([370, 300, 900, 400])]  # fmt: skip
+    assert compaction.due_days(after, {e.file for e in after}, later, 600) == {}
+    assert compaction.due_days(chain, listed, later, 40) == {}
 
 
 def _entry(day: str, file: str, sealed_at: datetime, rows: int = 1):

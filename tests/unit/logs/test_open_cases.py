@@ -13,6 +13,7 @@ from console.logs import catalogue, open_cases, pending
 from console.logs.catalogue import ROLLUP, ROLLUP_FOLDER, snapshot
 from console.logs.open_cases import CACHE_NAME, open_from, sealed_open_cases
 from console.logs.rollup import new_rollup_file
+from console.logs.seal import Pieces
 
 START = datetime(2026, 11, 1, 2, tzinfo=UTC)
 
@@ -121,3 +122,20 @@ def test_a_cache_stamped_by_an_older_version_is_recomputed_not_fatal(tmp_path: P
     assert _open(lake) == {"A", "B"}
     _day(lake, 2, [("A", "close")])
     assert _open(lake) == _scan_everything(lake) == {"B"}
+
+
+def test_a_recompute_holds_one_share_of_the_cases_at_a_time(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    for day in range(1, 11):  # cases accepted each day, most closed a few days later
+        accepted = [(f"C{day}-{n}", "accept") for n in range(300)]
+        closed = [(f"C{day - 3}-{n}", "close") for n in range(250)] if day > 3 else []
+        _day(lake, day, accepted + closed)
+    pieces = Pieces(limit=1000)
+
+    with snapshot(lake) as snap:
+        found = set(sealed_open_cases(snap, pieces).get_column("case_no"))
+
+    assert found == _scan_everything(lake)
+    assert len(found) == 10 * 300 - 7 * 250
+    assert pieces.count >= 4  # 4,750 accept and close steps in shares of at most 1,000
+    assert pieces.largest <= 1000

@@ -91,3 +91,30 @@ def test_a_reader_of_an_older_snapshot_sees_only_its_rows(world: World) -> None:
     assert newer is not None and sorted(newer.get_column("event_id")) == ["a1", "a2", "b1"]
     again, truth = _read()  # and the kept newer view was not replaced by the older one
     assert again is not None and again.equals(truth)
+
+
+def test_kept_frames_stay_within_the_configured_budget(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BDC_PENDING_CACHE_MB", "1")
+    get_settings.cache_clear()
+    monkeypatch.setattr(pending_frames, "_kept", type(pending_frames._kept)())
+    decoded: list[int] = []
+    real = pending_frames._decode
+
+    def counted(stream: str, rows: list) -> pl.DataFrame:
+        decoded.append(len(rows))
+        return real(stream, rows)
+
+    monkeypatch.setattr(pending_frames, "_decode", counted)
+    _push(*(f"a{n}" for n in range(500)))
+    found, truth = _read()
+    assert found is not None and found.equals(truth)
+    assert 0 < pending_frames.kept_bytes() <= 2**20  # small enough: kept
+
+    _push(*(f"b{n}" for n in range(8000)))  # now larger than the whole budget
+    for _ in range(2):
+        found, truth = _read()
+        assert found is not None and found.equals(truth)
+    assert pending_frames.kept_bytes() == 0
+    assert decoded == [500, 8000, 8500]  # too big to keep: decoded per read, never stale
