@@ -37,8 +37,9 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psutil
 
@@ -55,6 +56,11 @@ SENDERS = 4
 MIX = (("interface_call", 45), ("case_event", 40), ("operation", 10), ("exception", 5))
 STEPS = ("apply", "accept", "review", "register", "close")
 BUSINESS = ("2000402", "1000301", "4000101", "9000101")
+
+
+def _today() -> date:
+    """Today in Asia/Shanghai, the day sealing goes by."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def _line(stream: str, n: int, tenant: str, ts: str, rng: random.Random) -> str:
@@ -127,13 +133,15 @@ class Samples:
         return [row for row in self.rows if row[0] >= moment]
 
 
-def _pending(data: Path) -> int:
+def _pending(data: Path, today: date) -> int:
+    """Events of closed days not sealed yet (today's, the console's own among them, wait)."""
     path = data / "lake" / "ingest.db"
     if not path.exists():
         return 0
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     try:
-        return int(db.execute("SELECT count(*) FROM pending").fetchone()[0])
+        query = "SELECT count(*) FROM pending WHERE day < ?"
+        return int(db.execute(query, (today.isoformat(),)).fetchone()[0])
     finally:
         db.close()
 
@@ -168,7 +176,7 @@ def _sampling(samples: Samples, stop: threading.Event) -> None:
 
 def _dashboard(port: int, token: str, stop: threading.Event, failures: list[str]) -> None:
     """A supervisor's dashboard, refreshed every 5 s until ``stop``."""
-    today = date.today()
+    today = _today()
     spans = [f"from={today - timedelta(days=30)}&to={today}",
              f"from={today - timedelta(days=365)}&to={today}"]  # fmt: skip
     while not stop.wait(5.0):
@@ -231,7 +239,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        today = date.today()
+        today = _today()
         print("writing the bodies …", flush=True)
         bursts = [write_burst(folder, burst=n, events=args.events, today=today)
                   for n in range(args.bursts)]  # fmt: skip
@@ -261,7 +269,7 @@ def main() -> None:
                 send(port, keys, bodies)
                 total += len(bodies) * BATCH
                 sent = time.monotonic() - samples.started
-                while _pending(folder / "data") > 0:
+                while _pending(folder / "data", _today()) > 0:
                     time.sleep(2)
                 sealed = time.monotonic() - samples.started
                 time.sleep(args.settle)

@@ -279,12 +279,6 @@ class Snapshot:
         """The days with current sealed parts."""
         return {day for day, _ in current(self.db, PART, stream)} if self.db else set()
 
-    def pending_rows(
-        self, stream: str, start: str | None = None, end: str | None = None
-    ) -> list[pending.PendingRow]:
-        """The stream's unsealed events of the days from ``start`` to ``end`` (inclusive)."""
-        return [] if self.db is None else pending.select_between(self.db, stream, start, end)
-
     def pending_days(self, stream: str) -> set[str]:
         """The days the stream has unsealed events for."""
         return set() if self.db is None else pending.select_days(self.db, stream)

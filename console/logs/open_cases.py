@@ -19,7 +19,8 @@ from pathlib import Path
 import polars as pl
 
 from console.logs.catalogue import ROLLUP_FOLDER, Snapshot
-from console.logs.seal import Pieces, frame_of
+from console.logs.pending_frames import pending_frame
+from console.logs.seal import Pieces
 
 CACHE_NAME = "_open_cases.parquet"
 _STAMP_KEY = "bdc_covers"
@@ -112,7 +113,7 @@ def sealed_open_cases(snap: Snapshot, pieces: Pieces | None = None) -> pl.DataFr
 def open_cases(snap: Snapshot) -> pl.LazyFrame:
     """Every open case: the sealed days' (kept) with the unsealed events applied on top."""
     sealed = _as_steps(sealed_open_cases(snap))
-    rows = snap.pending_rows("case_event")
-    if not rows:
+    decoded = None if snap.db is None else pending_frame(snap.db, snap.lake, "case_event")
+    if decoded is None:
         return open_from(sealed)
-    return open_from(pl.concat([sealed, frame_of("case_event", rows).lazy().select(_COLUMNS)]))
+    return open_from(pl.concat([sealed, decoded.lazy().select(_COLUMNS)]))

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 INGEST_DB = "ingest.db"
+CHUNK = 20_000  # rows read as Python objects at once (about 15 MB), then decoded by Polars
 # event_id, sender, ts_us, tenant, line: the columns ``seal.frame_of`` types.
 PendingRow = tuple[str, str, int, str, str]
 # stream, sender, event_id, ts_us, day, tenant, received_us, line: one stored event.
@@ -164,21 +165,21 @@ def last_rowid(db: sqlite3.Connection, stream: str, day: str) -> int:
     return int(row[0] or 0)
 
 
-def day_rows(
+def day_chunks(
     db: sqlite3.Connection, stream: str, day: str, *, after: int, through: int, limit: int
-) -> tuple[int, list[PendingRow]]:
+) -> Iterator[list[tuple[int, str, str, int, str, str]]]:
     """At most ``limit`` pending events of one day with rowids in (after, through], in order.
 
-    Returns the last rowid read (0 when none) with the rows.
+    (rowid, event_id, sender, ts_us, tenant, line) rows, ``CHUNK`` at a time: a reader never
+    holds more of them as Python objects than that.
     """
-    selected = db.execute(
+    cursor = db.execute(
         "SELECT rowid, event_id, sender, ts_us, tenant, line FROM pending"
         " WHERE stream = ? AND day = ? AND rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
         (stream, day, after, through, limit),
-    ).fetchall()
-    if not selected:
-        return 0, []
-    return selected[-1][0], [row[1:] for row in selected]
+    )
+    while rows := cursor.fetchmany(CHUNK):
+        yield rows
 
 
 def _deleted(db: sqlite3.Connection, stream: str) -> None:
@@ -200,14 +201,19 @@ def generation(db: sqlite3.Connection, stream: str) -> int | None:
 
 
 def rows_after(
-    db: sqlite3.Connection, stream: str, rowid: int
-) -> list[tuple[int, str, str, int, str, str]]:
-    """(rowid, event_id, sender, ts_us, tenant, line) of the stream's rows after ``rowid``."""
-    return db.execute(
+    db: sqlite3.Connection, stream: str, rowid: int, through: int
+) -> Iterator[list[tuple[int, str, str, int, str, str]]]:
+    """The stream's rows with rowids in (rowid, through], ``CHUNK`` at a time, in order.
+
+    Each row: (rowid, event_id, sender, ts_us, tenant, line).
+    """
+    cursor = db.execute(
         "SELECT rowid, event_id, sender, ts_us, tenant, line FROM pending"
-        " WHERE stream = ? AND rowid > ? ORDER BY rowid",
-        (stream, rowid),
-    ).fetchall()
+        " WHERE stream = ? AND rowid > ? AND rowid <= ? ORDER BY rowid",
+        (stream, rowid, through),
+    )
+    while rows := cursor.fetchmany(CHUNK):
+        yield rows
 
 
 def delete_events(db: sqlite3.Connection, stream: str, keys: Iterable[tuple[str, str]]) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,10 +46,12 @@ _kept: OrderedDict[tuple[Path, int, str], _Kept] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _decode(stream: str, rows: list[tuple[int, str, str, int, str, str]]) -> pl.DataFrame:
-    from console.logs.seal import frame_of  # sealing builds on the rollups that use this
+def _decode(
+    stream: str, chunks: Iterable[list[tuple[int, str, str, int, str, str]]]
+) -> pl.DataFrame | None:
+    from console.logs.seal import decode_chunks  # sealing builds on the rollups that use this
 
-    return frame_of(stream, [row[1:] for row in rows], rowids=[row[0] for row in rows])
+    return decode_chunks(stream, chunks)
 
 
 def pending_frame(db: sqlite3.Connection, lake: Path, stream: str) -> pl.DataFrame | None:
@@ -65,9 +68,9 @@ def pending_frame(db: sqlite3.Connection, lake: Path, stream: str) -> pl.DataFra
         kept = None  # never decoded here, or rows were deleted since: decode afresh
     after = 0 if kept is None else min(kept.last_rowid, newest)
     parts = [] if kept is None else [kept.frame.filter(pl.col("_rowid") <= newest)]
-    rows = pending.rows_after(db, stream, after)
-    if rows:
-        parts.append(_decode(stream, rows))
+    decoded = _decode(stream, pending.rows_after(db, stream, after, newest))
+    if decoded is not None:
+        parts.append(decoded)
     frame = pl.concat(parts, how="vertical_relaxed")
     if generation is not None:
         _keep(key, _Kept(generation, newest, frame, frame.estimated_size()))

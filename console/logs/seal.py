@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +22,7 @@ from loguru import logger
 
 from console.core.clock import local_day, utcnow
 from console.core.crypto import sm3_hex
+from console.core.memory import release_memory
 from console.core.settings import get_settings
 from console.logs import catalogue, lake_table, pending
 from console.logs.at_rest import at_rest, lines_file, sealed_lines
@@ -76,10 +77,36 @@ def _fsync_dir(path: Path) -> None:
 def frame_of(
     stream: str, rows: list[pending.PendingRow], *, rowids: list[int] | None = None
 ) -> pl.DataFrame:
-    """Typed columns from the stored lines (unknown fields stay in ``raw``).
+    """Typed columns from the stored lines (unknown fields stay in ``raw``), sorted as sealed.
 
     ``rowids``: the rows' places in the pending store, kept as a ``_rowid`` column.
     """
+    return sorted_as_sealed(_typed(stream, rows, rowids))
+
+
+def decode_chunks(
+    stream: str, chunks: Iterable[list[tuple[int, str, str, int, str, str]]]
+) -> pl.DataFrame | None:
+    """Pending rows (rowid first) decoded chunk by chunk, with ``_rowid``; None when none.
+
+    Only one chunk is ever held as Python objects; the frame is not sorted.
+    """
+    frames = [_typed(stream, [row[1:] for row in rows], [row[0] for row in rows])
+              for rows in chunks]  # fmt: skip
+    if not frames:
+        return None
+    if len(frames) > 1:
+        release_memory()  # what the chunks' Python objects took goes back to the system
+    return pl.concat(frames, how="vertical_relaxed")
+
+
+def sorted_as_sealed(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows in the order a sealed part holds them (tenant, case, time)."""
+    order = ["tenant", "case_no", "ts"] if "case_no" in frame.columns else ["tenant", "ts"]
+    return frame.sort(order)
+
+
+def _typed(stream: str, rows: list[pending.PendingRow], rowids: list[int] | None) -> pl.DataFrame:
     frame = pl.DataFrame(
         rows,
         schema={
@@ -95,11 +122,8 @@ def frame_of(
     frame = pl.concat([frame, fields], how="horizontal")
     if rowids is not None:
         frame = frame.with_columns(pl.Series("_rowid", rowids, dtype=pl.Int64))
-    order = ["tenant", "case_no", "ts"] if "case_no" in frame.columns else ["tenant", "ts"]
-    return (
-        frame.with_columns(pl.col("ts_us").cast(pl.Datetime("us", "UTC")).alias("ts"))
-        .drop("ts_us")
-        .sort(order)
+    return frame.with_columns(pl.col("ts_us").cast(pl.Datetime("us", "UTC")).alias("ts")).drop(
+        "ts_us"
     )
 
 
@@ -292,14 +316,16 @@ def _seal_day(
     through = pending.last_rowid(db, stream, day)
     after, entries = 0, []
     while True:
-        last, rows = pending.day_rows(
+        chunks = pending.day_chunks(
             db, stream, day, after=after, through=through, limit=pieces.limit
         )
-        if not rows:
+        decoded = decode_chunks(stream, chunks)
+        if decoded is None:
             return entries
-        pieces.held(len(rows))
-        frame = with_day(frame_of(stream, rows), day)
-        del rows  # the frame holds them now; one piece in memory at a time
+        pieces.held(decoded.height)
+        last = int(decoded.get_column("_rowid").max())  # type: ignore[arg-type]
+        frame = with_day(sorted_as_sealed(decoded.drop("_rowid")), day)
+        del decoded  # one piece in memory at a time
         entries.append(_seal_piece(lake, db, stream, day, chain, tables, frame, (after, last)))
         del frame
         after = last

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from console.authz import service as authz
 from console.core.actor import Actor
-from console.core.clock import CHINA_TZ
+from console.core.clock import CHINA_TZ, local_day_expr
 from console.core.errors import ValidationFailed
 from console.core.paging import Page, PageRequest
 from console.core.settings import get_settings
@@ -27,7 +27,7 @@ from console.logs.catalogue import Snapshot, snapshot
 from console.logs.contract import STREAMS
 from console.logs.masks import NAME_COLUMNS, mask_expr, mask_name_expr, mask_texts
 from console.logs.own import SENDER as OWN_SENDER
-from console.logs.seal import frame_of
+from console.logs.pending_frames import pending_frame
 from console.tenancy.scope import restrict_frame
 
 OBJ = "audit.logs"
@@ -131,10 +131,14 @@ def check_query(query: LogQuery) -> None:
 
 
 def _pending(snap: Snapshot, stream: str, query: LogQuery) -> pl.LazyFrame | None:
-    start = query.start.isoformat() if query.start else None
-    end = query.end.isoformat() if query.end else None
-    rows = snap.pending_rows(stream, start, end)
-    return frame_of(stream, rows).lazy() if rows else None
+    """The snapshot's unsealed events of the query's days (decoded once per process)."""
+    decoded = None if snap.db is None else pending_frame(snap.db, snap.lake, stream)
+    if decoded is None:
+        return None
+    day = local_day_expr()
+    wanted = [day >= query.start] if query.start else []
+    wanted += [day <= query.end] if query.end else []
+    return decoded.lazy().filter(*wanted) if wanted else decoded.lazy()
 
 
 def _sealed(

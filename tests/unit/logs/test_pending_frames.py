@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import polars as pl
@@ -55,9 +56,11 @@ def test_reads_decode_only_new_rows_and_always_equal_a_full_decode(
     decoded: list[int] = []
     real = pending_frames._decode
 
-    def counted(stream: str, rows: list) -> pl.DataFrame:
-        decoded.append(len(rows))
-        return real(stream, rows)
+    def counted(stream: str, chunks: Iterable[list]) -> pl.DataFrame | None:
+        found = real(stream, chunks)
+        if found is not None:
+            decoded.append(found.height)
+        return found
 
     monkeypatch.setattr(pending_frames, "_decode", counted)
     _push("a1", "a2", "a3", day="2026-11-26")
@@ -102,9 +105,11 @@ def test_kept_frames_stay_within_the_configured_budget(
     decoded: list[int] = []
     real = pending_frames._decode
 
-    def counted(stream: str, rows: list) -> pl.DataFrame:
-        decoded.append(len(rows))
-        return real(stream, rows)
+    def counted(stream: str, chunks: Iterable[list]) -> pl.DataFrame | None:
+        found = real(stream, chunks)
+        if found is not None:
+            decoded.append(found.height)
+        return found
 
     monkeypatch.setattr(pending_frames, "_decode", counted)
     _push(*(f"a{n}" for n in range(500)))

@@ -151,16 +151,16 @@ def test_an_event_stored_while_its_day_is_being_sealed_waits_for_the_next_seal(
 
     with session_scope() as session:
         _push(session, _case("e1", "2026-11-26T09:00:00+08:00"))
-    original = seal.frame_of
+    original = seal.decode_chunks
 
-    def frame_while_a_sender_pushes(stream, rows):
+    def decode_while_a_sender_pushes(stream, chunks):
         with session_scope() as session:
             _push(session, _case("during", "2026-11-26T10:00:00+08:00"))
-        return original(stream, rows)
+        return original(stream, chunks)
 
-    monkeypatch.setattr(seal, "frame_of", frame_while_a_sender_pushes)
+    monkeypatch.setattr(seal, "decode_chunks", decode_while_a_sender_pushes)
     assert [e.rows for e in _seal()] == [1]
-    monkeypatch.setattr(seal, "frame_of", original)
+    monkeypatch.setattr(seal, "decode_chunks", original)
     assert [e.rows for e in _seal()] == [1]  # the event stored meanwhile, not lost
     lake = get_settings().lake_dir
     frame = pl.read_parquet(lake / "case_event" / "date=2026-11-26" / "*.parquet")
@@ -188,7 +188,9 @@ def test_a_seal_that_crashed_before_its_delete_does_not_store_a_day_twice(
     db.close()
     with snapshot(lake) as snap:  # readers meanwhile see each event once: the pending copy
         assert snap.parts("case_event", days=["2026-11-26"]) == []
-        assert len(snap.pending_rows("case_event", "2026-11-26", "2026-11-26")) == frame.height
+        assert snap.db is not None
+        waiting = pending.select_between(snap.db, "case_event", "2026-11-26", "2026-11-26")
+        assert len(waiting) == frame.height
     assert _seal() == []
     assert store_for(lake).count("case_event") == 1  # only today's event is still pending
     with snapshot(lake) as snap:
