@@ -113,7 +113,9 @@ def sealed_open_cases(snap: Snapshot, pieces: Pieces | None = None) -> pl.DataFr
 def open_cases(snap: Snapshot) -> pl.LazyFrame:
     """Every open case: the sealed days' (kept) with the unsealed events applied on top."""
     sealed = _as_steps(sealed_open_cases(snap))
-    decoded = None if snap.db is None else pending_frame(snap.db, snap.lake, "case_event")
+    decoded = (
+        None if snap.db is None else pending_frame(snap.db, snap.lake, "case_event", narrow=True)
+    )
     if decoded is None:
         return open_from(sealed)
     return open_from(pl.concat([sealed, decoded.lazy().select(_COLUMNS)]))

@@ -32,6 +32,19 @@ from console.core.settings import get_settings
 from console.logs import pending
 
 MAX_ENTRIES = 8
+# What the dashboards' rollups read of each stream: a fifth of a full row (no line text).
+ROLLUP_COLUMNS: dict[str, tuple[pl.Expr, ...]] = {
+    "case_event": (
+        *map(pl.col, ("tenant", "business_code", "registration_type", "channel", "case_no",
+                      "step", "ts")),
+        pl.col("raw").str.json_path_match("$.institution").fill_null("").alias("institution"),
+    ),
+    "interface_call": tuple(map(pl.col, ("tenant", "department", "interface_code",
+                                         "result_code", "success", "retry", "duration_ms",
+                                         "ts"))),
+    "operation": tuple(map(pl.col, ("tenant", "action", "outcome", "ts"))),
+    "exception": tuple(map(pl.col, ("tenant", "source", "level", "ts"))),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -42,33 +55,38 @@ class _Kept:
     size: int  # bytes, as Polars estimates them
 
 
-_kept: OrderedDict[tuple[Path, int, str], _Kept] = OrderedDict()
+_kept: OrderedDict[tuple[Path, int, str, bool], _Kept] = OrderedDict()
 _lock = threading.Lock()
 
 
 def _decode(
-    stream: str, chunks: Iterable[list[tuple[int, str, str, int, str, str]]]
+    stream: str, chunks: Iterable[list[tuple[int, str, str, int, str, str]]], narrow: bool
 ) -> pl.DataFrame | None:
     from console.logs.seal import decode_chunks  # sealing builds on the rollups that use this
 
-    return decode_chunks(stream, chunks)
+    return decode_chunks(stream, chunks, ROLLUP_COLUMNS[stream] if narrow else None)
 
 
-def pending_frame(db: sqlite3.Connection, lake: Path, stream: str) -> pl.DataFrame | None:
-    """The stream's pending events as ``frame_of`` decodes them (None: none), in ``db``'s view."""
+def pending_frame(
+    db: sqlite3.Connection, lake: Path, stream: str, *, narrow: bool = False
+) -> pl.DataFrame | None:
+    """The stream's pending events as ``frame_of`` decodes them (None: none), in ``db``'s view.
+
+    ``narrow``: only the ``ROLLUP_COLUMNS`` of the stream (what the dashboards read).
+    """
     newest = db.execute("SELECT max(rowid) FROM pending WHERE stream = ?", (stream,)).fetchone()[0]
     if newest is None:
         return None
     generation = pending.generation(db, stream)
     path = pending.ingest_path(lake)
-    key = (path, path.stat().st_ino, stream)
+    key = (path, path.stat().st_ino, stream, narrow)
     with _lock:
         kept = _kept.get(key)
     if kept is None or generation is None or kept.generation != generation:
         kept = None  # never decoded here, or rows were deleted since: decode afresh
     after = 0 if kept is None else min(kept.last_rowid, newest)
     parts = [] if kept is None else [kept.frame.filter(pl.col("_rowid") <= newest)]
-    decoded = _decode(stream, pending.rows_after(db, stream, after, newest))
+    decoded = _decode(stream, pending.rows_after(db, stream, after, newest), narrow)
     if decoded is not None:
         parts.append(decoded)
     frame = pl.concat(parts, how="vertical_relaxed")
@@ -83,7 +101,7 @@ def kept_bytes() -> int:
         return sum(kept.size for kept in _kept.values())
 
 
-def _keep(key: tuple[Path, int, str], found: _Kept) -> None:
+def _keep(key: tuple[Path, int, str, bool], found: _Kept) -> None:
     """Keep the newest view within the budget, the least recently kept going first.
 
     (A reader of an older snapshot never replaces a newer view.)

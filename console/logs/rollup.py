@@ -150,16 +150,14 @@ def _earlier_accepts(earlier: Earlier, before: str | None, closes: pl.DataFrame)
 
 def _case_steps(earlier: Earlier, events: pl.LazyFrame, before: str | None) -> pl.DataFrame:
     """Key steps of the events' cases; 受理 times looked up in sealed days before ``before``."""
+    institution = (
+        pl.col("institution")  # already taken from the lines (the pending events' narrow view)
+        if "institution" in events.collect_schema().names()
+        else pl.col("raw").str.json_path_match("$.institution").fill_null("").alias("institution")
+    )
     steps = (
         events.filter(pl.col("step").is_in(KEY_STEPS))
-        .select(
-            *_CASE_DIMS,
-            "case_no",
-            "step",
-            "ts",
-            pl.col("raw").str.json_path_match("$.institution").fill_null("").alias("institution"),
-            local_day_expr(),
-        )
+        .select(*_CASE_DIMS, "case_no", "step", "ts", institution, local_day_expr())
         # A re-sent step (another event id) counts once a day: the first time it happened.
         .group_by("tenant", "case_no", "step", "day")
         .agg(pl.all().sort_by("ts").first())
@@ -329,7 +327,9 @@ def rollup_views(snap: Snapshot, names: Collection[str]) -> dict[str, pl.LazyFra
     earlier = snap.rollups("case_steps")
     for stream in dict.fromkeys(STREAM_OF[name] for name in names):
         wanted = [name for name in names if STREAM_OF[name] == stream]
-        decoded = None if snap.db is None else pending_frame(snap.db, snap.lake, stream)
+        decoded = (
+            None if snap.db is None else pending_frame(snap.db, snap.lake, stream, narrow=True)
+        )
         events = None if decoded is None else decoded.lazy()
         built = {} if events is None else _rollups(earlier, stream, events, None, wanted)
         for name in wanted:

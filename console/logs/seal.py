@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -85,14 +85,19 @@ def frame_of(
 
 
 def decode_chunks(
-    stream: str, chunks: Iterable[list[tuple[int, str, str, int, str, str]]]
+    stream: str,
+    chunks: Iterable[list[tuple[int, str, str, int, str, str]]],
+    columns: Sequence[pl.Expr] | None = None,
 ) -> pl.DataFrame | None:
     """Pending rows (rowid first) decoded chunk by chunk, with ``_rowid``; None when none.
 
-    Only one chunk is ever held as Python objects; the frame is not sorted.
+    Only one chunk is ever held as Python objects; the frame is not sorted. ``columns``: keep
+    only these (and ``_rowid``) of each chunk, so the lines' text is never kept whole.
     """
-    frames = [_typed(stream, [row[1:] for row in rows], [row[0] for row in rows])
-              for rows in chunks]  # fmt: skip
+    frames = []
+    for rows in chunks:
+        frame = _typed(stream, [row[1:] for row in rows], [row[0] for row in rows])
+        frames.append(frame if columns is None else frame.select(*columns, "_rowid"))
     if not frames:
         return None
     if len(frames) > 1:

@@ -56,8 +56,8 @@ def test_reads_decode_only_new_rows_and_always_equal_a_full_decode(
     decoded: list[int] = []
     real = pending_frames._decode
 
-    def counted(stream: str, chunks: Iterable[list]) -> pl.DataFrame | None:
-        found = real(stream, chunks)
+    def counted(stream: str, chunks: Iterable[list], narrow: bool) -> pl.DataFrame | None:
+        found = real(stream, chunks, narrow)
         if found is not None:
             decoded.append(found.height)
         return found
@@ -105,8 +105,8 @@ def test_kept_frames_stay_within_the_configured_budget(
     decoded: list[int] = []
     real = pending_frames._decode
 
-    def counted(stream: str, chunks: Iterable[list]) -> pl.DataFrame | None:
-        found = real(stream, chunks)
+    def counted(stream: str, chunks: Iterable[list], narrow: bool) -> pl.DataFrame | None:
+        found = real(stream, chunks, narrow)
         if found is not None:
             decoded.append(found.height)
         return found
@@ -123,3 +123,17 @@ def test_kept_frames_stay_within_the_configured_budget(
         assert found is not None and found.equals(truth)
     assert pending_frames.kept_bytes() == 0
     assert decoded == [500, 8000, 8500]  # too big to keep: decoded per read, never stale
+
+
+def test_the_dashboards_narrow_view_holds_the_same_rows_without_the_lines(world: World) -> None:
+    _push("a1", "a2", day="2026-11-26")
+    _push("b1")
+    lake = get_settings().lake_dir
+    with snapshot(lake) as snap:
+        assert snap.db is not None
+        narrow = pending_frames.pending_frame(snap.db, lake, "interface_call", narrow=True)
+        full = pending_frames.pending_frame(snap.db, lake, "interface_call")
+    assert narrow is not None and full is not None
+    assert "raw" not in narrow.columns and "raw" in full.columns
+    columns = pending_frames.ROLLUP_COLUMNS["interface_call"]
+    assert narrow.sort("ts", "duration_ms").equals(full.select(columns).sort("ts", "duration_ms"))
