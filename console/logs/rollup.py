@@ -307,7 +307,10 @@ def build_day(
             for found_day, file in catalogue.current(db, ROLLUP, "case_steps", high=day)
         ]
     earlier = [(found_day, path) for found_day, path in earlier if found_day < day]
-    built = _rollups(earlier, stream, events, day)
+    # Polars' streaming engine reads the day's parts in pieces: what a build holds is its
+    # groups, not the day's rows, however many late parts the day has.
+    with pl.Config(engine_affinity="streaming"):
+        built = _rollups(earlier, stream, events, day)
     return {name: _write(lake, name, day, frame) for name, frame in built.items()}
 
 
