@@ -134,6 +134,21 @@ def select_between(
     return db.execute(sql, args).fetchall()
 
 
+def chunks_between(
+    db: sqlite3.Connection, stream: str, start: str | None, end: str | None
+) -> Iterator[list[tuple[int, str, str, int, str, str]]]:
+    """``select_between``'s rows with their rowids first, ``CHUNK`` at a time."""
+    sql = "SELECT rowid, event_id, sender, ts_us, tenant, line FROM pending WHERE stream = ?"
+    args: list[object] = [stream]
+    if start:
+        sql, args = sql + " AND day >= ?", [*args, start]
+    if end:
+        sql, args = sql + " AND day <= ?", [*args, end]
+    cursor = db.execute(sql, args)
+    while rows := cursor.fetchmany(CHUNK):
+        yield rows
+
+
 def select_days(db: sqlite3.Connection, stream: str) -> set[str]:
     """The days a stream has pending events for."""
     rows = db.execute("SELECT DISTINCT day FROM pending WHERE stream = ?", (stream,))

@@ -17,17 +17,17 @@ from sqlmodel import Session
 
 from console.authz import service as authz
 from console.core.actor import Actor
-from console.core.clock import CHINA_TZ, local_day_expr
+from console.core.clock import CHINA_TZ
 from console.core.errors import ValidationFailed
 from console.core.paging import Page, PageRequest
 from console.core.settings import get_settings
-from console.logs import case_index
+from console.logs import case_index, pending
 from console.logs.at_rest import is_exact_number, number_digest
 from console.logs.catalogue import Snapshot, snapshot
 from console.logs.contract import STREAMS
 from console.logs.masks import NAME_COLUMNS, mask_expr, mask_name_expr, mask_texts
 from console.logs.own import SENDER as OWN_SENDER
-from console.logs.pending_frames import pending_frame
+from console.logs.seal import decode_chunks
 from console.tenancy.scope import restrict_frame
 
 OBJ = "audit.logs"
@@ -131,14 +131,13 @@ def check_query(query: LogQuery) -> None:
 
 
 def _pending(snap: Snapshot, stream: str, query: LogQuery) -> pl.LazyFrame | None:
-    """The snapshot's unsealed events of the query's days (decoded once per process)."""
-    decoded = None if snap.db is None else pending_frame(snap.db, snap.lake, stream)
-    if decoded is None:
+    """The snapshot's unsealed events of the query's days, read and decoded chunk by chunk."""
+    if snap.db is None:
         return None
-    day = local_day_expr()
-    wanted = [day >= query.start] if query.start else []
-    wanted += [day <= query.end] if query.end else []
-    return decoded.lazy().filter(*wanted) if wanted else decoded.lazy()
+    start = query.start.isoformat() if query.start else None
+    end = query.end.isoformat() if query.end else None
+    decoded = decode_chunks(stream, pending.chunks_between(snap.db, stream, start, end))
+    return None if decoded is None else decoded.drop("_rowid").lazy()
 
 
 def _sealed(
