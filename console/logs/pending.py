@@ -240,15 +240,10 @@ def delete_events(db: sqlite3.Connection, stream: str, keys: Iterable[tuple[str,
     _deleted(db, stream)
 
 
-def delete_day_through(
-    db: sqlite3.Connection, stream: str, day: str, last_rowid: int, after: int = 0
-) -> None:
-    """Drop the day's pending events with rowids in (after, last_rowid], in the caller's tx.
-
-    (Later ones — a late event stored meanwhile — stay for the next seal.)
-    """
+def delete_day_through(db: sqlite3.Connection, stream: str, day: str, last_rowid: int) -> None:
+    """Drop the day's pending events up to ``last_rowid`` (later ones stay), in the caller's tx."""
     db.execute(
-        "DELETE FROM pending WHERE stream = ? AND day = ? AND rowid > ? AND rowid <= ?",
-        (stream, day, after, last_rowid),
+        "DELETE FROM pending WHERE stream = ? AND day = ? AND rowid <= ?",
+        (stream, day, last_rowid),
     )
     _deleted(db, stream)

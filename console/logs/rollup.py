@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -285,7 +285,7 @@ def build_day(
     stream: str,
     day: str,
     *,
-    added: Path | None = None,
+    added: Sequence[Path] = (),
     earlier: Earlier | None = None,
     source: pl.LazyFrame | None = None,
 ) -> dict[str, str]:
@@ -297,7 +297,7 @@ def build_day(
     (table mode), read instead of the local parts.
     """
     parts = [lake / file for _, file in catalogue.current(db, catalogue.PART, stream, days=[day])]
-    parts += [added] if added is not None else []
+    parts += list(added)
     if not parts:
         return {}
     events = source if source is not None else scan_parts(stream, parts)
@@ -308,7 +308,9 @@ def build_day(
         ]
     earlier = [(found_day, path) for found_day, path in earlier if found_day < day]
     # Polars' streaming engine reads the day's parts in pieces: what a build holds is its
-    # groups, not the day's rows, however many late parts the day has.
+    # groups, not the day's rows, however many late parts the day has. (The setting is
+    # process-wide: builds run in the seal's worker or the CLI, one at a time under the lake
+    # lock, and any engine gives the same answers.)
     with pl.Config(engine_affinity="streaming"):
         built = _rollups(earlier, stream, events, day)
     return {name: _write(lake, name, day, frame) for name, frame in built.items()}

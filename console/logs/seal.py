@@ -235,7 +235,7 @@ def _rolled_up(
     db: sqlite3.Connection,
     stream: str,
     day: str,
-    added: Path | None = None,
+    added: list[Path],
     source: pl.LazyFrame | None = None,
 ) -> dict[str, str]:
     """New rollup files for the day; a failure keeps the old ones (and the seal) and is logged."""
@@ -247,12 +247,12 @@ def _rolled_up(
 
 
 def _published(
-    lake: Path, stream: str, day: str, relative: str, tables: lake_table.TableLake | None
+    lake: Path, stream: str, day: str, relatives: list[str], tables: lake_table.TableLake | None
 ) -> tuple[int | None, pl.LazyFrame | None]:
-    """Put a new part in the stream's table: the snapshot and the day read back from it."""
+    """Put new parts in the stream's table: the snapshot and the day read back from it."""
     if tables is None:
         return None, None
-    snapshot_id = lake_table.publish(tables, stream, lake / stream, [relative])
+    snapshot_id = lake_table.publish(tables, stream, lake / stream, relatives)
     return snapshot_id, lake_table.scan(tables, stream, snapshot_id, days=[day])
 
 
@@ -294,8 +294,8 @@ def _catalogue_chained(
         if not path.exists():
             continue
         held = scan_parts(stream, [path]).select("sender", "event_id").collect().rows()
-        snapshot_id, source = _published(lake, stream, entry.day, entry.file, tables)
-        rollups = _rolled_up(lake, db, stream, entry.day, added=path, source=source)
+        snapshot_id, source = _published(lake, stream, entry.day, [entry.file], tables)
+        rollups = _rolled_up(lake, db, stream, entry.day, [path], source)
         with pending.write(db):
             catalogue.add(db, catalogue.PART, stream, entry.day, relative)
             make_current(db, entry.day, rollups)
@@ -316,7 +316,8 @@ def _seal_day(
     """Seal the day's pending events as one part per piece of at most ``pieces.limit`` rows.
 
     Only the events stored when the seal began: a late event stored meanwhile waits for the
-    next seal.
+    next seal. Each piece is written and chained in turn; then one transaction makes the
+    day's new parts current and drops their pending copies.
     """
     through = pending.last_rowid(db, stream, day)
     after, entries = 0, []
@@ -326,45 +327,56 @@ def _seal_day(
         )
         decoded = decode_chunks(stream, chunks)
         if decoded is None:
-            return entries
+            break
         pieces.held(decoded.height)
-        last = int(decoded.get_column("_rowid").max())  # type: ignore[arg-type]
+        after = int(decoded.get_column("_rowid").max())  # type: ignore[arg-type]
         frame = with_day(sorted_as_sealed(decoded.drop("_rowid")), day)
         del decoded  # one piece in memory at a time
-        entries.append(_seal_piece(lake, db, stream, day, chain, tables, frame, (after, last)))
+        entries.append(_chained_part(lake, stream, day, chain, frame))
         del frame
-        after = last
+    if entries:
+        _make_current(lake, db, stream, day, [entry.file for entry in entries], after, tables)
+    return entries
 
 
-def _seal_piece(
-    lake: Path,
-    db: sqlite3.Connection,
-    stream: str,
-    day: str,
-    chain: list[ChainEntry],
-    tables: lake_table.TableLake | None,
-    frame: pl.DataFrame,
-    rowids: tuple[int, int],
+def _chained_part(
+    lake: Path, stream: str, day: str, chain: list[ChainEntry], frame: pl.DataFrame
 ) -> ChainEntry:
-    """One part from the pending events whose rowids are in (first, last] of ``rowids``."""
+    """Write one piece of a day as a part, indexed and on the chain (not yet current)."""
     if stream in INDEXED_STREAMS:
         add_day(lake, day, frame.get_column("case_no"))  # before the part: never a day missing
     path = _write_part(lake / stream / f"date={day}", frame, chain_names(chain))
     relative = str(path.relative_to(lake / stream))
-    digest = sm3_hex(path.read_bytes())
-    entry = append(lake, stream, chain, day=day, file=relative, rows=frame.height,
-                   file_sm3=digest, lines_sm3=sm3_hex(lines_file(path).read_bytes()))  # fmt: skip
-    # In table mode the part is on the object store and in the table before readers are
-    # switched to it, and the day's rollups are built from what the table now holds.
-    snapshot_id, source = _published(lake, stream, day, relative, tables)
-    rollups = _rolled_up(lake, db, stream, day, added=path, source=source)
-    # Only now, with the file and its chain line on disk, may the pending copies go — and only
-    # the rows read above. One transaction: a reader sees the piece's events pending, or
-    # sealed and rolled up, never both.
+    return append(lake, stream, chain, day=day, file=relative, rows=frame.height,
+                  file_sm3=sm3_hex(path.read_bytes()),
+                  lines_sm3=sm3_hex(lines_file(path).read_bytes()))  # fmt: skip
+
+
+def _make_current(
+    lake: Path,
+    db: sqlite3.Connection,
+    stream: str,
+    day: str,
+    relatives: list[str],
+    last_rowid: int,
+    tables: lake_table.TableLake | None,
+) -> None:
+    """The day's new parts current, its rollups rebuilt, its sealed pending rows dropped.
+
+    In table mode the parts are on the object store and in the table before readers are
+    switched to them, and the day's rollups are built from what the table now holds. Only
+    now, with the files and their chain lines on disk, may the pending copies go — and only
+    the rows read (up to ``last_rowid``). One transaction: a reader sees the day's events
+    pending, or sealed and rolled up, never both. (A crash before it is finished part by
+    part by the next seal: ``_catalogue_chained``.)
+    """
+    snapshot_id, source = _published(lake, stream, day, relatives, tables)
+    added = [lake / stream / relative for relative in relatives]
+    rollups = _rolled_up(lake, db, stream, day, added, source)
     with pending.write(db):
-        catalogue.add(db, catalogue.PART, stream, day, f"{stream}/{relative}")
+        for relative in relatives:
+            catalogue.add(db, catalogue.PART, stream, day, f"{stream}/{relative}")
         make_current(db, day, rollups)
-        pending.delete_day_through(db, stream, day, rowids[1], after=rowids[0])
+        pending.delete_day_through(db, stream, day, last_rowid)
         if snapshot_id is not None:
             lake_table.set_head(db, stream, snapshot_id)
-    return entry

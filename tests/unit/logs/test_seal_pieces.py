@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -83,3 +83,36 @@ def test_a_backlog_is_sealed_and_merged_in_pieces_no_bigger_than_configured(
         page = search_logs(session=session, actor=world.actor("audit_admin"),
                            query=LogQuery(stream="case_event", case_no="C21428"))  # fmt: skip
     assert page.total == 7  # e149996 … e150002: one case across two days' pieces
+
+
+def test_a_seal_cut_short_after_its_pieces_were_chained_stores_every_event_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.logs import seal
+
+    monkeypatch.setenv("BDC_SEAL_PIECE_ROWS", "1000")
+    get_settings.cache_clear()
+    _push(0, 3_500, DAYS[0])
+    real = seal._make_current
+
+    def power_cut(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(seal, "_make_current", power_cut)
+    with pytest.raises(RuntimeError):
+        seal_logs(NOW)  # four parts written and chained, none current, every event pending
+    monkeypatch.setattr(seal, "_make_current", real)
+
+    seal_logs(NOW)
+
+    lake = get_settings().lake_dir
+    held = held_parts(read_chain(lake, "case_event"))
+    assert [entry.rows for entry in held] == [1000, 1000, 1000, 500]
+    with pending.sealing(pending.ingest_path(lake)) as db:
+        assert pending.count(db) == 0
+    assert verify(lake) == []
+    with session_scope() as session:
+        page = search_logs(session=session, actor=world.actor("audit_admin"),
+                           query=LogQuery(stream="case_event", start=date(2026, 11, 24),
+                                          end=date(2026, 11, 24)))  # fmt: skip
+    assert page.total == 3_500  # each event once: sealed, not also pending
