@@ -37,9 +37,8 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import psutil
 
@@ -49,6 +48,7 @@ from common import ROOT, TENANTS, console_cli, free_port, write_interface_year, 
 from ingest_wrk import STREAM_SCOPES, _add_tenants
 from reads_while_ingesting import _chain_year
 
+from console.core.clock import local_day, utcnow
 from tests.support.server import server_environment, wait_until_healthy
 
 BATCH = 5000
@@ -60,7 +60,7 @@ BUSINESS = ("2000402", "1000301", "4000101", "9000101")
 
 def _today() -> date:
     """Today in Asia/Shanghai, the day sealing goes by."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return local_day(utcnow())
 
 
 def _line(stream: str, n: int, tenant: str, ts: str, rng: random.Random) -> str:

@@ -21,7 +21,6 @@ import argparse
 import ctypes
 import gc
 import os
-import secrets
 import sys
 import tempfile
 import tracemalloc
@@ -70,22 +69,6 @@ def report(phase: str) -> None:
     tracemalloc.reset_peak()
 
 
-def _actor(account: str):
-    from sqlmodel import select
-
-    from console.core.crypto import sm3_hex
-    from console.core.db import session_scope
-    from console.iam import service
-    from console.iam.models import LoginSession, User
-
-    token = secrets.token_urlsafe(32)
-    with session_scope() as session:
-        user = session.exec(select(User).where(User.account == account)).one()
-        session.add(LoginSession(token_digest=sm3_hex(token), user_id=user.id))
-    with session_scope() as session:
-        return service.resolve_session(session=session, token=token)
-
-
 def main() -> None:
     """Run the phases and print one Markdown row per phase, then the sites that grew."""
     parser = argparse.ArgumentParser()
@@ -114,6 +97,7 @@ def main() -> None:
         from console.logs.store import store_for
         from console.stats import service as stats
         from console.stats.service import StatsQuery
+        from tests.support.world import actor_of
 
         tracemalloc.start(10)
         print(
@@ -128,7 +112,7 @@ def main() -> None:
                 ingest_batch(session=session, stream=stream, body=path.read_bytes(), sender=sender)
         report(f"{args.events:,} late events ingested")
         before = tracemalloc.take_snapshot()
-        actor, today = _actor("bench_supervisor"), _today()
+        actor, today = actor_of("bench_supervisor"), _today()
         for _ in range(4):
             for days in (30, 365):
                 span = {"start": today - timedelta(days=days), "end": today, "tenant": ""}

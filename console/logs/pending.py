@@ -15,7 +15,7 @@ from pathlib import Path
 
 INGEST_DB = "ingest.db"
 CHUNK = 20_000  # rows read as Python objects at once (about 15 MB), then decoded by Polars
-# event_id, sender, ts_us, tenant, line: the columns ``seal.frame_of`` types.
+# event_id, sender, ts_us, tenant, line: the columns ``seal.decode_chunks`` types.
 PendingRow = tuple[str, str, int, str, str]
 # stream, sender, event_id, ts_us, day, tenant, received_us, line: one stored event.
 StoredRow = tuple[str, str, str, int, str, str, int, str]
@@ -121,23 +121,13 @@ def count(db: sqlite3.Connection, stream: str | None = None) -> int:
     return int(db.execute(query, args).fetchone()[0])
 
 
-def select_between(
-    db: sqlite3.Connection, stream: str, start: str | None, end: str | None
-) -> list[PendingRow]:
-    """A stream's pending events of the days from ``start`` to ``end`` (ISO dates, inclusive)."""
-    sql = "SELECT event_id, sender, ts_us, tenant, line FROM pending WHERE stream = ?"
-    args: list[object] = [stream]
-    if start:
-        sql, args = sql + " AND day >= ?", [*args, start]
-    if end:
-        sql, args = sql + " AND day <= ?", [*args, end]
-    return db.execute(sql, args).fetchall()
-
-
 def chunks_between(
     db: sqlite3.Connection, stream: str, start: str | None, end: str | None
 ) -> Iterator[list[tuple[int, str, str, int, str, str]]]:
-    """``select_between``'s rows with their rowids first, ``CHUNK`` at a time."""
+    """The stream's pending events of the days from ``start`` to ``end`` (ISO dates, inclusive).
+
+    (rowid, event_id, sender, ts_us, tenant, line) rows, ``CHUNK`` at a time.
+    """
     sql = "SELECT rowid, event_id, sender, ts_us, tenant, line FROM pending WHERE stream = ?"
     args: list[object] = [stream]
     if start:

@@ -70,7 +70,7 @@ def _decode(
 def pending_frame(
     db: sqlite3.Connection, lake: Path, stream: str, *, narrow: bool = False
 ) -> pl.DataFrame | None:
-    """The stream's pending events as ``frame_of`` decodes them (None: none), in ``db``'s view.
+    """The stream's pending events, decoded, as ``db`` sees them (None: none).
 
     ``narrow``: only the ``ROLLUP_COLUMNS`` of the stream (what the dashboards read).
     """

@@ -74,16 +74,6 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def frame_of(
-    stream: str, rows: list[pending.PendingRow], *, rowids: list[int] | None = None
-) -> pl.DataFrame:
-    """Typed columns from the stored lines (unknown fields stay in ``raw``), sorted as sealed.
-
-    ``rowids``: the rows' places in the pending store, kept as a ``_rowid`` column.
-    """
-    return sorted_as_sealed(_typed(stream, rows, rowids))
-
-
 def decode_chunks(
     stream: str,
     chunks: Iterable[list[tuple[int, str, str, int, str, str]]],
@@ -111,7 +101,8 @@ def sorted_as_sealed(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort(order)
 
 
-def _typed(stream: str, rows: list[pending.PendingRow], rowids: list[int] | None) -> pl.DataFrame:
+def _typed(stream: str, rows: list[pending.PendingRow], rowids: list[int]) -> pl.DataFrame:
+    """Typed columns from the stored lines (unknown fields stay in ``raw``), with ``_rowid``."""
     frame = pl.DataFrame(
         rows,
         schema={
@@ -124,9 +115,9 @@ def _typed(stream: str, rows: list[pending.PendingRow], rowids: list[int] | None
         orient="row",
     )
     fields = frame.get_column("raw").str.json_decode(schema(stream)).struct.unnest()
-    frame = pl.concat([frame, fields], how="horizontal")
-    if rowids is not None:
-        frame = frame.with_columns(pl.Series("_rowid", rowids, dtype=pl.Int64))
+    frame = pl.concat([frame, fields], how="horizontal").with_columns(
+        pl.Series("_rowid", rowids, dtype=pl.Int64)
+    )
     return frame.with_columns(pl.col("ts_us").cast(pl.Datetime("us", "UTC")).alias("ts")).drop(
         "ts_us"
     )

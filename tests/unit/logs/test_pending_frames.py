@@ -15,7 +15,7 @@ from console.core.settings import get_settings
 from console.logs import pending, pending_frames
 from console.logs.catalogue import snapshot
 from console.logs.ingest import Sender, ingest_batch
-from console.logs.seal import frame_of
+from console.logs.seal import decode_chunks
 from console.logs.store import store_for
 from tests.support.world import World
 
@@ -38,8 +38,27 @@ def _push(*ids: str, day: str = "2026-11-27") -> None:
 
 
 def _truth(db: sqlite3.Connection) -> pl.DataFrame:
-    rows = pending.select_between(db, "interface_call", None, None)
-    return frame_of("interface_call", rows).sort("event_id")
+    """Every pending row decoded at once, without the kept frames."""
+    decoded = decode_chunks(
+        "interface_call", pending.chunks_between(db, "interface_call", None, None)
+    )
+    assert decoded is not None
+    return decoded.drop("_rowid").sort("event_id")
+
+
+def _counted_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Rows each decode of new pending rows returned, from now on."""
+    decoded: list[int] = []
+    real = pending_frames._decode
+
+    def counted(stream: str, chunks: Iterable[list], narrow: bool) -> pl.DataFrame | None:
+        found = real(stream, chunks, narrow)
+        if found is not None:
+            decoded.append(found.height)
+        return found
+
+    monkeypatch.setattr(pending_frames, "_decode", counted)
+    return decoded
 
 
 def _read() -> tuple[pl.DataFrame | None, pl.DataFrame]:
@@ -53,16 +72,7 @@ def _read() -> tuple[pl.DataFrame | None, pl.DataFrame]:
 def test_reads_decode_only_new_rows_and_always_equal_a_full_decode(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    decoded: list[int] = []
-    real = pending_frames._decode
-
-    def counted(stream: str, chunks: Iterable[list], narrow: bool) -> pl.DataFrame | None:
-        found = real(stream, chunks, narrow)
-        if found is not None:
-            decoded.append(found.height)
-        return found
-
-    monkeypatch.setattr(pending_frames, "_decode", counted)
+    decoded = _counted_decodes(monkeypatch)
     _push("a1", "a2", "a3", day="2026-11-26")
     _push("b1", "b2")
     found, truth = _read()
@@ -102,16 +112,7 @@ def test_kept_frames_stay_within_the_configured_budget(
     monkeypatch.setenv("BDC_PENDING_CACHE_MB", "1")
     get_settings.cache_clear()
     monkeypatch.setattr(pending_frames, "_kept", type(pending_frames._kept)())
-    decoded: list[int] = []
-    real = pending_frames._decode
-
-    def counted(stream: str, chunks: Iterable[list], narrow: bool) -> pl.DataFrame | None:
-        found = real(stream, chunks, narrow)
-        if found is not None:
-            decoded.append(found.height)
-        return found
-
-    monkeypatch.setattr(pending_frames, "_decode", counted)
+    decoded = _counted_decodes(monkeypatch)
     _push(*(f"a{n}" for n in range(500)))
     found, truth = _read()
     assert found is not None and found.equals(truth)

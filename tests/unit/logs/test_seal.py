@@ -189,8 +189,8 @@ def test_a_seal_that_crashed_before_its_delete_does_not_store_a_day_twice(
     with snapshot(lake) as snap:  # readers meanwhile see each event once: the pending copy
         assert snap.parts("case_event", days=["2026-11-26"]) == []
         assert snap.db is not None
-        waiting = pending.select_between(snap.db, "case_event", "2026-11-26", "2026-11-26")
-        assert len(waiting) == frame.height
+        waiting = pending.chunks_between(snap.db, "case_event", "2026-11-26", "2026-11-26")
+        assert sum(len(chunk) for chunk in waiting) == frame.height
     assert _seal() == []
     assert store_for(lake).count("case_event") == 1  # only today's event is still pending
     with snapshot(lake) as snap:
