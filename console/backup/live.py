@@ -158,9 +158,26 @@ def sync_databases(settings: Settings) -> None:
             start_new_session=True,  # outlives the job run that started it
         )
     pid_file.write_text(f"{process.pid}\n")
-    time.sleep(1.0)  # its first snapshot of each database
-    if process.poll() is not None:
-        raise UserError("Litestream 启动失败：见数据目录 .backup-live/litestream.log")
+    deadline = time.monotonic() + FIRST_SNAPSHOT_SECONDS
+    while _unreplicated(settings, _listed(folder / "replicas")):  # its first snapshot of each
+        if process.poll() is not None:
+            raise UserError("Litestream 启动失败：见数据目录 .backup-live/litestream.log")
+        if time.monotonic() > deadline:
+            break  # a slow disk: the shipping below refuses until every database has its copy
+        time.sleep(0.2)
+
+
+def _listed(replicas: Path) -> list[str]:
+    """The replica folder's files, relative to it."""
+    if not replicas.is_dir():
+        return []
+    return [path.relative_to(replicas).as_posix() for path in replicas.rglob("*.ltx")]
+
+
+def _unreplicated(settings: Settings, held: Iterable[str]) -> list[str]:
+    """Databases Litestream should replicate that have no LTX file among ``held`` yet."""
+    present = {relative.split("/", 1)[0] for relative in held if relative.endswith(".ltx")}
+    return [name for name in replicated_databases(settings) if name not in present]
 
 
 def stop_replicating(settings: Settings) -> None:
@@ -187,6 +204,7 @@ def _chain_copy(source: Path, scratch: Path, name: str) -> Path:
 
 LTX_NAME = re.compile(r"^([0-9a-f]{16})-([0-9a-f]{16})\.ltx$")
 HOLD_PASSES = 20
+FIRST_SNAPSHOT_SECONDS = 30
 
 
 def _hold(path: Path, place: Path) -> bool:
@@ -255,9 +273,12 @@ def sources(settings: Settings, scratch: Path) -> dict[str, tuple[Path, bool]]:
     """Remote path → (local file, may it change). Immutable files are shipped once."""
     found: dict[str, tuple[Path, bool]] = {}
     replicas = live_folder(settings) / "replicas"
-    if replicas.is_dir():
-        for relative, held in hold_replicas(replicas, scratch / "held-replicas").items():
-            found[f"db/{relative}"] = (held, False)
+    held = hold_replicas(replicas, scratch / "held-replicas") if replicas.is_dir() else {}
+    missing = _unreplicated(settings, held)
+    if missing:  # an index without a database would be a copy that cannot be restored
+        raise UserError(f"Litestream 尚未写出 {'、'.join(missing)} 的副本，下一轮重试")
+    for relative, path in held.items():
+        found[f"db/{relative}"] = (path, False)
     lake = settings.lake_dir
     with snapshot(lake) as snap:
         for stream in STREAMS:

@@ -66,6 +66,29 @@ def _lose(folder: Path) -> None:
     raise AssertionError(f"{folder} could not be removed")
 
 
+def _shipped_databases(data: Path) -> tuple[set[str], str]:
+    """The databases the shipper's last published index held, and when it was published."""
+    for cache in (data / ".backup-live").glob("index-*.json"):
+        with contextlib.suppress(OSError, json.JSONDecodeError):
+            index = json.loads(cache.read_text(encoding="utf-8"))
+            names = {path.split("/")[1] for path in index["files"] if path.startswith("db/")}
+            return names, index["shipped_at"]
+    return set(), ""
+
+
+def _until_shipped_twice(data: Path) -> None:
+    """Wait (on a busy machine, as long as it takes) for two rounds holding both databases."""
+    rounds: set[str] = set()
+    deadline = time.monotonic() + 120
+    while len(rounds) < 2:
+        assert time.monotonic() < deadline, "the shipper never published a whole copy"
+        names, shipped_at = _shipped_databases(data)
+        if names >= {"console.db", "ingest.db"}:
+            rounds.add(shipped_at)
+        time.sleep(0.5)
+    time.sleep(4)  # and a couple more rounds with the pushes still going
+
+
 def test_losing_the_primary_mid_ingest_loses_at_most_the_last_minute(tmp_path: Path) -> None:
     port, data = _free_port(), tmp_path / "data"
     env = server_environment(data, port)
@@ -106,7 +129,7 @@ def test_losing_the_primary_mid_ingest_loses_at_most_the_last_minute(tmp_path: P
         while len(acknowledged) < 10:
             time.sleep(0.1)
         _console(env, "seal-logs")  # yesterday's events sealed (and chained) while pushes go on
-        time.sleep(8)  # a few shipping rounds, the pushes still going
+        _until_shipped_twice(data)  # a few shipping rounds, the pushes still going
         replicating = int((data / ".backup-live" / "litestream.pid").read_text())
         killed_at = time.time()
         _lose(data)  # the disk is gone, mid-ingest

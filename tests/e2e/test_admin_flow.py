@@ -31,8 +31,13 @@ def _search_users(page: Page, keyword: str) -> None:
     # Typed once the page's own first load has drawn its rows: a search sent before it could
     # be answered first, and the unfiltered rows drawn over the result.
     expect(page.locator('[data-testid^="user-row-"]').first).to_be_visible()
-    page.get_by_test_id("users-keyword").fill(keyword)
-    page.get_by_test_id("users-keyword").press("Enter")
+    # A dialog still closing keeps the focus inside it: Enter would not reach the search box.
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    box = page.get_by_test_id("users-keyword")
+    box.fill(keyword)
+    expect(box).to_have_value(keyword)
+    expect(box).to_be_focused()
+    box.press("Enter")
     # Wait for the search's own answer: a menu opened on a row the first load drew would close
     # when the table is redrawn.
     rows = page.locator('[data-testid^="user-row-"]')

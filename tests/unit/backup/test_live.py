@@ -13,6 +13,7 @@ from console.audit.service import record
 from console.backup import live, runs, sets
 from console.backup.targets import DirectoryTarget
 from console.core.db import session_scope
+from console.core.errors import UserError
 from console.core.settings import get_settings
 from console.logs.chain import SYSTEM, read_chain, restore_points
 from tests.unit.backup.conftest import (
@@ -126,3 +127,15 @@ def test_a_part_sealed_after_the_copy_is_recorded_as_lost_not_as_tampering(
     assert outcome.passed, outcome.checks
     lost = [p for p in restore_points(settings.lake_dir) if p.stream == stream]
     assert lost and lost[-1].lost_parts == 1 and lost[-1].lost_rows == newest.rows
+
+
+def test_no_copy_is_published_before_every_database_has_its_replica(
+    sqlite_installation: Installation, tmp_path: Path
+) -> None:
+    settings = get_settings()
+    target = DirectoryTarget(tmp_path / "other-city")
+    key = sets.open_or_create(target, PASSPHRASE, tmp_path)
+    # Litestream has not written console.db's first snapshot yet (here: never started).
+    with pytest.raises(UserError, match="console.db"):
+        live.ship(target=target, key=key, settings=settings, scratch=tmp_path)
+    assert not target.exists(live.INDEX_KEY)  # nothing a restore could take for a whole copy
