@@ -136,6 +136,6 @@ def test_no_copy_is_published_before_every_database_has_its_replica(
     target = DirectoryTarget(tmp_path / "other-city")
     key = sets.open_or_create(target, PASSPHRASE, tmp_path)
     # Litestream has not written console.db's first snapshot yet (here: never started).
-    with pytest.raises(UserError, match="console.db"):
+    with pytest.raises(UserError, match=r"console\.db"):
         live.ship(target=target, key=key, settings=settings, scratch=tmp_path)
     assert not target.exists(live.INDEX_KEY)  # nothing a restore could take for a whole copy
