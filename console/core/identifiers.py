@@ -45,10 +45,11 @@ PROVINCE_PREFIXES = frozenset(
         "64",
         "65",
         "71",
-        "81",
-        "82",
     }
 )
+# 港澳台居民居住证 (State Council, 2018): the same 18-character shape and check as GB 11643,
+# its first six digits one of these region codes (no county code follows them).
+RESIDENCE_PERMIT_PREFIXES = {"810000": "香港居民", "820000": "澳门居民", "830000": "台湾居民"}
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
@@ -66,6 +67,9 @@ def resident_id_problem(
 ) -> str | None:
     """Why ``value`` is not a valid 18-character resident ID number (GB 11643), or None.
 
+    Residence permits of Hong Kong, Macau and Taiwan residents (810000…, 820000…, 830000…)
+    are valid numbers of the same shape.
+
     ``division_known`` (from the division dictionary) checks the first six digits against
     every county code that ever existed; without it only the province prefix is checked.
     """
@@ -76,7 +80,9 @@ def resident_id_problem(
         return "前17位应为数字"
     if not (value[17].isdigit() or value[17] == "X"):
         return "第18位应为数字或X"
-    if value[:2] not in PROVINCE_PREFIXES or (division_known and not division_known(value[:6])):
+    if value[:6] not in RESIDENCE_PERMIT_PREFIXES and (
+        value[:2] not in PROVINCE_PREFIXES or (division_known and not division_known(value[:6]))
+    ):
         return f"前6位行政区划代码 {value[:6]} 不存在"
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
@@ -157,7 +163,7 @@ PROVINCE_ABBREVIATIONS = (
 )
 _CERTIFICATE = re.compile(
     rf"^(?P<province>[{PROVINCE_ABBREVIATIONS}])[(（](?P<year>\d{{4}})[)）]"
-    r"(?P<place>[\u4e00-\u9fa5]{1,20}?)不动产(?P<kind>权|证明)第(?P<number>\d{7})号$"
+    r"(?P<place>[\u4e00-\u9fa5]{1,20}?)不动产(?P<kind>权|证明)第(?P<number>\d+)号$"
 )
 
 
@@ -166,6 +172,8 @@ def certificate_problem(value: str, *, today: date | None = None) -> str | None:
     match = _CERTIFICATE.match(value.strip())
     if match is None:
         return "格式应为：省简称(年份)市县名不动产权第NNNNNNN号 或 …不动产证明第NNNNNNN号"
+    if not 6 <= len(match["number"]) <= 8:
+        return f"第…号中的顺序号应为6-8位数字，实际为{len(match['number'])}位"
     year = int(match["year"])
     if not 2015 <= year <= (today or date.today()).year:
         return f"年份 {year} 不在 2015 年（不动产统一登记实施）至今的范围内"

@@ -152,16 +152,26 @@ def test_generated_unit_codes_pass(value: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["皖(2019)长丰县不动产证明第0010484号", "浙（2020）杭州市不动产权第1234567号"]
+    "value",
+    [
+        "皖(2019)长丰县不动产证明第0010484号",
+        "浙（2020）杭州市不动产权第1234567号",
+        "沪(2018)浦东新区不动产权第012345号",  # six digits: a centre with a shorter series
+        "粤(2021)深圳市不动产权第00123456号",  # eight digits: a large city's series
+        "京(2017)朝阳区不动产证明第00012345号",
+    ],
 )
-def test_certificate_numbers_accept_both_bracket_styles(value: str) -> None:
+def test_certificate_numbers_of_six_to_eight_digits_in_both_bracket_styles_pass(
+    value: str,
+) -> None:
     assert certificate_problem(value) is None
 
 
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("皖(2019)长丰县不动产证明第001048号", "格式应为"),
+        ("皖(2019)长丰县不动产证明第00104号", "6-8位"),
+        ("皖(2019)长丰县不动产证明第001048912号", "6-8位"),
         ("XX(2019)长丰县不动产权第0010484号", "格式应为"),
         ("皖(2009)长丰县不动产权第0010484号", "年份 2009"),
     ],
@@ -174,3 +184,26 @@ def test_resident_id_division_is_checked_against_a_dictionary_when_given() -> No
     known = {"110105"}.__contains__
     assert resident_id_problem(VALID_ID, division_known=known) is None
     assert "110105" in (resident_id_problem(VALID_ID, division_known=set().__contains__) or "")
+
+
+def _with_check(first17: str) -> str:
+    return first17 + resident_id_check_char(first17)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "holder"), [("810000", "香港居民"), ("820000", "澳门居民"), ("830000", "台湾居民")]
+)
+def test_residence_permits_of_hong_kong_macau_and_taiwan_residents_are_valid_id_numbers(
+    prefix: str, holder: str
+) -> None:
+    permit = _with_check(f"{prefix}19850312012")
+    # 810000/820000/830000 are not county codes: the division dictionary does not know them.
+    assert resident_id_problem(permit, division_known={"110105"}.__contains__) is None, holder
+    assert "第18位校验码" in (
+        resident_id_problem(permit[:17] + "0" if permit[17] != "0" else permit[:17] + "1") or ""
+    )
+
+
+def test_a_permit_prefix_that_does_not_exist_is_refused() -> None:
+    assert "840000" in (resident_id_problem(_with_check("84000019850312012")) or "")
+    assert "810001" in (resident_id_problem(_with_check("81000119850312012")) or "")
