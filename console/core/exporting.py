@@ -7,6 +7,7 @@ in constant-memory mode, every value as a text cell, a new sheet every 1,048,575
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -28,6 +29,13 @@ _FORMULA_START = r"^[=+\-@\t\r]"
 def neutralise_expr(text: pl.Expr) -> pl.Expr:
     """Text that a spreadsheet would run as a formula, made plain text with a leading quote."""
     return pl.when(text.str.contains(_FORMULA_START)).then(pl.lit("'") + text).otherwise(text)
+
+
+def restore_neutralised(cell: str) -> str:
+    """A CSV cell as it was before ``neutralise_expr`` (an export read back by an import)."""
+    if cell.startswith("'") and re.match(_FORMULA_START, cell[1:]):
+        return cell[1:]
+    return cell
 
 
 def as_text_frame(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> pl.DataFrame:

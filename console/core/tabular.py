@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from console.core.errors import ValidationFailed
+from console.core.exporting import restore_neutralised
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # An XLSX is a ZIP: what its entries may inflate to, in total and relative to their size.
@@ -55,7 +56,8 @@ def _csv_lines(content: bytes) -> Iterator[list[str]]:
         raise ValidationFailed(
             "CSV 文件应为 UTF-8 编码（Excel 另存为「CSV UTF-8」）", field=FILE_FIELD
         ) from None
-    yield from csv.reader(io.StringIO(text))
+    for cells in csv.reader(io.StringIO(text)):
+        yield [restore_neutralised(cell) for cell in cells]  # our own exports read back
 
 
 def check_zip(content: bytes) -> None:
