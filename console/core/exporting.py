@@ -1,19 +1,28 @@
 """Exports that open correctly in Excel — CSV (UTF-8 with BOM) or XLSX; values arrive masked.
 
 CSV is written by Polars (fast enough to stream a million rows a second); XLSX by XlsxWriter
-in constant-memory mode, every value as a text cell, a new sheet every 1,048,575 rows.
+in constant-memory mode, a new sheet every 1,048,575 rows. XLSX cells are typed by the Python
+value: numbers as numbers (so totals and filters work in Excel and WPS), dates and times as
+date cells with a Chinese-style format, booleans as booleans, and text always as text —
+never a formula, a number or a link, whatever it looks like.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO, Literal
 
 import polars as pl
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from console.core.clock import CHINA_TZ
 
 EXPORT_ROW_LIMIT = 50_000
 ExportFormat = Literal["csv", "xlsx"]
@@ -57,6 +66,39 @@ def to_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return (BOM + csv_chunk(as_text_frame(headers, rows), header=True)).decode("utf-8")
 
 
+# Excel keeps 15 significant digits: a longer integer (an amount in fen never is) stays text.
+_EXACT_INTEGER = 10**15
+
+
+class _CellFormats:
+    """The number formats of a workbook's typed cells."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+        self.day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        self.time = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.integer = workbook.add_format({"num_format": "0"})
+        self.decimal = workbook.add_format({"num_format": "0.0##"})
+
+
+def _write_cell(sheet: Worksheet, line: int, column: int, value: object, f: _CellFormats) -> None:
+    """One cell, typed by its Python value (None leaves the cell empty)."""
+    if value is None:
+        return
+    if isinstance(value, bool):
+        sheet.write_boolean(line, column, value)
+    elif isinstance(value, int) and abs(value) < _EXACT_INTEGER:
+        sheet.write_number(line, column, value, f.integer)
+    elif isinstance(value, float | Decimal) and math.isfinite(value):
+        sheet.write_number(line, column, float(value), f.decimal)
+    elif isinstance(value, datetime):
+        local = value.astimezone(CHINA_TZ).replace(tzinfo=None) if value.tzinfo else value
+        sheet.write_datetime(line, column, local, f.time)
+    elif isinstance(value, date):
+        sheet.write_datetime(line, column, datetime.combine(value, time()), f.day)
+    else:
+        sheet.write_string(line, column, str(value))
+
+
 def write_xlsx(
     target: str | Path | BinaryIO,
     headers: Sequence[str],
@@ -64,7 +106,7 @@ def write_xlsx(
     *,
     sheet: str,
 ) -> int:
-    """Write a workbook of text cells, continuing on a new sheet when one is full; rows written."""
+    """Write a workbook of typed cells, continuing on a new sheet when one is full; rows written."""
     in_memory = not isinstance(target, str | Path)
     workbook = xlsxwriter.Workbook(
         target if in_memory else str(target),
@@ -78,6 +120,7 @@ def write_xlsx(
         },
     )
     bold = workbook.add_format({"bold": True})
+    formats = _CellFormats(workbook)
     written, worksheet, line = 0, None, XLSX_SHEET_ROWS
     for row in rows:
         if line == XLSX_SHEET_ROWS:
@@ -87,7 +130,8 @@ def write_xlsx(
             worksheet.freeze_panes(1, 0)
             worksheet.write_row(0, 0, list(headers), bold)
             line = 1
-        worksheet.write_row(line, 0, ["" if value is None else str(value) for value in row])
+        for column, value in enumerate(row):
+            _write_cell(worksheet, line, column, value, formats)
         line += 1
         written += 1
     if worksheet is None:

@@ -2,8 +2,9 @@
 
 Walking the search's days in order keeps memory to one day's matches whatever the export's
 size, and yields the file piece by piece to the HTTP response. Personal data is masked as on
-screen; CSV cells a spreadsheet would run as formulas are neutralised (XLSX cells are always
-text); every export needs ``audit.logs:export`` and is recorded with its query and size.
+screen; CSV cells a spreadsheet would run as formulas are neutralised (XLSX text cells are never
+formulas; time, durations and outcomes are typed cells); every export needs
+``audit.logs:export`` and is recorded with its query and size.
 """
 
 from __future__ import annotations
@@ -80,10 +81,12 @@ def _day_frames(lake: Path, query: LogQuery, actor: Actor) -> Iterator[pl.LazyFr
             yield found.sort("ts", "event_id")
 
 
-def _text_batches(lake: Path, query: LogQuery, actor: Actor) -> Iterator[pl.DataFrame]:
+def _text_batches(
+    lake: Path, query: LogQuery, actor: Actor, *, typed: bool = False
+) -> Iterator[pl.DataFrame]:
     for frame in _day_frames(lake, query, actor):
         columns = frame.collect_schema().names()
-        yield frame.select(display_columns(query.stream, columns)).collect()
+        yield frame.select(display_columns(query.stream, columns, typed=typed)).collect()
 
 
 def _names(stream: str) -> list[str]:
@@ -115,7 +118,8 @@ def _temporary(suffix: str) -> Path:
 def _xlsx(lake: Path, query: LogQuery, actor: Actor) -> Iterator[bytes]:
     path = _temporary(".xlsx")
     labels = [COLUMN_LABELS.get(n, n) for n in _names(query.stream)]
-    rows = (row for batch in _text_batches(lake, query, actor) for row in batch.iter_rows())
+    batches = _text_batches(lake, query, actor, typed=True)  # time, numbers as typed cells
+    rows = (row for batch in batches for row in batch.iter_rows())
     write_xlsx(path, labels, rows, sheet=STREAM_LABELS[query.stream])
     yield from _file_chunks(path)
 

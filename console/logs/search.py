@@ -98,17 +98,23 @@ def search_url(stream: str, start: date, end: date, **filters: str) -> str:
     return "/audit?" + urlencode({k: v for k, v in wanted.items() if v})
 
 
-def display_columns(stream: str, columns: list[str]) -> list[pl.Expr]:
-    """Time (Beijing), tenant, event id and the stream's summary columns as masked text."""
+# Columns a spreadsheet should hold as numbers or booleans (typed cells in an XLSX export).
+TYPED_COLUMNS = frozenset({"duration_ms", "retry", "success"})
+
+
+def display_columns(stream: str, columns: list[str], *, typed: bool = False) -> list[pl.Expr]:
+    """Time (Beijing), tenant, event id and the stream's summary columns as masked text.
+
+    ``typed``: the time as a Beijing datetime and the numbers and booleans as themselves.
+    """
     shown = [c for c in SUMMARY_COLUMNS[stream] if c in columns]
+    local = pl.col("ts").dt.convert_time_zone(CHINA_TZ.key)
+    time = local.dt.replace_time_zone(None) if typed else local.dt.strftime("%Y-%m-%d %H:%M:%S")
     return [
-        pl.col("ts")
-        .dt.convert_time_zone(CHINA_TZ.key)
-        .dt.strftime("%Y-%m-%d %H:%M:%S")
-        .alias("time"),
+        time.alias("time"),
         pl.col("tenant"),
         pl.col("event_id"),
-        *[_shown(c) for c in shown],
+        *[pl.col(c) if typed and c in TYPED_COLUMNS else _shown(c) for c in shown],
     ]
 
 

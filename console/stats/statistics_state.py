@@ -72,6 +72,14 @@ def _cell(value: object, measure: str) -> str:
     return f"{value:.1f}" if measure == "avg_hours" else f"{int(value):,}"
 
 
+def _number(cell: str) -> float | int | None:
+    """A figure as ``_cell`` shows it, back as a number (a typed cell in the XLSX export)."""
+    if cell == "—":
+        return None
+    text = cell.replace(",", "")
+    return float(text) if "." in text else int(text)
+
+
 def _heatmap(hours: pl.DataFrame) -> go.Figure:
     """受理 by weekday × hour: when people come."""
     grid = [[0] * 24 for _ in WEEKDAYS]
@@ -311,7 +319,8 @@ class StatisticsState(PeriodMixin, PagedListMixin, rx.State):
         """Download the table as shown (needs dashboards.statistics:export; logged)."""
         async with self:
             token, self.exporting = await self._token(), True
-            headers, rows = list(self.headers), [[r.label, *r.cells] for r in self.rows]
+            headers = list(self.headers)
+            rows = [[r.label, *map(_number, r.cells)] for r in self.rows]
             query = self._query()
 
         def build(session: Session, actor: Actor) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -65,6 +65,19 @@ def test_xlsx_export_keeps_leading_zeros_as_text() -> None:
         "code": "010100",
         "label": "北京",
     }
+
+
+def test_xlsx_export_writes_numbers_dates_and_booleans_as_typed_cells_and_text_as_text() -> None:
+    moment = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)  # 10:30 in Beijing
+    row = (1234, 98.5, date(2026, 12, 1), moment, True, "330106", "=1+1", None, 10**16)
+    content = render([f"列{n}" for n in range(len(row))], [row], fmt="xlsx", sheet="类型")
+    cells = next(load_workbook(io.BytesIO(content)).active.iter_rows(min_row=2))
+    values = [cell.value for cell in cells]
+    assert values[:5] == [1234, 98.5, datetime(2026, 12, 1), datetime(2026, 12, 1, 10, 30), True]
+    assert values[5:] == ["330106", "=1+1", None, str(10**16)]  # text, never a formula
+    assert [cells[n].data_type for n in (0, 1, 4, 5, 6)] == ["n", "n", "b", "s", "s"]
+    assert cells[2].number_format == "yyyy-mm-dd"
+    assert cells[3].number_format == "yyyy-mm-dd hh:mm:ss"
 
 
 def test_an_xlsx_that_would_inflate_to_hundreds_of_megabytes_is_refused_unread() -> None:

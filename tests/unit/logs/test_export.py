@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from datetime import datetime
 
 import polars as pl
 import pytest
@@ -66,6 +67,17 @@ def test_xlsx_keeps_text_as_text_and_continues_on_a_new_sheet_when_full(
     assert book.sheetnames[1] == "办件进度（2）"
     event_ids = [row[2] for rows in sheets for row in rows[1:]]
     assert sorted(event_ids) == ["b1", "s1", "s2", "s3", "s4"]
+
+
+def test_xlsx_holds_time_durations_and_outcomes_as_typed_cells(lake: None, world: World) -> None:
+    query = LogQuery(stream="interface_call")
+    content = _download(world.actor("audit_admin"), query, "xlsx")
+    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+    header, first = rows[0], dict(zip(rows[0], rows[1], strict=True))
+    assert {"时间", "耗时（毫秒）", "成功"} <= set(header)
+    assert isinstance(first["时间"], datetime)  # a date cell, Beijing time
+    assert isinstance(first["耗时（毫秒）"], int) and isinstance(first["成功"], bool)
+    assert all(isinstance(row[header.index("租户")], str) for row in rows[1:])
 
 
 def test_parquet_is_typed_and_masked(lake: None, world: World) -> None:
