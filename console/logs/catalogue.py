@@ -292,7 +292,10 @@ def snapshot(lake: Path) -> Iterator[Snapshot]:
         yield Snapshot(lake, None)
         return
     prepare(lake)
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    # Used by one reader at a time, though an export's chunks may be read by several threads.
+    db = sqlite3.connect(
+        f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+    )
     try:
         db.execute("PRAGMA busy_timeout=10000")
         db.execute("BEGIN")

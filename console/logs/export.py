@@ -12,7 +12,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
+import weakref
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,7 +30,7 @@ from console.core.errors import ValidationFailed
 from console.core.exporting import BOM, XLSX_MIME, csv_chunk, write_xlsx
 from console.core.settings import get_settings
 from console.core.tickets import seal_ticket
-from console.logs.catalogue import snapshot
+from console.logs.catalogue import Snapshot, snapshot
 from console.logs.contract import STREAM_LABELS
 from console.logs.masks import NAME_COLUMNS, mask_expr, mask_name_expr
 from console.logs.search import (
@@ -62,10 +64,9 @@ class LogExport:
     chunks: Iterator[bytes]
 
 
-def export_days(lake: Path, query: LogQuery) -> list[date]:
+def export_days(snap: Snapshot, query: LogQuery) -> list[date]:
     """The days holding events of the stream within the query's range, oldest first."""
-    with snapshot(lake) as snap:
-        held = snap.sealed_days(query.stream) | snap.pending_days(query.stream)
+    held = snap.sealed_days(query.stream) | snap.pending_days(query.stream)
     days = sorted(date.fromisoformat(day) for day in held)
     return [
         day
@@ -74,17 +75,18 @@ def export_days(lake: Path, query: LogQuery) -> list[date]:
     ]
 
 
-def _day_frames(lake: Path, query: LogQuery, actor: Actor) -> Iterator[pl.LazyFrame]:
-    for day in export_days(lake, query):
-        found = matching(lake, dataclasses.replace(query, start=day, end=day), actor)
+def _day_frames(snap: Snapshot, query: LogQuery, actor: Actor) -> Iterator[pl.LazyFrame]:
+    for day in export_days(snap, query):
+        one_day = dataclasses.replace(query, start=day, end=day)
+        found = matching(snap.lake, one_day, actor, snap=snap)
         if found is not None:
             yield found.sort("ts", "event_id")
 
 
 def _text_batches(
-    lake: Path, query: LogQuery, actor: Actor, *, typed: bool = False
+    snap: Snapshot, query: LogQuery, actor: Actor, *, typed: bool = False
 ) -> Iterator[pl.DataFrame]:
-    for frame in _day_frames(lake, query, actor):
+    for frame in _day_frames(snap, query, actor):
         columns = frame.collect_schema().names()
         yield frame.select(display_columns(query.stream, columns, typed=typed)).collect()
 
@@ -93,10 +95,10 @@ def _names(stream: str) -> list[str]:
     return ["time", "tenant", "event_id", *SUMMARY_COLUMNS[stream]]
 
 
-def _csv(lake: Path, query: LogQuery, actor: Actor) -> Iterator[bytes]:
+def _csv(snap: Snapshot, query: LogQuery, actor: Actor) -> Iterator[bytes]:
     labels = [COLUMN_LABELS.get(n, n) for n in _names(query.stream)]
     yield BOM + ",".join(labels).encode("utf-8") + b"\n"
-    for batch in _text_batches(lake, query, actor):
+    for batch in _text_batches(snap, query, actor):
         yield csv_chunk(batch, header=False)
 
 
@@ -115,20 +117,20 @@ def _temporary(suffix: str) -> Path:
     return Path(name)
 
 
-def _xlsx(lake: Path, query: LogQuery, actor: Actor) -> Iterator[bytes]:
+def _xlsx(snap: Snapshot, query: LogQuery, actor: Actor) -> Iterator[bytes]:
     path = _temporary(".xlsx")
     labels = [COLUMN_LABELS.get(n, n) for n in _names(query.stream)]
-    batches = _text_batches(lake, query, actor, typed=True)  # time, numbers as typed cells
+    batches = _text_batches(snap, query, actor, typed=True)  # time, numbers as typed cells
     rows = (row for batch in batches for row in batch.iter_rows())
     write_xlsx(path, labels, rows, sheet=STREAM_LABELS[query.stream])
     yield from _file_chunks(path)
 
 
-def _parquet(lake: Path, query: LogQuery, actor: Actor) -> Iterator[bytes]:
+def _parquet(snap: Snapshot, query: LogQuery, actor: Actor) -> Iterator[bytes]:
     """Typed columns (time as a timestamp, latency as an integer), text masked; no raw line."""
     path = _temporary(".parquet")
     frames = []
-    for frame in _day_frames(lake, query, actor):
+    for frame in _day_frames(snap, query, actor):
         # Never the line as sent: not in the clear, not as ciphertext, not as digests.
         frame = frame.drop("raw", "raw_enc", "pii", "sender", strict=False)
         text = [n for n, kind in frame.collect_schema().items() if kind == pl.String]
@@ -148,13 +150,13 @@ def _masked(column: str) -> pl.Expr:
 _WRITERS = {"csv": _csv, "xlsx": _xlsx, "parquet": _parquet}
 
 
-def check_export(*, actor: Actor, query: LogQuery, fmt: str) -> int:
+def check_export(*, actor: Actor, query: LogQuery, fmt: str, snap: Snapshot | None = None) -> int:
     """Refuse an export the actor may not make or that is too large; its row count."""
     authz.require(actor, OBJ, "export", target=query.stream)
     check_query(query)
     if fmt not in LOG_FORMATS:
         raise ValidationFailed(f"应为 {'、'.join(LOG_FORMATS)} 之一", field="导出格式")
-    found = matching(get_settings().lake_dir, query, actor)
+    found = matching(get_settings().lake_dir, query, actor, snap=snap)
     rows = 0 if found is None else int(found.select(pl.len()).collect().item())
     if rows > MAX_EXPORT_ROWS:
         raise ValidationFailed(
@@ -165,8 +167,19 @@ def check_export(*, actor: Actor, query: LogQuery, fmt: str) -> int:
 
 
 def export_logs(*, session: Session, actor: Actor, query: LogQuery, fmt: str) -> LogExport:
-    """Check, count and record an export; its bytes are produced as the caller reads them."""
-    rows = check_export(actor=actor, query=query, fmt=fmt)
+    """Check, count and record an export; its bytes are produced as the caller reads them.
+
+    The count and the file read one snapshot of the lake, held until the file is written:
+    the file holds exactly the counted events (not the export's own record, nor events that
+    arrive while it is sent), however sealing moves them meanwhile.
+    """
+    held = ExitStack()
+    snap = held.enter_context(snapshot(get_settings().lake_dir))
+    try:
+        rows = check_export(actor=actor, query=query, fmt=fmt, snap=snap)
+    except BaseException:
+        held.close()
+        raise
     record(
         session,
         actor=actor,
@@ -180,8 +193,15 @@ def export_logs(*, session: Session, actor: Actor, query: LogQuery, fmt: str) ->
         },
     )
     filename = f"{STREAM_LABELS[query.stream]}.{fmt}"
-    lake = get_settings().lake_dir
-    return LogExport(filename, MEDIA_TYPES[fmt], rows, _WRITERS[fmt](lake, query, actor))
+    chunks = _released(_WRITERS[fmt](snap, query, actor), held)
+    weakref.finalize(chunks, held.close)  # a response never read lets the snapshot go too
+    return LogExport(filename, MEDIA_TYPES[fmt], rows, chunks)
+
+
+def _released(chunks: Iterator[bytes], held: ExitStack) -> Iterator[bytes]:
+    """The file's bytes; the snapshot is let go once they are written (or the reader left)."""
+    with held:
+        yield from chunks
 
 
 def issue_ticket(*, session_token: str, query: LogQuery, fmt: str, now: float) -> str:

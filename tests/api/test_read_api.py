@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import urllib.error
@@ -10,6 +11,7 @@ from datetime import datetime
 
 import polars as pl
 import pytest
+from openpyxl import load_workbook
 
 from console.core.clock import CHINA_TZ
 from console.core.db import session_scope
@@ -130,6 +132,27 @@ def test_exports_stream_over_http_in_each_format_within_the_tokens_scope(
     clerk = _token(api_only_server, "export_clerk", "window_clerk", tenant="330106")
     assert _download(api_only_server, path, clerk)[0] == 403
     assert _download(api_only_server, "/api/v1/exports/logs?ticket=forged", None)[0] == 401
+
+
+def _rows_in(body: bytes, fmt: str) -> int:
+    if fmt == "csv":
+        return len(list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))) - 1
+    if fmt == "xlsx":
+        sheets = load_workbook(io.BytesIO(body), read_only=True).worksheets
+        return sum(sheet.max_row - 1 for sheet in sheets)
+    return pl.read_parquet(io.BytesIO(body)).height
+
+
+@pytest.mark.parametrize("stream", ["case_event", "operation"])
+def test_the_row_count_header_equals_the_rows_in_the_file(
+    api_only_server: ConsoleServer, cases: None, stream: str
+) -> None:
+    auditor = _token(api_only_server, f"count_{stream}", "audit_admin", tenant="330000")
+    for fmt in ("csv", "xlsx", "parquet"):
+        path = f"/api/v1/logs/{stream}/export?format={fmt}"
+        status, headers, body = _download(api_only_server, path, auditor)
+        assert status == 200, body[:200]
+        assert int(headers["x-export-rows"]) == _rows_in(body, fmt) > 0, (stream, fmt)
 
 
 def test_stats_answer_with_the_tokens_scope_and_refuse_bad_groupings(
