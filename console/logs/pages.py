@@ -14,6 +14,7 @@ from console.ui.components import (
     page_heading,
     scroll_table,
 )
+from console.ui.date_field import date_field
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 from console.ui.widgets import dialog, dropdown, row_button, table_row
@@ -74,8 +75,8 @@ def _filter(name: str, placeholder: str, width: str = "160px", **props: object) 
 def _filters() -> rx.Component:
     return rx.form(
         rx.flex(
-            _filter("start", "开始日期", type="date"),
-            _filter("end", "结束日期", type="date"),
+            date_field(testid="log-filter-start", name="start", placeholder="开始日期"),
+            date_field(testid="log-filter-end", name="end", placeholder="结束日期"),
             _filter("case_no", "受理编号"),
             _filter("trace_id", "追踪号"),
             _filter("tenant", "租户代码", width="110px"),

@@ -6,6 +6,7 @@ import reflex as rx
 
 from console.logs.quarantine_components import quarantine_card
 from console.logs.retention_state import BreakView, RetentionState, StreamView
+from console.ui.charts import chart
 from console.ui.components import error_callout, list_table, page_heading, scroll_table
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
@@ -110,7 +111,7 @@ def retention_page() -> rx.Component:
             paged=False,
             empty=("还没有日志", "登记系统通过接口推送日志后，这里显示各类日志的保存情况。"),
         ),
-        rx.plotly(data=RetentionState.chart, width="100%"),
+        chart(RetentionState.chart),
         integrity,
         quarantine_card(),
         spacing="4",

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from console.ui.charts import chart
 from console.ui.components import error_callout, page_heading, period_picker
 from console.ui.navigation import Section
-
-# A date axis written the Chinese way (Plotly's default is "Nov 8").
-DAY_AXIS = {"tickformat": "%-m月%-d日", "hoverformat": "%Y年%-m月%-d日"}
 
 
 def sentences_card(sentences: rx.Var, *, testid: str, title: str = "") -> rx.Component:
@@ -23,9 +21,7 @@ def sentences_card(sentences: rx.Var, *, testid: str, title: str = "") -> rx.Com
 
 def chart_box(figure: rx.Var, *, testid: str, **plotly_props: object) -> rx.Component:
     """A Plotly chart at full width (the box carries the test id; Plotly's own div cannot)."""
-    return rx.box(
-        rx.plotly(data=figure, width="100%", **plotly_props), width="100%", data_testid=testid
-    )
+    return rx.box(chart(figure, **plotly_props), width="100%", data_testid=testid)
 
 
 def dashboard_head(section: Section, state: type[rx.State], *, testid: str) -> list[rx.Component]:

@@ -17,9 +17,9 @@ from console.interfaces.registry_service import interface_names
 from console.logs.quarantine_service import rejected_counts_by_key
 from console.logs.search import search_url
 from console.stats import service
-from console.stats.components import DAY_AXIS
 from console.stats.period import PeriodMixin
 from console.stats.service import StatsQuery
+from console.ui.charts import day_axis
 from console.ui.list_state import PagedListMixin
 
 
@@ -190,7 +190,7 @@ def _trend(days: pl.DataFrame, outages: pl.DataFrame, title: str) -> go.Figure:
     figure.update_layout(
         title=f"{title} · 每日调用与失败率（红点：疑似中断）",
         yaxis2={"overlaying": "y", "side": "right", "tickformat": ".1%", "rangemode": "tozero"},
-        xaxis=DAY_AXIS,
+        xaxis=day_axis(len(x)),
         height=360,
         margin={"l": 50, "r": 50, "t": 40, "b": 50},
         legend={"orientation": "h", "y": -0.2},

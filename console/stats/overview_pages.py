@@ -7,6 +7,7 @@ import reflex as rx
 from console.stats.components import chart_box, sentences_card
 from console.stats.overview_state import CardView, OverviewState
 from console.ui.components import error_callout, page_heading
+from console.ui.date_field import date_field
 from console.ui.navigation import section_by_key
 from console.ui.shell import shell
 
@@ -35,15 +36,14 @@ def _card(card: CardView) -> rx.Component:
 def _toolbar() -> rx.Component:
     return rx.hstack(
         rx.text("统计截至", size="2"),
-        rx.input(
-            type="date",
+        date_field(
+            testid="overview-day",
             # Until a day is picked, the day the figures are as of.
             value=rx.cond(
                 OverviewState.picked_day != "", OverviewState.picked_day, OverviewState.as_of
             ),
             on_change=OverviewState.pick_day,
-            size="1",
-            data_testid="overview-day",
+            width="140px",
         ),
         rx.button(
             rx.icon("refresh-cw", size=14),

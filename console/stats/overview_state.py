@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from console.core.actor import Actor
 from console.core.clock import CHINA_TZ, local_day, utcnow
-from console.stats.components import DAY_AXIS
 from console.stats.overview_service import Kpi, Overview, overview
+from console.ui.charts import day_axis
 from console.ui.list_state import PagedListMixin
 
 
@@ -55,7 +55,7 @@ def _trend_chart(result: Overview) -> go.Figure:
         height=320,
         margin={"l": 40, "r": 10, "t": 40, "b": 40},
         legend={"orientation": "h", "y": -0.2},
-        xaxis=DAY_AXIS,
+        xaxis=day_axis(len(result.trend_days)),
     )
     return figure
 

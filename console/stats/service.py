@@ -18,6 +18,7 @@ Definitions (the stats API and every dashboard use these):
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -306,6 +307,9 @@ def rows_of(frame: pl.DataFrame) -> list[dict[str, object]]:
     return rows
 
 
+_QUARTER = re.compile(r"(\d{4})Q([1-4])")
+
+
 def labeller(*, session: Session, actor: Actor, dimension: str) -> Callable[[object], str]:
     """How a dimension's values are shown: county and city names, dictionary labels, channels.
 
@@ -323,6 +327,8 @@ def labeller(*, session: Session, actor: Actor, dimension: str) -> Callable[[obj
 
     def label(code: object) -> str:
         text = "" if code is None else str(code)
+        if dimension == "quarter" and (found := _QUARTER.fullmatch(text)):
+            return f"{found[1]}年第{found[2]}季度"
         return known.get(text, text) or "（未填）"
 
     return label

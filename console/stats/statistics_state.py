@@ -15,7 +15,6 @@ from console.core.actor import Actor
 from console.core.exporting import XLSX_MIME, render
 from console.core.paging import PageRequest
 from console.stats import service, views_service
-from console.stats.components import DAY_AXIS
 from console.stats.period import PeriodMixin
 from console.stats.service import (
     DIMENSION_LABELS,
@@ -26,6 +25,7 @@ from console.stats.service import (
     StatsQuery,
 )
 from console.ui.actions import call
+from console.ui.charts import day_axis, month_axis
 from console.ui.choice import Choice
 from console.ui.effects_state import toast
 from console.ui.list_state import PagedListMixin
@@ -113,7 +113,10 @@ def _figure(labels: list[str], values: list, controls: Controls) -> go.Figure:
         margin={"l": 40, "r": 10, "t": 40, "b": 80},
     )
     if controls.key in ("day", "week") and controls.chart_kind != "pie":
-        figure.update_xaxes(**DAY_AXIS)
+        every = 7 if controls.key == "week" else 1
+        figure.update_xaxes(**day_axis(len(labels), every_days=every))
+    elif controls.key == "month" and controls.chart_kind != "pie":
+        figure.update_xaxes(**month_axis(len(labels)))
     return figure
 
 

@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 
 import reflex as rx
 
+from console.ui.date_field import date_field
+
 
 def page_heading(title: str, summary: str = "") -> rx.Component:
     """Page title with a one-line explanation under it."""
@@ -336,12 +338,11 @@ def period_picker(state: type[rx.State]) -> rx.Component:
     """Start and end day of a dashboard page, and a refresh button (``PeriodMixin`` states)."""
 
     def day(name: str, value: rx.Var) -> rx.Component:
-        return rx.input(
-            type="date",
+        return date_field(
+            testid=f"period-{name}",
             value=value,
-            size="1",
             on_change=lambda v: state.set_period(name, v),  # type: ignore[attr-defined]
-            data_testid=f"period-{name}",
+            width="140px",
         )
 
     return rx.hstack(

@@ -237,7 +237,7 @@ def _preview_field(field: rx.Var) -> rx.Component:
             field["type"].to(str),
             ("textarea", rx.text_area(placeholder="", disabled=True, width="100%")),
             ("select", rx.select(["（字典项）"], placeholder="请选择", disabled=True)),
-            ("date", rx.input(type="date", disabled=True, width="100%")),
+            ("date", rx.input(placeholder="年-月-日", disabled=True, width="100%")),
             rx.input(disabled=True, width="100%"),
         ),
         rx.cond(
