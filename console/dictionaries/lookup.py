@@ -103,6 +103,29 @@ def _in_force(entry: Entry, today: date) -> bool:
     return entry.enabled and (entry.valid_to is None or entry.valid_to >= today)
 
 
+PLACEHOLDER_LABELS = frozenset({"市辖区", "县", "省直辖县级行政区划", "省直辖县级行政单位"})
+
+
+def new_tenant_division_problem(code: str) -> str | None:
+    """Why ``code`` cannot be a new tenant's division (a county in force today), or None.
+
+    Historical codes stay in the dictionary for old ID numbers, but are not offered anew.
+    Before the division dictionary is loaded nothing is checked here.
+    """
+    entries = _current().types.get(DIVISION_TYPE)
+    if not entries:
+        return None
+    entry = entries.get(code)
+    if entry is None:
+        return f"行政区划字典中没有代码 {code}"
+    if entry.label in PLACEHOLDER_LABELS:
+        return f"{code} 是「{entry.label}」汇总代码，不是一个区县"
+    if not _in_force(entry, date.today()):
+        ended = f"已于 {entry.valid_to.year} 年停用" if entry.valid_to else "已停用"
+        return f"{code} {entry.label}{ended}，只保留用于核验旧证件，不能新建租户"
+    return None
+
+
 def path(type_code: str, code: str) -> str:
     """``浙江省/杭州市/西湖区``: labels top down, placeholder levels (市辖区, 县) skipped."""
     entries = _current().types.get(type_code, {})
@@ -110,7 +133,7 @@ def path(type_code: str, code: str) -> str:
     seen: set[str] = set()
     while code and code in entries and code not in seen:
         seen.add(code)
-        if entries[code].label not in {"市辖区", "县", "省直辖县级行政区划"}:
+        if entries[code].label not in PLACEHOLDER_LABELS:
             labels.append(entries[code].label)
         code = entries[code].parent
     return "/".join(reversed(labels))

@@ -39,8 +39,10 @@ class TenantView:
 def _save(session: Session, actor: Actor, draft: service.TenantDraft, *, editing: bool) -> object:
     if editing:
         return service.update_tenant(session=session, actor=actor, draft=draft)
-    known = lookup.division_checker()
-    return service.create_tenant(session=session, actor=actor, draft=draft, division_known=known)
+    problem = lookup.new_tenant_division_problem
+    return service.create_tenant(
+        session=session, actor=actor, draft=draft, division_problem=problem
+    )
 
 
 class TenantsState(PagedListMixin, rx.State):

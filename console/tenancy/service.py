@@ -29,7 +29,8 @@ OBJ = "tenancy.tenants"
 # Tenant codes → number of accounts in each (IAM answers it for the tenant list).
 UserCounts = Callable[[Session, list[str]], dict[str, int]]
 # Whether a division code exists (the dictionary's checker; None when it is not loaded).
-DivisionKnown = Callable[[str], bool] | None
+# Why a code cannot be a new tenant's (historical, a placeholder, unknown), or None.
+DivisionProblem = Callable[[str], str | None] | None
 _PHONE = re.compile(r"^(1\d{10}|0\d{2,3}-?\d{7,8})$")
 
 
@@ -58,7 +59,7 @@ class TenantRow:
     users: int = 0
 
 
-def _check(draft: TenantDraft, division_known: DivisionKnown) -> None:
+def _check(draft: TenantDraft, division_problem: DivisionProblem) -> None:
     province = get_settings().province_code
     if not re.fullmatch(r"\d{6}", draft.code):
         raise ValidationFailed("应为6位数字行政区划代码", field="租户代码")
@@ -66,8 +67,8 @@ def _check(draft: TenantDraft, division_known: DivisionKnown) -> None:
         raise ValidationFailed(f"应属于本省（以 {province[:2]} 开头）", field="租户代码")
     if draft.code.endswith("00"):
         raise ValidationFailed("应为区县级代码（末两位不为 00）", field="租户代码")
-    if division_known is not None and not division_known(draft.code):
-        raise ValidationFailed(f"行政区划字典中没有代码 {draft.code}", field="租户代码")
+    if division_problem is not None and (problem := division_problem(draft.code)):
+        raise ValidationFailed(problem, field="租户代码")
     if not 2 <= len(draft.name.strip()) <= 64:
         raise ValidationFailed("应为 2 到 64 个字", field="租户名称")
     if draft.contact_phone and not _PHONE.fullmatch(draft.contact_phone):
@@ -133,11 +134,11 @@ def _load(session: Session, actor: Actor, code: str, *, action: str) -> Tenant:
 
 
 def create_tenant(
-    *, session: Session, actor: Actor, draft: TenantDraft, division_known: DivisionKnown
+    *, session: Session, actor: Actor, draft: TenantDraft, division_problem: DivisionProblem
 ) -> TenantRow:
     """Add a county/district tenant under the province; its code must be a known division."""
     require(actor, OBJ, "write", target=draft.code)
-    _check(draft, division_known)
+    _check(draft, division_problem)
     if session.get(Tenant, draft.code) is not None:
         raise ValidationFailed(f"租户 {draft.code} 已存在", field="租户代码")
     ring = keyring()

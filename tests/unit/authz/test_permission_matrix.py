@@ -122,7 +122,7 @@ OPERATIONS: dict[str, tuple[tuple[str, str], Callable[[], Operation]]] = {
                     session=s,
                     actor=a,
                     draft=tenancy.TenantDraft(code=code, name="测试县"),
-                    division_known=None,
+                    division_problem=None,
                 )
             )
         )(_new_tenant_code()),
@@ -497,7 +497,7 @@ def test_every_allowed_write_is_in_the_operation_log(world: World) -> None:
             session=session,
             actor=actor,
             draft=tenancy.TenantDraft(code="330199", name="测试新区"),
-            division_known=None,
+            division_problem=None,
         )
     with session_scope() as session:
         entry = session.exec(select(OperationLog).where(OperationLog.target == "330199")).one()

@@ -88,14 +88,19 @@ def test_resident_ids_are_checked_against_the_loaded_divisions(loaded: str) -> N
     check_person("张三", "1", "11010519491231002X", "")  # 110105 朝阳区 exists
 
 
-def test_tenant_codes_must_exist_in_the_division_dictionary(loaded: str) -> None:
+def test_only_a_county_in_force_today_can_become_a_new_tenant(loaded: str) -> None:
     from console.core.errors import ValidationFailed
-    from console.dictionaries.lookup import division_checker
+    from console.dictionaries.lookup import new_tenant_division_problem
     from console.tenancy.service import TenantDraft, _check
 
-    known = division_checker()
-    assert known is not None
-    _check(TenantDraft(code="330106", name="西湖区"), known)
-    with pytest.raises(ValidationFailed) as bad:
-        _check(TenantDraft(code="330199", name="不存在区"), known)
-    assert bad.value.field == "租户代码" and "330199" in bad.value.message
+    _check(TenantDraft(code="330106", name="西湖区"), new_tenant_division_problem)
+    _check(TenantDraft(code="330113", name="临平区"), new_tenant_division_problem)  # since 2021
+    refused = [
+        ("330103", "2021 年停用"),  # 下城区, merged into 拱墅区: kept for old ID numbers only
+        ("330101", "汇总代码"),  # 杭州市 市辖区
+        ("330199", "没有代码"),
+    ]
+    for code, reason in refused:
+        with pytest.raises(ValidationFailed) as bad:
+            _check(TenantDraft(code=code, name="某区"), new_tenant_division_problem)
+        assert bad.value.field == "租户代码" and reason in bad.value.message, code

@@ -133,7 +133,7 @@ def test_tenant_codes_are_checked_in_chinese(world: World) -> None:
                 session=session,
                 actor=admin,
                 draft=tenancy.TenantDraft(code=code, name="某县"),
-                division_known=None,
+                division_problem=None,
             )
         assert bad.value.field == "租户代码" and reason in bad.value.message
 
