@@ -18,6 +18,8 @@ from console.dictionaries.models import PROVINCE_WIDE, DictItem, DictType
 from console.dictionaries.service import (
     OBJ,
     ItemDraft,
+    category_codes,
+    category_problem,
     check_fields,
     get_type,
     record_change,
@@ -36,8 +38,9 @@ COLUMNS = {
     "生效日期": "valid_from",
     "失效日期": "valid_to",
     "说明": "remark",
+    "所属类别": "category",
     **{key: key for key in ("code", "label", "parent_code", "sort_order", "status")},
-    **{key: key for key in ("valid_from", "valid_to", "remark")},
+    **{key: key for key in ("valid_from", "valid_to", "remark", "category")},
 }
 _ENABLED = {"启用": True, "是": True, "1": True, "true": True, "停用": False, "否": False}
 _ENABLED |= {"0": False, "false": False}
@@ -93,6 +96,7 @@ _FIELD_NAMES = {
     "remark": "说明",
     "valid_from": "生效日期",
     "valid_to": "失效日期",
+    "category": "所属类别",
 }
 
 
@@ -122,6 +126,7 @@ def _parse(row: TableRow) -> tuple[ItemDraft, bool | None]:
         remark=row.get("remark"),
         valid_from=_day(row.get("valid_from"), "生效日期"),
         valid_to=_day(row.get("valid_to"), "失效日期"),
+        category=row.get("category"),
     )
     return draft, _ENABLED.get(status_text) if status_text else None
 
@@ -149,6 +154,7 @@ def _diff(item: DictItem, draft: ItemDraft, enabled: bool | None) -> tuple[str, 
         "remark": draft.remark,
         "valid_from": draft.valid_from,
         "valid_to": draft.valid_to,
+        "category": draft.category,
     }
     if enabled is not None:
         wanted["enabled"] = enabled
@@ -171,6 +177,7 @@ def _plan(
             existing[item.code] = item
     first_line: dict[str, int] = {}
     parsed: dict[str, tuple[TableRow, ItemDraft, bool | None]] = {}
+    categories = category_codes(session, dict_type)
     for row in rows:
         code = row.get("code")
         try:
@@ -178,6 +185,9 @@ def _plan(
             check_fields(dict_type, draft)
         except UserError as error:
             plan.problems.append(RowProblem(row.line, code, str(error)))
+            continue
+        if problem := category_problem(dict_type, draft.category, categories):
+            plan.problems.append(RowProblem(row.line, code, problem))
             continue
         if code in first_line:
             reason = f"代码：{code} 与第 {first_line[code]} 行重复"
@@ -302,6 +312,7 @@ def _apply_one(
         item = DictItem(type_id=dict_type.id, tenant_code=tenant, code=draft.code)
     item.label, item.parent_code, item.sort_order = draft.label, draft.parent_code, draft.sort_order
     item.remark, item.valid_from, item.valid_to = draft.remark, draft.valid_from, draft.valid_to
+    item.category = draft.category
     if enabled is not None:
         item.enabled = enabled
     item.edited, item.updated_at = item.builtin or item.edited, utcnow()

@@ -23,6 +23,7 @@ class Entry:
     parent: str
     enabled: bool
     valid_to: date | None
+    category: str = ""
 
 
 @dataclass
@@ -51,7 +52,7 @@ def _load(url: str, version: int) -> _Snapshot:
         for item in session.exec(statement).all():
             type_code = names[item.type_id]
             types.setdefault(type_code, {})[item.code] = Entry(
-                item.label, item.parent_code, item.enabled, item.valid_to
+                item.label, item.parent_code, item.enabled, item.valid_to, item.category
             )
             children.setdefault((type_code, item.parent_code), []).append(item.code)
     return _Snapshot(url, version, types, children)
@@ -76,6 +77,12 @@ def label(type_code: str, code: str) -> str:
 def labels(type_code: str) -> dict[str, str]:
     """Every code of a dictionary with its label (one snapshot for a whole table of labels)."""
     return {code: entry.label for code, entry in _current().types.get(type_code, {}).items()}
+
+
+def categories(type_code: str) -> dict[str, str]:
+    """Every code of a dictionary that has a 所属类别, with it (a business code's 登记类型)."""
+    entries = _current().types.get(type_code, {})
+    return {code: entry.category for code, entry in entries.items() if entry.category}
 
 
 def is_known(type_code: str, code: str) -> bool:

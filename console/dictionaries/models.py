@@ -48,6 +48,8 @@ class DictItem(SQLModel, table=True):
     sort_order: int = 0
     enabled: bool = True
     remark: str = Field(default="", max_length=500)
+    # 所属类别: the code of the item's class in another dictionary (a business code's 登记类型).
+    category: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
     valid_from: date | None = None
     valid_to: date | None = None
     builtin: bool = False

@@ -20,6 +20,7 @@ from console.ui.components import (
     error_callout,
     export_menu,
     file_picker,
+    labelled,
     list_table,
     page_heading,
     scroll_table,
@@ -32,6 +33,7 @@ from console.ui.widgets import (
     delete_button,
     delete_confirm,
     dialog,
+    dropdown,
     enabled_badge,
     field,
     form_dialog,
@@ -44,7 +46,7 @@ from console.ui.widgets import (
 )
 
 SECTION = section_by_key("dictionaries")
-COLUMNS = ("代码", "名称", "上级代码", "状态", "失效日期", "说明", "操作")
+COLUMNS = ("代码", "名称", "上级 / 所属类别", "状态", "失效日期", "说明", "操作")
 IMPORT_UPLOAD = "dict_import_upload"
 
 
@@ -107,7 +109,11 @@ def _row(item: ItemView) -> rx.Component:
     return table_row(
         rx.code(item.code),
         label,
-        item.parent_code,
+        rx.cond(
+            item.category != "",
+            rx.tooltip(rx.text(item.category_label, size="2"), content=item.category),
+            rx.text(item.parent_code, size="2"),
+        ),
         enabled_badge(item.enabled),
         item.valid_to,
         rx.text(item.remark, size="1", color_scheme="gray"),
@@ -143,6 +149,20 @@ def _editor() -> rx.Component:
             error=DictionaryState.label_error,
         ),
         field("上级代码（分层字典）", "parent_code", default_value=DictionaryState.edit_parent),
+        rx.cond(
+            DictionaryState.category_name != "",
+            labelled(
+                "所属类别（业务代码所属的登记类型，统计按它归类）",
+                dropdown(
+                    DictionaryState.category_options,
+                    name="category",
+                    default_value=DictionaryState.edit_category,
+                    placeholder="请选择",
+                    testid="dict-category",
+                    width="100%",
+                ),
+            ),
+        ),
         field("说明", "remark", default_value=DictionaryState.edit_remark),
         error_callout(DictionaryState.edit_error, testid="dict-error"),
         on_submit=DictionaryState.save,

@@ -20,7 +20,9 @@ from console.dictionaries.versioning import bump_version
 SEED_DIR = Path(__file__).resolve().parents[2] / "dictionaries"
 SEED_ACTOR = "seed"
 # Fields the seed owns; an item whose values differ only elsewhere is left alone.
-_SEEDED_FIELDS = ("label", "parent_code", "level", "sort_order", "remark", "valid_from", "valid_to")
+_SEEDED_FIELDS = (
+    "label", "parent_code", "level", "sort_order", "remark", "valid_from", "valid_to", "category",
+)  # fmt: skip
 
 
 @dataclass
@@ -59,6 +61,7 @@ def _seed_types() -> Iterator[tuple[dict[str, object], list[dict[str, object]]]]
                 "remark": r["remark"],
                 "valid_from": _day(r["valid_from"]),
                 "valid_to": _day(r["valid_to"]),
+                "category": "",
             }
             for r in rows
         ],
@@ -76,6 +79,7 @@ def _seed_types() -> Iterator[tuple[dict[str, object], list[dict[str, object]]]]
                 "remark": r["remark"],
                 "valid_from": None,
                 "valid_to": None,
+                "category": r.get("category") or "",
             }
         )
     for (code, name), items in by_type.items():

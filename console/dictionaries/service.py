@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -56,6 +57,7 @@ class ItemRow:
     builtin: bool
     tenant_code: str
     children: int = 0
+    category: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,12 @@ class ItemDraft:
     remark: str = ""
     valid_from: date | None = None
     valid_to: date | None = None
+    category: str = ""  # 所属类别: required where CATEGORY_OF names a dictionary
+
+
+# A dictionary whose items each belong to a class in another one: type → (that type, its name).
+# A business code's 登记类型 is its 所属类别 — never read from the code's first three digits.
+CATEGORY_OF: dict[str, tuple[str, str]] = {"business_code": ("registration_type", "登记类型")}
 
 
 def get_type(session: Session, type_code: str) -> DictType:
@@ -163,7 +171,8 @@ def list_items(
 
 
 EXPORT_HEADERS = (
-    "代码", "名称", "上级代码", "级别", "排序", "状态", "生效日期", "失效日期", "说明", "适用范围",
+    "代码", "名称", "上级代码", "所属类别", "所属类别名称", "级别", "排序", "状态", "生效日期",
+    "失效日期", "说明", "适用范围",
 )  # fmt: skip
 
 
@@ -184,11 +193,14 @@ def export_items(
         raise ValidationFailed("应为 csv 或 xlsx", field="格式")
     dict_type, statement = _items_statement(session, actor, type_code, search, None)
     items = session.exec(statement.limit(EXPORT_ROW_LIMIT)).all()
+    category_labels = _category_labels(session, dict_type)
     rows = [
         (
             i.code,
             i.label,
             i.parent_code,
+            i.category,
+            category_labels.get(i.category, ""),
             i.level,
             i.sort_order,
             "启用" if i.enabled else "停用",
@@ -211,6 +223,18 @@ def export_items(
     return f"{dict_type.name}.{fmt}", content
 
 
+def _category_labels(session: Session, dict_type: DictType) -> dict[str, str]:
+    category_of = CATEGORY_OF.get(dict_type.code)
+    if category_of is None:
+        return {}
+    statement = (
+        select(DictItem.code, DictItem.label)
+        .join(DictType)
+        .where(DictType.code == category_of[0], DictItem.tenant_code == PROVINCE_WIDE)
+    )
+    return dict(session.exec(statement).all())
+
+
 def _row(item: DictItem, children: int = 0) -> ItemRow:
     return ItemRow(
         item.id or 0,
@@ -225,6 +249,7 @@ def _row(item: DictItem, children: int = 0) -> ItemRow:
         item.builtin,
         item.tenant_code,
         children,
+        item.category,
     )
 
 
@@ -239,6 +264,7 @@ def snapshot(item: DictItem) -> dict[str, object]:
         "remark": item.remark,
         "valid_from": item.valid_from,
         "valid_to": item.valid_to,
+        "category": item.category,
     }
 
 
@@ -314,10 +340,39 @@ def check_fields(dict_type: DictType, draft: ItemDraft) -> None:
         raise ValidationFailed("该字典不分层级，不能指定上级", field="上级代码")
     if draft.parent_code == draft.code:
         raise ValidationFailed("不能以自己为上级", field="上级代码")
+    category_of = CATEGORY_OF.get(dict_type.code)
+    if category_of is None and draft.category:
+        raise ValidationFailed("该字典没有所属类别", field="所属类别")
+    if category_of is not None and not draft.category:
+        raise ValidationFailed(f"请填写所属{category_of[1]}", field="所属类别")
+
+
+def category_problem(dict_type: DictType, category: str, known: Collection[str]) -> str | None:
+    """Why ``category`` is not a code of the dictionary the type's categories come from."""
+    category_of = CATEGORY_OF.get(dict_type.code)
+    if category_of is None or not category or category in known:
+        return None
+    return f"所属类别：{category} 不是{category_of[1]}字典中的代码"
+
+
+def category_codes(session: Session, dict_type: DictType) -> set[str]:
+    """The codes an item of ``dict_type`` may name as its 所属类别 (empty: none)."""
+    category_of = CATEGORY_OF.get(dict_type.code)
+    if category_of is None:
+        return set()
+    statement = (
+        select(DictItem.code)
+        .join(DictType)
+        .where(DictType.code == category_of[0], DictItem.tenant_code == PROVINCE_WIDE)
+    )
+    return set(session.exec(statement).all())
 
 
 def _check(session: Session, dict_type: DictType, draft: ItemDraft, tenant_code: str) -> None:
     check_fields(dict_type, draft)
+    known = category_codes(session, dict_type)
+    if problem := category_problem(dict_type, draft.category, known):
+        raise ValidationFailed(problem.split("：", 1)[1], field="所属类别")
     if draft.parent_code:
         parent = session.exec(
             select(DictItem).where(
@@ -387,6 +442,7 @@ def update_item(*, session: Session, actor: Actor, item_id: int, draft: ItemDraf
         draft.sort_order,
     )
     item.remark, item.valid_from, item.valid_to = draft.remark, draft.valid_from, draft.valid_to
+    item.category = draft.category
     item.edited, item.updated_at = item.builtin or item.edited, utcnow()
     session.add(item)
     record_change(session, actor, item, "update", before)

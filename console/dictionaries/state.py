@@ -12,7 +12,8 @@ from console.core.actor import Actor
 from console.core.exporting import XLSX_MIME
 from console.core.paging import PageRequest
 from console.core.tabular import MAX_UPLOAD_BYTES
-from console.dictionaries import importing, service
+from console.dictionaries import importing, lookup, service
+from console.ui.choice import Choice
 from console.ui.effects_state import toast
 from console.ui.form_state import FormMixin
 from console.ui.list_state import PagedListMixin
@@ -47,6 +48,8 @@ class ItemView:
     local: bool
     builtin: bool
     children: int
+    category: str = ""  # 所属类别 (a business code's 登记类型)
+    category_label: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +117,10 @@ class DictionaryState(PagedListMixin, FormMixin, rx.State):
     edit_label: str = ""
     edit_parent: str = ""
     edit_remark: str = ""
+    edit_category: str = ""
+    # The dictionary the items' 所属类别 come from ("登记类型"), "" when they have none.
+    category_name: str = ""
+    category_options: list[Choice] = []
     edit_local: bool = False
     edit_error: str = ""
     code_error: str = ""
@@ -162,12 +169,16 @@ class DictionaryState(PagedListMixin, FormMixin, rx.State):
                 rights = {
                     act: can(actor, service.OBJ, act) for act in ("write", "delete", "export")
                 }
-                return types, items, rights
+                categories = service.CATEGORY_OF.get(type_code)
+                labels = lookup.labels(categories[0]) if categories else {}
+                return types, items, rights, (categories[1] if categories else "", labels)
 
             return fetch
 
         def show(value):  # inside the state lock: what the page shows
-            types, items, rights = value
+            types, items, rights, (category_name, category_labels) = value
+            self.category_name = category_name
+            self.category_options = [Choice(c, f"{t}（{c}）") for c, t in category_labels.items()]
             self.can_write, self.can_delete = rights["write"], rights["delete"]
             self.can_export = rights["export"]
             self.types = [
@@ -190,6 +201,8 @@ class DictionaryState(PagedListMixin, FormMixin, rx.State):
                     bool(i.tenant_code),
                     i.builtin,
                     i.children,
+                    i.category,
+                    category_labels.get(i.category, i.category),
                 )
                 for i in items.items
             ]
@@ -343,6 +356,7 @@ class DictionaryState(PagedListMixin, FormMixin, rx.State):
         self.edit_open, self.edit_id, self.edit_local, self.edit_error = True, 0, local, ""
         self.code_error = self.label_error = ""
         self.edit_code = self.edit_label = self.edit_parent = self.edit_remark = ""
+        self.edit_category = ""
 
     @rx.event
     def open_edit(self, item_id: int) -> None:
@@ -352,6 +366,7 @@ class DictionaryState(PagedListMixin, FormMixin, rx.State):
         self.code_error = self.label_error = ""
         self.edit_code, self.edit_label = row.code, row.label
         self.edit_parent, self.edit_remark = row.parent_code, row.remark
+        self.edit_category = row.category
 
     @rx.event
     def check_code(self, value: str) -> None:
@@ -373,6 +388,7 @@ class DictionaryState(PagedListMixin, FormMixin, rx.State):
             label=form.get("label", "").strip(),
             parent_code=form.get("parent_code", "").strip(),
             remark=form.get("remark", "").strip(),
+            category=form.get("category", "").strip(),
         )
 
         def apply(session, actor):

@@ -137,7 +137,7 @@ class _CountyDay:
         base = {
             "case_no": case_no,
             "business_code": business.code,
-            "registration_type": business.code[:3],
+            "registration_type": business.registration_type,
             "channel": channel,
         }
         institution = self._institution(channel)

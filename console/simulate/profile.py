@@ -42,6 +42,7 @@ class Business:
 
     code: str
     name: str
+    registration_type: str  # the business dictionary's 登记类型 (所属类别), sent with every event
     share: float
     channels: dict[str, float]
     median_workdays: float  # accept → close
@@ -54,8 +55,9 @@ class Business:
 BUSINESSES: tuple[Business, ...] = (
     Business(
         "9000101",
-        "抵押权登记",
-        0.30,
+        "抵押权登记（含首次、转移、变更、更正、注销登记）",
+        "900",
+        0.43,  # new mortgages and their cancellations: one national code
         {"bank": 0.62, "online": 0.23, "window": 0.15},
         0.8,
         3,
@@ -65,7 +67,8 @@ BUSINESSES: tuple[Business, ...] = (
     ),
     Business(
         "2000402",
-        "房地产权转移登记",
+        "房地产权（独幢、层、套、间、房屋）转移登记",
+        "200",
         0.24,
         {"window": 0.42, "online": 0.28, "broker": 0.18, "agent": 0.12},
         2.5,
@@ -76,9 +79,10 @@ BUSINESSES: tuple[Business, ...] = (
     ),
     Business(
         "4000101",
-        "抵押权注销登记",
-        0.14,
-        {"bank": 0.7, "online": 0.2, "window": 0.1},
+        "注销登记（不含抵押、预告、异议、查封、地役权的注销）",
+        "400",
+        0.01,
+        {"window": 0.8, "online": 0.2},
         0.5,
         1,
         False,
@@ -86,7 +90,8 @@ BUSINESSES: tuple[Business, ...] = (
     ),
     Business(
         "7000101",
-        "预售商品房买卖预告登记",
+        "预告登记（含首次、转移、变更、更正、注销登记）",
+        "700",
         0.09,
         {"developer": 0.75, "online": 0.15, "window": 0.1},
         1.0,
@@ -97,7 +102,8 @@ BUSINESSES: tuple[Business, ...] = (
     ),
     Business(
         "1000402",
-        "国有建设用地使用权及房屋所有权首次登记",
+        "房地产权（独幢、层、套、间、房屋）首次登记",
+        "100",
         0.08,
         {"developer": 0.55, "window": 0.45},
         4.0,
@@ -107,7 +113,8 @@ BUSINESSES: tuple[Business, ...] = (
     ),
     Business(
         "3000402",
-        "房地产权变更登记",
+        "房地产权（独幢、层、套、间、房屋）变更登记",
+        "300",
         0.08,
         {"window": 0.6, "online": 0.3, "agent": 0.1},
         2.0,
@@ -118,7 +125,8 @@ BUSINESSES: tuple[Business, ...] = (
     ),
     Business(
         "1000301",
-        "建设用地使用权首次登记",
+        "建设用地使用权、宅基地使用权首次登记",
+        "100",
         0.03,
         {"window": 0.7, "developer": 0.3},
         5.0,
@@ -128,7 +136,8 @@ BUSINESSES: tuple[Business, ...] = (
     ),
     Business(
         "8000101",
-        "查封登记",
+        "查封登记（含查封、解封登记）",
+        "800",
         0.03,
         {"window": 1.0},
         0.2,
@@ -138,7 +147,8 @@ BUSINESSES: tuple[Business, ...] = (
     ),
     Business(
         "5000402",
-        "更正登记",
+        "房地产权（独幢、层、套、间、房屋）更正登记",
+        "500",
         0.01,
         {"window": 0.8, "online": 0.2},
         6.0,

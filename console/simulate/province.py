@@ -83,6 +83,7 @@ def ensure_business_codes(session: Session) -> int:
                 label=business.name,
                 sort_order=order,
                 remark=DEMO_BUSINESS_REMARK,
+                category=business.registration_type,
             )
         )
         added += 1

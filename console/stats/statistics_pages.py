@@ -218,6 +218,7 @@ def statistics_page() -> rx.Component:
         _crumbs(),
         error_callout(StatisticsState.error),
         sentences_card(StatisticsState.sentences, testid="stats-text"),
+        sentences_card(StatisticsState.quality, testid="stats-quality", title="数据质量"),
         chart_box(
             StatisticsState.chart,
             testid="stats-chart",

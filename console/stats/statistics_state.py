@@ -64,6 +64,7 @@ class Breakdown:
     chart: go.Figure
     heatmap: go.Figure | None
     can_export: bool
+    quality: list[str]  # 数据质量: sent 登记类型 that disagree with the business dictionary
 
 
 def _cell(value: object, measure: str) -> str:
@@ -170,6 +171,11 @@ def breakdown(session: Session, actor: Actor, controls: Controls) -> Breakdown:
     else:
         headers, rows, chart = _single(totals, controls, label)
     hours = service.accept_heatmap(actor=actor, query=query) if key in TIME_KEYS else None
+    quality = service.describe_mismatches(
+        service.registration_type_mismatches(actor=actor, query=query),
+        service.labeller(session=session, actor=actor, dimension="tenant"),
+        service.labeller(session=session, actor=actor, dimension="registration_type"),
+    )
     return Breakdown(
         headers,
         rows,
@@ -177,6 +183,7 @@ def breakdown(session: Session, actor: Actor, controls: Controls) -> Breakdown:
         chart,
         None if hours is None else _heatmap(hours),
         can(actor, service.OBJ, "export"),
+        quality,
     )
 
 
@@ -196,6 +203,7 @@ class StatisticsState(PeriodMixin, PagedListMixin, rx.State):
     headers: list[str] = []
     rows: list[BreakdownRow] = []
     sentences: list[str] = []
+    quality: list[str] = []
     can_export: bool = False
     exporting: bool = False
     drill_title: str = ""
@@ -237,6 +245,7 @@ class StatisticsState(PeriodMixin, PagedListMixin, rx.State):
 
         def show(result: Breakdown):
             self.headers, self.rows, self.sentences = result.headers, result.rows, result.sentences
+            self.quality = result.quality
             self.chart = result.chart
             self.heatmap = result.heatmap or go.Figure()
             self.can_export = result.can_export

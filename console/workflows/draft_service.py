@@ -27,6 +27,7 @@ from console.workflows.service import (
     problems_of,
     province_code,
     readable,
+    registration_type_of,
     version_body,
     viewing_tenant,
 )
@@ -48,7 +49,8 @@ def _starting_body(kind: Kind, key: str, name: str) -> str:
                 }
             )
         )
-    return dumps(parse_business({"name": name, "registration_type": key[:3]}))
+    # The business dictionary's 登记类型 of the code, never its first three digits.
+    return dumps(parse_business({"name": name, "registration_type": registration_type_of(key)}))
 
 
 def create_definition(

@@ -25,6 +25,7 @@ from console.workflows.service import (
     log_change,
     problems_of,
     province_code,
+    registration_type_of,
     resolve,
     viewing_tenant,
 )
@@ -107,7 +108,14 @@ def _bound_business_problems(
         parsed = parse_business(version.body)
         if shown.id != business.id or parsed.workflow != workflow.key:
             continue
-        for problem in check_business(business.key, parsed, workflow=body, known=known_code):
+        found = check_business(
+            business.key,
+            parsed,
+            workflow=body,
+            known=known_code,
+            registration_type_of=registration_type_of,
+        )
+        for problem in found:
             problems.append(Problem(f"业务 {business.key}：{problem.message}", field="绑定业务"))
     return problems
 

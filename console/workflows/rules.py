@@ -155,8 +155,13 @@ def check_business(
     *,
     workflow: WorkflowBody | None,
     known: Callable[[str, str], bool],
+    registration_type_of: Callable[[str], str] | None = None,
 ) -> list[Problem]:
-    """Every problem of a business definition; ``known(type_code, code)`` asks the dictionaries."""
+    """Every problem of a business definition; ``known(type_code, code)`` asks the dictionaries.
+
+    ``registration_type_of(code)``: the business dictionary's 登记类型 of a code ("" when the
+    dictionary does not say) — the type is never read from the code's first digits.
+    """
     problems: list[Problem] = []
     if not BUSINESS_CODE.match(code):
         problems.append(Problem("业务代码应为 7 位数字", field="业务代码"))
@@ -164,9 +169,11 @@ def check_business(
         problems.append(Problem("业务名称不能为空", field="业务名称"))
     if not known("registration_type", body.registration_type):
         problems.append(Problem("请选择登记类型", field="登记类型"))
-    elif BUSINESS_CODE.match(code) and not code.startswith(body.registration_type):
+    elif registration_type_of is not None and (
+        (expected := registration_type_of(code)) and expected != body.registration_type
+    ):
         problems.append(
-            Problem(f"业务代码应以登记类型 {body.registration_type} 开头", field="业务代码")
+            Problem(f"业务字典中 {code} 属于登记类型 {expected}，应与之一致", field="登记类型")
         )
     if body.right_type and not known("right_type", body.right_type):
         problems.append(Problem(f"权利类型 {body.right_type} 不在字典中", field="权利类型"))

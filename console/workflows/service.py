@@ -261,7 +261,14 @@ def check(
             workflow = parse_workflow(version.body)
         except NotFound:
             workflow = None
-    return check_business(key, parsed, workflow=workflow, known=known_code)
+    return check_business(
+        key, parsed, workflow=workflow, known=known_code, registration_type_of=registration_type_of
+    )
+
+
+def registration_type_of(business_code: str) -> str:
+    """The business dictionary's 登记类型 of a code ("" when it does not say)."""
+    return lookup.categories("business_code").get(business_code, "")
 
 
 def known_code(type_code: str, code: str) -> bool:
@@ -341,7 +348,7 @@ def _list_row(
     current = _current(latest, draft_of(session, shown) if mine else None)
     body = json.loads(current.body) if current else {}
     if kind == Kind.BUSINESS:
-        category = body.get("registration_type", key[:3])
+        category = body.get("registration_type") or registration_type_of(key)
     else:
         category = f"{sum(1 for s in body.get('steps', []) if s['kind'] == 'task')} 个环节"
     return DefinitionRow(

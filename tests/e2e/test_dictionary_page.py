@@ -39,8 +39,14 @@ def test_find_xihu_add_and_disable_a_local_item_then_export_the_type_to_xlsx(
     expect(page.get_by_text("业务代码应为 7 位数字")).to_have_count(0)
     page.get_by_test_id("dict-label").fill("西湖区特色转移登记")
     page.get_by_test_id("dict-save").click()
+    # The 登记类型 comes from the dictionary item, never from the code's first digits.
+    expect(page.get_by_test_id("dict-error")).to_contain_text("请填写所属登记类型")
+    page.get_by_test_id("dict-category").click()
+    page.get_by_role("option", name="转移登记（200）").click()
+    page.get_by_test_id("dict-save").click()
     row = page.get_by_test_id("dict-row-2000499")
     expect(row).to_contain_text("本地")
+    expect(row).to_contain_text("转移登记")
     page.get_by_test_id("dict-toggle-2000499").click()
     expect(row).to_contain_text("停用")
 
@@ -50,9 +56,18 @@ def test_find_xihu_add_and_disable_a_local_item_then_export_the_type_to_xlsx(
     download = download_info.value
     assert download.suggested_filename == "业务代码.xlsx"
     sheet = load_workbook(io.BytesIO(Path(download.path()).read_bytes())).active
-    rows = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
+    header = next(sheet.iter_rows(max_row=1, values_only=True))
+    rows = {
+        row[0]: dict(zip(header, row, strict=True))
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+    }
     assert {"1000301", "2000402", "8000101", "9000101", "2000499"} <= set(rows)
-    assert rows["2000499"][1] == "西湖区特色转移登记" and rows["2000499"][5] == "停用"
+    mine = rows["2000499"]
+    assert (mine["名称"], mine["状态"]) == ("西湖区特色转移登记", "停用")
+    assert (mine["所属类别"], mine["所属类别名称"]) == (
+        "200",
+        "转移登记",
+    )  # a label beside the code
 
 
 def test_walk_the_division_tree_down_to_xihu(

@@ -59,7 +59,8 @@ def _division_snapshot() -> dict[str, tuple[str, bool]]:
 
 
 def _csv(rows: list[list[str]]) -> bytes:
-    return to_csv(HEADERS, rows).encode()
+    headers = HEADERS if len(rows[0]) == len(HEADERS) else (*HEADERS, "所属类别")
+    return to_csv(headers, rows).encode()
 
 
 def _fifty_rows_with_three_bad() -> tuple[list[list[str]], dict[int, str]]:
@@ -212,8 +213,8 @@ def test_an_xlsx_export_opens_with_the_rows_and_reimports_unchanged(dicts: World
 def test_a_county_imports_local_items_only_and_others_never_see_them(dicts: World) -> None:
     county = dicts.actor("county_admin")
     rows = [
-        ["2000499", "西湖区特色转移登记", "", "", "", "", ""],
-        ["2000402", "改全省的业务", "", "", "", "", ""],
+        ["2000499", "西湖区特色转移登记", "", "", "", "", "", "200"],
+        ["2000402", "改全省的业务", "", "", "", "", "", "200"],
     ]
     with session_scope() as session:
         plan = importing.preview_import(
@@ -324,7 +325,7 @@ def test_a_county_cannot_delete_another_countys_item(dicts: World) -> None:
             actor=dicts.actor("binjiang_admin"),
             type_code="business_code",
             local=True,
-            draft=dictionaries.ItemDraft(code="2000498", label="滨江本地"),
+            draft=dictionaries.ItemDraft(code="2000498", label="滨江本地", category="200"),
         )
     with pytest.raises(NotFound, match="不存在"), session_scope() as session:
         dictionaries.delete_item(session=session, actor=dicts.actor("county_admin"), item_id=row.id)

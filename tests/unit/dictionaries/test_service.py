@@ -51,7 +51,7 @@ def test_a_province_edit_is_historied_logged_and_kept_by_the_next_seed_load(dict
 
 def test_a_county_adds_a_local_business_code_only_it_sees(dicts: World) -> None:
     county = dicts.actor("county_admin")
-    draft = dictionaries.ItemDraft(code="2000499", label="西湖区特色转移登记")
+    draft = dictionaries.ItemDraft(code="2000499", label="西湖区特色转移登记", category="200")
     with session_scope() as session:
         dictionaries.add_item(
             session=session, actor=county, type_code="business_code", draft=draft, local=True
@@ -88,7 +88,7 @@ def test_counties_cannot_touch_province_items_or_other_counties_items(dicts: Wor
             actor=dicts.actor("binjiang_admin"),
             type_code="business_code",
             local=True,
-            draft=dictionaries.ItemDraft(code="2000498", label="滨江本地"),
+            draft=dictionaries.ItemDraft(code="2000498", label="滨江本地", category="200"),
         )
     with pytest.raises(NotFound), session_scope() as session:
         dictionaries.set_enabled(session=session, actor=county, item_id=row.id, enabled=False)
@@ -107,3 +107,27 @@ def test_disabled_items_leave_the_pickers_but_keep_their_label(dicts: World) -> 
 def test_reading_dictionaries_needs_the_permission(dicts: World) -> None:
     with pytest.raises(Forbidden), session_scope() as session:
         dictionaries.list_types(session=session, actor=dicts.actor("audit_admin"))
+
+
+def test_a_business_code_names_its_registration_type_from_the_type_dictionary(
+    dicts: World,
+) -> None:
+    admin = dicts.actor("sys_admin")
+    for category, reason in [("", "请填写所属登记类型"), ("210", "不是登记类型字典中的代码")]:
+        draft = dictionaries.ItemDraft(code="2000497", label="本省转移登记", category=category)
+        with pytest.raises(ValidationFailed) as bad, session_scope() as session:
+            dictionaries.add_item(
+                session=session, actor=admin, type_code="business_code", draft=draft
+            )
+        assert bad.value.field == "所属类别" and reason in bad.value.message
+    with pytest.raises(ValidationFailed, match="没有所属类别"), session_scope() as session:
+        dictionaries.add_item(
+            session=session,
+            actor=admin,
+            type_code="registration_type",
+            draft=dictionaries.ItemDraft(code="950", label="本地", category="100"),
+        )
+    # The seeded national codes carry theirs; mortgages are 900 because the table says so.
+    assert lookup.categories("business_code")["9000101"] == "900"
+    assert lookup.categories("business_code")["1003701"] == "100"
+    assert all(len(code) == 3 for code in lookup.categories("business_code").values())

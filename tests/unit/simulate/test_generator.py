@@ -39,7 +39,7 @@ def _moment(record: dict) -> datetime:
 
 
 def test_the_province_is_zhejiangs_real_counties_weighted_by_population() -> None:
-    assert len(COUNTIES) == 88 and COUNTIES["330106"].name == "西湖区"
+    assert len(COUNTIES) == 90 and COUNTIES["330106"].name == "西湖区"
     assert COUNTIES["330902"].city_name == "舟山市"
     assert sum(county.weight for county in COUNTIES.values()) == pytest.approx(1.0)
     assert XIHU.weight > COUNTIES["330902"].weight  # 杭州 district over 舟山 district
@@ -125,3 +125,20 @@ def test_province_events_cover_every_county_in_proportion() -> None:
     )
     assert len(accepted) > 80
     assert accepted["330106"] > accepted["330902"]
+
+
+def test_the_simulator_sends_each_business_under_the_dictionarys_registration_type() -> None:
+    import csv
+
+    from console.dictionaries.seed import SEED_DIR
+
+    with (SEED_DIR / "national_codes.csv").open(encoding="utf-8") as handle:
+        handle.readline()
+        types = {
+            row["code"]: row["category"]
+            for row in csv.DictReader(handle)
+            if row["type_code"] == "business_code"
+        }
+    assert {b.code: b.registration_type for b in BUSINESSES} == {
+        b.code: types[b.code] for b in BUSINESSES
+    }

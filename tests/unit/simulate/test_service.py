@@ -28,10 +28,10 @@ def test_a_simulated_week_is_ingested_sealed_and_traceable_and_a_rerun_adds_noth
         load_seed(session)
     with session_scope() as session:
         report = simulate(session=session, days=7, scale=0.002, seed=3, now=NOW)
-    assert report.rejected == [] and report.tenants == 88
+    assert report.rejected == [] and report.tenants == 90
     assert report.accepted["case_event"] > 100 and report.accepted["interface_call"] > 50
     with session_scope() as session:
-        assert len(session.exec(select(Tenant)).all()) >= 89  # province + 88 counties
+        assert len(session.exec(select(Tenant)).all()) >= 91  # province + 90 counties
         codes = set(session.exec(select(DictItem.code)).all())
     assert {"4000101", "7000101"} <= codes  # the province's own business codes
     lake = get_settings().lake_dir

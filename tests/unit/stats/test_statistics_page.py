@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
@@ -69,7 +70,7 @@ def test_labels_name_counties_cities_and_dictionary_codes(province: World) -> No
     assert tenant("330106") == "西湖区"
     assert tenant("330108") == "330108"  # another county's name is not the reader's to see
     assert city("330100") == "杭州市"
-    assert business("9000101") == "抵押权登记（9000101）"
+    assert business("9000101") == "抵押权登记（含首次、转移、变更、更正、注销登记）（9000101）"
     assert channel("developer") == "开发企业"
     assert month("2026-11") == "2026-11"
 
@@ -91,3 +92,51 @@ def test_exporting_a_table_needs_the_export_permission_and_is_logged(province: W
         record_export(
             session=session, actor=province.actor("county_admin"), query=MONTH, rows=3, fmt="csv"
         )
+
+
+def test_figures_group_by_the_dictionarys_registration_type_and_disagreements_are_counted(
+    province: World,
+) -> None:
+    from console.logs.ingest import Sender, ingest_batch
+    from console.stats.service import (
+        describe_mismatches,
+        registration_type_mismatches,
+    )
+
+    supervisor = province.actor("province_supervisor")
+    before = case_stats(actor=supervisor, query=_by("registration_type"))
+    mortgages = before.filter(pl.col("registration_type") == "900").get_column("received").sum()
+    # A county's system sends its mortgages as 首次登记 (100): the dictionary says 900.
+    lines = [
+        json.dumps({
+            "event_id": f"dq-{n}", "ts": "2026-11-20T10:00:00+08:00", "tenant": "330106",
+            "case_no": f"DQ-{n}", "business_code": "9000101", "registration_type": "100",
+            "channel": "bank", "step": "accept",
+        })
+        for n in range(3)
+    ]  # fmt: skip
+    with session_scope() as session:
+        report = ingest_batch(
+            session=session,
+            stream="case_event",
+            body="\n".join(lines).encode(),
+            sender=Sender(identity="330106:reg", tenant_code="330106"),
+            now=datetime(2026, 11, 27, 4, 0, tzinfo=UTC),
+        )
+    assert report.rejected == []
+    after = case_stats(actor=supervisor, query=_by("registration_type"))
+    assert after.filter(pl.col("registration_type") == "900").get_column("received").sum() == (
+        mortgages + 3
+    )
+    assert "100" not in set(after.get_column("registration_type")) or (
+        after.filter(pl.col("registration_type") == "100").get_column("received").sum()
+        == before.filter(pl.col("registration_type") == "100").get_column("received").sum()
+    )
+    found = registration_type_mismatches(actor=supervisor, query=MONTH)
+    assert [(m.tenant, m.business_code, m.sent, m.expected, m.cases) for m in found] == [
+        ("330106", "9000101", "100", "900", 3)
+    ]
+    lines_shown = describe_mismatches(found, str, str)
+    assert "共 3 件" in lines_shown[0] and "9000101" in lines_shown[1]
+    county = province.actor("county_supervisor")  # 330106's own supervisor sees it too
+    assert registration_type_mismatches(actor=county, query=MONTH)[0].cases == 3

@@ -144,12 +144,18 @@ def _business(code: str = "2000402", **changes: Any) -> list[str]:
     data = {**copy.deepcopy(BUSINESSES[code]), **changes}
     body = parse_business(data)
     workflow = parse_workflow(WORKFLOWS[body.workflow])
-    return _messages(check_business(code, body, workflow=workflow, known=_known))
+    types = {"2000402": "200", "9000101": "900"}  # the business dictionary's 所属类别
+    found = check_business(
+        code, body, workflow=workflow, known=_known, registration_type_of=lambda c: types.get(c, "")
+    )
+    return _messages(found)
 
 
-def test_a_business_code_must_start_with_its_registration_type() -> None:
-    assert _business(registration_type="300") == ["业务代码应以登记类型 300 开头"]
+def test_a_business_takes_its_registration_type_from_the_dictionary_not_its_digits() -> None:
+    assert _business(registration_type="300") == ["业务字典中 2000402 属于登记类型 200，应与之一致"]
     assert _business(registration_type="") == ["请选择登记类型"]
+    # A code the dictionary does not classify: the definition's own type stands.
+    assert _business("4000101", registration_type="400") == []
 
 
 def test_a_business_right_type_must_be_in_the_dictionary() -> None:
