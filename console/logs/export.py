@@ -30,6 +30,9 @@ from console.core.errors import ValidationFailed
 from console.core.exporting import BOM, XLSX_MIME, csv_chunk, write_xlsx
 from console.core.settings import get_settings
 from console.core.tickets import seal_ticket
+from console.dictionaries import lookup
+from console.dictionaries.lookup import DIVISION_TYPE
+from console.logs import labels
 from console.logs.catalogue import Snapshot, snapshot
 from console.logs.contract import STREAM_LABELS
 from console.logs.masks import NAME_COLUMNS, mask_expr, mask_name_expr
@@ -86,18 +89,44 @@ def _day_frames(snap: Snapshot, query: LogQuery, actor: Actor) -> Iterator[pl.La
 def _text_batches(
     snap: Snapshot, query: LogQuery, actor: Actor, *, typed: bool = False
 ) -> Iterator[pl.DataFrame]:
+    """The file's rows: shown columns, each code column followed by its name column."""
+    names = [labels.name_expr(c) for c in _named(query.stream)]
+    tenants = lookup.labels(DIVISION_TYPE)
+    tenant_name = pl.col("tenant").replace_strict(tenants, default="", return_dtype=pl.String)
     for frame in _day_frames(snap, query, actor):
         columns = frame.collect_schema().names()
-        yield frame.select(display_columns(query.stream, columns, typed=typed)).collect()
+        shown = frame.select(display_columns(query.stream, columns, typed=typed))
+        yield (
+            shown.with_columns(*names, tenant_name.alias(f"tenant{labels.NAME_SUFFIX}"))
+            .select(_names(query.stream))
+            .collect()
+        )
+
+
+def _named(stream: str) -> list[str]:
+    """The stream's code columns that get a name column in a file (booleans are typed)."""
+    return [c for c in SUMMARY_COLUMNS[stream] if c in labels.LABELLED_COLUMNS and c != "success"]
 
 
 def _names(stream: str) -> list[str]:
-    return ["time", "tenant", "event_id", *SUMMARY_COLUMNS[stream]]
+    """The file's columns: every code column followed by its name (租户, 租户名称 …)."""
+    named = set(_named(stream))
+    columns = ["time", "tenant", f"tenant{labels.NAME_SUFFIX}", "event_id"]
+    for column in SUMMARY_COLUMNS[stream]:
+        columns += [column, f"{column}{labels.NAME_SUFFIX}"] if column in named else [column]
+    return columns
+
+
+def _header(column: str) -> str:
+    base = column.removesuffix(labels.NAME_SUFFIX)
+    if base != column:
+        return f"{COLUMN_LABELS.get(base, base)}{labels.NAME_SUFFIX}"
+    return COLUMN_LABELS.get(column, column)
 
 
 def _csv(snap: Snapshot, query: LogQuery, actor: Actor) -> Iterator[bytes]:
-    labels = [COLUMN_LABELS.get(n, n) for n in _names(query.stream)]
-    yield BOM + ",".join(labels).encode("utf-8") + b"\n"
+    headers = [_header(n) for n in _names(query.stream)]
+    yield BOM + ",".join(headers).encode("utf-8") + b"\n"
     for batch in _text_batches(snap, query, actor):
         yield csv_chunk(batch, header=False)
 
@@ -119,10 +148,10 @@ def _temporary(suffix: str) -> Path:
 
 def _xlsx(snap: Snapshot, query: LogQuery, actor: Actor) -> Iterator[bytes]:
     path = _temporary(".xlsx")
-    labels = [COLUMN_LABELS.get(n, n) for n in _names(query.stream)]
+    headers = [_header(n) for n in _names(query.stream)]
     batches = _text_batches(snap, query, actor, typed=True)  # time, numbers as typed cells
     rows = (row for batch in batches for row in batch.iter_rows())
-    write_xlsx(path, labels, rows, sheet=STREAM_LABELS[query.stream])
+    write_xlsx(path, headers, rows, sheet=STREAM_LABELS[query.stream])
     yield from _file_chunks(path)
 
 

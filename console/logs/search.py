@@ -25,6 +25,7 @@ from console.logs import case_index, pending
 from console.logs.at_rest import is_exact_number, number_digest
 from console.logs.catalogue import Snapshot, snapshot
 from console.logs.contract import STREAMS
+from console.logs.labels import CHANNEL_LABELS, STEP_LABELS, shown
 from console.logs.masks import NAME_COLUMNS, mask_expr, mask_name_expr, mask_texts
 from console.logs.own import SENDER as OWN_SENDER
 from console.logs.seal import decode_chunks
@@ -288,11 +289,6 @@ def search_logs(
 
 
 GAP_DAYS = 3  # a case waiting longer than this between two steps is highlighted
-_STEP_LABELS = {
-    "apply": "申请", "accept": "受理", "review": "审核", "register": "登簿", "certify": "缮证",
-    "issue": "发证", "close": "办结", "reject": "不予受理/驳回", "supplement": "补正",
-    "withdraw": "撤回",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -309,11 +305,13 @@ class TraceEntry:
 
 def _title(stream: str, item: dict) -> tuple[str, str, bool]:
     if stream == "case_event":
-        step = _STEP_LABELS.get(item["step"], item["step"])
+        step = STEP_LABELS.get(item["step"], item["step"])
         operator = f"（{item['operator']}）" if item.get("operator") else ""
+        channel = CHANNEL_LABELS.get(item["channel"], item["channel"])
+        business = shown("business_code", item["business_code"])
         return (
             f"办件：{step}",
-            f"{item['channel']} · 业务 {item['business_code']}{operator}",
+            f"{channel} · 业务 {business}{operator}",
             item["step"] == "reject",
         )
     if stream == "interface_call":

@@ -11,9 +11,10 @@ import reflex as rx
 
 from console.authz.service import can
 from console.core.paging import PageRequest
-from console.logs import export, search
+from console.logs import export, labels, search
 from console.logs.contract import STREAM_LABELS
 from console.logs.search import COLUMN_LABELS
+from console.tenancy.service import tenant_names
 from console.ui.actions import call
 from console.ui.effects_state import toast
 from console.ui.form_state import FormMixin
@@ -57,6 +58,10 @@ def _day(text: str) -> date | None:
         return None
 
 
+def _named(name: str | None, code: str) -> str:
+    return f"{name}（{code}）" if name and name != code else code
+
+
 class AuditState(PagedListMixin, FormMixin, rx.State):
     """日志审计."""
 
@@ -93,18 +98,24 @@ class AuditState(PagedListMixin, FormMixin, rx.State):
                 found = search.search_logs(
                     session=session, actor=actor, query=query, page=PageRequest(page, PAGE_SIZE)
                 )
-                return found, can(actor, search.OBJ, "export")
+                tenants = tenant_names(session=session, actor=actor)
+                return found, can(actor, search.OBJ, "export"), tenants
 
             return fetch
 
         def show(value):  # inside the state lock: what the page shows
-            found, self.can_export = value
+            found, self.can_export, tenants = value
             columns = search.SUMMARY_COLUMNS[self.stream]
             self.headers = [COLUMN_LABELS.get(c, c) for c in ("time", "tenant", *columns)]
             self.rows = [
                 LogView(
                     key=row.event_id,
-                    cells=[row.time, row.tenant, *[row.fields.get(c, "") for c in columns]],
+                    # Names, the code beside them: 西湖区（330106）, 受理（accept）.
+                    cells=[
+                        row.time,
+                        _named(tenants.get(row.tenant), row.tenant),
+                        *[labels.shown(c, row.fields.get(c, "")) for c in columns],
+                    ],
                     case_no=row.fields.get("case_no", ""),
                     failed=row.fields.get("success") == "false"
                     or row.fields.get("outcome", "success") != "success"

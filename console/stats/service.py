@@ -37,6 +37,7 @@ from console.core.settings import get_settings
 from console.dictionaries import lookup
 from console.dictionaries.lookup import DIVISION_TYPE
 from console.logs.catalogue import snapshot
+from console.logs.labels import CHANNEL_LABELS
 from console.logs.rollup import bucket_quantiles, rollup_views
 from console.logs.search import trace_url
 from console.tenancy.scope import restrict_frame
@@ -51,10 +52,6 @@ DIMENSION_LABELS = {
     "city": "市", "tenant": "区县", "registration_type": "登记类型", "business_code": "业务",
     "channel": "渠道", "institution": "机构", "day": "日", "week": "周", "month": "月",
     "quarter": "季度", "department": "部门", "interface_code": "接口",
-}  # fmt: skip
-CHANNEL_LABELS = {
-    "window": "窗口", "online": "网上", "bank": "银行", "developer": "开发企业",
-    "broker": "经纪机构", "agent": "代理机构",
 }  # fmt: skip
 MEASURES = {"received": "受理件数", "completed": "办结件数", "rejected": "驳回件数",
             "avg_hours": "平均办理时长（小时）"}  # fmt: skip

@@ -37,7 +37,7 @@ def _row(row: DefinitionRowView) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.code(row.key)),
         rx.table.cell(row.name),
-        rx.table.cell(row.category),
+        rx.table.cell(rx.tooltip(rx.text(row.category), content=row.category_code)),
         rx.table.cell(origin_badge(row.origin_label, row.origin)),
         rx.table.cell(row.served),
         rx.table.cell(rx.cond(row.draft != "", rx.badge(row.draft, color_scheme="amber"))),

@@ -73,6 +73,7 @@ class DefinitionRow:
     served_version: int  # 0: nothing published that applies
     has_draft: bool
     updated: str
+    category_label: str = ""  # what the list shows: the 登记类型's name, not its code
 
 
 @dataclass(frozen=True)
@@ -349,8 +350,10 @@ def _list_row(
     body = json.loads(current.body) if current else {}
     if kind == Kind.BUSINESS:
         category = body.get("registration_type") or registration_type_of(key)
+        category_label = lookup.label("registration_type", category) if category else ""
     else:
         category = f"{sum(1 for s in body.get('steps', []) if s['kind'] == 'task')} 个环节"
+        category_label = category
     return DefinitionRow(
         kind=kind.value,
         key=key,
@@ -361,6 +364,7 @@ def _list_row(
         served_version=_served_number(session, kind, key, tenant),
         has_draft=mine and draft_of(session, shown) is not None,
         updated=to_local_text(current.updated_at) if current else "",
+        category_label=category_label,
     )
 
 

@@ -30,7 +30,8 @@ class DefinitionRowView:
 
     key: str
     name: str
-    category: str
+    category: str  # the 登记类型's name (its code in the tooltip)
+    category_code: str
     origin: str
     origin_label: str
     served: str
@@ -94,6 +95,7 @@ class WorkflowsState(PagedListMixin, rx.State):
                 DefinitionRowView(
                     r.key,
                     r.name,
+                    r.category_label,
                     r.category,
                     r.origin,
                     r.origin_label,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -65,7 +66,11 @@ def test_an_auditor_searches_a_case_opens_its_trace_and_exports_csv(
     page.get_by_test_id("nav-audit").click()
     page.get_by_test_id("log-filter-case_no").fill(CASE)
     page.get_by_test_id("log-filter-case_no").press("Enter")
-    expect(page.get_by_test_id("log-row-e2e-3")).to_contain_text("register")
+    row = page.get_by_test_id("log-row-e2e-3")
+    # Names first, the code beside them for the auditor: never a bare code.
+    for shown in ("浙江省（330000）", "登簿（register）", "网上（online）", "转移登记（200）"):
+        expect(row).to_contain_text(shown)
+    expect(row).to_contain_text(re.compile(r"房地产权.*转移登记（2000402）"))
     expect(page.get_by_test_id("pager-text")).to_contain_text("共 3 条")
 
     page.get_by_test_id("log-trace-e2e-1").click()

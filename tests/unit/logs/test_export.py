@@ -18,6 +18,7 @@ from console.core.crypto import ensure_key_files
 from console.core.db import session_scope
 from console.core.errors import AuthenticationFailed, Forbidden, ValidationFailed
 from console.core.tickets import TICKET_SECONDS, open_ticket
+from console.dictionaries.seed import load_seed
 from console.iam import service
 from console.logs import export
 from console.logs.export import export_logs, issue_ticket, log_ticket_query
@@ -46,11 +47,18 @@ def test_csv_rows_equal_the_search_rows_and_formulas_are_not_run(lake: None, wor
     )  # fmt: skip
     auditor = world.actor("audit_admin")
     with session_scope() as session:
+        load_seed(session)  # the names come from the dictionaries
         page = search_logs(session=session, actor=auditor, query=QUERY)
     rows = _csv_rows(_download(auditor, QUERY, "csv"))
-    assert rows[0][:4] == ["时间", "租户", "事件编号", "受理编号"]
+    assert rows[0][:5] == ["时间", "租户", "租户名称", "事件编号", "受理编号"]
+    codes = [n for n, header in enumerate(rows[0]) if not header.endswith("名称")]
     searched = sorted([r.time, r.tenant, r.event_id, *r.fields.values()] for r in page.items)
-    assert sorted(rows[1:]) == searched
+    assert sorted([row[n] for n in codes] for row in rows[1:]) == searched
+    # Each code column is followed by its name: 西湖区, 转移登记, 窗口, 受理 … never a bare code.
+    named = dict(zip(rows[0], rows[1], strict=True))
+    assert named["租户名称"] == "西湖区"
+    for code, name in [("登记类型", "登记类型名称"), ("渠道", "渠道名称"), ("环节", "环节名称")]:
+        assert named[code] and named[name] and named[name] != named[code], code
     operations = _csv_rows(_download(auditor, LogQuery(stream="operation", actor="clerk"), "csv"))
     assert operations[1][operations[0].index("详情")] == '\'=HYPERLINK("x")'
 
@@ -65,7 +73,8 @@ def test_xlsx_keeps_text_as_text_and_continues_on_a_new_sheet_when_full(
     assert [len(rows) for rows in sheets] == [3, 3, 1 + 1]  # five events, header on each
     assert all(rows[0][0] == "时间" for rows in sheets)
     assert book.sheetnames[1] == "办件进度（2）"
-    event_ids = [row[2] for rows in sheets for row in rows[1:]]
+    column = sheets[0][0].index("事件编号")
+    event_ids = [row[column] for rows in sheets for row in rows[1:]]
     assert sorted(event_ids) == ["b1", "s1", "s2", "s3", "s4"]
 
 
