@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -138,9 +138,21 @@ class StreamRetention:
     rows: int
     pending: int
     months: list[tuple[str, int]]
-    missing_days: list[str]
+    missing_days: list[str]  # had events (chained as sealed) and no sealed file now
     missing_total: int
     next_purge: str
+    no_data_days: list[str] = field(default_factory=list)  # no event ever arrived for them
+    no_data_total: int = 0
+
+
+def _present_and_waiting(lake: Path, stream: str) -> tuple[set[str], set[str]]:
+    """Days whose current sealed files are all on disk; days with events awaiting sealing."""
+    with catalogue.snapshot(lake) as snap:
+        current, _retired = snap.part_files(stream)
+        waiting = snap.pending_days(stream)
+    days = {day for day, _ in current}
+    gone = {day for day, file in current if not (lake / file).exists()}
+    return days - gone, waiting
 
 
 def _missing(days: set[str], first: date, last: date) -> list[str]:
@@ -169,8 +181,12 @@ def retention_overview(
         for day, rows in held.items():
             months[day[:7]] += rows
         earliest = min(held) if held else ""
-        missing = (
-            _missing(set(held), date.fromisoformat(earliest), today - timedelta(days=1))
+        present, waiting = _present_and_waiting(lake, stream)
+        # A day the chain sealed whose file is gone lost events; a day with nothing chained
+        # and nothing waiting never had any (无数据) — it is not missing.
+        missing = sorted(day for day in held if day not in present)
+        no_data = (
+            _missing(set(held) | waiting, date.fromisoformat(earliest), today - timedelta(days=1))
             if earliest
             else []
         )
@@ -193,6 +209,8 @@ def retention_overview(
                 missing_days=missing[::-1][:MISSING_DAYS_SHOWN],  # most recent first
                 missing_total=len(missing),
                 next_purge=next_purge,
+                no_data_days=no_data[::-1][:MISSING_DAYS_SHOWN],
+                no_data_total=len(no_data),
             )
         )
     return overview

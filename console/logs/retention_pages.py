@@ -13,7 +13,9 @@ from console.ui.shell import shell
 from console.ui.widgets import table_row
 
 SECTION = section_by_key("log_retention")
-COLUMNS = ("日志", "最早日期", "封存天数", "封存条数", "待封存", "缺失日期", "下一次清理")
+COLUMNS = (
+    "日志", "最早日期", "封存天数", "封存条数", "待封存", "缺失日期", "无数据日期", "下一次清理",
+)  # fmt: skip
 
 
 def _row(row: StreamView) -> rx.Component:
@@ -23,7 +25,8 @@ def _row(row: StreamView) -> rx.Component:
         row.days_held,
         row.rows,
         row.pending,
-        rx.text(row.missing, size="1"),
+        rx.text(row.missing, size="1", color_scheme=rx.cond(row.missing == "无", "gray", "red")),
+        rx.text(row.no_data, size="1", color_scheme="gray"),
         row.next_purge,
         data_testid=f"retention-{row.stream}",
     )

@@ -23,8 +23,9 @@ class StreamView:
     days_held: int
     rows: int
     pending: int
-    missing: str
+    missing: str  # days that had events and lost their sealed file
     next_purge: str
+    no_data: str  # days no event ever arrived for (not missing)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,9 +104,15 @@ def _view(o: retention.StreamRetention) -> StreamView:
         if not o.missing_total
         else f"{o.missing_total} 天（最近：{'、'.join(o.missing_days[:5])}）"
     )
-    return StreamView(
-        o.stream, o.label, o.earliest, o.days_held, o.rows, o.pending, missing, o.next_purge
+    no_data = (
+        "—"
+        if not o.no_data_total
+        else f"{o.no_data_total} 天（最近：{'、'.join(o.no_data_days[:5])}）"
     )
+    return StreamView(
+        o.stream, o.label, o.earliest, o.days_held, o.rows, o.pending, missing, o.next_purge,
+        no_data,
+    )  # fmt: skip
 
 
 def _monthly_chart(overview: list[retention.StreamRetention]) -> go.Figure:

@@ -100,8 +100,15 @@ def test_a_purge_deletes_only_whole_older_days_and_is_chained_and_logged(
         "2026-11-28",
     )
     assert ("2026-11", 2) in exceptions.months
-    assert "2026-11-25" in exceptions.missing_days
+    # A day nothing arrived for is 无数据, not missing: only a sealed day's lost file is.
+    assert "2026-11-25" in exceptions.no_data_days and exceptions.missing_total == 0
     assert (report.checked_parts, report.breaks) == (3, [])
+    lost = next(f for f in (lake / "exception").glob("date=2026-11-26/part-*.parquet"))
+    lost.unlink()
+    with session_scope() as session:
+        overview = retention_overview(session=session, actor=auditor, now=NOW)
+    exceptions = next(o for o in overview if o.stream == "exception")
+    assert exceptions.missing_days == ["2026-11-26"] and "2026-11-26" not in exceptions.no_data_days
 
 
 def test_the_daily_check_is_kept_for_the_page_and_a_break_fails_it(
