@@ -111,6 +111,9 @@ def _check_page(token: str, route: str) -> tuple[Actor, ShellView, str]:
     return actor, _shell_view(actor, route), notice
 
 
+GUARD_SECONDS = 8  # a page's session check answers or says why within this
+
+
 class SessionState(rx.State):
     """The logged-in user as the browser may see it; the token's digest stays server-side."""
 
@@ -122,6 +125,8 @@ class SessionState(rx.State):
     page_denied: bool = False
     tenant_options: list[TenantOption] = []
     context_tenant: str = ""
+    # Why the session could not be checked in time ("" while checking or once it was).
+    check_failed: str = ""
 
     def _show(self, actor: Actor, view: ShellView | None = None) -> None:
         self.authenticated = True
@@ -160,8 +165,18 @@ class SessionState(rx.State):
         """
         async with self:
             path, route, token = self._current_path(), self.router.url.path, self.token
+            self.check_failed = ""
         try:
-            actor, view, notice = await asyncio.to_thread(_check_page, token, route)
+            actor, view, notice = await asyncio.wait_for(
+                asyncio.to_thread(_check_page, token, route), timeout=GUARD_SECONDS
+            )
+        except TimeoutError:
+            # Answer within seconds, busy or not: say so and offer to try again.
+            async with self:
+                self.check_failed = (
+                    f"验证登录状态超过 {GUARD_SECONDS} 秒未完成（服务器繁忙），请重试"
+                )
+            return
         except AuthenticationFailed as refused:
             reason = "" if refused.message == service.SESSION_INVALID else refused.message
             async with self:

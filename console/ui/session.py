@@ -24,8 +24,9 @@ class SessionPort:
     ``token`` property reads the HttpOnly session cookie from the websocket handshake (never
     a var, so never in the browser); it has the vars ``authenticated``, ``user_label``,
     ``account``, ``tenant_label``, ``allowed_sections``, ``page_denied``, ``tenant_options``
-    (items with ``code`` and ``name``) and ``context_tenant``, and the events ``logout`` and
-    ``switch_tenant``.
+    (items with ``code`` and ``name``), ``context_tenant`` and ``check_failed`` (why the
+    session check did not answer in time), and the events ``guard`` (the check),
+    ``logout`` and ``switch_tenant``.
     ``resolve`` turns a session token into its actor or raises ``AuthenticationFailed``;
     ``token_from_cookie`` reads the token from an HTTP ``Cookie`` header.
     """

@@ -64,20 +64,23 @@ def sidebar(active_key: str) -> rx.Component:
                 width="100%",
             )
         )
+    # The nav stretches to the page's full height (its background with it); the menu inside
+    # stays in view while a long page scrolls.
     return rx.el.nav(
-        rx.vstack(
-            _brand(),
-            rx.vstack(*groups, spacing="4", width="100%", padding_x="8px"),
-            spacing="2",
+        rx.box(
+            rx.vstack(
+                _brand(),
+                rx.vstack(*groups, spacing="4", width="100%", padding_x="8px"),
+                spacing="2",
+            ),
+            style={"position": "sticky", "top": "0", "max_height": "100vh", "overflow_y": "auto"},
         ),
         aria_label="主导航",
         style={
             "width": theme.SIDEBAR_WIDTH,
             "min_width": theme.SIDEBAR_WIDTH,
-            "height": "100vh",
-            "position": "sticky",
-            "top": "0",
-            "overflow_y": "auto",
+            "min_height": "100vh",
+            "align_self": "stretch",
             "background": theme.SIDEBAR_BG,
         },
     )
@@ -197,11 +200,37 @@ def header(section: Section | None, title: str) -> rx.Component:
     )
 
 
+# Shown by CSS alone after this long, even when no answer can reach the page at all.
+_STILL_WAITING = {"opacity": "0", "animation": "bdc-appear 0s linear 10s forwards"}
+
+
 def _loading() -> rx.Component:
-    return rx.center(
+    session = session_port().state
+    failed = rx.vstack(
+        rx.callout(
+            session.check_failed,
+            icon="triangle-alert",
+            color_scheme="amber",
+            data_testid="session-check-failed",
+        ),
+        rx.button("重试", size="2", on_click=session.guard, data_testid="session-retry"),
+        align="center",
+    )
+    waiting = rx.vstack(
         rx.hstack(rx.spinner(size="3"), rx.text("正在验证登录状态…", color_scheme="gray")),
-        height="100vh",
-        width="100%",
+        rx.text(
+            "长时间没有响应：网络可能已断开，或服务器繁忙。",
+            rx.link("刷新页面", href="", on_click=rx.call_script("location.reload()")),
+            size="2",
+            color_scheme="gray",
+            style=_STILL_WAITING,
+            data_testid="session-check-slow",
+        ),
+        rx.el.style("@keyframes bdc-appear { to { opacity: 1; } }"),
+        align="center",
+    )
+    return rx.center(
+        rx.cond(session.check_failed != "", failed, waiting), height="100vh", width="100%"
     )
 
 
