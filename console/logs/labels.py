@@ -38,6 +38,11 @@ LABELLED_COLUMNS = frozenset(_FIXED) | frozenset(_DICTIONARY)
 NAME_SUFFIX = "名称"
 
 
+def named(name: str | None, code: str) -> str:
+    """A code as people read it: its name with the code beside it (the code alone if none)."""
+    return f"{name}（{code}）" if name and name != code else code
+
+
 def names_of(column: str) -> dict[str, str]:
     """Code → name for a labelled column (empty for any other column)."""
     if column in _FIXED:
@@ -50,9 +55,7 @@ def names_of(column: str) -> dict[str, str]:
 def shown(column: str, value: str) -> str:
     """A cell as a person reads it: 预告登记（700）; a code without a name stays as it is."""
     name = names_of(column).get(value)
-    if not name or name == value:
-        return value
-    return name if column in ("success",) else f"{name}（{value}）"
+    return (name or value) if column == "success" else named(name, value)
 
 
 def name_expr(column: str) -> pl.Expr:

@@ -58,10 +58,6 @@ def _day(text: str) -> date | None:
         return None
 
 
-def _named(name: str | None, code: str) -> str:
-    return f"{name}（{code}）" if name and name != code else code
-
-
 class AuditState(PagedListMixin, FormMixin, rx.State):
     """日志审计."""
 
@@ -113,7 +109,7 @@ class AuditState(PagedListMixin, FormMixin, rx.State):
                     # Names, the code beside them: 西湖区（330106）, 受理（accept）.
                     cells=[
                         row.time,
-                        _named(tenants.get(row.tenant), row.tenant),
+                        labels.named(tenants.get(row.tenant), row.tenant),
                         *[labels.shown(c, row.fields.get(c, "")) for c in columns],
                     ],
                     case_no=row.fields.get("case_no", ""),

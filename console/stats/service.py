@@ -37,7 +37,7 @@ from console.core.settings import get_settings
 from console.dictionaries import lookup
 from console.dictionaries.lookup import DIVISION_TYPE
 from console.logs.catalogue import snapshot
-from console.logs.labels import CHANNEL_LABELS
+from console.logs.labels import CHANNEL_LABELS, named
 from console.logs.rollup import bucket_quantiles, rollup_views
 from console.logs.search import trace_url
 from console.tenancy.scope import restrict_frame
@@ -440,6 +440,8 @@ class CaseRow:
     time: str
     hours: str
     trace_url: str
+    business: str = ""  # what the page shows: 抵押权登记…（9000101）
+    tenant_name: str = ""
 
 
 def case_list(*, actor: Actor, query: StatsQuery, step: str, page: PageRequest) -> Page[CaseRow]:
@@ -458,6 +460,7 @@ def case_list(*, actor: Actor, query: StatsQuery, step: str, page: PageRequest) 
             chosen.sort("ts", descending=True).slice(page.offset, page.size),
         ]
     )
+    businesses, places = lookup.labels("business_code"), lookup.labels(DIVISION_TYPE)
     rows = [
         CaseRow(
             tenant=row["tenant"],
@@ -467,6 +470,8 @@ def case_list(*, actor: Actor, query: StatsQuery, step: str, page: PageRequest) 
             time=to_local_text(row["ts"]),
             hours="" if row["hours"] is None else f"{row['hours']:.1f}",
             trace_url=trace_url(row["case_no"]),
+            business=named(businesses.get(row["business_code"]), row["business_code"]),
+            tenant_name=places.get(row["tenant"], row["tenant"]),
         )
         for row in window.iter_rows(named=True)
     ]

@@ -163,9 +163,9 @@ def _table() -> rx.Component:
 
 def _drill_row(row: CaseRow) -> rx.Component:
     return table_row(
-        row.tenant,
+        rx.tooltip(rx.text(row.tenant_name), content=row.tenant),
         row.case_no,
-        row.business_code,
+        row.business,
         row.channel,
         row.time,
         row.hours,

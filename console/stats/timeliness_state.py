@@ -7,6 +7,9 @@ import dataclasses
 import plotly.graph_objects as go
 import reflex as rx
 
+from console.dictionaries import lookup
+from console.dictionaries.lookup import DIVISION_TYPE
+from console.logs.labels import named
 from console.logs.search import trace_url
 from console.stats.period import PeriodMixin
 from console.stats.service import StatsQuery
@@ -68,7 +71,9 @@ def _business(b) -> BusinessView:
 def _late(case: LateCase) -> LateView:
     used = f"{case.workdays} / {case.limit_workdays}"
     url = trace_url(case.case_no)
-    return LateView(case.tenant, case.case_no, case.business_code, case.accepted, used, url)
+    business = named(lookup.label("business_code", case.business_code), case.business_code)
+    place = named(lookup.label(DIVISION_TYPE, case.tenant), case.tenant)
+    return LateView(place, case.case_no, business, case.accepted, used, url)
 
 
 def _box(result: Timeliness) -> go.Figure:
