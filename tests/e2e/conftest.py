@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
+from playwright.sync_api import BrowserContext, BrowserType, ConsoleMessage, Page, expect
 
 from console.core.clock import CHINA_TZ, utcnow
 from console.core.crypto import KeyRing
@@ -93,7 +95,11 @@ document.addEventListener("securitypolicyviolation", (event) => {
 def csp_violations(context: BrowserContext) -> list[str]:
     """CSP violations reported by any page of the test's browser context."""
     seen: list[str] = []
+    _watch_csp(context, seen)
+    return seen
 
+
+def _watch_csp(context: BrowserContext, seen: list[str]) -> None:
     def watch(page: Page) -> None:
         def on_console(message: ConsoleMessage) -> None:
             text = message.text
@@ -104,7 +110,31 @@ def csp_violations(context: BrowserContext) -> list[str]:
 
     context.add_init_script(_CSP_PROBE)
     context.on("page", watch)
-    return seen
+
+
+@dataclass
+class EnglishBrowser:
+    """A page in a Chromium started with ``--lang=en-US``, and the CSP violations it saw."""
+
+    page: Page
+    csp_violations: list[str]
+
+
+@pytest.fixture
+def english_browser(
+    browser_type: BrowserType, browser_type_launch_args: dict
+) -> Iterator[EnglishBrowser]:
+    """The browser's own widgets follow its language, not the page's: test in English too."""
+    args = [*browser_type_launch_args["args"], "--lang=en-US"]
+    browser = browser_type.launch(**{**browser_type_launch_args, "args": args})
+    try:
+        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 800})
+        seen: list[str] = []
+        _watch_csp(context, seen)
+        yield EnglishBrowser(context.new_page(), seen)
+        assert not seen, "\n".join(seen)
+    finally:
+        browser.close()
 
 
 @pytest.fixture(autouse=True)
@@ -187,3 +217,24 @@ def just_now() -> datetime:
     now = datetime.now(CHINA_TZ).replace(microsecond=0)
     midnight = now.replace(hour=0, minute=0, second=0)
     return max(midnight, now - timedelta(seconds=5))
+
+
+ENGLISH_MONTH = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b"
+)
+# What the page shows a person: its text, the charts' SVG text, and the inputs' placeholders.
+_SHOWN = """() => [
+  document.body.innerText,
+  ...Array.from(document.querySelectorAll("svg text"), (t) => t.textContent),
+  ...Array.from(document.querySelectorAll("input"), (i) => i.placeholder),
+].join("\\n")"""
+
+
+def english_on(page: Page) -> list[str]:
+    """What of the page is not written the Chinese way (English months, mm/dd/yyyy)."""
+    shown = page.evaluate(_SHOWN)
+    found = ENGLISH_MONTH.findall(shown) + re.findall(r"(?i)mm/dd/yyyy|dd/mm/yyyy", shown)
+    if page.locator('input[type="date"]').count():
+        found.append('<input type="date">')
+    return found

@@ -15,17 +15,18 @@ from playwright.sync_api import Browser, Page, expect
 
 from console.authz.service import read_seed_policy
 from console.ui.navigation import SECTIONS
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import EnglishBrowser, english_on, log_in
 from tests.support.server import ConsoleServer
 
 WALKERS = ("sys_admin", "sec_admin", "audit_admin", "province_supervisor")
 
 
-def test_every_page_runs_under_the_policy_with_no_violation(
-    page: Page, console_server: ConsoleServer, make_user: Callable[..., str]
+def test_every_page_runs_under_the_policy_and_shows_dates_the_chinese_way_in_english(
+    english_browser: EnglishBrowser, console_server: ConsoleServer, make_user: Callable[..., str]
 ) -> None:
-    grants = read_seed_policy()
-    walked: set[str] = set()
+    """Every page, in a Chromium started with --lang=en-US: no CSP violation (checked at
+    teardown), and no English month name, mm/dd/yyyy placeholder or browser date input."""
+    page, grants, walked = english_browser.page, read_seed_policy(), {}
     for role in WALKERS:
         readable = {obj for obj, act in grants[role] if act == "read"}
         log_in(page, console_server.base_url, make_user(f"e2e_csp_{role}", role))
@@ -36,14 +37,14 @@ def test_every_page_runs_under_the_policy_with_no_violation(
             page.goto(f"{console_server.base_url}{section.route}")
             expect(page.get_by_role("heading", name=section.label, level=1)).to_be_visible()
             page.wait_for_load_state("networkidle")
-            walked.add(section.key)
+            walked[section.key] = english_on(page)
         page.goto(f"{console_server.base_url}/account")
         expect(page.get_by_role("heading", name="我的账号", level=1)).to_be_visible()
         page.get_by_test_id("user-menu").click()
         page.get_by_test_id("menu-logout").click()  # a page load through /api/v1/session/end
         expect(page.get_by_test_id("login-notice")).to_have_text("您已安全退出")
-    assert walked == {section.key for section in SECTIONS}
-    # The no_csp_violations fixture fails this test at teardown if anything was refused.
+    assert set(walked) == {section.key for section in SECTIONS}
+    assert {key: found for key, found in walked.items() if found} == {}
 
 
 def test_a_page_refuses_a_script_the_policy_does_not_name(
