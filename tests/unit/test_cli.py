@@ -121,7 +121,7 @@ def test_seed_demo_creates_one_account_per_business_role_once(tmp_path: Path) ->
     second = _console("seed-demo", "--days", "2", "--scale", "0.001", data_dir=data_dir)
     assert second.returncode == 0, second.stderr
     assert "未重复创建" in second.stdout
-    assert re.search(r"租户 88 个；新写入 [1-9][\d,]* 条", second.stdout), second.stdout
+    assert re.search(r"租户 90 个；新写入 [1-9][\d,]* 条", second.stdout), second.stdout
     refused = _console("seed-demo", "--days", "-1", data_dir=data_dir)
     assert refused.returncode == 2 and "--days 不能为负" in refused.stderr
     with session_scope(f"sqlite:///{data_dir / 'console.db'}") as session:
