@@ -8,6 +8,7 @@ modeller opens the design as it was drawn.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from xml.etree.ElementTree import ParseError
 
@@ -63,19 +64,29 @@ def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
+# An XML NCName starts with a letter or "_": a key such as 2024一般 cannot be an id as it is.
+_NCNAME_START = re.compile(r"^[A-Za-z_]")
+
+
+def process_id(key: str) -> str:
+    """The process element's id for a workflow key: the key, made a valid NCName if needed."""
+    return key if _NCNAME_START.match(key) else f"Process_{key}"
+
+
 def export_bpmn(body: WorkflowBody, *, key: str, version: int) -> str:
     """The workflow as a BPMN 2.0 document (UTF-8 text)."""
+    ident = process_id(key)
     root = ET.Element(
         _q(BPMN, "definitions"),
         {
-            "id": f"Definitions_{key}",
+            "id": f"Definitions_{ident}",
             "targetNamespace": "urn:bdc-console:processes",
             "exporter": "BDC Console",
             "exporterVersion": str(version),
         },
     )
     process = ET.SubElement(
-        root, _q(BPMN, "process"), {"id": key, "name": body.name, "isExecutable": "true"}
+        root, _q(BPMN, "process"), {"id": ident, "name": body.name, "isExecutable": "true"}
     )
     for step in body.steps:
         _export_step(process, step, body)
@@ -90,7 +101,7 @@ def export_bpmn(body: WorkflowBody, *, key: str, version: int) -> str:
                 flow, _q(BPMN, "conditionExpression"), {_q(XSI, "type"): "bpmn:tFormalExpression"}
             )
             expression.text = edge.condition
-    _export_diagram(root, key, body)
+    _export_diagram(root, ident, body)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
 
@@ -126,10 +137,10 @@ def _export_step(process: ET.Element, step: Step, body: WorkflowBody) -> None:
             ET.SubElement(element, _q(BPMN, "outgoing")).text = edge.id
 
 
-def _export_diagram(root: ET.Element, key: str, body: WorkflowBody) -> None:
-    diagram = ET.SubElement(root, _q(BPMNDI, "BPMNDiagram"), {"id": f"Diagram_{key}"})
+def _export_diagram(root: ET.Element, ident: str, body: WorkflowBody) -> None:
+    diagram = ET.SubElement(root, _q(BPMNDI, "BPMNDiagram"), {"id": f"Diagram_{ident}"})
     plane = ET.SubElement(
-        diagram, _q(BPMNDI, "BPMNPlane"), {"id": f"Plane_{key}", "bpmnElement": key}
+        diagram, _q(BPMNDI, "BPMNPlane"), {"id": f"Plane_{ident}", "bpmnElement": ident}
     )
     centre: dict[str, tuple[float, float]] = {}
     for step in body.steps:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -32,6 +33,20 @@ def test_engines_find_roles_and_conditions_where_they_look() -> None:
     conditions = [e.text for e in process.iter(f"{{{BPMN}}}conditionExpression")]
     assert sorted(conditions) == ["${result == '不予登记'}", "${result == '补正'}"]
     assert len(root.findall(f".//{{{BPMN}}}exclusiveGateway")) == 1
+
+
+def test_a_key_starting_with_a_digit_exports_ids_that_are_valid_xml_names() -> None:
+    text = export_bpmn(parse_workflow(WORKFLOWS["general"]), key="2024一般", version=1)
+    root = ET.fromstring(text)
+    ids = [e.get("id") for e in root.iter() if e.get("id") is not None]
+    # NCName: a letter or "_" first (non-ASCII letters allowed by XML), no colon.
+    assert ids and all(re.match(r"^[^\W\d][\w.-]*$", i) for i in ids), ids
+    process = root.find(f"{{{BPMN}}}process")
+    assert process is not None and process.get("id") == "Process_2024一般"
+    plane = next(root.iter("{http://www.omg.org/spec/BPMN/20100524/DI}BPMNPlane"))
+    assert plane.get("bpmnElement") == process.get("id")
+    back, skipped = import_bpmn(text)
+    assert skipped == [] and back == parse_workflow(WORKFLOWS["general"])
 
 
 def test_unsupported_elements_are_reported_and_the_rest_imported() -> None:
