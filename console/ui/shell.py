@@ -220,7 +220,8 @@ def _loading() -> rx.Component:
         rx.hstack(rx.spinner(size="3"), rx.text("正在验证登录状态…", color_scheme="gray")),
         rx.text(
             "长时间没有响应：网络可能已断开，或服务器繁忙。",
-            rx.link("刷新页面", href="", on_click=rx.call_script("location.reload()")),
+            # A plain link: nothing from the backend can reach a page in this state.
+            rx.el.a("刷新页面", href="", data_testid="session-reload"),
             size="2",
             color_scheme="gray",
             style=_STILL_WAITING,

@@ -27,3 +27,6 @@ def test_a_page_whose_session_check_cannot_answer_says_so_within_seconds(
     expect(slow).to_have_css("opacity", "0")
     expect(slow).to_have_css("opacity", "1", timeout=15_000)
     expect(slow).to_contain_text("刷新页面")
+    with page.expect_navigation():  # a plain link: it works with no backend at all
+        page.get_by_test_id("session-reload").click()
+    expect(page.get_by_text("正在验证登录状态…")).to_be_visible()
