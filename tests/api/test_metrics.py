@@ -132,7 +132,8 @@ def test_only_the_token_or_an_allowed_address_may_scrape_and_each_refusal_is_log
     assert refused.status_code == 403
     assert "无权读取监控指标" in refused.json()["detail"]
     wrong = outside.get("/metrics", headers={"Authorization": "Bearer " + token[:-1] + "x"})
-    assert (wrong.status_code, wrong.json()["detail"]) == (403, "监控令牌不正确")
+    assert wrong.status_code == 403, wrong.text  # once seen as a non-JSON answer under load
+    assert wrong.json()["detail"] == "监控令牌不正确"
     assert "bdc_metrics_source_ok" in {
         name for name, _ in scrape(outside, Authorization=f"Bearer {token}")
     }
