@@ -224,6 +224,7 @@ def export_items(
 
 
 def _category_labels(session: Session, dict_type: DictType) -> dict[str, str]:
+    """Code → label of the dictionary ``dict_type``'s 所属类别 come from (empty: none)."""
     category_of = CATEGORY_OF.get(dict_type.code)
     if category_of is None:
         return {}
@@ -357,15 +358,7 @@ def category_problem(dict_type: DictType, category: str, known: Collection[str])
 
 def category_codes(session: Session, dict_type: DictType) -> set[str]:
     """The codes an item of ``dict_type`` may name as its 所属类别 (empty: none)."""
-    category_of = CATEGORY_OF.get(dict_type.code)
-    if category_of is None:
-        return set()
-    statement = (
-        select(DictItem.code)
-        .join(DictType)
-        .where(DictType.code == category_of[0], DictItem.tenant_code == PROVINCE_WIDE)
-    )
-    return set(session.exec(statement).all())
+    return set(_category_labels(session, dict_type))
 
 
 def _check(session: Session, dict_type: DictType, draft: ItemDraft, tenant_code: str) -> None:
