@@ -40,6 +40,8 @@ class DesignerMixin(rx.State, mixin=True):
     selected: str = ""
     role_choices: list[Choice] = []
     role_labels: dict[str, str] = {}
+    # What an imported BPMN file held that the canvas cannot show: kept for the next export.
+    _kept: list[dict[str, Any]] = []
 
     if TYPE_CHECKING:  # provided by EditorState
         editable: bool
@@ -51,9 +53,15 @@ class DesignerMixin(rx.State, mixin=True):
     def _load_workflow(self, body: dict[str, Any]) -> None:
         self.steps = list(body.get("steps", []))
         self.transitions = list(body.get("transitions", []))
+        self._kept = list(body.get("kept", []))
 
     def _workflow_body(self) -> dict[str, Any]:
-        return {"name": self.name, "steps": self.steps, "transitions": self.transitions}
+        return {
+            "name": self.name,
+            "steps": self.steps,
+            "transitions": self.transitions,
+            "kept": self._kept,
+        }
 
     @rx.var
     def selected_step(self) -> dict[str, Any]:
@@ -89,9 +97,13 @@ class DesignerMixin(rx.State, mixin=True):
         # properties, so a late canvas event cannot undo a name or role just set.
         known = {step["id"]: step for step in self.steps}
         self.steps = [_merged(known.get(step["id"]), step) for step in steps]
-        conditions = {edge["id"]: edge.get("condition", "") for edge in self.transitions}
+        known_edges = {edge["id"]: edge for edge in self.transitions}
         self.transitions = [
-            {**edge, "condition": conditions.get(edge["id"], edge.get("condition", ""))}
+            {
+                **edge,
+                "condition": known_edges.get(edge["id"], edge).get("condition", ""),
+                "name": known_edges.get(edge["id"], edge).get("name", ""),
+            }
             for edge in transitions
         ]
         if self.selected and all(s["id"] != self.selected for s in self.steps):

@@ -51,7 +51,17 @@ def _edge_key(edge: dict[str, Any], names: dict[str, str]) -> str:
 
 def _transition_text(edge: dict[str, Any], names: dict[str, str]) -> str:
     text = _edge_key(edge, names)
+    if edge.get("name"):
+        text = f"{text}「{edge['name']}」"
     return f"{text}（条件 {edge['condition']}）" if edge.get("condition") else text
+
+
+def _kept_text(body: dict[str, Any]) -> str:
+    """What an imported BPMN file held that the designer cannot show, counted by kind."""
+    kinds: dict[str, int] = {}
+    for part in body.get("kept", []):
+        kinds[part["kind"]] = kinds.get(part["kind"], 0) + 1
+    return "、".join(f"{kind} {count} 项" for kind, count in sorted(kinds.items()))
 
 
 def _field_text(field: dict[str, Any]) -> str:
@@ -135,10 +145,16 @@ def diff_workflows(left: dict[str, Any], right: dict[str, Any]) -> list[DiffRow]
         lambda e: labels[e["id"]],
         lambda e: e["_text"],
         # A renamed step is a change of the step, not of the transitions touching it.
-        lambda e: (e["source"], e["target"], e.get("condition", "")),
+        lambda e: (e["source"], e["target"], e.get("condition", ""), e.get("name", "")),
     )
+    kept = {"name": "导入时保留的 BPMN 内容"}
     return [
         *_scalars("流程", {"name": "流程名称"}, left, right),
+        *(
+            _scalars("流程", kept, {"name": _kept_text(left)}, {"name": _kept_text(right)})
+            if left.get("kept") != right.get("kept")
+            else []
+        ),
         *_compare("环节", left["steps"], right["steps"], lambda s: s["id"], _step_text),
         *edges,
     ]

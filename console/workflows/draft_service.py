@@ -12,7 +12,9 @@ from sqlmodel import Session
 from console.core.actor import Actor
 from console.core.clock import utcnow
 from console.core.errors import NotFound, ValidationFailed
-from console.workflows import bpmn
+from console.dictionaries import lookup
+from console.workflows import bpmn, bpmn_reading
+from console.workflows.bpmn_reading import ProcessPreview, Unrepresented
 from console.workflows.models import Definition, Kind, Status
 from console.workflows.rules import BUSINESS_CODE, Problem
 from console.workflows.schema import dumps, parse_business, parse_workflow
@@ -159,12 +161,32 @@ def export_bpmn(*, session: Session, actor: Actor, key: str, number: int) -> str
     return bpmn.export_bpmn(body, key=key, version=number)
 
 
-def import_bpmn(
-    *, session: Session, actor: Actor, key: str, text: str
-) -> tuple[list[Problem], list[str]]:
-    """Replace the workflow's draft by a BPMN design; returns its problems and what was skipped."""
+def role_of_lane(name: str) -> str | None:
+    """The 岗位 a BPMN lane stands for: its name or id is a role's code or label."""
+    wanted = name.strip()
+    if not wanted:
+        return None
+    for code, label in lookup.labels("workflow_role").items():
+        if wanted in {code, label}:
+            return code
+    return None
+
+
+def preview_bpmn(*, session: Session, actor: Actor, key: str, text: str) -> list[ProcessPreview]:
+    """The processes a BPMN file holds, each with its lanes and what an import leaves out."""
     editable(session, actor, Kind.WORKFLOW, key, action="write")  # refuse before parsing
-    body, skipped = bpmn.import_bpmn(text)
+    return bpmn_reading.read_processes(text, role_of=role_of_lane)
+
+
+def import_bpmn(
+    *, session: Session, actor: Actor, key: str, text: str, process_id: str = ""
+) -> tuple[list[Problem], list[Unrepresented]]:
+    """Replace the workflow's draft by one process of a BPMN file.
+
+    Returns the draft's problems and what the designer cannot show (kept for export).
+    """
+    definition = editable(session, actor, Kind.WORKFLOW, key, action="write")  # before parsing
+    body, preview = bpmn_reading.import_process(text, process_id=process_id, role_of=role_of_lane)
     problems = save_draft(
         session=session,
         actor=actor,
@@ -172,4 +194,6 @@ def import_bpmn(
         key=key,
         body=body.model_dump(mode="json"),
     )
-    return problems, skipped
+    detail = {"process": preview.id, "steps": preview.steps, "kept": len(preview.unrepresented)}
+    log_change(session, actor, definition, "import_bpmn", detail)
+    return problems, preview.unrepresented

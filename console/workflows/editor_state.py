@@ -27,12 +27,13 @@ from console.ui.effects_state import replace_url, toast
 from console.ui.session import session_token
 from console.ui.upload_guard import register_upload
 from console.workflows import editor_service, service
+from console.workflows.bpmn_state import BPMN_MAX_BYTES, BpmnMixin
 from console.workflows.business_state import NONE, BusinessEditorMixin
 from console.workflows.designer_state import DesignerMixin
 from console.workflows.models import Kind
 from console.workflows.rules import Problem
 from console.workflows.service import OBJ, Origin
-from console.workflows.version_state import BPMN_MAX_BYTES, VersionsMixin
+from console.workflows.version_state import VersionsMixin
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,7 +78,7 @@ def _fetch(kind: Kind, key: str) -> Callable[[Session, Actor], _Opened]:
     return fetch
 
 
-class EditorState(DesignerMixin, BusinessEditorMixin, VersionsMixin, rx.State):
+class EditorState(DesignerMixin, BusinessEditorMixin, VersionsMixin, BpmnMixin, rx.State):
     """流程配置 (editor)."""
 
     is_open: bool = False

@@ -414,7 +414,8 @@ function Designer(props) {
           source: t.source,
           target: t.target,
           type: "smoothstep",
-          label: t.condition ? String(t.condition) : undefined,
+          // A flow's own label (from an imported BPMN file) first, then its condition.
+          label: [t.name, t.condition].filter(Boolean).map(String).join("：") || undefined,
           labelStyle: { fontSize: 12, fill: "#1c2024" },
           labelBgStyle: { fill: "#fff7ed" },
           labelBgPadding: [4, 2],

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from console.workflows import conditions
 from console.workflows.schema import BusinessBody, WorkflowBody
 
 BUSINESS_CODE = re.compile(r"^\d{7}$")
@@ -119,6 +120,9 @@ def _transition_problems(edge, steps: Mapping, names: Mapping[str, str]) -> list
         problems.append(
             Problem(f"连线「{text}」设置了条件，但条件只能设在条件分支之后", ref=edge.id)
         )
+    reason = conditions.problem(edge.condition)
+    if reason:
+        problems.append(Problem(f"连线「{text}」的条件无法识别：{reason}", ref=edge.id))
     return problems
 
 

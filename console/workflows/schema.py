@@ -56,10 +56,14 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# An XML NCName (what BPMN ids are): a letter or "_" first, any length, no colon.
+ElementId = Annotated[str, Field(min_length=1, pattern=r"^[^\W\d][\w.-]*$")]
+
+
 class Step(_Body):
     """A node of the graph."""
 
-    id: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z_][\w.-]*$")]
+    id: ElementId
     name: Name = ""
     kind: StepKind = "task"
     x: float = 0
@@ -73,10 +77,25 @@ class Step(_Body):
 class Transition(_Body):
     """An edge; a condition is allowed only on the way out of a gateway."""
 
-    id: Annotated[str, Field(min_length=1, max_length=80)]
+    id: ElementId
     source: str
     target: str
-    condition: Annotated[str, Field(max_length=200)] = ""
+    condition: Annotated[str, Field(max_length=1000)] = ""
+    name: Annotated[str, Field(max_length=200)] = ""  # the label drawn on the flow
+
+
+class Kept(_Body):
+    """Part of an imported BPMN file the designer cannot show, given back by the next export.
+
+    ``element`` is the id of the step or transition it belongs to ("" for the process);
+    ``kind`` is the BPMN element's name (``timerEventDefinition``) or, for an attribute,
+    ``@`` and its qualified name; ``xml`` is the element as the file wrote it.
+    """
+
+    element: str = ""
+    kind: Annotated[str, Field(min_length=1, max_length=300)]
+    xml: str = ""
+    value: str = ""
 
 
 class WorkflowBody(_Body):
@@ -85,6 +104,7 @@ class WorkflowBody(_Body):
     name: Name = ""
     steps: list[Step] = []
     transitions: list[Transition] = []
+    kept: list[Kept] = []
 
 
 class FormField(_Body):
@@ -172,7 +192,7 @@ _FIELD_NAMES = {
 _REASONS = {
     "string_too_long": "过长",
     "string_too_short": "不能为空",
-    "string_pattern_mismatch": "只能由字母、数字、下划线组成",
+    "string_pattern_mismatch": "须以字母或下划线开头，只能由字母、数字、下划线、点和连字符组成",
     "literal_error": "取值不在允许范围内",
     "greater_than_equal": "不能小于下限",
     "less_than_equal": "超过上限",

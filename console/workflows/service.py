@@ -508,7 +508,8 @@ def served_business(*, session: Session, tenant: str, business_code: str) -> dic
         "workflow": {
             "key": workflow_def.key,
             **_served_origin(workflow_def, workflow_version),
-            **workflow.model_dump(mode="json"),
+            # Parts kept from an imported BPMN file are for the next export, not for cases.
+            **workflow.model_dump(mode="json", exclude={"kept"}),
         },
     }
 

@@ -1,4 +1,4 @@
-"""The 流程配置 versions' part of the editor state: save, publish, history, compare, BPMN.
+"""The 流程配置 versions' part of the editor state: save, publish, history, compare.
 
 ``EditorState`` mixes this in; it provides ``kind``, ``key``, ``draft_number``, ``dirty``,
 ``error``, ``_token``, ``_body``, ``_run`` (a write for the open definition, then reopen it)
@@ -19,8 +19,6 @@ from console.ui.actions import call
 from console.ui.effects_state import toast
 from console.workflows import draft_service, inheritance_service, publish_service, service
 from console.workflows.models import Kind
-
-BPMN_MAX_BYTES = 2_000_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +56,7 @@ class UsageView:
 
 
 class VersionsMixin(rx.State, mixin=True):
-    """The open definition's versions: saving and publishing, history, comparison, BPMN."""
+    """The open definition's versions: saving and publishing, history, comparison."""
 
     versions: list[VersionView] = []
     diff_left: str = ""
@@ -68,8 +66,6 @@ class VersionsMixin(rx.State, mixin=True):
     publish_open: bool = False
     confirm_open: bool = False
     confirm_action: str = ""
-    bpmn_skipped: list[str] = []
-    _bpmn_text: str = ""
 
     if TYPE_CHECKING:  # provided by EditorState
         kind: str
@@ -94,7 +90,7 @@ class VersionsMixin(rx.State, mixin=True):
         # Newest against the one before it: what the latest change did.
         self.diff_right = f"v{numbers[0]}" if numbers else ""
         self.diff_left = f"v{numbers[1] if len(numbers) > 1 else numbers[0]}" if numbers else ""
-        self.diff_rows, self.bpmn_skipped = [], []
+        self.diff_rows = []
         self.usage = _usage_views(usage)
 
     @rx.var
@@ -237,55 +233,6 @@ class VersionsMixin(rx.State, mixin=True):
             self.usage = _usage_views(usage)
             if not rows:
                 yield toast.info("两个版本内容相同")
-
-    # ---- BPMN ----------------------------------------------------------------------------
-
-    @rx.event(background=True)
-    async def export_bpmn(self, number: int):
-        """Download one version as BPMN 2.0 XML."""
-        async with self:
-            token, key = await self._token(), self.key
-        outcome = await call(
-            token,
-            lambda s, a: draft_service.export_bpmn(session=s, actor=a, key=key, number=number),
-        )
-        if not outcome.ok or outcome.value is None:
-            yield toast.error(outcome.error_text)
-            return
-        yield rx.download(data=outcome.value.encode("utf-8"), filename=f"{key}-v{number}.bpmn")
-
-    @rx.event
-    async def upload_bpmn(self, files: list[rx.UploadFile]):
-        """Receive the BPMN file, then import it in the background."""
-        if not files:
-            self.error = "BPMN 文件：请先选择文件"
-            return None
-        content = await files[0].read()
-        if len(content) > BPMN_MAX_BYTES:
-            self.error = "BPMN 文件：超过 2 MB"
-            return None
-        self._bpmn_text = content.decode("utf-8", errors="replace")
-        return type(self).import_bpmn
-
-    @rx.event(background=True)
-    async def import_bpmn(self):
-        """Replace the draft by the BPMN design (a Flowable or Camunda export, or ours)."""
-        async with self:
-            token, key, text = await self._token(), self.key, self._bpmn_text
-            self._bpmn_text = ""
-        outcome = await call(
-            token, lambda s, a: draft_service.import_bpmn(session=s, actor=a, key=key, text=text)
-        )
-        if not outcome.ok or outcome.value is None:
-            async with self:
-                self.error = outcome.error_text
-            yield toast.error(outcome.error_text)
-            return
-        _problems, skipped = outcome.value
-        yield self._reopen(Kind.WORKFLOW.value, key)
-        async with self:
-            self.bpmn_skipped = skipped
-        yield toast.success("已导入到草稿" + (f"，{len(skipped)} 个元素未导入" if skipped else ""))
 
 
 def _version_view(v: service.VersionRow) -> VersionView:

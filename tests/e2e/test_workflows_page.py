@@ -130,3 +130,70 @@ def test_a_county_overrides_a_business_edits_it_checked_as_typed_and_reverts(
             )
         ).all()
     assert {"override", "save_draft", "revert"} <= set(logged)
+
+
+TWO_POOLS = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="x">
+  <collaboration id="c">
+    <participant id="p1" name="税务" processRef="tax" />
+    <participant id="p2" name="登记中心" processRef="centre" />
+  </collaboration>
+  <process id="tax"><startEvent id="tax_start" /></process>
+  <process id="centre" name="查封登记（外部设计）">
+    <laneSet id="ls">
+      <lane id="l1" name="受理岗"><flowNodeRef>a</flowNodeRef></lane>
+      <lane id="l2" name="复审核定岗"><flowNodeRef>b</flowNodeRef></lane>
+    </laneSet>
+    <startEvent id="s" name="申请" />
+    <userTask id="a" name="受理" camunda:assignee="zhang" />
+    <userTask id="b" name="核定" />
+    <endEvent id="e" name="办结"><terminateEventDefinition id="t" /></endEvent>
+    <sequenceFlow id="f1" sourceRef="s" targetRef="a" />
+    <sequenceFlow id="f2" sourceRef="a" targetRef="b" />
+    <sequenceFlow id="f3" sourceRef="b" targetRef="e" />
+  </process>
+</definitions>"""
+
+
+def test_a_bpmn_file_is_previewed_a_process_chosen_and_what_was_kept_exported_again(
+    page: Page, console_server: ConsoleServer, make_user: Callable[..., str], tmp_path
+) -> None:
+    upload = tmp_path / "two-pools.bpmn"
+    upload.write_text(TWO_POOLS, encoding="utf-8")
+    log_in(page, console_server.base_url, make_user("workflow_bpmn", "sys_admin"))
+    page.get_by_test_id("nav-workflows").click()
+    page.get_by_role("radio", name="流程定义").click()
+    page.get_by_test_id("open-seizure").click()
+    page.get_by_test_id("tab-bpmn").click()
+    page.get_by_test_id("bpmn-upload").locator("input[type=file]").set_input_files(str(upload))
+    page.get_by_test_id("bpmn-import").click()
+    preview = page.get_by_test_id("bpmn-preview")
+    expect(preview).to_contain_text("含 2 个流程")
+    expect(page.get_by_test_id("bpmn-summary")).to_have_text("4 个环节、3 条连线、2 条泳道")
+    page.get_by_test_id("bpmn-process").click()
+    page.get_by_role("option", name="税务（tax）").click()  # a pool with nothing to handle
+    expect(preview).to_contain_text("流程「税务」中没有可导入的办理环节")
+    expect(page.get_by_test_id("bpmn-import-chosen")).to_be_disabled()
+    page.get_by_test_id("bpmn-process").click()
+    page.get_by_role("option", name="查封登记（外部设计）（centre）").click()
+    expect(page.get_by_test_id("bpmn-summary")).to_have_text("4 个环节、3 条连线、2 条泳道")
+    expect(page.get_by_test_id("bpmn-lanes")).to_contain_text(
+        "受理岗（1 个元素）→ 岗位 受理岗（accept）"
+    )
+    parts = page.get_by_test_id("bpmn-parts")
+    expect(parts).to_contain_text("属性 camunda:assignee")
+    expect(parts).to_contain_text("terminateEventDefinition")
+    page.get_by_test_id("bpmn-import-chosen").click()
+    expect(page.get_by_test_id("bpmn-kept")).to_contain_text("e › t")
+    page.get_by_test_id("tab-main").click()
+    expect(page.get_by_test_id("flow-designer")).to_contain_text("核定")
+
+    page.get_by_test_id("editor-save").click()
+    page.get_by_test_id("tab-versions").click()
+    draft = page.locator("[data-testid^=version-bpmn-]").first
+    with page.expect_download() as download_info:
+        draft.click()
+    exported = download_info.value.path().read_text(encoding="utf-8")
+    assert 'kind="@{http://camunda.org/schema/1.0/bpmn}assignee" value="zhang"' in exported
+    assert 'kind="terminateEventDefinition"' in exported

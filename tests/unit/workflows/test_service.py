@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 from sqlmodel import select
@@ -236,6 +237,74 @@ def test_bpmn_export_then_import_lands_in_the_draft(templates: World) -> None:
         rows = service.diff(session=session, actor=admin, kind=W, key="general", left=1, right=2)
     assert [(r.item, r.change) for r in rows] == [("t4", "修改")]
     assert [e.action for e in _audit("export_bpmn")] == ["export_bpmn"]
+
+
+TWO_POOLS = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" targetNamespace="x">
+  <collaboration id="c">
+    <participant id="p1" name="登记中心" processRef="centre" />
+    <participant id="p2" name="税务" processRef="tax" />
+  </collaboration>
+  <process id="tax"><startEvent id="tax_start" /></process>
+  <process id="centre" name="一般登记（外部设计）">
+    <laneSet id="ls">
+      <lane id="l1" name="受理岗"><flowNodeRef>a</flowNodeRef></lane>
+      <lane id="l2" name="复审核定岗"><flowNodeRef>b</flowNodeRef></lane>
+    </laneSet>
+    <startEvent id="s" name="申请" />
+    <userTask id="a" name="受理" />
+    <userTask id="b" name="核定" />
+    <endEvent id="e" name="办结"><terminateEventDefinition id="t" /></endEvent>
+    <sequenceFlow id="f1" sourceRef="s" targetRef="a" />
+    <sequenceFlow id="f2" sourceRef="a" targetRef="b" />
+    <sequenceFlow id="f3" sourceRef="b" targetRef="e" />
+  </process>
+</definitions>"""
+
+
+def test_a_bpmn_file_is_previewed_then_the_chosen_process_replaces_the_draft(
+    templates: World,
+) -> None:
+    admin = templates.actor("sys_admin")
+    with session_scope() as session:
+        previews = draft_service.preview_bpmn(
+            session=session, actor=admin, key="general", text=TWO_POOLS
+        )
+    assert [(p.id, p.name, p.steps, p.problem) for p in previews] == [
+        ("tax", "税务", 1, "流程「税务」中没有可导入的办理环节"),
+        ("centre", "一般登记（外部设计）", 4, ""),
+    ]
+    assert [(lane.name, lane.role) for lane in previews[1].lanes] == [
+        ("受理岗", "accept"),
+        ("复审核定岗", "approve"),
+    ]
+    with session_scope() as session:
+        assert service.get_definition(session=session, actor=admin, kind=W, key="general")
+    with session_scope() as session:
+        problems, kept = draft_service.import_bpmn(
+            session=session, actor=admin, key="general", text=TWO_POOLS, process_id="centre"
+        )
+    assert [(k.element, k.kind) for k in kept] == [
+        ("ls", "laneSet"),
+        ("e › t", "terminateEventDefinition"),
+    ]
+    assert problems == []
+    with session_scope() as session:
+        body = service.get_definition(session=session, actor=admin, kind=W, key="general").body
+    assert [(s["id"], s["roles"]) for s in body["steps"] if s["kind"] == "task"] == [
+        ("a", ["accept"]),
+        ("b", ["approve"]),
+    ]
+    assert [json.loads(e.detail) for e in _audit("import_bpmn")] == [
+        {"name": "一般登记流程", "process": "centre", "steps": 4, "kept": 2}
+    ]
+
+
+def test_a_reader_cannot_even_preview_a_bpmn_file(templates: World) -> None:
+    clerk = templates.actor("window_clerk")
+    with session_scope() as session, pytest.raises(Forbidden):
+        draft_service.preview_bpmn(session=session, actor=clerk, key="general", text=TWO_POOLS)
+    assert [e.actor_account for e in _audit("write") if e.outcome == "denied"] == ["u_window_clerk"]
 
 
 def test_unknown_business_is_not_found(templates: World) -> None:

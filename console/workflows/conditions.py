@@ -1,0 +1,165 @@
+"""The condition language of gateway exits: a small, checked subset of JUEL, and its Python.
+
+A condition is written the way Flowable and Camunda read it, ``${result == '补正'}``. The
+designer accepts only what both sides mean the same way, so an export runs alike in a JUEL
+engine and in SpiffWorkflow (whose conditions are Python):
+
+==========================================  ==========================================
+JUEL (what the designer stores and exports)  Python (what SpiffWorkflow evaluates)
+==========================================  ==========================================
+``${`` … ``}`` around the expression         the expression alone
+``==  !=  <  <=  >  >=``                     the same operators
+``eq ne lt le gt ge``                        ``==  !=  <  <=  >  >=``
+``&&`` / ``and``, ``||`` / ``or``            ``and``, ``or``
+``!`` / ``not``                              ``not``
+``'text'`` or ``"text"``, ``12``, ``1.5``    the same literals
+``true`` / ``false``                         ``True`` / ``False``
+a variable name (``result``, ``面积``)        the same name, read from the task's data
+``( … )``                                    the same grouping
+==========================================  ==========================================
+
+Anything else (method calls, arithmetic, ``empty``, property access, ``null``) is refused
+with a reason, so a design never holds a condition an engine would read differently.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+
+EXPRESSION_LANGUAGE = "http://www.jcp.org/en/jsr/detail?id=341"  # Jakarta/JSR-341 EL (JUEL)
+_WORD_OPERATORS = {
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "true": "True",
+    "false": "False",
+}
+_SYMBOL_OPERATORS = {"&&": "and", "||": "or", "!": "not"}
+# JUEL words that are not variables; the subset has no use for them.
+_RESERVED = {"null", "empty", "div", "mod", "instanceof"}
+_COMPARISONS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+
+
+class ConditionError(ValueError):
+    """The condition is outside the designer's subset; the message says why, in Chinese."""
+
+
+def _inner(condition: str) -> str:
+    text = condition.strip()
+    if not (text.startswith("${") and text.endswith("}")):
+        raise ConditionError("条件须写成 ${…}，例如 ${result == '补正'}")
+    inner = text[2:-1].strip()
+    if not inner:
+        raise ConditionError("条件 ${} 中没有表达式")
+    return inner
+
+
+def _spaced_symbols(inner: str) -> str:
+    # Python's tokenizer reads "&&", "||" and a lone "!" as errors: give them word form first,
+    # outside string literals only.
+    out: list[str] = []
+    quote = ""
+    index = 0
+    while index < len(inner):
+        char = inner[index]
+        if quote:
+            out.append(char)
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+            out.append(char)
+        elif inner.startswith(("&&", "||"), index):
+            out.append(f" {_SYMBOL_OPERATORS[inner[index : index + 2]]} ")
+            index += 1
+        elif char == "!" and not inner.startswith("!=", index):
+            out.append(" not ")
+        else:
+            out.append(char)
+        index += 1
+    if quote:
+        raise ConditionError("条件中的字符串缺少结束引号")
+    return "".join(out)
+
+
+def _python_tokens(inner: str) -> str:
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(_spaced_symbols(inner)).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        raise ConditionError("条件不是完整的表达式（括号或引号未闭合）") from None
+    mapped = []
+    for token in tokens:
+        text = token.string
+        if token.type == tokenize.NAME and text in _WORD_OPERATORS:
+            text = _WORD_OPERATORS[text]
+        mapped.append((token.type, text))
+    return tokenize.untokenize(mapped).strip()
+
+
+def _check(node: ast.AST) -> None:
+    if isinstance(node, ast.Expression):
+        _check(node.body)
+    elif isinstance(node, ast.BoolOp):
+        for value in node.values:
+            _check(value)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        _check(node.operand)
+    elif isinstance(node, ast.Compare):
+        if not all(isinstance(op, _COMPARISONS) for op in node.ops):
+            raise ConditionError("条件只能用 ==、!=、<、<=、>、>= 比较")
+        for value in (node.left, *node.comparators):
+            _check_operand(value)
+    elif isinstance(node, ast.Name | ast.Constant):
+        _check_operand(node)
+    else:
+        raise ConditionError("条件只能由比较、and/or/not、变量名和字符串或数字组成")
+
+
+def _check_operand(node: ast.AST) -> None:
+    if isinstance(node, ast.Name):
+        if node.id in _RESERVED:
+            raise ConditionError(f"条件不支持 {node.id}")
+        return
+    if isinstance(node, ast.Constant) and type(node.value) in {str, int, float, bool}:
+        return
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        _check_operand(node.operand)
+        return
+    raise ConditionError("比较的两边只能是变量名、字符串或数字")
+
+
+def to_python(condition: str) -> str:
+    """The Python expression SpiffWorkflow evaluates for a designer condition.
+
+    Raises:
+        ConditionError: the condition is outside the subset (the reason is in Chinese).
+    """
+    python = _python_tokens(_inner(condition))
+    try:
+        tree = ast.parse(python, mode="eval")
+    except SyntaxError:
+        raise ConditionError("条件不是完整的表达式") from None
+    _check(tree)
+    return ast.unparse(tree)
+
+
+def variables(condition: str) -> list[str]:
+    """The variable names a condition reads, each once."""
+    tree = ast.parse(to_python(condition), mode="eval")
+    names = [node.id for node in ast.walk(tree) if isinstance(node, ast.Name)]
+    return list(dict.fromkeys(names))
+
+
+def problem(condition: str) -> str:
+    """Why a condition is outside the subset ("" when it is inside, or empty)."""
+    if not condition.strip():
+        return ""
+    try:
+        to_python(condition)
+    except ConditionError as error:
+        return str(error)
+    return ""
