@@ -65,7 +65,7 @@ def _row(channel: ChannelView) -> rx.Component:
     return table_row(
         channel.name,
         channel.kind,
-        channel.tenant_code,
+        channel.tenant,
         status_badge(channel.state_label, channel.state, STATE_COLOURS),
         rx.text(channel.business_codes, size="1"),
         channel.limits,

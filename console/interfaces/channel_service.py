@@ -26,6 +26,7 @@ from console.interfaces.models import (
     InterfaceDef,
 )
 from console.tenancy.scope import ensure_visible, restrict
+from console.tenancy.service import tenant_labels
 
 OBJ = "interfaces.channels"
 # Which state changes are allowed; leaving 关闭 needs a rectification note.
@@ -54,6 +55,8 @@ class ChannelRow:
 
     id: int
     tenant_code: str
+    tenant: str  # 名称（代码）
+    businesses: str  # 名称（代码）、…
     name: str
     kind: str
     state: str
@@ -287,12 +290,17 @@ def _counters(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
     return {cid: (int(calls or 0), int(refusals or 0)) for cid, calls, refusals in rows}
 
 
-def _row(channel: Channel, calls: int, refusals: int) -> ChannelRow:
+def _row(channel: Channel, calls: int, refusals: int, *, tenant: str = "") -> ChannelRow:
     assert channel.id is not None
     rate = f"{refusals / calls:.1%}" if calls else "—"
     return ChannelRow(
         id=channel.id,
         tenant_code=channel.tenant_code,
+        tenant=tenant or channel.tenant_code,
+        businesses="、".join(
+            f"{lookup.label('business_code', code)}（{code}）"
+            for code in _split(channel.business_codes)
+        ),
         name=channel.name,
         kind=CHANNEL_KINDS.get(channel.kind, channel.kind),
         state=channel.state,
@@ -335,7 +343,10 @@ def list_channels(
         statement = statement.where(Channel.kind == kind)
     channels, total = paginate(session, statement, page)
     counters = _counters(session, [c.id for c in channels if c.id is not None])
-    rows = [_row(c, *counters.get(c.id or 0, (0, 0))) for c in channels]
+    tenants = tenant_labels(session, {c.tenant_code for c in channels})
+    rows = [
+        _row(c, *counters.get(c.id or 0, (0, 0)), tenant=tenants[c.tenant_code]) for c in channels
+    ]
     return Page(rows, total, page.page, page.size)
 
 

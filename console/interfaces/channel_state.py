@@ -22,7 +22,7 @@ class ChannelView:
     """One channel row."""
 
     id: int
-    tenant_code: str
+    tenant: str  # 名称（代码）
     name: str
     kind: str
     state: str
@@ -99,12 +99,12 @@ class ChannelsState(PagedListMixin, FilterMixin, FormMixin, rx.State):
             self.rows = [
                 ChannelView(
                     r.id,
-                    r.tenant_code,
+                    r.tenant,
                     r.name,
                     r.kind,
                     r.state,
                     r.state_label,
-                    r.business_codes or "—",
+                    r.businesses or "—",
                     f"{r.rate_limit_per_minute} / 观察期 {r.probation_rate_limit}",
                     f"{r.calls} / {r.refusals}（{r.refusal_rate}）",
                     f"{r.reason} · {r.effective} · {r.decided_by}",

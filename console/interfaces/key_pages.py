@@ -65,7 +65,7 @@ def _row(key: KeyView) -> rx.Component:
     return table_row(
         rx.code(key.key_id),
         key.name,
-        key.tenant_code,
+        key.tenant,
         key.bound_to,
         rx.text(key.scopes, size="1"),
         (key.rate_limit, "/分"),

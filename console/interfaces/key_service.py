@@ -23,6 +23,7 @@ from console.iam.models import Organization
 from console.interfaces.models import ApiKey, Channel
 from console.tenancy.models import Tenant
 from console.tenancy.scope import ensure_visible, restrict
+from console.tenancy.service import tenant_labels
 
 OBJ = "interfaces.keys"
 KEY_PREFIX = "bdc"
@@ -58,6 +59,7 @@ class KeyRow:
     key_id: str
     name: str
     tenant_code: str
+    tenant: str  # 名称（代码）
     org_name: str
     channel_name: str
     scopes: str
@@ -325,11 +327,13 @@ def list_keys(
     keys, total = paginate(session, statement, page)
     orgs = _names(session, Organization, {k.org_id for k in keys})
     channels = _names(session, Channel, {k.channel_id for k in keys})
+    tenants = tenant_labels(session, {k.tenant_code for k in keys})
     rows = [
         KeyRow(
             key_id=k.key_id,
             name=k.name,
             tenant_code=k.tenant_code,
+            tenant=tenants[k.tenant_code],
             org_name=orgs.get(k.org_id or 0, ""),
             channel_name=channels.get(k.channel_id or 0, ""),
             scopes="、".join(KNOWN_SCOPES.get(s, s) for s in sorted(k.scope_set)),

@@ -22,7 +22,7 @@ class KeyView:
 
     key_id: str
     name: str
-    tenant_code: str
+    tenant: str  # 名称（代码）
     bound_to: str
     scopes: str
     rate_limit: int
@@ -84,7 +84,7 @@ class ApiKeysState(PagedListMixin, FormMixin, rx.State):
                 KeyView(
                     r.key_id,
                     r.name,
-                    r.tenant_code,
+                    r.tenant,
                     " / ".join(x for x in (r.org_name, r.channel_name) if x) or "—",
                     r.scopes,
                     r.rate_limit_per_minute,

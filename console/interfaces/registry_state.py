@@ -291,7 +291,9 @@ def _draft(values: dict[str, str]) -> registry_service.InterfaceDraft:
 
 
 def _view(r: registry_service.InterfaceRow) -> InterfaceView:
-    probe = f"{r.last_latency_ms} 毫秒 · {r.last_probe_at}" if r.last_probe_at else "—"
+    probe = "—"  # never probed
+    if r.last_latency_ms is not None:
+        probe = f"{r.last_latency_ms} 毫秒 · {r.last_probe_at}"
     if r.consecutive_failures:
         probe = f"连续失败 {r.consecutive_failures} 次 · {r.last_probe_at}"
     return InterfaceView(

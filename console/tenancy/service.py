@@ -244,6 +244,15 @@ def tenant_names(*, session: Session, actor: Actor) -> dict[str, str]:
     return dict(session.exec(statement).all())
 
 
+def tenant_labels(session: Session, codes: set[str]) -> dict[str, str]:
+    """"名称（代码）" of each tenant code, as lists show a tenant (the code alone when unknown)."""
+    if not codes:
+        return {}
+    statement = select(Tenant.code, Tenant.name).where(Tenant.code.in_(sorted(codes)))  # type: ignore[attr-defined]
+    names = dict(session.exec(statement).all())
+    return {code: f"{names[code]}（{code}）" if code in names else code for code in codes}
+
+
 def get_tenant_name(session: Session, code: str) -> str:
     """Name of a tenant for labels (the code itself when unknown)."""
     tenant = session.get(Tenant, code)

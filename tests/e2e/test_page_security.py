@@ -15,17 +15,81 @@ from playwright.sync_api import Browser, Page, expect
 
 from console.authz.service import read_seed_policy
 from console.ui.navigation import SECTIONS
-from tests.e2e.conftest import EnglishBrowser, english_on, log_in
+from tests.e2e.conftest import EnglishBrowser, english_on, just_now, log_in
 from tests.support.server import ConsoleServer
 
 WALKERS = ("sys_admin", "sec_admin", "audit_admin", "province_supervisor")
+# What a bare code looks like in a column that has labels: the page must show the label
+# (the code may follow it in parentheses, 西湖区（330106）), never the code alone.
+DIVISION, REG_TYPE, BUSINESS = r"\d{6}", r"\d{3}", r"\d{7}"
+WORD = r"[a-z][a-z0-9_.]*"  # apply, online, sys_admin, logs.case_event …
+CODE_FIELDS: dict[str, dict[str, str]] = {
+    "tenants": {"层级": WORD, "状态": WORD},
+    "users": {"所属租户": DIVISION, "角色": WORD, "状态": WORD},
+    "roles": {"类别": WORD, "范围": WORD},
+    "interfaces": {"方向": WORD, "部门 / 类别": WORD, "状态": WORD, "健康": WORD},
+    "api_keys": {"租户": DIVISION, "范围": WORD, "状态": WORD},
+    "workflows": {"类别": REG_TYPE, "来源": WORD},
+    "alert_rules": {"类型": WORD, "适用范围": DIVISION, "级别": WORD, "通知渠道": WORD},
+    "system_jobs": {"结果": WORD, "触发": WORD},
+    "audit": {
+        "租户": DIVISION,
+        "业务代码": BUSINESS,
+        "登记类型": REG_TYPE,
+        "渠道": WORD,
+        "环节": WORD,
+    },
+    "log_retention": {"日志": WORD},
+    "login_log": {"结果": WORD},
+    "interface_monitor": {"部门": WORD, "接口": WORD, "结果": WORD},
+    "channel_stats": {"渠道": WORD, "类型": WORD},
+}
+# Every cell of the tables on a page, by column header.
+_COLUMNS = """() => Array.from(document.querySelectorAll("table")).flatMap((table) => {
+  const headers = Array.from(table.querySelectorAll("thead th"), (h) => h.innerText.trim());
+  return Array.from(table.querySelectorAll("tbody tr")).flatMap((row) =>
+    Array.from(row.querySelectorAll("td"), (cell, i) => [headers[i] || "", cell.innerText.trim()]));
+})"""
+
+
+def codes_on(page: Page, fields: dict[str, str]) -> list[str]:
+    """Cells that show a bare code where a label exists, or a value that leaked as None."""
+    leaked = re.compile(r"\b(None|undefined|null|NaN)\b")
+    return [
+        f"{header}: {text}"
+        for header, text in page.evaluate(_COLUMNS)
+        if leaked.search(text) or (header in fields and re.fullmatch(fields[header], text))
+    ]
+
+
+def _records_to_show(server: ConsoleServer) -> None:
+    """A case step and an interface call, so 日志审计 and the monitors have rows to check."""
+    key = server.console(
+        "apikey", "create", "--tenant", "330000", "--name", "页面巡检",
+        "--streams", "logs.case_event,logs.interface_call",
+    ).strip()  # fmt: skip
+    now = just_now().isoformat()
+    case = {
+        "event_id": "walk-1", "ts": now, "tenant": "330000", "case_no": "330000-2026-WALK1",
+        "business_code": "2000402", "registration_type": "200", "channel": "online",
+        "step": "apply",
+    }  # fmt: skip
+    call = {
+        "event_id": "walk-c1", "ts": now, "tenant": "330000", "case_no": "330000-2026-WALK1",
+        "interface_code": "gab.sfhc", "department": "公安部", "trace_id": "t-walk",
+        "caller": "reg", "duration_ms": 300, "result_code": "OK", "success": True,
+    }  # fmt: skip
+    assert server.push_logs(key, "case_event", [case])["rejected"] == []
+    assert server.push_logs(key, "interface_call", [call])["rejected"] == []
 
 
 def test_every_page_runs_under_the_policy_and_shows_dates_the_chinese_way_in_english(
     english_browser: EnglishBrowser, console_server: ConsoleServer, make_user: Callable[..., str]
 ) -> None:
     """Every page, in a Chromium started with --lang=en-US: no CSP violation (checked at
-    teardown), and no English month name, mm/dd/yyyy placeholder or browser date input."""
+    teardown), no English month name, mm/dd/yyyy placeholder or browser date input, and no
+    bare code in a column that has labels (``CODE_FIELDS``)."""
+    _records_to_show(console_server)
     page, grants, walked = english_browser.page, read_seed_policy(), {}
     for role in WALKERS:
         readable = {obj for obj, act in grants[role] if act == "read"}
@@ -37,7 +101,9 @@ def test_every_page_runs_under_the_policy_and_shows_dates_the_chinese_way_in_eng
             page.goto(f"{console_server.base_url}{section.route}")
             expect(page.get_by_role("heading", name=section.label, level=1)).to_be_visible()
             page.wait_for_load_state("networkidle")
-            walked[section.key] = english_on(page)
+            walked[section.key] = english_on(page) + codes_on(
+                page, CODE_FIELDS.get(section.key, {})
+            )
         page.goto(f"{console_server.base_url}/account")
         expect(page.get_by_role("heading", name="我的账号", level=1)).to_be_visible()
         page.get_by_test_id("user-menu").click()
