@@ -245,7 +245,7 @@ def tenant_names(*, session: Session, actor: Actor) -> dict[str, str]:
 
 
 def tenant_labels(session: Session, codes: set[str]) -> dict[str, str]:
-    """"名称（代码）" of each tenant code, as lists show a tenant (the code alone when unknown)."""
+    """Each tenant code as lists show it, 名称（代码） (the code alone when unknown)."""
     if not codes:
         return {}
     statement = select(Tenant.code, Tenant.name).where(Tenant.code.in_(sorted(codes)))  # type: ignore[attr-defined]
