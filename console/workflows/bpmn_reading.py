@@ -224,11 +224,17 @@ def qualified(name: str) -> str:
 
 
 def _xml(element: ET.Element) -> str:
+    """The element as XML text, carriage returns made line feeds.
+
+    A ``&#13;`` in the file would become a line feed anyway once the text is written and read
+    again (XML's line-end handling): normalised now, an import of the export gives the same.
+    """
     tail, element.tail = element.tail, None
     try:
-        return ET.tostring(element, encoding="unicode")
+        text = ET.tostring(element, encoding="unicode")
     finally:
         element.tail = tail
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class _Reader:

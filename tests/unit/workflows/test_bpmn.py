@@ -249,3 +249,16 @@ def test_a_file_with_more_processes_than_a_preview_can_show_is_refused() -> None
     with pytest.raises(ValidationFailed) as refused:
         import_bpmn(f'<definitions xmlns="{BPMN}">{pools}</definitions>', "p1")
     assert refused.value.message == "文件中有 101 个流程，超过 100 个，请拆分后导入"
+
+
+def test_a_carriage_return_in_kept_text_survives_export_and_import_unchanged() -> None:
+    text = CAMUNDA_COLLABORATION.replace(
+        '<bpmn:sendTask id="send" name="通知银行" />',
+        '<bpmn:sendTask id="send" name="通知银行">'
+        "<bpmn:documentation>第一行&#13;\n第二行&#13;第三行</bpmn:documentation>"
+        "</bpmn:sendTask>",
+    )
+    body, _ = import_bpmn(text, "centre")
+    again, _ = import_bpmn(export_bpmn(body, key="centre", version=1))
+    assert again == body
+    assert "第一行\n第二行\n第三行" in next(k.xml for k in body.kept if k.kind == "sendTask")
