@@ -26,7 +26,7 @@ def _no_role(_name: str) -> None:
 
 
 def _try_process(text: str, process_id: str) -> str:
-    """"" when the process survives import, export, schema check and import again."""
+    """Why the process fails import, export, schema check or re-import ("" when it passes)."""
     body, _ = import_process(text, process_id=process_id, role_of=_no_role)
     exported = export_bpmn(body, key="suite", version=1)
     errors = xsd_errors(exported)
