@@ -31,6 +31,7 @@ from console.api.routes import (
     metrics,
     reports,
     session,
+    sharing,
     stats,
     whoami,
     workflows,
@@ -43,7 +44,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 INTERNAL_ERROR = "服务器内部错误"
 API_PREFIX = "/api/"
 # Inclusion order is matching order.
-ROUTERS = (health, session, whoami, iam, workflows, logs, stats, reports, metrics)
+ROUTERS = (health, session, whoami, iam, workflows, logs, sharing, stats, reports, metrics)
 UNMATCHED = "unmatched"
 UI = "ui"  # handed on to the Reflex app mounted below the API (pages, assets, uploads)
 

@@ -33,6 +33,7 @@ KNOWN_SCOPES = {
     "logs.interface_call": "推送接口调用日志",
     "logs.exception": "推送异常日志",
     "logs.case_event": "推送办件进度",
+    "sharing.records": "移交共享任务记录",
     "workflows.read": "读取流程配置",
 }
 _KEY_FORMAT = re.compile(rf"^{KEY_PREFIX}_([a-z0-9]{{12}})_([A-Za-z0-9_-]{{43}})$")

@@ -223,10 +223,16 @@ class SharingOutbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="sharing_task.id", index=True)
     record_key: str = Field(max_length=128)
+    # The record as the department receives it, SM4-encrypted (it may name people).
     payload: str = Field(sa_column=_text())
     queued_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
     delivered_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     run_id: int | None = None
+    # Who handed it over: "" for the console itself, else the API key's id.
+    source: str = Field(default="", max_length=64)
+    attempts: int = 0  # pushes that failed; a re-queue starts again from 0
+    failed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    last_error: str = Field(default="", max_length=500)
 
 
 class TaskRun(SQLModel, table=True):

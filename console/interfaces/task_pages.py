@@ -5,6 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from console.interfaces.models import TASK_STATUS
+from console.interfaces.queue_components import queue_dialog
+from console.interfaces.queue_state import TaskQueueState
 from console.interfaces.task_state import RunView, SharingTasksState, TaskView
 from console.ui.components import (
     create_button,
@@ -61,6 +63,14 @@ RUN_COLOURS = {"succeeded": "green", "failed": "red", "running": "blue"}
 
 def _task_row(task: TaskView) -> rx.Component:
     actions = rx.hstack(
+        row_button(
+            "队列",
+            TaskQueueState.show(
+                task.id, task.name + "（" + task.code + "）", SharingTasksState.can_write
+            ),
+            variant="ghost",
+            testid=f"task-queue-{task.code}",
+        ),
         row_button(
             "立即执行",
             SharingTasksState.run_now(task.id),
@@ -241,5 +251,6 @@ def sharing_tasks_page() -> rx.Component:
         ),
         _runs(),
         _editor(),
+        queue_dialog(),
     )
     return shell(body, title=SECTION.label, section=SECTION)

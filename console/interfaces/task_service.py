@@ -7,7 +7,6 @@ progress of a run is visible while it runs and a failure keeps what was already 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +20,7 @@ from console.audit.service import record
 from console.authz import service as authz
 from console.core.actor import Actor
 from console.core.clock import CHINA_TZ, to_local_text, utcnow
-from console.core.db import session_scope, upsert_insert
+from console.core.db import session_scope
 from console.core.errors import NotFound, ValidationFailed
 from console.core.outbound import OutboundRefused, fetch
 from console.core.paging import Page, PageRequest, contains, paginate
@@ -35,8 +34,15 @@ from console.interfaces.models import (
     SharingTask,
     TaskRun,
 )
+from console.interfaces.outbox import (
+    insert_ignoring_duplicates,
+    mark_failed,
+    open_payload,
+    seal_payload,
+)
 from console.tenancy.models import Tenant
 from console.tenancy.scope import ensure_visible, scope_of
+from console.tenancy.service import tenant_labels
 
 OBJ = "interfaces.tasks"
 PROVINCE_WIDE = ""
@@ -73,6 +79,7 @@ class TaskRow:
     interface_id: int
     interface_name: str
     tenant_code: str
+    tenant: str  # 全省, or 名称（代码）
     schedule: str
     batch_size: int
     enabled: bool
@@ -170,7 +177,7 @@ def _visible(actor: Actor) -> sa.ColumnElement[bool]:
     return SharingTask.tenant_code.in_([PROVINCE_WIDE, *sorted(scope.codes)])  # type: ignore[attr-defined]
 
 
-def _task_for(session: Session, actor: Actor | None, task_id: int, action: str) -> SharingTask:
+def task_for(session: Session, actor: Actor | None, task_id: int, action: str) -> SharingTask:
     """The task, after the actor's scope and permission for ``action`` are checked.
 
     ``actor`` None is the scheduler, which acts for the system and is not checked.
@@ -248,7 +255,7 @@ def create_task(*, session: Session, actor: Actor, draft: TaskDraft) -> TaskRow:
 
 def update_task(*, session: Session, actor: Actor, task_id: int, draft: TaskDraft) -> TaskRow:
     """Edit a task; its code and scope identify it and stay as they are."""
-    task = _task_for(session, actor, task_id, "write")
+    task = task_for(session, actor, task_id, "write")
     if draft.code != task.code:
         raise ValidationFailed("编码是任务的标识，不能修改", field="编码")
     if draft.tenant_code != task.tenant_code:
@@ -273,7 +280,7 @@ def set_enabled(*, session: Session, actor: Actor, task_id: int, enabled: bool) 
 
     A run already under way finishes; disabling only prevents new ones.
     """
-    task = _task_for(session, actor, task_id, "write")
+    task = task_for(session, actor, task_id, "write")
     before = _snapshot(task)
     if enabled and not task.enabled:
         # Fire times missed while disabled are skipped, not caught up at the moment of enabling.
@@ -329,6 +336,7 @@ def _task_rows(session: Session, tasks: list[SharingTask]) -> list[TaskRow]:
         ).all()
     )
     last_runs, pending, now = _last_runs(session, ids), _pending_counts(session, ids), utcnow()
+    tenants = tenant_labels(session, {t.tenant_code for t in tasks if t.tenant_code})
     rows = []
     for task in tasks:
         assert task.id is not None
@@ -341,6 +349,7 @@ def _task_rows(session: Session, tasks: list[SharingTask]) -> list[TaskRow]:
                 interface_id=task.interface_id,
                 interface_name=names.get(task.interface_id, ""),
                 tenant_code=task.tenant_code,
+                tenant=tenants.get(task.tenant_code, "全省"),
                 schedule=task.schedule,
                 batch_size=task.batch_size,
                 enabled=task.enabled,
@@ -374,16 +383,9 @@ def list_tasks(
 # --- the outbox -------------------------------------------------------------------------
 
 
-def _insert_ignoring_duplicates(session: Session) -> sa.Insert:
-    """INSERT … ON CONFLICT DO NOTHING: two producers queuing one record race harmlessly."""
-    return (
-        upsert_insert(session, SharingOutbox.__table__)  # type: ignore[arg-type]
-        .on_conflict_do_nothing(index_elements=["task_id", "record_key"])
-        .returning(SharingOutbox.__table__.c.id)  # type: ignore[attr-defined]
-    )
-
-
-def enqueue(*, session: Session, task_code: str, records: list[tuple[str, dict]]) -> int:
+def enqueue(
+    *, session: Session, task_code: str, records: list[tuple[str, dict]], source: str = ""
+) -> int:
     """Queue (record key, payload) pairs for a task; returns how many were new.
 
     A key already queued for the task, delivered or not, is skipped: each record is pushed
@@ -408,12 +410,13 @@ def enqueue(*, session: Session, task_code: str, records: list[tuple[str, dict]]
         {
             "task_id": task.id,
             "record_key": key,
-            "payload": json.dumps(payload, ensure_ascii=False, default=str),
+            "payload": seal_payload(payload),
             "queued_at": now,
+            "source": source,
         }
         for key, payload in unique.items()
     ]
-    return len(session.execute(_insert_ignoring_duplicates(session), rows).all())
+    return len(session.execute(insert_ignoring_duplicates(session), rows).all())
 
 
 def _pending(session: Session, task_id: int) -> int:
@@ -448,7 +451,7 @@ def start_run(
         raise ValidationFailed(f"应为 {'、'.join(TRIGGERS)} 之一", field="触发方式")
     # Lock the task row (PostgreSQL) so two starts cannot both find no running run.
     session.exec(select(SharingTask).where(SharingTask.id == task_id).with_for_update()).first()
-    task = _task_for(session, actor, task_id, "execute")
+    task = task_for(session, actor, task_id, "execute")
     if not task.enabled:
         raise ValidationFailed("任务已停用，不能执行", field="任务")
     running = session.exec(
@@ -483,7 +486,7 @@ def rerun(*, session: Session, actor: Actor, run_id: int) -> int:
     failed = session.get(TaskRun, run_id)
     if failed is None:
         raise NotFound("执行记录不存在")
-    _task_for(session, actor, failed.task_id, "execute")
+    task_for(session, actor, failed.task_id, "execute")
     if failed.status != "failed":
         raise ValidationFailed("只有失败的执行可以重新执行", field="执行记录")
     return start_run(
@@ -539,7 +542,7 @@ def _next_batch(run_id: int, url: str | None) -> _Batch | None:
             endpoint=interface.endpoint_url.strip(),
             timeout_ms=interface.timeout_ms,
             ids=[row.id for row in rows if row.id is not None],
-            payloads=[json.loads(row.payload) for row in rows],
+            payloads=[open_payload(row.payload) for row in rows],
         )
 
 
@@ -655,6 +658,8 @@ def execute_run(*, run_id: int, url: str | None = None) -> None:
             batch_number += 1
             if problem := _post(batch):
                 cause = f"第 {batch_number} 批（{len(batch.ids)} 条）推送失败：{problem}"
+                with session_scope(url) as session:
+                    mark_failed(session, batch.ids, problem)
                 _finish(run_id, url, cause)
                 return
             _mark_delivered(run_id, batch.ids, url)

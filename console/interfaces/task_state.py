@@ -119,7 +119,7 @@ class SharingTasksState(PagedListMixin, FormMixin, rx.State):
                     t.code,
                     t.name,
                     t.interface_name,
-                    t.tenant_code or "全省",
+                    t.tenant,
                     t.schedule or "手动",
                     t.next_run_at or "—",
                     t.pending,

@@ -29,6 +29,7 @@ CODE_FIELDS: dict[str, dict[str, str]] = {
     "roles": {"类别": WORD, "范围": WORD},
     "interfaces": {"方向": WORD, "部门 / 类别": WORD, "状态": WORD, "健康": WORD},
     "api_keys": {"租户": DIVISION, "范围": WORD, "状态": WORD},
+    "sharing_tasks": {"范围": DIVISION},
     "workflows": {"类别": REG_TYPE, "来源": WORD},
     "alert_rules": {"类型": WORD, "适用范围": DIVISION, "级别": WORD, "通知渠道": WORD},
     "system_jobs": {"结果": WORD, "触发": WORD},

@@ -9,7 +9,6 @@ at every call. ``GET /api/v1/exports/logs`` is the 日志审计 page's download 
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlmodel import Session
 
+from console.api.bodies import read_body
 from console.api.deps import (
     TicketHolder,
     known_stream,
@@ -49,60 +49,6 @@ Exporter = Annotated[
     Actor, Depends(permitted(search.OBJ, "export", target_param="stream", known=known_stream))
 ]
 Tracer = Annotated[Actor, Depends(permitted(search.OBJ, "read", target_param="case_no"))]
-
-
-def _too_big(limit: int, *, inflated: bool = False) -> GatewayRefusal:
-    what = "解压后的请求体" if inflated else "请求体"
-    return GatewayRefusal(413, f"{what}超过上限 {limit // 1024 // 1024} MB，请分批推送")
-
-
-def gunzip_all(body: bytes, limit: int) -> bytes:
-    """Every member of a gzip body (RFC 1952), as ``cat a.gz b.gz`` and shippers send them.
-
-    Bounded: a small gzip bomb cannot grow past ``limit`` in memory (413); a cut or corrupt
-    member is a 400, never a silently shortened batch.
-    """
-    plain = bytearray()
-    rest = body
-    while rest:
-        inflater = zlib.decompressobj(wbits=31)
-        try:
-            plain += inflater.decompress(rest, limit + 1 - len(plain))
-        except zlib.error:
-            raise GatewayRefusal(400, "请求体不是有效的 gzip 数据") from None
-        if len(plain) > limit or inflater.unconsumed_tail:
-            raise _too_big(limit, inflated=True)
-        if not inflater.eof:
-            raise GatewayRefusal(400, "gzip 数据不完整（被截断），请重新推送整批")
-        rest = inflater.unused_data
-        if not rest.strip(b"\x00"):
-            break  # trailing zero padding after the last member (tar and tape tools add it)
-    return bytes(plain)
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, gunzipped if sent so.
-
-    413 past ``limit`` bytes, 415 for an encoding other than gzip, 400 when empty.
-    """
-    encoding = request.headers.get("content-encoding", "").strip().lower()
-    if encoding not in ("", "identity", "gzip", "x-gzip"):
-        raise GatewayRefusal(415, f"不支持的内容编码 {encoding[:20]}，请使用 gzip 或不压缩")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_big(limit)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_big(limit)
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    if encoding in ("gzip", "x-gzip"):
-        body = gunzip_all(body, limit)
-    if not body.strip():
-        raise GatewayRefusal(400, "请求体为空：每行一个 JSON 对象（NDJSON）")
-    return body
 
 
 def _ingest(stream: str, body: bytes, sender: Sender, caller: Caller, rid: str) -> IngestReport:
@@ -138,7 +84,7 @@ async def ingest(
     stream: str, request: Request, caller: Annotated[Caller, Depends(log_sender)]
 ) -> JSONResponse:
     """Check every line; the good ones are on disk before the answer, each bad one listed."""
-    body = await _read_body(request, get_settings().ingest_max_body_mb * 1024 * 1024)
+    body = await read_body(request, get_settings().ingest_max_body_mb * 1024 * 1024)
     sender = Sender(
         identity=caller.sender,
         tenant_code=caller.tenant_code,

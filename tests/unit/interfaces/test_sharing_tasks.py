@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import threading
-from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,17 +16,11 @@ from console.core.db import session_scope
 from console.core.errors import Forbidden, NotFound, ValidationFailed
 from console.interfaces import task_service as tasks
 from console.interfaces.models import InterfaceDef, SharingOutbox, SharingTask, TaskRun
+from console.interfaces.outbox import open_payload
 from tests.support.receiver import Receiver
 from tests.support.world import BINJIANG, XIHU, World
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.stop()
 
 
 def _interface(endpoint: str, *, code: str = "tax.share", direction: str = "outbound") -> int:
@@ -43,12 +35,6 @@ def _interface(endpoint: str, *, code: str = "tax.share", direction: str = "outb
         session.add(interface)
         session.flush()
         return interface.id
-
-
-@pytest.fixture
-def tax(world: World, receiver: Receiver) -> int:
-    """Id of an outbound interface pointing at the receiver."""
-    return _interface(receiver.url)
 
 
 def _create(world: World, interface: int, **fields: object) -> int:
@@ -140,7 +126,7 @@ def test_enqueue_is_idempotent(world: World, tax: int) -> None:
         ).all()
         first = session.exec(select(SharingOutbox).where(SharingOutbox.record_key == "r0001")).one()
     assert sorted(keys) == [f"r{i:04d}" for i in range(1, 6)]
-    assert "again" not in json.loads(first.payload)
+    assert "again" not in open_payload(first.payload)
     with pytest.raises(NotFound):
         _enqueue(_records(1, 1), code="no.such-task")
 
