@@ -23,6 +23,12 @@ class UserStatus(StrEnum):
     DISABLED = "disabled"
 
 
+# Who a user record stands for. Applicants (synced from the one-window platform) never sign
+# in to the console: their records exist for lookup, masking and audit.
+USER_CATEGORIES = {"staff": "业务人员", "applicant": "申请人", "sharing_contact": "共享部门联系人"}
+STAFF, APPLICANT = "staff", "applicant"
+
+
 class LoginOutcome(StrEnum):
     """What happened at a login attempt or session end."""
 
@@ -108,6 +114,7 @@ class User(SQLModel, table=True):
     phone_digest: str | None = Field(default=None, max_length=64, index=True)
     org_id: int | None = Field(default=None, foreign_key="iam_organization.id")
     post: str = Field(default="", max_length=64)
+    category: str = Field(default=STAFF, max_length=16, index=True)  # USER_CATEGORIES
     allow_multi_session: bool = False
     # Used only through personal access tokens: no interactive sign-in, no password to change.
     token_only: bool = False

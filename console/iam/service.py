@@ -21,6 +21,7 @@ from console.iam import admin_network_service as admin_networks
 from console.iam import second_factor_service as factors
 from console.iam import throttle
 from console.iam.models import (
+    APPLICANT,
     LoginEvent,
     LoginOutcome,
     LoginSession,
@@ -169,6 +170,8 @@ def _refusal(
         return LoginOutcome.LOCKED, BAD_CREDENTIALS, note
     if user.token_only:
         return LoginOutcome.FAILURE, BAD_CREDENTIALS, "仅用于访问令牌的账号不能交互登录"
+    if user.category == APPLICANT:
+        return LoginOutcome.FAILURE, BAD_CREDENTIALS, "申请人账号不能登录控制台"
     if user.status != UserStatus.ACTIVE:
         return LoginOutcome.DISABLED, ACCOUNT_DISABLED if password_ok else BAD_CREDENTIALS, ""
     if not tenant_is_active(session, user.tenant_code):

@@ -16,7 +16,7 @@ from console.core.crypto import keyring
 from console.core.errors import UserError, ValidationFailed
 from console.core.tabular import read_table
 from console.iam.inactivity_service import NO_PASSWORD as INACTIVITY_NO_PASSWORD
-from console.iam.models import Organization, User, UserStatus
+from console.iam.models import APPLICANT, STAFF, USER_CATEGORIES, Organization, User, UserStatus
 from console.iam.separation import holds_admin_role
 from console.iam.token_service import revoke_all_tokens
 from console.iam.user_service import OBJ, UserDraft, check_person, insert_user, protect
@@ -101,12 +101,29 @@ def _org_id(session: Session, tenant_code: str, uscc: str) -> int | None:
 SYNC_DISABLED = "sync"
 
 
+# A record's category by its code or its label; 共享部门 is the guide's own word for contacts.
+_CATEGORY_OF = {
+    **{code: code for code in USER_CATEGORIES},
+    **{label: code for code, label in USER_CATEGORIES.items()},
+    "共享部门": "sharing_contact",
+}
+
+
+def _category(row: dict[str, str]) -> str:
+    given = (row.get("category") or STAFF).strip()
+    if given not in _CATEGORY_OF:
+        choices = "、".join(f"{code}（{label}）" for code, label in USER_CATEGORIES.items())
+        raise ValidationFailed(f"应为 {choices} 之一", field="category")
+    return _CATEGORY_OF[given]
+
+
 def _apply(session: Session, row: dict[str, str]) -> str:
     account = row.get("account", "").strip()
     tenant = row.get("tenant_code", "").strip()
     status = (row.get("status") or "active").strip()
     if status not in ("active", "disabled"):
         raise ValidationFailed("应为 active 或 disabled", field="status")
+    category = _category(row)
     org_id = _org_id(session, tenant, row.get("org_uscc", "").strip())
     existing = session.exec(select(User).where(User.account == account)).first()
     if existing is None:
@@ -121,6 +138,7 @@ def _apply(session: Session, row: dict[str, str]) -> str:
             phone=row.get("phone", ""),
             org_id=org_id,
             post=row.get("post", ""),
+            category=category,
         )
         # Synced accounts get no usable password ("!" is no Argon2 hash, so nothing matches):
         # 安全管理员 issues one with 解锁并重置密码 when the person needs to log in here.
@@ -130,11 +148,17 @@ def _apply(session: Session, row: dict[str, str]) -> str:
         raise ValidationFailed(
             f"账号已属于租户 {existing.tenant_code}，不能改到 {tenant}", field="tenant_code"
         )
-    return _update_existing(session, existing, row, org_id=org_id, status=status)
+    return _update_existing(session, existing, row, org_id=org_id, status=status, category=category)
 
 
 def _update_existing(
-    session: Session, user: User, row: dict[str, str], *, org_id: int | None, status: str
+    session: Session,
+    user: User,
+    row: dict[str, str],
+    *,
+    org_id: int | None,
+    status: str,
+    category: str,
 ) -> str:
     ring = keyring()
     check_person(
@@ -150,6 +174,12 @@ def _update_existing(
     }
     changed = any(getattr(user, name) != value for name, value in wanted.items())
     changed |= (org_id, row.get("post", "").strip()) != (user.org_id, user.post)
+    if category != user.category:
+        if category == APPLICANT and authz.roles_by_user(session, user_ids=[user.id])[user.id]:
+            raise ValidationFailed(
+                "账号持有角色，不能改为申请人（申请人不登录控制台）", field="category"
+            )
+        user.category, changed = category, True
     if changed:
         protect(
             user,

@@ -8,6 +8,7 @@ from console.core.exporting import XLSX_MIME
 from console.iam.admin_reset_components import dialogs as reset_dialogs
 from console.iam.admin_reset_components import waiting_requests
 from console.iam.admin_reset_state import AdminResetState
+from console.iam.models import USER_CATEGORIES
 from console.iam.user_state import (
     ID_TYPE_OPTIONS,
     REVEAL_OPTIONS,
@@ -63,6 +64,7 @@ TENANT_FIELDS = ("code", "name")
 COLUMNS = (
     "",
     "账号",
+    "类别",
     "姓名",
     "证件号码",
     "手机号",
@@ -115,6 +117,13 @@ def _toolbar() -> rx.Component:
             all_label="全部租户",
             placeholder="全部租户",
             testid="users-tenant-filter",
+        ),
+        filter_select(
+            UsersState,
+            "category_filter",
+            tuple(USER_CATEGORIES.items()),
+            all_label="全部类别",
+            testid="users-category-filter",
         ),
         filter_select(
             UsersState,
@@ -231,6 +240,13 @@ def _row(user: UserView) -> rx.Component:
             data_testid=f"select-{user.account}",
         ),
         user.account,
+        rx.badge(
+            user.category_label,
+            color_scheme=rx.match(
+                user.category, ("applicant", "amber"), ("sharing_contact", "cyan"), "gray"
+            ),
+            variant="soft",
+        ),
         user.real_name,
         user.id_number,
         user.phone,

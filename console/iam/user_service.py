@@ -24,7 +24,15 @@ from console.core.settings import get_settings
 from console.dictionaries import lookup
 from console.iam.inactivity_service import INACTIVE, exempt_clause
 from console.iam.login_session_service import end_open_sessions
-from console.iam.models import Organization, Role, User, UserStatus
+from console.iam.models import (
+    APPLICANT,
+    STAFF,
+    USER_CATEGORIES,
+    Organization,
+    Role,
+    User,
+    UserStatus,
+)
 from console.iam.passwords import generate_password, hash_password
 from console.iam.role_service import THREE_ADMINS, check_three_admin_permissions
 from console.iam.separation import (
@@ -64,6 +72,7 @@ class UserDraft:
     org_id: int | None = None
     post: str = ""
     roles: tuple[str, ...] = ()
+    category: str = STAFF
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,8 @@ class UserRow:
     allow_multi_session: bool = False
     # Holds one of the three administrator roles: resets need a second administrator.
     administrator: bool = False
+    category: str = STAFF
+    category_label: str = USER_CATEGORIES[STAFF]
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,7 @@ class UserQuery:
     tenant_code: str | None = None
     status: str | None = None
     org_id: int | None = None
+    category: str | None = None  # USER_CATEGORIES; None = every category
 
 
 def assignment_domain(tenant_code: str) -> str:
@@ -187,6 +199,10 @@ def insert_user(session: Session, draft: UserDraft, *, password_hash: str) -> Us
     """
     _check_draft(session, draft)
     _check_roles(session, draft.roles, draft.tenant_code)
+    if draft.category not in USER_CATEGORIES:
+        raise ValidationFailed(f"应为 {'、'.join(USER_CATEGORIES.values())} 之一", field="类别")
+    if draft.category == APPLICANT and draft.roles:
+        raise ValidationFailed("申请人不登录控制台，不能授予角色", field="角色")
     user = User(
         account=draft.account,
         password_hash=password_hash,
@@ -195,6 +211,7 @@ def insert_user(session: Session, draft: UserDraft, *, password_hash: str) -> Us
         id_type=draft.id_type,
         org_id=draft.org_id,
         post=draft.post.strip(),
+        category=draft.category,
         real_name_enc="",
         real_name_digest="",
     )
@@ -268,6 +285,8 @@ def _rows(session: Session, users: list[User]) -> list[UserRow]:
                 org_id=user.org_id,
                 allow_multi_session=user.allow_multi_session,
                 administrator=bool(held & THREE_ADMINS),
+                category=user.category,
+                category_label=USER_CATEGORIES.get(user.category, user.category),
             )
         )
     return rows
@@ -291,6 +310,8 @@ def _filtered(actor: Actor, query: UserQuery) -> sa.Select:
         statement = statement.where(User.tenant_code == query.tenant_code)
     if query.org_id:
         statement = statement.where(User.org_id == query.org_id)
+    if query.category:
+        statement = statement.where(User.category == query.category)
     if query.status == "disabled":
         statement = statement.where(User.status == UserStatus.DISABLED.value)
     elif query.status == "locked":
@@ -324,6 +345,7 @@ def list_users(
 
 EXPORT_HEADERS = (
     "账号",
+    "类别",
     "姓名",
     "证件号码",
     "手机号",
@@ -349,6 +371,7 @@ def export_users(
         (
             [
                 r.account,
+                r.category_label,
                 r.real_name,
                 r.id_number,
                 r.phone,

@@ -46,6 +46,8 @@ class UserView:
     status_label: str
     last_login: str
     administrator: bool = False
+    category: str = "staff"
+    category_label: str = "业务人员"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,6 +103,8 @@ def _view(row: user_service.UserRow) -> UserView:
         status_label=row.status_label,
         last_login=row.last_login,
         administrator=row.administrator,
+        category=row.category,
+        category_label=row.category_label,
     )
 
 
@@ -132,6 +136,7 @@ class UsersState(PagedListMixin, FilterMixin, FormMixin, rx.State):
     rows: list[UserView] = []
     tenant_filter: str = "*"
     status_filter: str = "*"
+    category_filter: str = "*"
     tenant_options: list[TenantOption] = []
     can_write: bool = False
     can_grant: bool = False
@@ -200,6 +205,7 @@ class UsersState(PagedListMixin, FilterMixin, FormMixin, rx.State):
             keyword=self.keyword,
             tenant_code=self._chosen("tenant_filter"),
             status=self._chosen("status_filter"),
+            category=self._chosen("category_filter"),
         )
 
     @rx.event(background=True)

@@ -25,7 +25,7 @@ DIVISION, REG_TYPE, BUSINESS = r"\d{6}", r"\d{3}", r"\d{7}"
 WORD = r"[a-z][a-z0-9_.]*"  # apply, online, sys_admin, logs.case_event …
 CODE_FIELDS: dict[str, dict[str, str]] = {
     "tenants": {"层级": WORD, "状态": WORD},
-    "users": {"所属租户": DIVISION, "角色": WORD, "状态": WORD},
+    "users": {"类别": WORD, "所属租户": DIVISION, "角色": WORD, "状态": WORD},
     "roles": {"类别": WORD, "范围": WORD},
     "interfaces": {"方向": WORD, "部门 / 类别": WORD, "状态": WORD, "健康": WORD},
     "api_keys": {"租户": DIVISION, "范围": WORD, "状态": WORD},

@@ -23,7 +23,8 @@ class SyncBody(BaseModel):
 
     records: list[dict[str, Any]] = Field(
         description="用户记录：account, real_name, tenant_code, "
-        "id_type, id_number, phone, org_uscc, post, status"
+        "id_type, id_number, phone, org_uscc, post, status, "
+        "category（staff 业务人员 / applicant 申请人 / sharing_contact 共享部门联系人，缺省 staff）"
     )
 
 
