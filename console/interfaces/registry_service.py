@@ -205,6 +205,15 @@ def interface_names(*, session: Session, actor: Actor) -> dict[str, str]:
     return dict(session.exec(statement).all())
 
 
+def registered_departments(*, session: Session) -> dict[str, str]:
+    """Code → department of every registered interface (any tenant's): the calls' check.
+
+    A call is judged against the whole registry, not the viewer's part of it: an interface a
+    county registered is still registered when the province looks at its calls.
+    """
+    return dict(session.exec(select(InterfaceDef.code, InterfaceDef.department)).all())
+
+
 def _list_statement(
     actor: Actor, search: str, direction: str | None, department: str | None, health: str | None
 ) -> sa.Select:

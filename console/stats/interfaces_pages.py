@@ -26,9 +26,13 @@ def _row(row: InterfaceRow) -> rx.Component:
         on_click=InterfaceMonitorState.select(row.code),
         data_testid=f"monitor-select-{row.code}",
     )
+    flag = rx.cond(
+        row.flag != "",
+        rx.badge(row.flag, color_scheme="red", variant="soft", data_testid="monitor-flag"),
+    )
     return table_row(
         row.department,
-        (name, rx.text(row.code, size="1", color_scheme="gray")),
+        (rx.hstack(name, flag, align="center"), rx.text(row.code, size="1", color_scheme="gray")),
         rx.link(row.calls, href=row.calls_url, data_testid="monitor-calls"),
         rx.link(row.failures, href=row.failures_url, data_testid="monitor-failures"),
         rx.text(row.success_rate, color_scheme=rx.cond(row.worrying, "red", "green")),

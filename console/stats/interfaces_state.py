@@ -13,7 +13,7 @@ from sqlmodel import Session
 from console.core.actor import Actor
 from console.core.clock import CHINA_TZ
 from console.interfaces.key_service import key_names
-from console.interfaces.registry_service import interface_names
+from console.interfaces.registry_service import interface_names, registered_departments
 from console.logs.quarantine_service import rejected_counts_by_key
 from console.logs.search import search_url
 from console.stats import service
@@ -38,6 +38,7 @@ class InterfaceRow:
     worrying: bool
     calls_url: str  # its calls on 日志审计
     failures_url: str  # its failed calls
+    flag: str = ""  # 未登记接口, or 部门不符（登记为 …）: not normal traffic
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,15 +87,19 @@ def monitor(session: Session, actor: Actor, query: StatsQuery, selected: str) ->
     days = service.interface_stats(actor=actor, query=per_day, latency=False)
     codes = service.result_codes(actor=actor, query=dataclasses.replace(query, where=where))
     names = interface_names(session=session, actor=actor)
+    registry = registered_departments(session=session)
     outages = service.outage_days(days)
     return Monitor(
         rejected=_rejected(session, actor, query),
-        rows=[_row(r, names, query) for r in table.iter_rows(named=True)],
+        rows=[_row(r, names, query, registry) for r in table.iter_rows(named=True)],
         codes=[
             CodeRow(r["result_code"], "成功" if r["success"] else "失败", f"{r['calls']:,}")
             for r in codes.iter_rows(named=True)
         ],
-        sentences=service.describe_interfaces(table, names, outages),
+        sentences=[
+            *service.describe_interfaces(table, names, outages),
+            *describe_registry(table, registry),
+        ],
         chart=_trend(days, outages, names.get(selected, selected) if selected else "全部接口"),
     )
 
@@ -142,7 +147,38 @@ class InterfaceMonitorState(PeriodMixin, PagedListMixin, rx.State):
         return InterfaceMonitorState.load
 
 
-def _row(row: dict, names: dict[str, str], query: StatsQuery) -> InterfaceRow:
+def registry_flag(code: str, department: str, registry: dict[str, str]) -> str:
+    """Why calls of ``code`` under ``department`` are not normal traffic ("" when they are)."""
+    if code not in registry:
+        return "未登记接口"
+    registered = registry[code]
+    if registered and department != registered:
+        return f"部门不符（登记为{registered}）"
+    return ""
+
+
+def describe_registry(table: pl.DataFrame, registry: dict[str, str]) -> list[str]:
+    """A sentence on the calls the registry does not account for (none when all are)."""
+    unknown = mismatched = 0
+    unknown_codes: set[str] = set()
+    for row in table.iter_rows(named=True):
+        flag = registry_flag(row["interface_code"], row["department"], registry)
+        if flag == "未登记接口":
+            unknown += row["calls"]
+            unknown_codes.add(row["interface_code"])
+        elif flag:
+            mismatched += row["calls"]
+    parts = []
+    if unknown:
+        parts.append(f"{unknown:,} 次调用使用了未登记的接口（{len(unknown_codes)} 个）")
+    if mismatched:
+        parts.append(f"{mismatched:,} 次调用的部门与接口登记的部门不符")
+    return ["，".join(parts) + "，请核实调用方或补登接口。"] if parts else []
+
+
+def _row(
+    row: dict, names: dict[str, str], query: StatsQuery, registry: dict[str, str]
+) -> InterfaceRow:
     code = row["interface_code"]
     return InterfaceRow(
         code=row["interface_code"],
@@ -158,6 +194,7 @@ def _row(row: dict, names: dict[str, str], query: StatsQuery) -> InterfaceRow:
         failures_url=search_url(
             "interface_call", query.start, query.end, interface_code=code, result="failure"
         ),
+        flag=registry_flag(code, row["department"], registry),
     )
 
 

@@ -33,11 +33,17 @@ def test_a_supervisor_sees_the_failing_interface_first_with_its_codes(
     moment = just_now()
     calls = [_call(n, "mzb.hyhy.sf", "民政部", n % 2 == 0, moment) for n in range(10)]
     calls += [_call(n, "zbb.sydw", "中编办", True, moment) for n in range(10)]
-    assert console_server.push_logs(key, "interface_call", calls)["accepted"] == 20
+    calls += [_call(n, "xx.unregistered", "某厅局", True, moment) for n in range(2)]
+    calls += [_call(100 + n, "zbb.sydw", "公安部", True, moment) for n in range(3)]
+    assert console_server.push_logs(key, "interface_call", calls)["accepted"] == 25
     log_in(page, console_server.base_url, make_user("monitor_e2e", "province_supervisor"))
     page.get_by_test_id("nav-interface_monitor").click()
     expect(page.get_by_test_id("monitor-text")).to_contain_text("成功率最低的是")
     expect(page.get_by_test_id("monitor-row-mzb.hyhy.sf")).to_contain_text("50.00%")
+    # Calls the registry does not account for are not normal traffic.
+    expect(page.get_by_test_id("monitor-row-xx.unregistered")).to_contain_text("未登记接口")
+    expect(page.get_by_test_id("monitor-text")).to_contain_text("次调用的部门与接口登记的部门不符")
+    expect(page.get_by_test_id("monitor-text")).to_contain_text("使用了未登记的接口")
     expect(page.get_by_test_id("monitor-chart").locator(".main-svg").first).to_be_visible()
     page.get_by_test_id("monitor-select-mzb.hyhy.sf").click()
     codes = page.get_by_test_id("monitor-codes")

@@ -6,6 +6,7 @@ from datetime import date
 
 import polars as pl
 
+from console.stats.interfaces_state import describe_registry, registry_flag
 from console.stats.service import describe_interfaces, outage_days
 
 
@@ -43,3 +44,23 @@ def test_outages_need_most_calls_failing_over_enough_calls_and_are_said_worst_fi
     assert describe_interfaces(table.clear(), names, outages.clear()) == [
         "所选期间没有共享接口调用记录。"
     ]
+
+
+def test_calls_the_registry_does_not_account_for_are_flagged_and_counted() -> None:
+    registry = {"gab.sfhc": "公安部", "mzb.hydj.cx": "民政部", "local.x": ""}
+    assert registry_flag("gab.sfhc", "公安部", registry) == ""
+    assert registry_flag("gab.sfhc", "民政部", registry) == "部门不符（登记为公安部）"
+    assert registry_flag("xx.unknown", "公安部", registry) == "未登记接口"
+    assert registry_flag("local.x", "任何部门", registry) == ""  # no department registered
+    table = pl.DataFrame(
+        {
+            "department": ["公安部", "民政部", "公安部", "税务"],
+            "interface_code": ["gab.sfhc", "gab.sfhc", "xx.a", "xx.b"],
+            "calls": [800, 30, 5, 7],
+        }
+    )
+    assert describe_registry(table, registry) == [
+        "12 次调用使用了未登记的接口（2 个），30 次调用的部门与接口登记的部门不符，"
+        "请核实调用方或补登接口。"
+    ]
+    assert describe_registry(table.head(1), registry) == []
