@@ -16,6 +16,7 @@ from console.core.crypto import keyring
 from console.core.errors import UserError, ValidationFailed
 from console.core.tabular import read_table
 from console.iam.inactivity_service import NO_PASSWORD as INACTIVITY_NO_PASSWORD
+from console.iam.login_session_service import end_open_sessions
 from console.iam.models import APPLICANT, STAFF, USER_CATEGORIES, Organization, User, UserStatus
 from console.iam.separation import holds_admin_role
 from console.iam.token_service import revoke_all_tokens
@@ -179,6 +180,9 @@ def _update_existing(
             raise ValidationFailed(
                 "账号持有角色，不能改为申请人（申请人不登录控制台）", field="category"
             )
+        if category == APPLICANT:  # applicants never sign in: whatever was open ends now
+            end_open_sessions(session, user_id=user.id, reason="账号改为申请人")
+            revoke_all_tokens(session, user_id=user.id)
         user.category, changed = category, True
     if changed:
         protect(

@@ -596,6 +596,8 @@ def assign_roles(*, session: Session, actor: Actor, user_id: int, roles: tuple[s
     )  # fmt: skip
     if user.id == actor.user_id:
         raise ValidationFailed("不能修改自己的角色", field="角色")
+    if user.category == APPLICANT and roles:
+        raise ValidationFailed("申请人不登录控制台，不能授予角色", field="角色")
     with separation_refusals_logged(
         actor=actor, obj=OBJ, action="grant", tenant=user.tenant_code, target=user.account
     ):

@@ -228,8 +228,10 @@ class SharingOutbox(SQLModel, table=True):
     queued_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
     delivered_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     run_id: int | None = None
-    # Who handed it over: "" for the console itself, else the API key's id.
+    # Who handed it over: "" for the console itself, else the API key's id and its tenant
+    # (a province-wide task's queue shows a county only the records its own keys handed over).
     source: str = Field(default="", max_length=64)
+    source_tenant: str = Field(default="", max_length=6, index=True)
     attempts: int = 0  # pushes that failed; a re-queue starts again from 0
     failed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
     last_error: str = Field(default="", max_length=500)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from console.audit.service import record
+from console.audit.service import record, record_denial
 from console.core.actor import Actor
 from console.core.clock import to_local_text, utcnow
 from console.core.errors import Forbidden, NotFound, ValidationFailed
@@ -26,6 +26,7 @@ from console.core.settings import get_settings
 from console.interfaces.models import SharingOutbox, SharingTask
 from console.interfaces.outbox import insert_ignoring_duplicates, seal_payload
 from console.interfaces.task_service import OBJ, PROVINCE_WIDE, task_for
+from console.tenancy.scope import scope_of
 
 RECORDS_SCOPE = "sharing.records"
 MAX_RECORD_BYTES = 64 * 1024
@@ -78,16 +79,26 @@ class QueueRow:
     last_error: str
 
 
+class _NotJson(ValueError):
+    """NaN or Infinity: Python reads them, JSON has no such number, receivers refuse them."""
+
+
+def _no_constant(name: str) -> None:
+    raise _NotJson(name)
+
+
 def _line_problem(raw: bytes) -> tuple[str, dict[str, Any] | None, str]:
     """(record id, data, "") for a good line, or ("", None, why it is refused)."""
     if len(raw) > MAX_RECORD_BYTES:
         return "", None, f"记录超过 {MAX_RECORD_BYTES // 1024} KB"
     try:
-        item = json.loads(raw.decode("utf-8"))
+        item = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError:
         return "", None, "不是 UTF-8 文本"
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, _NotJson):
         return "", None, "不是有效的 JSON"
+    except RecursionError:
+        return "", None, "JSON 嵌套层数过深"
     if not isinstance(item, dict):
         return "", None, "应为 JSON 对象"
     record_id, data = item.get("record_id"), item.get("data")
@@ -105,14 +116,26 @@ def _line_problem(raw: bytes) -> tuple[str, dict[str, Any] | None, str]:
     return record_id.strip(), data, ""
 
 
-def _handing_task(session: Session, task_code: str, key_tenant: str) -> SharingTask:
-    """The task a key may hand records to: its own tenant's, or a province-wide one."""
+def _handing_task(session: Session, caller: Actor, task_code: str, key_tenant: str) -> SharingTask:
+    """The task a key may hand records to; a refusal is logged.
+
+    A key's own tenant's tasks and province-wide ones; a province key's: any task.
+    """
     task = session.exec(select(SharingTask).where(SharingTask.code == task_code)).first()
     if task is None:
         raise NotFound(f"共享任务 {task_code} 不存在")
     province = get_settings().province_code
     if task.tenant_code not in {PROVINCE_WIDE, key_tenant} and key_tenant != province:
-        raise Forbidden(f"密钥属于租户 {key_tenant}，不能向其他租户的共享任务移交记录")
+        reason = f"密钥属于租户 {key_tenant}，不能向其他租户的共享任务移交记录"
+        record_denial(
+            actor=caller,
+            obj=OBJ,
+            action="hand_over",
+            tenant=key_tenant,
+            target=task.code,
+            reason=reason,
+        )
+        raise Forbidden(reason)
     return task
 
 
@@ -125,7 +148,7 @@ def hand_over(
         NotFound: no task has this code.
         Forbidden: the task belongs to another tenant than the key's.
     """
-    task = _handing_task(session, task_code, key_tenant)
+    task = _handing_task(session, caller, task_code, key_tenant)
     report = HandOverReport(task=task.code)
     good: dict[str, dict[str, Any]] = {}
     for number, raw in enumerate(body.split(b"\n"), start=1):
@@ -147,6 +170,7 @@ def hand_over(
                 "payload": seal_payload(data),
                 "queued_at": now,
                 "source": key_id,
+                "source_tenant": key_tenant,
             }
             for record_id, data in good.items()
         ]
@@ -158,8 +182,9 @@ def hand_over(
         obj=OBJ,
         action="hand_over",
         target=task.code,
-        tenant=task.tenant_code or None,
+        tenant=key_tenant,  # the sender's log: a county sees what its systems handed over
         detail={
+            "task_tenant": task.tenant_code or "全省",
             "key": key_id,
             "accepted": report.accepted,
             "duplicates": report.duplicates,
@@ -204,6 +229,14 @@ def _queue_row(row: SharingOutbox) -> QueueRow:
     )
 
 
+def _visible_records(actor: Actor, task: SharingTask) -> sa.ColumnElement[bool]:
+    """A province-wide task's records a county may see: those its own keys handed over."""
+    scope = scope_of(actor)
+    if task.tenant_code or scope.all_tenants:
+        return sa.true()
+    return SharingOutbox.source_tenant.in_(sorted(scope.codes))  # type: ignore[attr-defined]
+
+
 def list_queue(
     *,
     session: Session,
@@ -217,7 +250,11 @@ def list_queue(
     task = task_for(session, actor, task_id, "read")
     statement = (
         select(SharingOutbox)
-        .where(SharingOutbox.task_id == task.id, _status_filter(status))
+        .where(
+            SharingOutbox.task_id == task.id,
+            _status_filter(status),
+            _visible_records(actor, task),
+        )
         .order_by(SharingOutbox.id.desc())  # type: ignore[union-attr]
     )
     if search.strip():
@@ -236,7 +273,11 @@ def status_counts(*, session: Session, actor: Actor, task_id: int) -> dict[str, 
             session.exec(
                 select(sa.func.count())
                 .select_from(SharingOutbox)
-                .where(SharingOutbox.task_id == task.id, _status_filter(status))  # type: ignore[arg-type]
+                .where(
+                    SharingOutbox.task_id == task.id,
+                    _status_filter(status),  # type: ignore[arg-type]
+                    _visible_records(actor, task),
+                )
             ).one()
         )
     return counts
@@ -257,6 +298,7 @@ def requeue(*, session: Session, actor: Actor, task_id: int, record_ids: list[in
         sa.update(SharingOutbox)
         .where(
             SharingOutbox.task_id == task.id,
+            _visible_records(actor, task),
             SharingOutbox.id.in_(record_ids),  # type: ignore[union-attr]
             sa.or_(SharingOutbox.delivered_at.is_not(None), SharingOutbox.failed_at.is_not(None)),  # type: ignore[union-attr]
         )

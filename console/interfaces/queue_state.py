@@ -113,6 +113,9 @@ class TaskQueueState(rx.State):
             listing, self.counts = outcome.value
             self.rows = [_view(r) for r in listing.items]
             self.total, self.pages = listing.total, listing.pages
+            if self.page > self.pages:  # the page emptied (e.g. its records were re-queued)
+                self.page = self.pages
+                yield TaskQueueState.load
 
     @rx.event
     def ask_requeue(self, record_ids: list[int], text: str):

@@ -150,7 +150,17 @@ def read_processes(text: str, *, role_of: RoleOf) -> list[ProcessPreview]:
         ValidationFailed: the file is not BPMN 2.0, or holds no process at all.
     """
     root = parse_file(text)
-    return [_Reader(root, process, role_of).preview() for process in _processes(root)]
+    return [_preview_or_problem(root, process, role_of) for process in _processes(root)]
+
+
+def _preview_or_problem(root: ET.Element, process: ET.Element, role_of: RoleOf) -> ProcessPreview:
+    """The process's preview; one that cannot be read says why, the others stay choosable."""
+    try:
+        return _Reader(root, process, role_of).preview()
+    except ValidationFailed as refused:
+        return ProcessPreview(
+            id=process.get("id", ""), name=_display_name(root, process), problem=refused.message
+        )
 
 
 def import_process(

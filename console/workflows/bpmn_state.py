@@ -36,14 +36,12 @@ class PartView:
 
 @dataclasses.dataclass(frozen=True)
 class ProcessView:
-    """One process of an uploaded file, as the import would take it."""
+    """One process of an uploaded file, as the import would take it (its parts apart)."""
 
     id: str
     label: str
     summary: str
     lanes: list[str]
-    parts: list[PartView]
-    more_parts: int
     problem: str
 
 
@@ -52,6 +50,10 @@ class BpmnMixin(rx.State, mixin=True):
 
     bpmn_processes: list[ProcessView] = []
     bpmn_choice: str = ""
+    # The chosen process's parts only: a file may list thousands across its processes.
+    bpmn_parts: list[PartView] = []
+    bpmn_parts_more: int = 0
+    _bpmn_parts_of: dict[str, list[PartView]] = {}
     bpmn_file_name: str = ""
     bpmn_kept: list[PartView] = []
     bpmn_kept_more: int = 0
@@ -100,9 +102,13 @@ class BpmnMixin(rx.State, mixin=True):
         if len(content) > BPMN_MAX_BYTES:
             self.error = "BPMN 文件：超过 2 MB"
             return None
-        self._bpmn_text = content.decode("utf-8", errors="replace")
-        self.bpmn_file_name = files[0].name or "BPMN 文件"
-        self.bpmn_processes, self.bpmn_choice, self.bpmn_kept = [], "", []
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            self.error = "BPMN 文件：不是 UTF-8 编码（请在建模工具中以 UTF-8 导出）"
+            return None
+        self._reset_bpmn()
+        self._bpmn_text, self.bpmn_file_name = text, files[0].name or "BPMN 文件"
         return type(self).preview_bpmn
 
     @rx.event(background=True)
@@ -121,19 +127,31 @@ class BpmnMixin(rx.State, mixin=True):
                 yield toast.error(outcome.error_text)
                 return
             self.bpmn_processes = [_process_view(p) for p in outcome.value]
+            self._bpmn_parts_of = {p.id: _views(p.unrepresented) for p in outcome.value}
             importable = [p.id for p in outcome.value if not p.problem]
-            self.bpmn_choice = importable[0] if importable else ""
+            self._choose(importable[0] if importable else "")
+
+    def _choose(self, process_id: str) -> None:
+        self.bpmn_choice = process_id
+        parts = self._bpmn_parts_of.get(process_id, [])
+        self.bpmn_parts = parts[:SHOWN_PARTS]
+        self.bpmn_parts_more = max(0, len(parts) - SHOWN_PARTS)
+
+    def _reset_bpmn(self) -> None:
+        """Forget a file read and what an import kept (another definition was opened)."""
+        self._bpmn_text, self.bpmn_file_name, self._bpmn_parts_of = "", "", {}
+        self.bpmn_processes, self.bpmn_kept, self.bpmn_kept_more = [], [], 0
+        self._choose("")
 
     @rx.event
     def choose_bpmn_process(self, process_id: str):
         """Pick the process to import."""
-        self.bpmn_choice = process_id
+        self._choose(process_id)
 
     @rx.event
     def cancel_bpmn(self):
         """Forget the uploaded file."""
-        self._bpmn_text, self.bpmn_file_name = "", ""
-        self.bpmn_processes, self.bpmn_choice = [], ""
+        self._reset_bpmn()
 
     @rx.event(background=True)
     async def import_bpmn(self):
@@ -157,19 +175,20 @@ class BpmnMixin(rx.State, mixin=True):
         _problems, kept = outcome.value
         yield self._reopen(Kind.WORKFLOW.value, key)
         async with self:
-            self.bpmn_kept, self.bpmn_kept_more = _parts(kept)
-            self._bpmn_text, self.bpmn_processes, self.bpmn_choice = "", [], ""
+            self._bpmn_text, self.bpmn_processes, self._bpmn_parts_of = "", [], {}
+            self._choose("")
+            views = _views(kept)
+            self.bpmn_kept = views[:SHOWN_PARTS]
+            self.bpmn_kept_more = max(0, len(views) - SHOWN_PARTS)
         suffix = f"，{len(kept)} 项设计器无法显示的内容已保留，导出时写回" if kept else ""
         yield toast.success("已导入到草稿" + suffix)
 
 
-def _parts(parts: Iterable[Unrepresented]) -> tuple[list[PartView], int]:
-    views = [PartView(p.element or "（流程）", p.kind, p.note) for p in parts]
-    return views[:SHOWN_PARTS], max(0, len(views) - SHOWN_PARTS)
+def _views(parts: Iterable[Unrepresented]) -> list[PartView]:
+    return [PartView(p.element or "（流程）", p.kind, p.note) for p in parts]
 
 
 def _process_view(preview: ProcessPreview) -> ProcessView:
-    parts, more = _parts(preview.unrepresented)
     lanes = [
         f"{lane.name or lane.id}（{lane.steps} 个元素）→ "
         + (
@@ -186,7 +205,5 @@ def _process_view(preview: ProcessPreview) -> ProcessView:
             f"{preview.steps} 个环节、{preview.transitions} 条连线、{len(preview.lanes)} 条泳道"
         ),
         lanes=lanes,
-        parts=parts,
-        more_parts=more,
         problem=preview.problem,
     )

@@ -100,23 +100,36 @@ def _python_tokens(inner: str) -> str:
     return tokenize.untokenize(mapped).strip()
 
 
-def _check(node: ast.AST) -> None:
+def _check(node: ast.AST, source: str) -> None:
     if isinstance(node, ast.Expression):
-        _check(node.body)
+        _check(node.body, source)
     elif isinstance(node, ast.BoolOp):
         for value in node.values:
-            _check(value)
+            _check(value, source)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        _check(node.operand)
+        # JUEL's ! binds tighter than ==, Python's not looser: !a == b means (!a) == b there
+        # and not (a == b) here. Only the bracketed form reads the same in both.
+        if isinstance(node.operand, ast.Compare) and not _bracketed(node.operand, source):
+            raise ConditionError("! 或 not 之后的比较须加括号，如 !(result == '补正')")
+        _check(node.operand, source)
     elif isinstance(node, ast.Compare):
         if not all(isinstance(op, _COMPARISONS) for op in node.ops):
             raise ConditionError("条件只能用 ==、!=、<、<=、>、>= 比较")
+        if len(node.ops) > 1:  # a < b < c: a chain in Python, (a < b) < c in JUEL
+            raise ConditionError("一次只能比较两个值，多个比较请用 && 连接")
         for value in (node.left, *node.comparators):
             _check_operand(value)
     elif isinstance(node, ast.Name | ast.Constant):
         _check_operand(node)
     else:
         raise ConditionError("条件只能由比较、and/or/not、变量名和字符串或数字组成")
+
+
+def _bracketed(node: ast.expr, source: str) -> bool:
+    """Whether the expression is written inside brackets in ``source`` (one line)."""
+    # col_offset counts UTF-8 bytes, and variable names may be Chinese.
+    before = source.encode("utf-8")[: node.col_offset].decode("utf-8", "ignore").rstrip()
+    return before.endswith("(")
 
 
 def _check_operand(node: ast.AST) -> None:
@@ -126,9 +139,13 @@ def _check_operand(node: ast.AST) -> None:
         return
     if isinstance(node, ast.Constant) and type(node.value) in {str, int, float, bool}:
         return
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        _check_operand(node.operand)
-        return
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and type(node.operand.value) in {int, float}
+    ):
+        return  # a negative number
     raise ConditionError("比较的两边只能是变量名、字符串或数字")
 
 
@@ -139,11 +156,13 @@ def to_python(condition: str) -> str:
         ConditionError: the condition is outside the subset (the reason is in Chinese).
     """
     python = _python_tokens(_inner(condition))
+    if "\n" in python:
+        raise ConditionError("条件须写在一行内")
     try:
         tree = ast.parse(python, mode="eval")
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError):
         raise ConditionError("条件不是完整的表达式") from None
-    _check(tree)
+    _check(tree, python)
     return ast.unparse(tree)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -61,7 +63,10 @@ def _kept_text(body: dict[str, Any]) -> str:
     kinds: dict[str, int] = {}
     for part in body.get("kept", []):
         kinds[part["kind"]] = kinds.get(part["kind"], 0) + 1
-    return "、".join(f"{kind} {count} 项" for kind, count in sorted(kinds.items()))
+    counted = "、".join(f"{kind} {count} 项" for kind, count in sorted(kinds.items()))
+    # Same kinds and counts can still be other content: a digest tells them apart.
+    digest = hashlib.sha256(json.dumps(body.get("kept", []), sort_keys=True).encode()).hexdigest()
+    return f"{counted}（内容摘要 {digest[:8]}）" if counted else ""
 
 
 def _field_text(field: dict[str, Any]) -> str:

@@ -188,6 +188,8 @@ class EditorState(DesignerMixin, BusinessEditorMixin, VersionsMixin, BpmnMixin, 
 
     def _show(self, view: service.DefinitionView, tasks: list[str]) -> None:
         self.revision += 1  # inputs remount with what was loaded, not what was typed before
+        if (self.kind, self.key) != (view.kind, view.key):
+            self._reset_bpmn()  # another definition: a file read for the last one is not its
         self.kind, self.key, self.title = view.kind, view.key, view.name
         self.origin, self.origin_label, self.owner = view.origin, view.origin_label, view.owner
         self.served_version, self.draft_number = view.served_version, view.draft_number

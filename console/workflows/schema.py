@@ -56,8 +56,9 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-# An XML NCName (what BPMN ids are): a letter or "_" first, any length, no colon.
-ElementId = Annotated[str, Field(min_length=1, pattern=r"^[^\W\d][\w.-]*$")]
+# An XML NCName (what BPMN ids are): a letter or "_" first, no colon; long enough for any
+# modelling tool's generated ids, bounded so a design stays a design.
+ElementId = Annotated[str, Field(min_length=1, max_length=1000, pattern=r"^[^\W\d][\w.-]*$")]
 
 
 class Step(_Body):
@@ -92,10 +93,10 @@ class Kept(_Body):
     ``@`` and its qualified name; ``xml`` is the element as the file wrote it.
     """
 
-    element: str = ""
+    element: Annotated[str, Field(max_length=1000)] = ""
     kind: Annotated[str, Field(min_length=1, max_length=300)]
-    xml: str = ""
-    value: str = ""
+    xml: Annotated[str, Field(max_length=2_000_000)] = ""  # no more than an upload holds
+    value: Annotated[str, Field(max_length=10_000)] = ""
 
 
 class WorkflowBody(_Body):
@@ -104,7 +105,7 @@ class WorkflowBody(_Body):
     name: Name = ""
     steps: list[Step] = []
     transitions: list[Transition] = []
-    kept: list[Kept] = []
+    kept: Annotated[list[Kept], Field(max_length=20_000)] = []
 
 
 class FormField(_Body):

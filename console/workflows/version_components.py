@@ -168,14 +168,14 @@ def _chosen_process() -> rx.Component:
                 ),
             ),
             rx.cond(
-                chosen.parts.length() > 0,
+                EditorState.bpmn_parts.length() > 0,
                 rx.vstack(
                     rx.text(
                         "设计器无法显示的内容（导入后原样保留，导出时写回扩展元素）",
                         weight="medium",
                         size="2",
                     ),
-                    _parts_table(chosen.parts, chosen.more_parts, "bpmn-parts"),
+                    _parts_table(EditorState.bpmn_parts, EditorState.bpmn_parts_more, "bpmn-parts"),
                     width="100%",
                 ),
                 rx.text("文件中的内容都能在设计器中显示。", size="2", color_scheme="green"),

@@ -78,7 +78,7 @@ def test_a_failed_run_is_shown_with_its_error_and_a_rerun_delivers_the_rest(
     page.get_by_test_id("nav-sharing_tasks").click()
     expect(page.get_by_test_id("task-row-e2e.push")).to_contain_text("25")
     page.get_by_test_id("task-run-e2e.push").click()
-    runs = page.get_by_test_id("task-runs")
+    runs = page.get_by_test_id("task-runs").locator("tr", has_text="推送登记结果（测试）").first
     expect(runs).to_contain_text("失败")
     expect(runs).to_contain_text("第 2 批")
     expect(runs).to_contain_text("10 / 25")
@@ -113,7 +113,9 @@ def test_the_queue_shows_each_records_state_and_a_failed_one_is_requeued(
     log_in(page, console_server.base_url, make_user("queue_admin", "sys_admin"))
     page.get_by_test_id("nav-sharing_tasks").click()
     page.get_by_test_id("task-run-e2e.queue").click()
-    expect(page.get_by_test_id("task-runs")).to_contain_text("第 2 批")
+    # This task's run (the runs of other tasks are listed too): failed on its second batch.
+    run = page.get_by_test_id("task-runs").locator("tr", has_text="队列测试")
+    expect(run).to_contain_text("第 2 批")
     page.get_by_test_id("task-queue-e2e.queue").click()
     dialog = page.get_by_test_id("queue-dialog")
     expect(page.get_by_test_id("queue-counts")).to_contain_text("推送失败 2")

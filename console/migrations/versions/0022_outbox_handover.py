@@ -21,32 +21,58 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("sharing_outbox") as table:
         table.add_column(sa.Column("source", sa.String(64), nullable=False, server_default=""))
+        table.add_column(
+            sa.Column("source_tenant", sa.String(6), nullable=False, server_default="")
+        )
+        table.create_index("ix_sharing_outbox_source_tenant", ["source_tenant"])
         table.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
         table.add_column(sa.Column("failed_at", console.core.db.UTCDateTime(), nullable=True))
         table.add_column(sa.Column("last_error", sa.String(500), nullable=False, server_default=""))
     _encrypt_plain_payloads()
 
 
+_BATCH = 1000
+
+
+def _rewrite_payloads(*, sealed: bool) -> None:
+    """Seal plain payloads (upgrade) or open sealed ones (downgrade), a batch at a time."""
+    bind = op.get_bind()
+    condition = "LIKE" if sealed else "NOT LIKE"
+    last_id = 0
+    while True:
+        rows = bind.execute(
+            sa.text(
+                f"SELECT id, payload FROM sharing_outbox WHERE payload {condition} 'sm4gcm1:%' "
+                "AND id > :last ORDER BY id LIMIT :batch"
+            ),
+            {"last": last_id, "batch": _BATCH},
+        ).all()
+        if not rows:
+            return
+        from console.core.crypto import keyring  # only when there is something to rewrite
+
+        ring = keyring()
+        for row_id, payload in rows:
+            bind.execute(
+                sa.text("UPDATE sharing_outbox SET payload = :payload WHERE id = :id"),
+                {
+                    "payload": ring.decrypt(payload) if sealed else ring.encrypt(payload),
+                    "id": row_id,
+                },
+            )
+        last_id = rows[-1][0]
+
+
 def _encrypt_plain_payloads() -> None:
     """Records queued before this revision were stored as plain JSON: seal them now."""
-    bind = op.get_bind()
-    plain = bind.execute(
-        sa.text("SELECT id, payload FROM sharing_outbox WHERE payload NOT LIKE 'sm4gcm1:%'")
-    ).all()
-    if not plain:
-        return
-    from console.core.crypto import keyring  # only when there is something to seal
-
-    ring = keyring()
-    for row_id, payload in plain:
-        bind.execute(
-            sa.text("UPDATE sharing_outbox SET payload = :payload WHERE id = :id"),
-            {"payload": ring.encrypt(payload), "id": row_id},
-        )
+    _rewrite_payloads(sealed=False)
 
 
 def downgrade() -> None:
+    _rewrite_payloads(sealed=True)  # the code before this revision reads plain JSON
     with op.batch_alter_table("sharing_outbox") as table:
+        table.drop_index("ix_sharing_outbox_source_tenant")
+        table.drop_column("source_tenant")
         table.drop_column("last_error")
         table.drop_column("failed_at")
         table.drop_column("attempts")

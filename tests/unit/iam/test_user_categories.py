@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from console.core.db import session_scope
-from console.core.errors import AuthenticationFailed
+from console.core.errors import AuthenticationFailed, ValidationFailed
 from console.iam import service, user_service
 from console.iam.models import LoginEvent, User
 from console.iam.sync_service import sync_users
@@ -103,3 +103,17 @@ def test_a_county_sees_only_its_own_applicants(world: World) -> None:
     assert lines[0].lstrip("\ufeff").startswith("账号,类别,姓名")
     assert len(lines) == 3 and all(",申请人," in line for line in lines[1:])
     assert "11010519491231002X" not in text  # masked in exports too
+
+
+def test_an_applicant_is_given_no_roles_later_either(world: World) -> None:
+    _sync(world, [APPLICANT])
+    with session_scope() as session:
+        user = session.exec(select(User).where(User.account == "sq_zhangsan")).one()
+    with pytest.raises(ValidationFailed) as refused, session_scope() as session:
+        user_service.assign_roles(
+            session=session,
+            actor=world.actor("sec_admin"),
+            user_id=user.id,
+            roles=("window_clerk",),
+        )
+    assert refused.value.message == "申请人不登录控制台，不能授予角色"

@@ -88,8 +88,20 @@ def test_good_lines_are_queued_and_each_bad_one_is_refused_with_its_number(
             select(OperationLog.detail).where(OperationLog.action == "hand_over")
         ).all()
     assert [json.loads(d) for d in logged] == [
-        {"key": "k0000000001", "accepted": 2, "duplicates": 1, "rejected": 10},
-        {"key": "k0000000001", "accepted": 1, "duplicates": 1, "rejected": 0},
+        {
+            "task_tenant": "全省",
+            "key": "k0000000001",
+            "accepted": 2,
+            "duplicates": 1,
+            "rejected": 10,
+        },
+        {
+            "task_tenant": "全省",
+            "key": "k0000000001",
+            "accepted": 1,
+            "duplicates": 1,
+            "rejected": 0,
+        },
     ]
 
 
@@ -182,3 +194,55 @@ def test_a_reader_sees_the_queue_but_cannot_requeue(world: World, tax: int) -> N
         queue.requeue(
             session=session, actor=world.actor("sys_admin"), task_id=task_id, record_ids=[]
         )
+
+
+def test_lines_json_cannot_carry_or_that_would_crash_are_refused_by_line(
+    world: World, tax: int
+) -> None:
+    _create(world, tax)
+    body = _ndjson(
+        b'{"record_id": "n1", "data": {"x": NaN}}',
+        b'{"record_id": "n2", "data": {"x": Infinity}}',
+        b"[" * 30000,
+        _record(1),
+    )
+    report = _hand_over(world, body)
+    assert report.accepted == 1
+    assert [(r.line, r.reason) for r in report.rejected] == [
+        (1, "不是有效的 JSON"),
+        (2, "不是有效的 JSON"),
+        (3, "JSON 嵌套层数过深"),
+    ]
+
+
+def test_a_county_sees_only_its_own_records_in_a_province_wide_queue(
+    world: World, tax: int
+) -> None:
+    task_id = _create(world, tax)  # province-wide
+    _hand_over(world, _ndjson(_record(1)), key_tenant=XIHU)
+    _hand_over(world, _ndjson(_record(2)), key_tenant=BINJIANG)
+    _grant_tasks_to_county_admins()
+    county = world.actor("county_admin")  # of 西湖区
+    with session_scope() as session:
+        page = queue.list_queue(session=session, actor=county, task_id=task_id)
+        counts = queue.status_counts(session=session, actor=county, task_id=task_id)
+        province = queue.list_queue(
+            session=session, actor=world.actor("sys_admin"), task_id=task_id
+        )
+    assert [r.record_id for r in page.items] == ["330106-0001"]
+    assert counts["waiting"] == 1
+    assert len(province.items) == 2
+
+
+def test_handing_over_to_another_countys_task_is_a_logged_denial(world: World, tax: int) -> None:
+    _grant_tasks_to_county_admins()
+    _create(world, tax, code="xihu.tax", tenant_code=XIHU)
+    with pytest.raises(Forbidden):
+        _hand_over(world, _ndjson(_record(1)), key_tenant=BINJIANG, task="xihu.tax")
+    with session_scope() as session:
+        denied = session.exec(
+            select(OperationLog).where(
+                OperationLog.action == "hand_over", OperationLog.outcome == "denied"
+            )
+        ).all()
+    assert [(d.target, d.tenant_code) for d in denied] == [("xihu.tax", BINJIANG)]

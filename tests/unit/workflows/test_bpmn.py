@@ -262,3 +262,17 @@ def test_a_carriage_return_in_kept_text_survives_export_and_import_unchanged() -
     again, _ = import_bpmn(export_bpmn(body, key="centre", version=1))
     assert again == body
     assert "第一行\n第二行\n第三行" in next(k.xml for k in body.kept if k.kind == "sendTask")
+
+
+def test_a_process_that_cannot_be_read_says_why_and_the_others_stay_choosable() -> None:
+    from console.workflows.bpmn_reading import read_processes
+
+    text = CAMUNDA_COLLABORATION.replace(
+        '<bpmn:process id="bank" isExecutable="false" />',
+        '<bpmn:process id="bank"><bpmn:userTask id="9bad" /></bpmn:process>',
+    )
+    previews = read_processes(text, role_of=ROLES.get)
+    assert [(p.id, p.problem) for p in previews] == [
+        ("bank", "元素 9bad（userTask）的标识不是有效的 XML 标识（须以字母或下划线开头）"),
+        ("centre", ""),
+    ]

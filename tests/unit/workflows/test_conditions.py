@@ -18,6 +18,7 @@ from console.workflows.seed import WORKFLOWS
         ("${面积 > 144 && 首套 == 'no'}", "面积 > 144 and 首套 == 'no'"),
         ("${a lt 3 || b ge 2.5}", "a < 3 or b >= 2.5"),
         ("${!(result eq '补正')}", "not result == '补正'"),
+        ("${!(面积 > 144) || 首套}", "not 面积 > 144 or 首套"),
         ("${not 已缴税 and 次数 le -1}", "not 已缴税 and 次数 <= -1"),
         ("${加急 == true}", "加急 == True"),
         ("${'a&&b' == s}", "'a&&b' == s"),
@@ -42,6 +43,11 @@ def test_each_form_of_the_subset_maps_to_the_python_spiffworkflow_evaluates(
         ("${a in b}", "条件只能用 ==、!=、<、<=、>、>= 比较"),
         ("${a == 'x}", "条件中的字符串缺少结束引号"),
         ("${(a == 1}", "条件不是完整的表达式"),
+        ("${!result == '补正'}", "! 或 not 之后的比较须加括号"),  # (!a) == b in JUEL
+        ("${not 面积 > 1}", "! 或 not 之后的比较须加括号"),
+        ("${a < b < c}", "一次只能比较两个值"),
+        ("${-'x' == a}", "比较的两边只能是变量名、字符串或数字"),
+        ("${" + "(" * 500 + "a" + ")" * 500 + "}", "条件不是完整的表达式"),
     ],
 )
 def test_anything_outside_the_subset_is_refused_with_a_reason(condition: str, reason: str) -> None:
