@@ -11,6 +11,8 @@ with the reason) and puts records back in the queue.
 from __future__ import annotations
 
 import json
+import math
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -83,8 +85,38 @@ class _NotJson(ValueError):
     """NaN or Infinity: Python reads them, JSON has no such number, receivers refuse them."""
 
 
+class _RepeatedKey(ValueError):
+    """A key twice in one object: which value counts differs between readers."""
+
+
 def _no_constant(name: str) -> None:
     raise _NotJson(name)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400
+        raise _NotJson(text)
+    return value
+
+
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _RepeatedKey(key)
+        seen[key] = value
+    return seen
+
+
+# Control, format (zero-width …) and surrogate characters: invisible or unstorable in an id.
+_ODD_CHARACTERS = {"Cc", "Cf", "Cs"}
+
+
+def _id_problem(record_id: str) -> str:
+    if any(unicodedata.category(c) in _ODD_CHARACTERS for c in record_id):
+        return "record_id 含控制字符或不可见字符"
+    return ""
 
 
 def _line_problem(raw: bytes) -> tuple[str, dict[str, Any] | None, str]:
@@ -92,13 +124,20 @@ def _line_problem(raw: bytes) -> tuple[str, dict[str, Any] | None, str]:
     if len(raw) > MAX_RECORD_BYTES:
         return "", None, f"记录超过 {MAX_RECORD_BYTES // 1024} KB"
     try:
-        item = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        item = json.loads(
+            raw.decode("utf-8"),
+            parse_constant=_no_constant,
+            parse_float=_finite,
+            object_pairs_hook=_no_repeated_keys,
+        )
     except UnicodeDecodeError:
         return "", None, "不是 UTF-8 文本"
-    except (json.JSONDecodeError, _NotJson):
-        return "", None, "不是有效的 JSON"
+    except _RepeatedKey as repeated:
+        return "", None, f"字段 {str(repeated)[:40]} 重复出现"
     except RecursionError:
         return "", None, "JSON 嵌套层数过深"
+    except ValueError:  # not JSON, NaN/Infinity, or a number too long to read
+        return "", None, "不是有效的 JSON"
     if not isinstance(item, dict):
         return "", None, "应为 JSON 对象"
     record_id, data = item.get("record_id"), item.get("data")
@@ -110,6 +149,12 @@ def _line_problem(raw: bytes) -> tuple[str, dict[str, Any] | None, str]:
         return "", None, "缺少 data"
     if not isinstance(data, dict):
         return "", None, "data 应为 JSON 对象（推送给部门的一条记录）"
+    if problem := _id_problem(record_id):
+        return "", None, problem
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "", None, "data 含无法编码的字符（孤立的代理项）"
     unknown = sorted(set(item) - {"record_id", "data"})
     if unknown:
         return "", None, f"不认识的字段 {unknown[0]}（只允许 record_id 和 data）"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from dataclasses import dataclass
 
 from console.workflows.conditions import EXPRESSION_LANGUAGE
 from console.workflows.schema import Kept, Step, Transition, WorkflowBody
@@ -63,11 +64,12 @@ def process_id(key: str) -> str:
 
 def export_bpmn(body: WorkflowBody, *, key: str, version: int) -> str:
     """The workflow as a BPMN 2.0 document (UTF-8 text)."""
-    ident = process_id(key)
+    ids = _Ids(body)
+    ident = ids.fresh(process_id(key))
     root = ET.Element(
         q(BPMN, "definitions"),
         {
-            "id": f"Definitions_{ident}",
+            "id": ids.fresh(f"Definitions_{ident}"),
             "targetNamespace": "urn:bdc-console:processes",
             "expressionLanguage": EXPRESSION_LANGUAGE,
             "exporter": "BDC Console",
@@ -79,11 +81,12 @@ def export_bpmn(body: WorkflowBody, *, key: str, version: int) -> str:
     )
     kept = _kept_by_owner(body)
     _extensions(process, kept.pop("", []))
+    edges = _Edges.of(body)
     for step in body.steps:
-        _export_step(process, step, body, kept.get(step.id, []))
+        _export_step(process, step, edges, kept.get(step.id, []))
     for edge in body.transitions:
         _export_flow(process, edge, kept.get(edge.id, []))
-    _export_diagram(root, ident, body)
+    _export_diagram(root, ident, body, ids)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
 
@@ -104,7 +107,7 @@ def _extensions(element: ET.Element, kept: list[Kept]) -> ET.Element | None:
     extensions = ET.SubElement(element, q(BPMN, "extensionElements"))
     for part in kept:
         attributes = {"element": part.element, "kind": part.kind}
-        if part.kind.startswith("@"):
+        if part.value or part.kind.startswith("@"):
             attributes["value"] = part.value
         ET.SubElement(extensions, q(BDC, "kept"), attributes).text = part.xml or None
     return extensions
@@ -125,7 +128,39 @@ def _export_flow(process: ET.Element, edge: Transition, kept: list[Kept]) -> Non
         expression.text = edge.condition
 
 
-def _export_step(process: ET.Element, step: Step, body: WorkflowBody, kept: list[Kept]) -> None:
+class _Ids:
+    """Ids the export makes up (process, diagram, shapes), never equal to a design's own."""
+
+    def __init__(self, body: WorkflowBody) -> None:
+        self.taken = {step.id for step in body.steps} | {edge.id for edge in body.transitions}
+
+    def fresh(self, wanted: str) -> str:
+        candidate, n = wanted, 1
+        while candidate in self.taken:
+            n += 1
+            candidate = f"{wanted}_{n}"
+        self.taken.add(candidate)
+        return candidate
+
+
+@dataclass(frozen=True)
+class _Edges:
+    """Each step's incoming and outgoing transitions (looked up once, not per step)."""
+
+    into: dict[str, list[Transition]]
+    out_of: dict[str, list[Transition]]
+
+    @classmethod
+    def of(cls, body: WorkflowBody) -> _Edges:
+        into: dict[str, list[Transition]] = defaultdict(list)
+        out_of: dict[str, list[Transition]] = defaultdict(list)
+        for edge in body.transitions:
+            into[edge.target].append(edge)
+            out_of[edge.source].append(edge)
+        return cls(into, out_of)
+
+
+def _export_step(process: ET.Element, step: Step, edges: _Edges, kept: list[Kept]) -> None:
     attributes = {"id": step.id, "name": step.name}
     if step.kind == "task" and step.roles:
         groups = ",".join(step.roles)
@@ -133,7 +168,7 @@ def _export_step(process: ET.Element, step: Step, body: WorkflowBody, kept: list
         attributes[q(CAMUNDA, "candidateGroups")] = groups
     if step.kind == "gateway":
         # Engines take the exit without a condition only when it is named the default.
-        default = [e.id for e in body.transitions if e.source == step.id and not e.condition]
+        default = [e.id for e in edges.out_of.get(step.id, []) if not e.condition]
         if default:
             attributes["default"] = default[0]
     element = ET.SubElement(process, q(BPMN, _ELEMENT_OF_KIND[step.kind]), attributes)
@@ -150,25 +185,25 @@ def _export_step(process: ET.Element, step: Step, body: WorkflowBody, kept: list
                 "limitWorkdays": f"{step.limit_workdays:g}",
             },
         )
-    for edge in body.transitions:
-        if edge.target == step.id:
-            ET.SubElement(element, q(BPMN, "incoming")).text = edge.id
-    for edge in body.transitions:
-        if edge.source == step.id:
-            ET.SubElement(element, q(BPMN, "outgoing")).text = edge.id
+    for edge in edges.into.get(step.id, []):
+        ET.SubElement(element, q(BPMN, "incoming")).text = edge.id
+    for edge in edges.out_of.get(step.id, []):
+        ET.SubElement(element, q(BPMN, "outgoing")).text = edge.id
 
 
-def _export_diagram(root: ET.Element, ident: str, body: WorkflowBody) -> None:
-    diagram = ET.SubElement(root, q(BPMNDI, "BPMNDiagram"), {"id": f"Diagram_{ident}"})
+def _export_diagram(root: ET.Element, ident: str, body: WorkflowBody, ids: _Ids) -> None:
+    diagram = ET.SubElement(root, q(BPMNDI, "BPMNDiagram"), {"id": ids.fresh(f"Diagram_{ident}")})
     plane = ET.SubElement(
-        diagram, q(BPMNDI, "BPMNPlane"), {"id": f"Plane_{ident}", "bpmnElement": ident}
+        diagram, q(BPMNDI, "BPMNPlane"), {"id": ids.fresh(f"Plane_{ident}"), "bpmnElement": ident}
     )
     centre: dict[str, tuple[float, float]] = {}
     for step in body.steps:
         width, height = _SIZE[step.kind]
         centre[step.id] = (step.x + width / 2, step.y + height / 2)
         shape = ET.SubElement(
-            plane, q(BPMNDI, "BPMNShape"), {"id": f"{step.id}_di", "bpmnElement": step.id}
+            plane,
+            q(BPMNDI, "BPMNShape"),
+            {"id": ids.fresh(f"{step.id}_di"), "bpmnElement": step.id},
         )
         ET.SubElement(
             shape,
@@ -179,7 +214,7 @@ def _export_diagram(root: ET.Element, ident: str, body: WorkflowBody) -> None:
         if edge.source not in centre or edge.target not in centre:
             continue
         shape = ET.SubElement(
-            plane, q(BPMNDI, "BPMNEdge"), {"id": f"{edge.id}_di", "bpmnElement": edge.id}
+            plane, q(BPMNDI, "BPMNEdge"), {"id": ids.fresh(f"{edge.id}_di"), "bpmnElement": edge.id}
         )
         for x, y in (centre[edge.source], centre[edge.target]):
             ET.SubElement(shape, q(DI, "waypoint"), {"x": f"{x:g}", "y": f"{y:g}"})

@@ -29,6 +29,9 @@ from console.workflows.schema import Kept, Step, Transition, WorkflowBody, parse
 
 RoleOf = Callable[[str], str | None]
 MAX_PROCESSES = 100
+MAX_KEPT = 20_000  # WorkflowBody's bounds
+MAX_STEPS, MAX_TRANSITIONS = 2000, 4000
+MAX_ROOT_ELEMENTS = 5_000  # messages, signals, item definitions … beside the processes
 _FIELD = "BPMN 文件"
 _KIND_OF_ELEMENT = {
     "startEvent": "start",
@@ -140,6 +143,11 @@ def parse_file(text: str) -> ET.Element:
         raise ValidationFailed(f"不是有效的 XML：{error}", field=_FIELD) from None
     if root.tag != q(BPMN, "definitions"):
         raise ValidationFailed("不是 BPMN 2.0 文件：缺少 definitions 根元素", field=_FIELD)
+    if len(root) > MAX_ROOT_ELEMENTS:  # each process's preview reads them all again
+        raise ValidationFailed(
+            f"文件的顶层定义有 {len(root)} 个，超过 {MAX_ROOT_ELEMENTS} 个，请拆分后导入",
+            field=_FIELD,
+        )
     return root
 
 
@@ -227,7 +235,7 @@ def _local(element: ET.Element) -> str:
 
 def qualified(name: str) -> str:
     """``camunda:assignee`` for ``{http://camunda.org/schema/1.0/bpmn}assignee``."""
-    if not name.startswith("{"):
+    if not name.startswith("{") or "}" not in name:
         return name
     uri, local = name[1:].split("}", 1)
     return f"{_PREFIX_OF.get(uri, uri)}:{local}"
@@ -242,6 +250,8 @@ def _xml(element: ET.Element) -> str:
     tail, element.tail = element.tail, None
     try:
         text = ET.tostring(element, encoding="unicode")
+    except RecursionError:
+        raise ValidationFailed("文件中元素嵌套层数过深", field=_FIELD) from None
     finally:
         element.tail = tail
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -265,6 +275,13 @@ class _Reader:
         problem = ""
         if not any(step["kind"] == "task" for step in self.steps):  # an empty pool, or nearly
             problem = f"流程「{_display_name(self.root, self.process)}」中没有可导入的办理环节"
+        elif len(self.steps) > MAX_STEPS or len(self.transitions) > MAX_TRANSITIONS:
+            problem = (
+                f"环节 {len(self.steps)} 个、连线 {len(self.transitions)} 条，超过设计器的上限"
+                f"（{MAX_STEPS} 个环节、{MAX_TRANSITIONS} 条连线）"
+            )
+        elif len(self.kept) > MAX_KEPT:
+            problem = f"设计器无法显示的内容有 {len(self.kept)} 项，超过 {MAX_KEPT} 项，无法保留"
         return ProcessPreview(
             id=self.process.get("id", ""),
             name=_display_name(self.root, self.process),
@@ -294,14 +311,14 @@ class _Reader:
         kind = qualified(element.tag)
         if kind.startswith("bpmn:"):
             kind = kind.removeprefix("bpmn:")
-        self.kept.append(Kept(element=owner, kind=kind, xml=_xml(element)))
+        self.kept.append(_kept(element=owner, kind=kind, xml=_xml(element)))
         own = element.get("id", "")
         # "start › timer": the part's own id, after the step it belongs to.
         shown = f"{owner} › {own}" if owner and own and own != owner else own or owner
         self.listed.append(Unrepresented(shown, kind, note))
 
     def _keep_attribute(self, owner: str, name: str, value: str) -> None:
-        self.kept.append(Kept(element=owner, kind=f"@{name}", value=value))
+        self.kept.append(_kept(element=owner, kind=f"@{name}", value=value))
         self.listed.append(Unrepresented(owner, f"属性 {qualified(name)}", "已保留，导出时写回"))
 
     def _read(self) -> None:
@@ -309,12 +326,14 @@ class _Reader:
         self._unread_attributes(self.process, "")
         nodes: dict[str, ET.Element] = {}
         for element in self.process:
-            local = _local(element)
-            if local in _KIND_OF_ELEMENT or local in _APPROXIMATED:
-                nodes[element.get("id", "")] = element
+            if _is_node(element):
+                step_id = element.get("id", "")
+                if step_id in nodes:
+                    raise ValidationFailed(f"元素标识 {step_id[:80]} 重复", field=_FIELD)
+                nodes[step_id] = element
         for element in self.process:
             local = _local(element)
-            if element.get("id", "") in nodes:
+            if _is_node(element):
                 self._read_node(element, bounds)
             elif local == "sequenceFlow":
                 self._read_flow(element, nodes)
@@ -378,8 +397,9 @@ class _Reader:
         if not kind:
             return
         belongs = element.get("element", owner)
+        text = (element.text or "").replace("\r\n", "\n").replace("\r", "\n")
         self.kept.append(
-            Kept(element=belongs, kind=kind, xml=element.text or "", value=element.get("value", ""))
+            _kept(element=belongs, kind=kind, xml=text, value=element.get("value", ""))
         )
         shown = f"属性 {qualified(kind[1:])}" if kind.startswith("@") else kind
         self.listed.append(Unrepresented(belongs, shown, "由先前导入保留，导出时写回"))
@@ -403,7 +423,7 @@ class _Reader:
         for child in element:
             local = _local(child)
             if local == "conditionExpression":
-                condition = (child.text or "").strip()
+                condition = (child.text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
                 for name, value in child.attrib.items():
                     if name not in {q(NAMESPACES["xsi"], "type"), "language"}:
                         self._keep_attribute(flow_id, name, value)
@@ -418,6 +438,8 @@ class _Reader:
             "condition": condition,
             "name": _clean(element.get("name"))[:200],
         }
+        if len(_clean(element.get("name"))) > 200:
+            self._keep_attribute(flow_id, "name", element.get("name", ""))
         try:
             self.transitions.append(Transition.model_validate(transition).model_dump())
         except ValidationError as error:
@@ -454,6 +476,24 @@ def _in_export_order(kept: list[Kept], steps: list[dict], transitions: list[dict
     """The process's own parts first, then each step's and each transition's, as exported."""
     rank = {item["id"]: index + 1 for index, item in enumerate([*steps, *transitions])}
     return sorted(kept, key=lambda part: rank.get(part.element, 0))
+
+
+def _kept(**fields: str) -> Kept:
+    """A kept part, or a refusal naming it when it is past what a design keeps."""
+    try:
+        return Kept(**fields)
+    except ValidationError:
+        owner = fields.get("element", "")[:80] or "（流程）"
+        raise ValidationFailed(
+            f"元素 {owner} 的 {fields.get('kind', '')[:40]} 过长，无法保留", field=_FIELD
+        ) from None
+
+
+def _is_node(element: ET.Element) -> bool:
+    """A flow node the designer draws (as itself or as the nearest kind)."""
+    return element.tag.startswith(f"{{{BPMN}}}") and (
+        _local(element) in _KIND_OF_ELEMENT or _local(element) in _APPROXIMATED
+    )
 
 
 def _process_part_note(local: str) -> str:
@@ -525,10 +565,14 @@ def _place_unplaced(steps: list[dict], transitions: list[dict]) -> None:
     graph.add_nodes_from(step["id"] for step in steps)
     graph.add_edges_from((t["source"], t["target"]) for t in transitions)
     starts = [s["id"] for s in steps if s["kind"] == "start"] or [steps[0]["id"]]
-    depth: dict[str, int] = {}
-    for start in starts:
-        for node, distance in nx.single_source_shortest_path_length(graph, start).items():
-            depth[node] = min(depth.get(node, distance), distance)
+    # One search from every start at once (a virtual source one step before them all).
+    source = object()
+    graph.add_edges_from((source, start) for start in starts)
+    depth = {
+        node: distance - 1
+        for node, distance in nx.single_source_shortest_path_length(graph, source).items()
+        if node is not source
+    }
     rows: dict[int, int] = {}
     for step in steps:
         if step["x"] is None:

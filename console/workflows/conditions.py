@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
+import unicodedata
 
 EXPRESSION_LANGUAGE = "http://www.jcp.org/en/jsr/detail?id=341"  # Jakarta/JSR-341 EL (JUEL)
 _WORD_OPERATORS = {
@@ -86,17 +88,45 @@ def _spaced_symbols(inner: str) -> str:
     return "".join(out)
 
 
+# What JUEL and Python write alike: plain quoted strings (no escapes), decimal numbers.
+_STRING = re.compile(r"""^('[^'\\\n]*'|"[^"\\\n]*")$""")
+_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+_PYTHON_ONLY_NAMES = {"True", "False", "None"}
+
+
+def _checked_token(token: tokenize.TokenInfo, previous: int) -> str:
+    """The token's text for Python, once it is one both languages read the same way."""
+    text = token.string
+    if token.type == tokenize.COMMENT or "\\" in text:
+        raise ConditionError("条件中不能有注释或反斜杠")
+    if token.type == tokenize.STRING:
+        if not _STRING.match(text):
+            raise ConditionError("字符串只能写成 '文本' 或 \"文本\"（不带前缀、转义或三引号）")
+        if previous == tokenize.STRING:
+            raise ConditionError("两个字符串之间缺少比较符")
+    elif token.type == tokenize.NUMBER and not _NUMBER.match(text):
+        raise ConditionError(f"数字 {text} 应写成十进制，如 12 或 1.5")
+    elif token.type == tokenize.NAME:
+        if text in _PYTHON_ONLY_NAMES:
+            raise ConditionError(f"条件中请用小写的 true / false，不支持 {text}")
+        if unicodedata.normalize("NFKC", text) != text:  # ｒｅｓｕｌｔ would read as result
+            raise ConditionError(f"变量名 {text} 含全角或兼容字符")
+        return _WORD_OPERATORS.get(text, text)
+    return text
+
+
 def _python_tokens(inner: str) -> str:
+    if "\\" in inner:
+        raise ConditionError("条件中不能有注释或反斜杠")
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(_spaced_symbols(inner)).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
         raise ConditionError("条件不是完整的表达式（括号或引号未闭合）") from None
-    mapped = []
+    mapped, previous = [], -1
     for token in tokens:
-        text = token.string
-        if token.type == tokenize.NAME and text in _WORD_OPERATORS:
-            text = _WORD_OPERATORS[text]
-        mapped.append((token.type, text))
+        mapped.append((token.type, _checked_token(token, previous)))
+        if token.type not in {tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER}:
+            previous = token.type
     return tokenize.untokenize(mapped).strip()
 
 
@@ -160,10 +190,10 @@ def to_python(condition: str) -> str:
         raise ConditionError("条件须写在一行内")
     try:
         tree = ast.parse(python, mode="eval")
+        _check(tree, python)
+        return ast.unparse(tree)
     except (SyntaxError, RecursionError, MemoryError):
-        raise ConditionError("条件不是完整的表达式") from None
-    _check(tree, python)
-    return ast.unparse(tree)
+        raise ConditionError("条件不是完整的表达式（或嵌套过深）") from None
 
 
 def variables(condition: str) -> list[str]:

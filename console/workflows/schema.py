@@ -48,7 +48,7 @@ GUIDE_LABELS: dict[str, str] = {
     "notes": "注意事项",
 }
 
-Name = Annotated[str, Field(max_length=60)]
+Name = Annotated[str, Field(max_length=60, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$")]
 BodyT = TypeVar("BodyT", bound=BaseModel)
 
 
@@ -57,8 +57,13 @@ class _Body(BaseModel):
 
 
 # An XML NCName (what BPMN ids are): a letter or "_" first, no colon; long enough for any
-# modelling tool's generated ids, bounded so a design stays a design.
-ElementId = Annotated[str, Field(min_length=1, max_length=1000, pattern=r"^[^\W\d][\w.-]*$")]
+# modelling tool's generated ids, bounded so a design stays a design. Letters are ASCII or
+# the common CJK block: schema validators (libxml2) judge other letters by older XML rules.
+ElementId = Annotated[
+    str, Field(min_length=1, max_length=1000, pattern=r"^[A-Za-z_一-龥][A-Za-z0-9_.一-龥-]*$")
+]
+# Text that ends up in XML attributes: no control characters, which XML cannot carry.
+_PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"
 
 
 class Step(_Body):
@@ -81,8 +86,8 @@ class Transition(_Body):
     id: ElementId
     source: str
     target: str
-    condition: Annotated[str, Field(max_length=1000)] = ""
-    name: Annotated[str, Field(max_length=200)] = ""  # the label drawn on the flow
+    condition: Annotated[str, Field(max_length=1000, pattern=_PRINTABLE)] = ""
+    name: Annotated[str, Field(max_length=200, pattern=_PRINTABLE)] = ""  # the flow's label
 
 
 class Kept(_Body):
@@ -103,8 +108,8 @@ class WorkflowBody(_Body):
     """A workflow definition: its steps and transitions."""
 
     name: Name = ""
-    steps: list[Step] = []
-    transitions: list[Transition] = []
+    steps: Annotated[list[Step], Field(max_length=2000)] = []
+    transitions: Annotated[list[Transition], Field(max_length=4000)] = []
     kept: Annotated[list[Kept], Field(max_length=20_000)] = []
 
 
@@ -193,12 +198,14 @@ _FIELD_NAMES = {
 _REASONS = {
     "string_too_long": "过长",
     "string_too_short": "不能为空",
-    "string_pattern_mismatch": "须以字母或下划线开头，只能由字母、数字、下划线、点和连字符组成",
+    "string_pattern_mismatch": "含不允许的字符（标识须以字母或下划线开头，只能由字母、数字、"
+    "下划线、点和连字符组成；名称不能含控制字符）",
     "literal_error": "取值不在允许范围内",
     "greater_than_equal": "不能小于下限",
     "less_than_equal": "超过上限",
     "extra_forbidden": "不是可识别的设置项",
     "missing": "缺少",
+    "too_long": "过多",
 }
 
 

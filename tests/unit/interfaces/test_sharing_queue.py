@@ -246,3 +246,30 @@ def test_handing_over_to_another_countys_task_is_a_logged_denial(world: World, t
             )
         ).all()
     assert [(d.target, d.tenant_code) for d in denied] == [("xihu.tax", BINJIANG)]
+
+
+def test_values_no_receiver_or_database_can_take_are_refused_by_line(
+    world: World, tax: int
+) -> None:
+    _create(world, tax)
+    body = _ndjson(
+        b'{"record_id": "a", "data": {"n": ' + b"1" * 5000 + b"}}",
+        b'{"record_id": "b", "data": {"x": 1e400}}',
+        b'{"record_id": "c", "record_id": "d", "data": {}}',
+        b'{"record_id": "\\ud800", "data": {}}',
+        b'{"record_id": "e\\u0000f", "data": {}}',
+        b'{"record_id": "\\u200b", "data": {}}',
+        b'{"record_id": "g", "data": {"x": "\\udc00"}}',
+        _record(1),
+    )
+    report = _hand_over(world, body)
+    assert report.accepted == 1
+    assert [r.reason for r in report.rejected] == [
+        "不是有效的 JSON",
+        "不是有效的 JSON",
+        "字段 record_id 重复出现",
+        "record_id 含控制字符或不可见字符",
+        "record_id 含控制字符或不可见字符",
+        "record_id 含控制字符或不可见字符",
+        "data 含无法编码的字符（孤立的代理项）",
+    ]

@@ -9,9 +9,10 @@ import pytest
 
 from console.core.errors import ValidationFailed
 from console.workflows.bpmn import BPMN, CAMUNDA, FLOWABLE, export_bpmn
-from console.workflows.bpmn_reading import import_process
+from console.workflows.bpmn_reading import import_process, read_processes
 from console.workflows.schema import WorkflowBody, parse_workflow
 from console.workflows.seed import WORKFLOWS
+from tests.support.spiff import xsd_errors
 
 ROLES = {"受理岗": "accept", "初审岗": "review", "accept": "accept"}
 
@@ -265,8 +266,6 @@ def test_a_carriage_return_in_kept_text_survives_export_and_import_unchanged() -
 
 
 def test_a_process_that_cannot_be_read_says_why_and_the_others_stay_choosable() -> None:
-    from console.workflows.bpmn_reading import read_processes
-
     text = CAMUNDA_COLLABORATION.replace(
         '<bpmn:process id="bank" isExecutable="false" />',
         '<bpmn:process id="bank"><bpmn:userTask id="9bad" /></bpmn:process>',
@@ -276,3 +275,43 @@ def test_a_process_that_cannot_be_read_says_why_and_the_others_stay_choosable() 
         ("bank", "元素 9bad（userTask）的标识不是有效的 XML 标识（须以字母或下划线开头）"),
         ("centre", ""),
     ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('id="send"', 'id="start"'), "元素标识 start 重复"),
+        (
+            (
+                "<bpmn:sendTask",
+                '<bpmn:textAnnotation id="x">'
+                + "<a>" * 3000
+                + "</a>" * 3000
+                + "</bpmn:textAnnotation><bpmn:sendTask",
+            ),
+            "文件中元素嵌套层数过深",
+        ),
+        (('camunda:assignee="zhang"', f'camunda:assignee="{"z" * 10001}"'), "过长，无法保留"),
+    ],
+)
+def test_hostile_files_are_refused_in_chinese_not_with_a_crash(
+    change: tuple[str, str], message: str
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        import_bpmn(CAMUNDA_COLLABORATION.replace(*change, 1), "centre")
+    assert message in refused.value.message
+
+
+def test_a_file_with_too_many_top_level_definitions_is_refused_before_reading_them() -> None:
+    messages = "".join(f'<message id="m{n}"/>' for n in range(5001))
+    with pytest.raises(ValidationFailed) as refused:
+        import_bpmn(f'<definitions xmlns="{BPMN}">{messages}<process id="p"/></definitions>')
+    assert "超过 5000 个" in refused.value.message
+
+
+def test_ids_the_export_makes_up_never_collide_with_a_designs_own() -> None:
+    body = parse_workflow(WORKFLOWS["cancellation"])
+    clash = body.model_copy(
+        update={"steps": [*body.steps, body.steps[1].model_copy(update={"id": "t1_di", "x": 900})]}
+    )
+    assert xsd_errors(export_bpmn(clash, key="c", version=1)) == []

@@ -48,6 +48,14 @@ def test_each_form_of_the_subset_maps_to_the_python_spiffworkflow_evaluates(
         ("${a < b < c}", "一次只能比较两个值"),
         ("${-'x' == a}", "比较的两边只能是变量名、字符串或数字"),
         ("${" + "(" * 500 + "a" + ")" * 500 + "}", "条件不是完整的表达式"),
+        ("${" + "!" * 995 + "x}", "条件不是完整的表达式"),
+        ("${x == 1 # || y == 2}", "条件中不能有注释或反斜杠"),
+        ("${x == 'a\\'}", "条件中不能有注释或反斜杠"),
+        ("${r'a' == x}", "字符串只能写成"),
+        ("${'a' 'b' == x}", "两个字符串之间缺少比较符"),
+        ("${0x10 == x}", "数字 0x10 应写成十进制"),
+        ("${x == True}", "条件中请用小写的 true / false"),
+        ("${ｒｅｓｕｌｔ == 1}", "变量名 ｒｅｓｕｌｔ 含全角或兼容字符"),
     ],
 )
 def test_anything_outside_the_subset_is_refused_with_a_reason(condition: str, reason: str) -> None:
