@@ -117,11 +117,15 @@ class BpmnMixin(rx.State, mixin=True):
         async with self:
             token, key, text = await self._token(), self.key, self._bpmn_text
             self.bpmn_busy = True
-        outcome = await call(
-            token, lambda s, a: draft_service.preview_bpmn(session=s, actor=a, key=key, text=text)
-        )
+        try:
+            outcome = await call(
+                token,
+                lambda s, a: draft_service.preview_bpmn(session=s, actor=a, key=key, text=text),
+            )
+        finally:  # whatever happens, the button does not stay spinning
+            async with self:
+                self.bpmn_busy = False
         async with self:
-            self.bpmn_busy = False
             if not outcome.ok or outcome.value is None:
                 self.error, self._bpmn_text = outcome.error_text, ""
                 yield toast.error(outcome.error_text)
@@ -159,14 +163,16 @@ class BpmnMixin(rx.State, mixin=True):
         async with self:
             token, key, text = await self._token(), self.key, self._bpmn_text
             process_id, self.bpmn_busy = self.bpmn_choice, True
-        outcome = await call(
-            token,
-            lambda s, a: draft_service.import_bpmn(
-                session=s, actor=a, key=key, text=text, process_id=process_id
-            ),
-        )
-        async with self:
-            self.bpmn_busy = False
+        try:
+            outcome = await call(
+                token,
+                lambda s, a: draft_service.import_bpmn(
+                    session=s, actor=a, key=key, text=text, process_id=process_id
+                ),
+            )
+        finally:  # whatever happens, the button does not stay spinning
+            async with self:
+                self.bpmn_busy = False
         if not outcome.ok or outcome.value is None:
             async with self:
                 self.error = outcome.error_text
