@@ -151,23 +151,48 @@ def parse_file(text: str) -> ET.Element:
     return root
 
 
+@dataclass(frozen=True)
+class _File:
+    """A parsed file and what every process of it looks up: read once, not per process."""
+
+    root: ET.Element
+    bounds: dict[str, tuple[float, float]]
+    pools: dict[str, str]  # participant (pool) names by the process they stand for
+
+    @classmethod
+    def parse(cls, text: str) -> _File:
+        root = parse_file(text)
+        pools = {
+            p.get("processRef", ""): p.get("name", "")
+            for p in root.iter(q(BPMN, "participant"))
+            if p.get("processRef")
+        }
+        return cls(root, _bounds(root), pools)
+
+    def name_of(self, process: ET.Element) -> str:
+        """The process's name, else its pool's, else its id."""
+        return _clean(
+            process.get("name") or self.pools.get(process.get("id", "")) or process.get("id")
+        )
+
+
 def read_processes(text: str, *, role_of: RoleOf) -> list[ProcessPreview]:
     """Every process of the file, each with what its import would give and leave out.
 
     Raises:
         ValidationFailed: the file is not BPMN 2.0, or holds no process at all.
     """
-    root = parse_file(text)
-    return [_preview_or_problem(root, process, role_of) for process in _processes(root)]
+    file = _File.parse(text)
+    return [_preview_or_problem(file, process, role_of) for process in _processes(file.root)]
 
 
-def _preview_or_problem(root: ET.Element, process: ET.Element, role_of: RoleOf) -> ProcessPreview:
+def _preview_or_problem(file: _File, process: ET.Element, role_of: RoleOf) -> ProcessPreview:
     """The process's preview; one that cannot be read says why, the others stay choosable."""
     try:
-        return _Reader(root, process, role_of).preview()
+        return _Reader(file, process, role_of).preview()
     except ValidationFailed as refused:
         return ProcessPreview(
-            id=process.get("id", ""), name=_display_name(root, process), problem=refused.message
+            id=process.get("id", ""), name=file.name_of(process), problem=refused.message
         )
 
 
@@ -179,17 +204,17 @@ def import_process(
     Raises:
         ValidationFailed: no such process, several and none chosen, or nothing to import.
     """
-    root = parse_file(text)
-    processes = _processes(root)
+    file = _File.parse(text)
+    processes = _processes(file.root)
     if not process_id and len(processes) > 1:
-        names = "、".join(_display_name(root, p) for p in processes)
+        names = "、".join(file.name_of(p) for p in processes)
         raise ValidationFailed(
             f"文件中有 {len(processes)} 个流程（{names}），请选择一个", field=_FIELD
         )
     chosen = [p for p in processes if not process_id or p.get("id") == process_id]
     if not chosen:
         raise ValidationFailed(f"文件中没有流程 {process_id}", field=_FIELD)
-    reader = _Reader(root, chosen[0], role_of)
+    reader = _Reader(file, chosen[0], role_of)
     preview = reader.preview()
     if preview.problem:
         raise ValidationFailed(preview.problem, field=_FIELD)
@@ -210,19 +235,9 @@ def _processes(root: ET.Element) -> list[ET.Element]:
     return found
 
 
-def _participants(root: ET.Element) -> dict[str, str]:
-    """Pool names by the process they stand for."""
-    return {
-        p.get("processRef", ""): p.get("name", "")
-        for p in root.iter(q(BPMN, "participant"))
-        if p.get("processRef")
-    }
-
-
-def _display_name(root: ET.Element, process: ET.Element) -> str:
-    return _clean(
-        process.get("name") or _participants(root).get(process.get("id", "")) or process.get("id")
-    )
+def _lf(text: str) -> str:
+    """Line ends as XML reads them back: a carriage return (``&#13;``) becomes a line feed."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _clean(text: str | None) -> str:
@@ -254,14 +269,14 @@ def _xml(element: ET.Element) -> str:
         raise ValidationFailed("文件中元素嵌套层数过深", field=_FIELD) from None
     finally:
         element.tail = tail
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return _lf(text)
 
 
 class _Reader:
     """One process of a parsed file, read into steps, transitions, lanes and kept parts."""
 
-    def __init__(self, root: ET.Element, process: ET.Element, role_of: RoleOf) -> None:
-        self.root, self.process, self.role_of = root, process, role_of
+    def __init__(self, file: _File, process: ET.Element, role_of: RoleOf) -> None:
+        self.file, self.root, self.process, self.role_of = file, file.root, process, role_of
         self.steps: list[dict] = []
         self.transitions: list[dict] = []
         self.kept: list[Kept] = []
@@ -274,7 +289,7 @@ class _Reader:
     def preview(self) -> ProcessPreview:
         problem = ""
         if not any(step["kind"] == "task" for step in self.steps):  # an empty pool, or nearly
-            problem = f"流程「{_display_name(self.root, self.process)}」中没有可导入的办理环节"
+            problem = f"流程「{self.file.name_of(self.process)}」中没有可导入的办理环节"
         elif len(self.steps) > MAX_STEPS or len(self.transitions) > MAX_TRANSITIONS:
             problem = (
                 f"环节 {len(self.steps)} 个、连线 {len(self.transitions)} 条，超过设计器的上限"
@@ -284,7 +299,7 @@ class _Reader:
             problem = f"设计器无法显示的内容有 {len(self.kept)} 项，超过 {MAX_KEPT} 项，无法保留"
         return ProcessPreview(
             id=self.process.get("id", ""),
-            name=_display_name(self.root, self.process),
+            name=self.file.name_of(self.process),
             steps=len(self.steps),
             transitions=len(self.transitions),
             lanes=self.lanes,
@@ -295,7 +310,7 @@ class _Reader:
     def body(self) -> WorkflowBody:
         return parse_workflow(
             {
-                "name": _display_name(self.root, self.process)[:60],
+                "name": self.file.name_of(self.process)[:60],
                 "steps": self.steps,
                 "transitions": self.transitions,
                 "kept": [
@@ -322,7 +337,7 @@ class _Reader:
         self.listed.append(Unrepresented(owner, f"属性 {qualified(name)}", "已保留，导出时写回"))
 
     def _read(self) -> None:
-        bounds = _bounds(self.root)
+        bounds = self.file.bounds
         self._unread_attributes(self.process, "")
         nodes: dict[str, ET.Element] = {}
         for element in self.process:
@@ -397,7 +412,7 @@ class _Reader:
         if not kind:
             return
         belongs = element.get("element", owner)
-        text = (element.text or "").replace("\r\n", "\n").replace("\r", "\n")
+        text = _lf(element.text or "")
         self.kept.append(
             _kept(element=belongs, kind=kind, xml=text, value=element.get("value", ""))
         )
@@ -423,7 +438,7 @@ class _Reader:
         for child in element:
             local = _local(child)
             if local == "conditionExpression":
-                condition = (child.text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+                condition = _lf(child.text or "").strip()
                 for name, value in child.attrib.items():
                     if name not in {q(NAMESPACES["xsi"], "type"), "language"}:
                         self._keep_attribute(flow_id, name, value)
