@@ -310,22 +310,17 @@ def list_queue(
 
 
 def status_counts(*, session: Session, actor: Actor, task_id: int) -> dict[str, int]:
-    """How many of the task's records wait, were delivered, failed."""
+    """How many of the task's records wait, were delivered, failed (one query)."""
     task = task_for(session, actor, task_id, "read")
-    counts = {}
-    for status in STATUS_LABELS:
-        counts[status] = int(
-            session.exec(
-                select(sa.func.count())
-                .select_from(SharingOutbox)
-                .where(
-                    SharingOutbox.task_id == task.id,
-                    _status_filter(status),  # type: ignore[arg-type]
-                    _visible_records(actor, task),
-                )
-            ).one()
-        )
-    return counts
+    row = session.execute(
+        sa.select(
+            *[
+                sa.func.count().filter(_status_filter(status)).label(status)  # type: ignore[arg-type]
+                for status in STATUS_LABELS
+            ]
+        ).where(SharingOutbox.task_id == task.id, _visible_records(actor, task))
+    ).one()
+    return {status: int(row._mapping[status]) for status in STATUS_LABELS}
 
 
 def requeue(*, session: Session, actor: Actor, task_id: int, record_ids: list[int]) -> int:
